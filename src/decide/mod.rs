@@ -1,0 +1,350 @@
+//! Stage 4, decide: turn Cedar's answers into one [`Decision`] per record:
+//! the due actions, the policies behind each, the actions a `forbid` blocked,
+//! the leaver the decision follows from and when it is due. A record on
+//! which any policy failed to evaluate gets an `error` decision, never a
+//! silent retain.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+
+use crate::evaluate::{Evaluation, action_rank};
+use crate::model::{Kind, Record};
+use crate::validate::{Inventory, PolicyPack};
+
+/// Whether a decision could be made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Every policy evaluated.
+    Ok,
+    /// At least one policy failed to evaluate on this record.
+    Error,
+}
+
+impl Status {
+    /// `ok` or `error`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Error => "error",
+        }
+    }
+}
+
+/// Whether a policy made an action due or blocked it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Effect {
+    /// The policy asks for the action.
+    Permit,
+    /// The policy forbids the action.
+    Forbid,
+}
+
+impl Effect {
+    /// `permit` or `forbid`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Effect::Permit => "permit",
+            Effect::Forbid => "forbid",
+        }
+    }
+}
+
+/// One policy's part in a decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reason {
+    /// The action.
+    pub action: String,
+    /// The policy's `@id`.
+    pub policy: String,
+    /// What it did.
+    pub effect: Effect,
+    /// When the action is due, if the policy sets a deadline.
+    pub due: Option<Timestamp>,
+}
+
+/// A policy that could not be evaluated on a record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The action being asked about.
+    pub action: String,
+    /// The policy's `@id` (empty when the request itself failed).
+    pub policy: String,
+    /// Cedar's message.
+    pub message: String,
+}
+
+/// The decision for one record.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    /// Index of the record in the inventory.
+    pub record: usize,
+    /// The record's id.
+    pub subject: String,
+    /// The record's kind.
+    pub kind: Kind,
+    /// `ok` or `error`.
+    pub status: Status,
+    /// Due actions, access first; empty means retain.
+    pub actions: Vec<String>,
+    /// Actions a permit asked for but a forbid blocked.
+    pub blocked: Vec<String>,
+    /// Permits of due actions, then permits and forbids of blocked ones.
+    pub reasons: Vec<Reason>,
+    /// Evaluation failures (status `error`).
+    pub failures: Vec<Failure>,
+    /// The person whose departure (or move) the decision follows from.
+    pub leaver: Option<usize>,
+    /// The earliest deadline among the due actions.
+    pub due: Option<Timestamp>,
+}
+
+impl Decision {
+    /// No action is due and nothing failed.
+    pub fn is_retain(&self) -> bool {
+        self.status == Status::Ok && self.actions.is_empty()
+    }
+}
+
+/// Counts over a plan.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Records in the inventory.
+    pub records: usize,
+    /// Records that got a decision.
+    pub decided: usize,
+    /// How many decisions have each action due.
+    pub actions: BTreeMap<String, usize>,
+    /// Decisions with nothing due.
+    pub retain: usize,
+    /// Decisions with a blocked action.
+    pub blocked: usize,
+    /// Decisions that could not be made.
+    pub error: usize,
+}
+
+/// The output of the decide stage.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The run's instant.
+    pub as_of: Timestamp,
+    /// One decision per decided record, sorted by subject id.
+    pub decisions: Vec<Decision>,
+    /// Counts.
+    pub summary: Summary,
+    /// Actions the schema defines for decided kinds, in display order.
+    pub action_names: Vec<String>,
+}
+
+/// Turns evaluation outcomes into decisions.
+pub fn decide(inventory: &Inventory, pack: &PolicyPack, evaluation: &Evaluation) -> Plan {
+    let mut action_names: Vec<String> = crate::evaluate::actions_by_kind(pack)
+        .into_values()
+        .flatten()
+        .map(|a| a.id().unescaped().to_string())
+        .collect();
+    action_names.sort_by_key(|a| action_rank(a));
+    action_names.dedup();
+
+    let mut decisions: Vec<Decision> = evaluation
+        .outcomes
+        .iter()
+        .map(|outcome| {
+            let record = &inventory.records[outcome.record];
+            let failures: Vec<Failure> = outcome
+                .actions
+                .iter()
+                .flat_map(|a| {
+                    a.errors.iter().map(|(policy, message)| Failure {
+                        action: a.action.clone(),
+                        policy: policy.clone(),
+                        message: message.clone(),
+                    })
+                })
+                .collect();
+            let status = if failures.is_empty() { Status::Ok } else { Status::Error };
+
+            // The leaver is named by the first permitting policy, in id order,
+            // whose `@leaver` links lead to a person.
+            let permits_of_due: Vec<&str> = outcome
+                .actions
+                .iter()
+                .filter(|a| a.due)
+                .flat_map(|a| a.permits.iter().map(String::as_str))
+                .collect();
+            let leaver = find_leaver(inventory, evaluation, pack, record, &permits_of_due);
+            let base = leaver.and_then(|p| {
+                let d = evaluation.departures.get(&p)?;
+                if d.leaver {
+                    d.at
+                } else {
+                    inventory.records[p].fields.time("moved_at")
+                }
+            });
+
+            let mut reasons = Vec::new();
+            let mut actions = Vec::new();
+            let mut blocked = Vec::new();
+            for a in &outcome.actions {
+                if a.due {
+                    actions.push(a.action.clone());
+                    for p in &a.permits {
+                        let due = pack
+                            .info
+                            .get(p)
+                            .and_then(|i| i.due)
+                            .and_then(|d| base.and_then(|b| b.checked_add(d).ok()));
+                        reasons.push(Reason {
+                            action: a.action.clone(),
+                            policy: p.clone(),
+                            effect: Effect::Permit,
+                            due,
+                        });
+                    }
+                } else if !a.forbids.is_empty() && !a.permits.is_empty() {
+                    blocked.push(a.action.clone());
+                    for p in &a.permits {
+                        reasons.push(Reason {
+                            action: a.action.clone(),
+                            policy: p.clone(),
+                            effect: Effect::Permit,
+                            due: None,
+                        });
+                    }
+                    for p in &a.forbids {
+                        reasons.push(Reason {
+                            action: a.action.clone(),
+                            policy: p.clone(),
+                            effect: Effect::Forbid,
+                            due: None,
+                        });
+                    }
+                }
+            }
+            if status == Status::Error {
+                // Fail closed: nothing is reported as due or retained on a
+                // record whose evaluation was incomplete.
+                actions.clear();
+                blocked.clear();
+                reasons.clear();
+            }
+            let due = reasons
+                .iter()
+                .filter(|r| r.effect == Effect::Permit && actions.contains(&r.action))
+                .filter_map(|r| r.due)
+                .min();
+            Decision {
+                record: outcome.record,
+                subject: record.id.clone(),
+                kind: record.kind,
+                status,
+                actions,
+                blocked,
+                reasons,
+                failures,
+                leaver: if status == Status::Ok { leaver } else { None },
+                due,
+            }
+        })
+        .collect();
+    decisions.sort_by(|a, b| a.subject.cmp(&b.subject));
+
+    let mut summary = Summary {
+        records: inventory.records.len(),
+        decided: decisions.len(),
+        ..Summary::default()
+    };
+    for name in &action_names {
+        summary.actions.insert(name.clone(), 0);
+    }
+    for d in &decisions {
+        match d.status {
+            Status::Error => summary.error += 1,
+            Status::Ok if d.actions.is_empty() => summary.retain += 1,
+            Status::Ok => {}
+        }
+        if !d.blocked.is_empty() {
+            summary.blocked += 1;
+        }
+        for a in &d.actions {
+            *summary.actions.entry(a.clone()).or_insert(0) += 1;
+        }
+    }
+    Plan {
+        as_of: evaluation.as_of,
+        decisions,
+        summary,
+        action_names,
+    }
+}
+
+/// Follows the `@leaver` links of the given policies to the person the
+/// decision follows from: a linked person who is a leaver if there is one,
+/// else the first linked person (a mover).
+fn find_leaver(
+    inventory: &Inventory,
+    evaluation: &Evaluation,
+    pack: &PolicyPack,
+    record: &Record,
+    policies: &[&str],
+) -> Option<usize> {
+    let mut ids: Vec<&str> = policies.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    let is_leaver = |p: usize| evaluation.departures.get(&p).is_some_and(|d| d.leaver);
+    let mut fallback = None;
+    for id in ids {
+        let Some(info) = pack.info.get(id) else { continue };
+        for link in &info.leaver {
+            for person in linked_people(inventory, record, link) {
+                if is_leaver(person) {
+                    return Some(person);
+                }
+                // A person who is not a leaver is named only when they moved
+                // team: the decision follows from the move.
+                if inventory.records[person].fields.time("moved_at").is_some() {
+                    fallback.get_or_insert(person);
+                }
+            }
+        }
+    }
+    fallback
+}
+
+/// The people a `@leaver` path leads to from a record: each segment is a
+/// link (followed to its record), a link list (every member) or a mapping.
+pub fn linked_people(inventory: &Inventory, record: &Record, path: &str) -> Vec<usize> {
+    if path == "holder" {
+        return linked_people(inventory, record, "account.principal");
+    }
+    let segments: Vec<&str> = path.split('.').collect();
+    let mut found = Vec::new();
+    walk(inventory, &record.fields, &segments, &mut found);
+    found
+        .into_iter()
+        .filter(|&p| inventory.records[p].kind == Kind::Person)
+        .collect()
+}
+
+fn walk(inventory: &Inventory, fields: &crate::model::Fields, segments: &[&str], found: &mut Vec<usize>) {
+    use crate::model::Value;
+    let Some((first, rest)) = segments.split_first() else {
+        return;
+    };
+    let targets: Vec<usize> = match fields.get(first) {
+        Some(Value::Link(l)) => vec![l.target],
+        Some(Value::Links(ls)) => ls.iter().map(|l| l.target).collect(),
+        Some(Value::Object(inner)) => {
+            walk(inventory, inner, rest, found);
+            return;
+        }
+        _ => return,
+    };
+    for t in targets {
+        if rest.is_empty() {
+            found.push(t);
+        } else {
+            walk(inventory, &inventory.records[t].fields, rest, found);
+        }
+    }
+}

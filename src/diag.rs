@@ -1,0 +1,344 @@
+//! Findings as values: every problem severance finds in its input is a
+//! [`Diagnostic`] with a stable code and a place in a source file, so that a
+//! whole run's problems can be collected, sorted and reported together.
+
+use std::fmt;
+use std::ops::Range;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+/// One file that severance read, kept whole so that diagnostics can quote it.
+#[derive(Debug)]
+pub struct SourceFile {
+    /// The path as the user will recognise it (relative to where they ran us
+    /// when they passed a relative directory).
+    pub path: String,
+    /// The file's text.
+    pub text: String,
+    line_starts: Vec<usize>,
+}
+
+impl SourceFile {
+    /// Wraps the text of a file read from `path`.
+    pub fn new(path: impl Into<String>, text: String) -> Arc<Self> {
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Arc::new(SourceFile {
+            path: path.into(),
+            text,
+            line_starts,
+        })
+    }
+
+    /// The 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (u32, u32) {
+        let offset = offset.min(self.text.len());
+        let line = match self.line_starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
+        };
+        let start = self.line_starts[line];
+        let col = self
+            .text
+            .get(start..offset)
+            .map_or(offset - start, |s| s.chars().count());
+        (line as u32 + 1, col as u32 + 1)
+    }
+
+    /// The byte offset of a 1-based line and column (in characters).
+    pub fn offset_of(&self, line: u32, col: u32) -> usize {
+        let Some(&start) = self.line_starts.get((line as usize).saturating_sub(1)) else {
+            return self.text.len();
+        };
+        let rest = &self.text[start..];
+        let skip = rest
+            .char_indices()
+            .nth((col as usize).saturating_sub(1))
+            .map_or(rest.len(), |(i, _)| i);
+        start + skip
+    }
+}
+
+/// A place in a source file: the file, a byte range, and its line and column.
+#[derive(Clone)]
+pub struct Span {
+    /// The file the place is in.
+    pub file: Arc<SourceFile>,
+    /// Byte range of the text at fault (may be empty).
+    pub range: Range<usize>,
+    /// 1-based line of the start of `range`.
+    pub line: u32,
+    /// 1-based column (in characters) of the start of `range`.
+    pub col: u32,
+}
+
+impl Span {
+    /// A span over `range` in `file`.
+    pub fn new(file: &Arc<SourceFile>, range: Range<usize>) -> Span {
+        let (line, col) = file.line_col(range.start);
+        Span {
+            file: Arc::clone(file),
+            range,
+            line,
+            col,
+        }
+    }
+
+    /// A span of `len` bytes starting at a line and column.
+    pub fn at(file: &Arc<SourceFile>, line: u32, col: u32, len: usize) -> Span {
+        let start = file.offset_of(line, col);
+        let end = (start + len).min(file.text.len());
+        Span {
+            file: Arc::clone(file),
+            range: start..end,
+            line,
+            col,
+        }
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &str {
+        &self.file.path
+    }
+}
+
+impl fmt::Debug for Span {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file.path, self.line, self.col)
+    }
+}
+
+impl fmt::Display for Span {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file.path, self.line, self.col)
+    }
+}
+
+/// How bad a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The input cannot be used as it is.
+    Error,
+    /// The input can be used, but probably not as intended.
+    Warning,
+}
+
+impl Severity {
+    /// The lowercase name used in every output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+macro_rules! codes {
+    ($($variant:ident = $name:literal: $desc:literal,)*) => {
+        /// Stable kebab-case codes of findings; `docs/diagnostics.md` documents each.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code {
+            $(#[doc = $desc] $variant,)*
+        }
+
+        impl Code {
+            /// Every code, in documentation order.
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            /// The stable kebab-case name.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$variant => $name,)* }
+            }
+
+            /// One line saying what the code means.
+            pub fn description(self) -> &'static str {
+                match self { $(Code::$variant => $desc,)* }
+            }
+        }
+    };
+}
+
+codes! {
+    ReadFailed = "read-failed": "a file under the inventory or policy directory could not be read",
+    YamlSyntax = "yaml-syntax": "a file is not well-formed YAML",
+    YamlLimit = "yaml-limit": "a file exceeds a size, alias or nesting limit that protects the run from crafted input",
+    NotARecord = "not-a-record": "a YAML document or list item is not a mapping and so cannot be a record",
+    UnknownKind = "unknown-kind": "a record's `kind` is not one severance knows",
+    MissingField = "missing-field": "a field that the record's kind requires is absent",
+    UnknownField = "unknown-field": "a field is not part of the record's kind",
+    WrongType = "wrong-type": "a field's value has the wrong YAML type",
+    InvalidValue = "invalid-value": "a field's value is not one of the values its kind allows",
+    InvalidDate = "invalid-date": "a date or time is not RFC 3339",
+    DuplicateId = "duplicate-id": "two records share an id",
+    DanglingLink = "dangling-link": "a link names a record that does not exist",
+    WrongLinkKind = "wrong-link-kind": "a link names a record of a kind the link does not allow",
+    InconsistentRecord = "inconsistent-record": "fields of one record contradict each other",
+    DepartureUndated = "departure-undated": "a terminated person has no termination date; severance treats them as departed at the run's instant",
+    EmptyInventory = "empty-inventory": "no records were found under the inventory directory",
+    SchemaSyntax = "schema-syntax": "the Cedar schema does not parse",
+    PolicySyntax = "policy-syntax": "a Cedar policy file does not parse",
+    PolicyInvalid = "policy-invalid": "a policy does not type-check against the schema in strict mode",
+    PolicyAnnotation = "policy-annotation": "a policy lacks a required annotation (`@id`, `@description`, `@control`) or one is malformed",
+    DuplicatePolicyId = "duplicate-policy-id": "two policies share an `@id`",
+    NoPolicies = "no-policies": "the policy directory holds no policies",
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A secondary place that helps explain a finding.
+#[derive(Clone, Debug)]
+pub struct Note {
+    /// Where.
+    pub span: Span,
+    /// What is there.
+    pub label: String,
+}
+
+/// One finding: a code, a message, where it is and what might fix it.
+#[derive(Clone, Debug)]
+pub struct Diagnostic {
+    /// Stable code.
+    pub code: Code,
+    /// How bad.
+    pub severity: Severity,
+    /// Lowercase message; user input in backticks.
+    pub message: String,
+    /// Where the fault is, when it has a place.
+    pub span: Option<Span>,
+    /// Label under the primary place.
+    pub label: Option<String>,
+    /// Other places that explain it (e.g. the first of two duplicates).
+    pub notes: Vec<Note>,
+    /// A hint at the fix.
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    /// An error with code and message.
+    pub fn error(code: Code, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            code,
+            severity: Severity::Error,
+            message: message.into(),
+            span: None,
+            label: None,
+            notes: Vec::new(),
+            help: None,
+        }
+    }
+
+    /// A warning with code and message.
+    pub fn warning(code: Code, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, message)
+        }
+    }
+
+    /// Places the finding.
+    pub fn at(mut self, span: Span) -> Self {
+        self.span = Some(span);
+        self
+    }
+
+    /// Labels the primary place.
+    pub fn label(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+
+    /// Adds a secondary place.
+    pub fn note(mut self, span: Span, label: impl Into<String>) -> Self {
+        self.notes.push(Note {
+            span,
+            label: label.into(),
+        });
+        self
+    }
+
+    /// Adds a hint.
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Sort key that puts findings in file, line, column order.
+    pub fn sort_key(&self) -> (String, u32, u32, Code, String) {
+        match &self.span {
+            Some(s) => (
+                s.file.path.clone(),
+                s.line,
+                s.col,
+                self.code,
+                self.message.clone(),
+            ),
+            None => (String::new(), 0, 0, self.code, self.message.clone()),
+        }
+    }
+}
+
+/// Sorts findings by place so that output is byte-stable.
+pub fn sort(diagnostics: &mut [Diagnostic]) {
+    diagnostics.sort_by_cached_key(Diagnostic::sort_key);
+}
+
+/// Counts errors and warnings.
+pub fn count(diagnostics: &[Diagnostic]) -> (usize, usize) {
+    let errors = diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    (errors, diagnostics.len() - errors)
+}
+
+/// The closest candidate to `word` among `candidates`, when close enough to be
+/// a likely typo.
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(word, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_characters_not_bytes() {
+        let f = SourceFile::new("x.yaml", "a: 1\nname: \"Zoë\" x\n".to_string());
+        assert_eq!(f.line_col(0), (1, 1));
+        assert_eq!(f.line_col(5), (2, 1));
+        let x = f.text.find(" x").expect("present") + 1;
+        assert_eq!(f.line_col(x), (2, 13));
+        assert_eq!(f.offset_of(2, 13), x);
+    }
+
+    #[test]
+    fn did_you_mean_finds_typos_only() {
+        let fields = ["owner", "backup_owner", "created_by"];
+        assert_eq!(did_you_mean("ownr", fields), Some("owner"));
+        assert_eq!(did_you_mean("backup_ownr", fields), Some("backup_owner"));
+        assert_eq!(did_you_mean("colour", fields), None);
+    }
+
+    #[test]
+    fn every_code_is_kebab_case_and_unique() {
+        let mut seen = std::collections::BTreeSet::new();
+        for c in Code::ALL {
+            let s = c.as_str();
+            assert!(s.chars().all(|ch| ch.is_ascii_lowercase() || ch == '-'), "{s}");
+            assert!(seen.insert(s), "duplicate code {s}");
+            assert!(!c.description().is_empty());
+        }
+    }
+}

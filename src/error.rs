@@ -1,0 +1,104 @@
+//! Errors that stop a run before it can judge anything ("could not run").
+//! Problems in the user's records and policies are findings
+//! ([`crate::diag::Diagnostic`]), not errors.
+
+use miette::Diagnostic;
+use thiserror::Error;
+
+/// A run could not proceed.
+#[derive(Debug, Error, Diagnostic)]
+#[non_exhaustive]
+pub enum Error {
+    /// A path that must be a directory is not.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    NotADirectory(#[from] NotADirectory),
+    /// A directory could not be walked.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    ReadDir(#[from] ReadDir),
+    /// A required file could not be read.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    ReadFile(#[from] ReadFile),
+    /// An explained record does not exist.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    UnknownRecord(#[from] UnknownRecord),
+    /// Cedar refused to build the entity store.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Entities(#[from] Entities),
+    /// Output could not be written.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Write(#[from] Write),
+}
+
+/// A path that must be a directory is not.
+#[derive(Debug, Error, Diagnostic)]
+#[error("`{path}` is not a directory")]
+#[diagnostic(
+    code(severance::not_a_directory),
+    help("pass `--inventory DIR` and `--policies DIR`, or run from a directory holding `inventory/` and `policies/`")
+)]
+pub struct NotADirectory {
+    pub(crate) path: String,
+}
+
+/// A directory could not be walked.
+#[derive(Debug, Error, Diagnostic)]
+#[error("could not read directory `{path}`: {message}")]
+#[diagnostic(code(severance::read_dir))]
+pub struct ReadDir {
+    pub(crate) path: String,
+    pub(crate) message: String,
+}
+
+/// A required file could not be read.
+#[derive(Debug, Error, Diagnostic)]
+#[error("could not read `{path}`: {message}")]
+#[diagnostic(code(severance::read_file))]
+pub struct ReadFile {
+    pub(crate) path: String,
+    pub(crate) message: String,
+}
+
+/// An explained record does not exist.
+#[derive(Debug, Error, Diagnostic)]
+#[error("no record has id `{id}`")]
+#[diagnostic(code(severance::unknown_record))]
+pub struct UnknownRecord {
+    pub(crate) id: String,
+    #[help]
+    pub(crate) suggestion: Option<String>,
+}
+
+/// Cedar refused to build the entity store; a bug or a schema that does not
+/// match the inventory format.
+#[derive(Debug, Error, Diagnostic)]
+#[error("could not build the Cedar entities: {message}")]
+#[diagnostic(
+    code(severance::entities),
+    help("the schema in `policies/schema.cedarschema` must declare every attribute listed in `docs/policies.md`")
+)]
+pub struct Entities {
+    pub(crate) message: String,
+}
+
+/// Output could not be written.
+#[derive(Debug, Error, Diagnostic)]
+#[error("could not write output: {message}")]
+#[diagnostic(code(severance::write))]
+pub struct Write {
+    pub(crate) message: String,
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Write {
+            message: e.to_string(),
+        }
+        .into()
+    }
+}

@@ -1,0 +1,296 @@
+//! Stage 3, evaluate: ask Cedar, for every record that carries access or
+//! property and every action its kind allows, whether the policies make that
+//! action due at the run's instant. Records are independent, so they are
+//! evaluated in parallel; nothing here interprets the answers.
+
+pub mod entities;
+
+use std::collections::{BTreeMap, HashMap};
+use std::str::FromStr;
+
+use cedar_policy::{
+    Authorizer, Context, Decision, Entities, EntityUid, EvalResult, Request, RestrictedExpression,
+};
+use jiff::Timestamp;
+use rayon::prelude::*;
+
+use crate::error::Error;
+use crate::model::{Kind, format_time};
+use crate::validate::{Inventory, NAMESPACE, PolicyPack};
+pub use entities::{Departure, departure};
+
+/// Cedar's answer for one action on one record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionOutcome {
+    /// The action's name (`revoke`, `reclaim`, …).
+    pub action: String,
+    /// Whether the action is due.
+    pub due: bool,
+    /// Permit policies that were satisfied (when the action is blocked, the
+    /// ones the forbids overrode).
+    pub permits: Vec<String>,
+    /// Forbid policies that were satisfied.
+    pub forbids: Vec<String>,
+    /// Policies whose evaluation failed, with Cedar's message.
+    pub errors: Vec<(String, String)>,
+}
+
+/// Every action outcome of one record.
+#[derive(Debug, Clone)]
+pub struct RecordOutcome {
+    /// Index of the record in the inventory.
+    pub record: usize,
+    /// One outcome per action that applies to the record's kind, in schema order.
+    pub actions: Vec<ActionOutcome>,
+}
+
+/// The output of the evaluate stage.
+pub struct Evaluation {
+    /// The run's instant, as given to every policy in `context.now`.
+    pub as_of: Timestamp,
+    /// Outcomes of every decided record, in inventory (id) order.
+    pub outcomes: Vec<RecordOutcome>,
+    /// What was derived about each person, by record index.
+    pub departures: HashMap<usize, Departure>,
+    /// The entity store the requests ran against (kept for `explain`).
+    pub entities: Entities,
+}
+
+/// The principal of every request: the offboarding process itself.
+pub fn principal() -> EntityUid {
+    // INVARIANT: a constant, valid type name (tested below).
+    let ty = cedar_policy::EntityTypeName::from_str(&format!("{NAMESPACE}::Process"))
+        .unwrap_or_else(|_| unreachable!("constant type name"));
+    EntityUid::from_type_name_and_id(ty, cedar_policy::EntityId::new("offboarding"))
+}
+
+/// The actions the schema lets apply to each decided kind, in schema order.
+pub fn actions_by_kind(pack: &PolicyPack) -> BTreeMap<Kind, Vec<EntityUid>> {
+    let principal_type = principal().type_name().clone();
+    Kind::ALL
+        .into_iter()
+        .filter(|k| k.is_decided())
+        .map(|kind| {
+            let resource_type = entities::type_name(kind);
+            let mut actions: Vec<EntityUid> = pack
+                .schema
+                .actions_for_principal_and_resource(&principal_type, &resource_type)
+                .cloned()
+                .collect();
+            actions.sort_by_key(|a| action_rank(a.id().unescaped()));
+            (kind, actions)
+        })
+        .collect()
+}
+
+/// The order actions are listed in: access first, property, then people.
+pub fn action_rank(action: &str) -> (usize, String) {
+    const ORDER: [&str; 6] = ["revoke", "rotate", "transfer", "reclaim", "wipe", "review"];
+    (
+        ORDER.iter().position(|a| *a == action).unwrap_or(ORDER.len()),
+        action.to_string(),
+    )
+}
+
+/// Evaluates every decided record of the inventory at `as_of`.
+pub fn evaluate(inventory: &Inventory, pack: &PolicyPack, as_of: Timestamp) -> Result<Evaluation, Error> {
+    let departures: HashMap<usize, Departure> = inventory
+        .records
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.kind == Kind::Person)
+        .map(|(i, r)| (i, departure(r, as_of)))
+        .collect();
+    let built = entities::build(inventory, &departures);
+    let entities = Entities::from_entities(built, Some(&pack.schema)).map_err(|e| crate::error::Entities {
+        message: e.to_string(),
+    })?;
+
+    let context = Context::from_pairs([(
+        "now".to_string(),
+        RestrictedExpression::new_datetime(format_time(as_of)),
+    )])
+    .map_err(|e| crate::error::Entities {
+        message: e.to_string(),
+    })?;
+    let actions = actions_by_kind(pack);
+    let principal = principal();
+    let authorizer = Authorizer::new();
+
+    let outcomes: Vec<RecordOutcome> = inventory
+        .records
+        .par_iter()
+        .enumerate()
+        .filter(|(_, r)| r.kind.is_decided())
+        .map(|(index, record)| {
+            let resource = entities::uid(record.kind, &record.id);
+            let kind_actions = actions.get(&record.kind).map(Vec::as_slice).unwrap_or_default();
+            let actions = kind_actions
+                .iter()
+                .map(|action| {
+                    let request = Request::new(principal.clone(), action.clone(), resource.clone(), context.clone(), None);
+                    match request {
+                        Ok(request) => ask(&authorizer, &request, pack, &entities, action),
+                        Err(e) => ActionOutcome {
+                            action: action.id().unescaped().to_string(),
+                            due: false,
+                            permits: Vec::new(),
+                            forbids: Vec::new(),
+                            errors: vec![(String::new(), e.to_string())],
+                        },
+                    }
+                })
+                .collect();
+            RecordOutcome { record: index, actions }
+        })
+        .collect();
+
+    Ok(Evaluation {
+        as_of,
+        outcomes,
+        departures,
+        entities,
+    })
+}
+
+fn ask(authorizer: &Authorizer, request: &Request, pack: &PolicyPack, entities: &Entities, action: &EntityUid) -> ActionOutcome {
+    let response = authorizer.is_authorized(request, &pack.set, entities);
+    let mut permits = Vec::new();
+    let mut forbids = Vec::new();
+    for id in response.diagnostics().reason() {
+        let id = id.to_string();
+        match pack.info.get(&id).map(|i| i.effect) {
+            Some(cedar_policy::Effect::Forbid) => forbids.push(id),
+            _ => permits.push(id),
+        }
+    }
+    let mut errors: Vec<(String, String)> = response
+        .diagnostics()
+        .errors()
+        .map(|e| match e {
+            cedar_policy::AuthorizationError::PolicyEvaluationError(e) => {
+                (e.policy_id().to_string(), e.inner().to_string())
+            }
+        })
+        .collect();
+    let due = response.decision() == Decision::Allow;
+    if !due && !forbids.is_empty() {
+        // Tell "blocked by a forbid" from "nothing asked for it".
+        let overridden = authorizer.is_authorized(request, &pack.permits, entities);
+        permits.extend(overridden.diagnostics().reason().map(ToString::to_string));
+        errors.extend(overridden.diagnostics().errors().map(|e| match e {
+            cedar_policy::AuthorizationError::PolicyEvaluationError(e) => {
+                (e.policy_id().to_string(), e.inner().to_string())
+            }
+        }));
+    }
+    permits.sort();
+    permits.dedup();
+    forbids.sort();
+    errors.sort();
+    errors.dedup();
+    ActionOutcome {
+        action: action.id().unescaped().to_string(),
+        due,
+        permits,
+        forbids,
+        errors,
+    }
+}
+
+/// Attribute paths a policy reads from the resource (`resource.owner.leaver`)
+/// and the values they have for one record, for a human asking why.
+pub fn attribute_values(evaluation: &Evaluation, resource: &EntityUid, policy_text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for path in resource_paths(policy_text) {
+        if !seen.insert(path.clone()) {
+            continue;
+        }
+        let segments: Vec<&str> = path.split('.').skip(1).collect();
+        if let Some(value) = lookup(&evaluation.entities, resource, &segments) {
+            out.push((path, value));
+        }
+    }
+    if policy_text.contains("context.now") {
+        out.push(("context.now".into(), format!("datetime(\"{}\")", format_time(evaluation.as_of))));
+    }
+    out
+}
+
+/// Every maximal `resource.a.b.c` chain in a policy's text.
+fn resource_paths(text: &str) -> Vec<String> {
+    let mut paths = Vec::new();
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while let Some(found) = text[i..].find("resource.") {
+        let start = i + found;
+        let boundary = start == 0 || !(bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'_');
+        let mut end = start + "resource".len();
+        while end < bytes.len() && bytes[end] == b'.' {
+            let seg_start = end + 1;
+            let mut seg_end = seg_start;
+            while seg_end < bytes.len() && (bytes[seg_end].is_ascii_alphanumeric() || bytes[seg_end] == b'_') {
+                seg_end += 1;
+            }
+            // A method call such as `.contains(` or `.isEmpty(` ends the path.
+            if seg_end == seg_start || bytes.get(seg_end) == Some(&b'(') {
+                break;
+            }
+            end = seg_end;
+        }
+        if boundary && end > start + "resource".len() {
+            paths.push(text[start..end].to_string());
+        }
+        i = start + "resource.".len();
+    }
+    paths
+}
+
+fn lookup(entities: &Entities, uid: &EntityUid, segments: &[&str]) -> Option<String> {
+    let entity = entities.get(uid)?;
+    let (first, rest) = segments.split_first()?;
+    let value = entity.attr(first)?.ok()?;
+    descend(entities, value, rest)
+}
+
+fn descend(entities: &Entities, value: EvalResult, rest: &[&str]) -> Option<String> {
+    let Some((next, tail)) = rest.split_first() else {
+        return Some(value.to_string());
+    };
+    match value {
+        EvalResult::EntityUid(uid) => lookup(entities, &uid, rest).or_else(|| {
+            // The path reads an attribute the entity lacks (`has` guarded it).
+            let _ = (next, tail);
+            None
+        }),
+        EvalResult::Record(r) => descend(entities, r.get(next)?.clone(), tail),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resource_paths_stop_at_method_calls() {
+        let text = "when { resource has owner && resource.owner.leaver && resource.known_to_leavers.isEmpty() && myresource.x }";
+        assert_eq!(
+            resource_paths(text),
+            vec!["resource.owner.leaver".to_string(), "resource.known_to_leavers".to_string()]
+        );
+    }
+
+    #[test]
+    fn the_principal_is_a_valid_uid() {
+        assert_eq!(principal().to_string(), "Severance::Process::\"offboarding\"");
+    }
+
+    #[test]
+    fn actions_are_ranked_access_first() {
+        let mut a = vec!["review", "wipe", "revoke", "reclaim", "transfer", "rotate"];
+        a.sort_by_key(|s| action_rank(s));
+        assert_eq!(a, ["revoke", "rotate", "transfer", "reclaim", "wipe", "review"]);
+    }
+}

@@ -1,0 +1,21 @@
+//! severance makes offboarding a control point that can be proven: an
+//! inventory of people, hardware, accounts, grants and non-human identities
+//! kept as YAML, Cedar policies that decide which actions each record's
+//! owner's departure makes due, and (later) a signed ledger of every decision.
+//!
+//! The library does the work in stages, each a module with one entry
+//! function: [`load::load`] → [`validate::validate`] → [`evaluate::evaluate`]
+//! → [`decide::decide`] → [`report`]. The [`commands`] compose them; the
+//! binary only parses arguments and prints what the commands return.
+
+pub mod cli;
+pub mod commands;
+pub mod decide;
+pub mod diag;
+pub mod error;
+pub mod evaluate;
+pub mod exit;
+pub mod load;
+pub mod model;
+pub mod report;
+pub mod validate;

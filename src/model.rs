@@ -1,0 +1,645 @@
+//! The inventory's vocabulary: record kinds, their fields and lifecycles.
+//! One table per kind drives validation, the Cedar entities built for
+//! evaluation and the format documentation, so the three cannot drift apart.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use jiff::Timestamp;
+
+use crate::diag::Span;
+
+/// The kinds of record an inventory holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    /// Someone employed or engaged by the organisation (from HR).
+    Person,
+    /// A group of people; people belong to teams.
+    Team,
+    /// Hardware: laptops, phones, kiosks, lab systems, servers, tokens.
+    Device,
+    /// A login on a system (identity provider, SaaS, a host).
+    Account,
+    /// An entitlement held by an account (a role, a group, an admin right).
+    Grant,
+    /// A non-human identity: service account, automation, OAuth app, AI agent.
+    Nhi,
+    /// A secret-bearing credential: key, token, certificate, password.
+    Credential,
+    /// A running thing in the cloud: an instance, a job, a function.
+    Workload,
+}
+
+impl Kind {
+    /// Every kind, in documentation order.
+    pub const ALL: [Kind; 8] = [
+        Kind::Person,
+        Kind::Team,
+        Kind::Device,
+        Kind::Account,
+        Kind::Grant,
+        Kind::Nhi,
+        Kind::Credential,
+        Kind::Workload,
+    ];
+
+    /// The kind's name as written in YAML.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Person => "person",
+            Kind::Team => "team",
+            Kind::Device => "device",
+            Kind::Account => "account",
+            Kind::Grant => "grant",
+            Kind::Nhi => "nhi",
+            Kind::Credential => "credential",
+            Kind::Workload => "workload",
+        }
+    }
+
+    /// Parses a kind name.
+    pub fn parse(s: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// The Cedar entity type's name (without namespace).
+    pub fn cedar_type(self) -> &'static str {
+        match self {
+            Kind::Person => "Person",
+            Kind::Team => "Team",
+            Kind::Device => "Device",
+            Kind::Account => "Account",
+            Kind::Grant => "Grant",
+            Kind::Nhi => "Nhi",
+            Kind::Credential => "Credential",
+            Kind::Workload => "Workload",
+        }
+    }
+
+    /// Whether records of this kind carry access or property and so get a
+    /// decision. People and teams are the context decisions follow from.
+    pub fn is_decided(self) -> bool {
+        !matches!(self, Kind::Person | Kind::Team)
+    }
+
+    /// The lifecycle statuses a record of this kind may have.
+    pub fn statuses(self) -> &'static [&'static str] {
+        match self {
+            Kind::Person => &["pre_hire", "active", "on_leave", "notice", "terminated"],
+            Kind::Team => &["active", "archived"],
+            Kind::Device => &[
+                "in_stock",
+                "deployed",
+                "pending_return",
+                "returned",
+                "quarantined",
+                "wiping",
+                "redeployable",
+                "archived",
+                "lost",
+            ],
+            Kind::Account => &["enabled", "suspended", "disabled", "deleted"],
+            Kind::Grant => &["active", "revoked", "expired"],
+            Kind::Nhi => &["active", "orphaned", "pending_transfer", "decommissioned"],
+            Kind::Credential => &["active", "inactive", "revoked", "expired", "rotated"],
+            Kind::Workload => &["pending", "running", "stopped", "terminated"],
+        }
+    }
+
+    /// The fields a record of this kind may have, beyond the envelope.
+    pub fn fields(self) -> &'static [FieldSpec] {
+        match self {
+            Kind::Person => PERSON,
+            Kind::Team => TEAM,
+            Kind::Device => DEVICE,
+            Kind::Account => ACCOUNT,
+            Kind::Grant => GRANT,
+            Kind::Nhi => NHI,
+            Kind::Credential => CREDENTIAL,
+            Kind::Workload => WORKLOAD,
+        }
+    }
+
+    /// The spec of a field of this kind (envelope fields included).
+    pub fn field(self, name: &str) -> Option<&'static FieldSpec> {
+        ENVELOPE
+            .iter()
+            .chain(self.fields())
+            .find(|f| f.name == name)
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The type of a field's value.
+#[derive(Debug)]
+pub enum FieldType {
+    /// Free text.
+    Str,
+    /// One of a fixed set of words.
+    Enum(&'static [&'static str]),
+    /// `true` or `false`; absent means `false`.
+    Bool,
+    /// An RFC 3339 date-time, or a full date meaning midnight UTC.
+    Time,
+    /// A link to one record of one of these kinds.
+    Link(&'static [Kind]),
+    /// A list of links to records of these kinds.
+    Links(&'static [Kind]),
+    /// A list of words.
+    Strs,
+    /// A nested mapping with its own fields.
+    Object(&'static [FieldSpec]),
+    /// A list of nested mappings.
+    Objects(&'static [FieldSpec]),
+}
+
+impl FieldType {
+    /// How the type is described in messages and docs.
+    pub fn describe(&self) -> String {
+        match self {
+            FieldType::Str => "a string".into(),
+            FieldType::Enum(values) => format!("one of {}", quote_list(values)),
+            FieldType::Bool => "a boolean".into(),
+            FieldType::Time => "an RFC 3339 date or date-time".into(),
+            FieldType::Link(kinds) => format!("a link to a {}", kind_list(kinds)),
+            FieldType::Links(kinds) => format!("a list of links to {}", kind_list(kinds)),
+            FieldType::Strs => "a list of strings".into(),
+            FieldType::Object(_) => "a mapping".into(),
+            FieldType::Objects(_) => "a list of mappings".into(),
+        }
+    }
+}
+
+/// Quotes words for a message: `a`, `b` or `c`.
+pub fn quote_list(values: &[&str]) -> String {
+    let quoted: Vec<String> = values.iter().map(|v| format!("`{v}`")).collect();
+    match quoted.as_slice() {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+fn kind_list(kinds: &[Kind]) -> String {
+    let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+    match names.as_slice() {
+        [one] => (*one).to_string(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+        [] => String::new(),
+    }
+}
+
+/// How a field reaches the Cedar entity built for its record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToCedar {
+    /// An attribute of the same name.
+    Attr,
+    /// The linked record becomes a parent of the entity (`in` works on it);
+    /// the link is also an attribute of the same name.
+    AttrAndParent,
+    /// A link to several kinds becomes one attribute per target kind,
+    /// named `<field>_<kind>` (e.g. `bound_to_nhi`).
+    PerKind,
+    /// Documentation and provenance only; policies do not see it.
+    Hidden,
+}
+
+/// One field of a kind.
+#[derive(Debug)]
+pub struct FieldSpec {
+    /// Name as written in YAML, and (usually) as the Cedar attribute.
+    pub name: &'static str,
+    /// Value type.
+    pub ty: FieldType,
+    /// Whether a record must have it.
+    pub required: bool,
+    /// How the field reaches Cedar.
+    pub cedar: ToCedar,
+    /// One line for the docs.
+    pub doc: &'static str,
+}
+
+const fn f(name: &'static str, ty: FieldType, doc: &'static str) -> FieldSpec {
+    FieldSpec {
+        name,
+        ty,
+        required: false,
+        cedar: ToCedar::Attr,
+        doc,
+    }
+}
+
+const fn req(name: &'static str, ty: FieldType, doc: &'static str) -> FieldSpec {
+    FieldSpec {
+        name,
+        ty,
+        required: true,
+        cedar: ToCedar::Attr,
+        doc,
+    }
+}
+
+const fn hidden(name: &'static str, ty: FieldType, doc: &'static str) -> FieldSpec {
+    FieldSpec {
+        name,
+        ty,
+        required: false,
+        cedar: ToCedar::Hidden,
+        doc,
+    }
+}
+
+const fn parent(name: &'static str, ty: FieldType, doc: &'static str) -> FieldSpec {
+    FieldSpec {
+        name,
+        ty,
+        required: false,
+        cedar: ToCedar::AttrAndParent,
+        doc,
+    }
+}
+
+use FieldType::{Bool, Enum, Link, Links, Object, Objects, Str, Strs, Time};
+
+const PEOPLE: &[Kind] = &[Kind::Person];
+const TEAMS: &[Kind] = &[Kind::Team];
+
+/// Fields every record has (checked before the kind's own fields).
+pub const ENVELOPE: &[FieldSpec] = &[
+    hidden("kind", Str, "the record's kind"),
+    hidden("id", Str, "unique across the whole inventory; by convention `<kind>/<system>/<key>`"),
+    req("status", Str, "the record's lifecycle status; the allowed values depend on the kind"),
+    f("display_name", Str, "a human-readable name"),
+    f("tags", Strs, "free-form labels policies may test with `contains`"),
+    hidden("notes", Str, "free text for reviewers"),
+    hidden("sources", Objects(SOURCE), "which systems reported this record, and for which fields they are authoritative"),
+];
+
+const SOURCE: &[FieldSpec] = &[
+    req("system", Str, "the reporting system, e.g. `workday`, `okta`, `intune`, `snipe-it`"),
+    f("record_id", Str, "the record's id in that system"),
+    f("observed_at", Time, "when that system last reported it"),
+    f("authoritative_for", Strs, "the fields this system is the authority for"),
+];
+
+const TERMINATION: &[FieldSpec] = &[
+    f("effective", Time, "when the employment ends (Workday `Termination_Date`)"),
+    f("last_day_of_work", Time, "the last day worked; access must not outlive it"),
+    f(
+        "reason_category",
+        Enum(&["voluntary", "involuntary", "end_of_contract", "retirement", "death", "other"]),
+        "why the employment ended",
+    ),
+    f("immediate", Bool, "an involuntary exit that must take effect at once"),
+    f("rehire_eligible", Bool, "whether HR allows a rehire"),
+];
+
+const EMPLOYMENT: &[FieldSpec] = &[
+    req("start", Time, "when this employment began"),
+    f("contract_end", Time, "for contractors: when the engagement ends unless extended"),
+    f("termination", Object(TERMINATION), "present once an exit is recorded"),
+];
+
+const PERSON: &[FieldSpec] = &[
+    req("employee_number", Str, "the stable HR key (SCIM `employeeNumber`); never reused, unlike logins and emails"),
+    f("user_name", Str, "primary login; may be reused after the person leaves"),
+    f("email", Str, "work email"),
+    f(
+        "worker_type",
+        Enum(&["employee", "contractor", "intern", "vendor"]),
+        "engagement type; contractors need a sponsor and an end date",
+    ),
+    parent("team", Link(TEAMS), "the team the person belongs to now; the person is `in` it"),
+    f("previous_team", Link(TEAMS), "the team before the last move"),
+    f("moved_at", Time, "when the person last moved team"),
+    f("department", Str, "HR department"),
+    f("manager", Link(PEOPLE), "line manager"),
+    f("sponsor", Link(PEOPLE), "the employee accountable for a contractor or vendor"),
+    f("legal_hold", Bool, "data and devices must be preserved"),
+    f("location", Str, "office or site"),
+    f("time_zone", Str, "IANA time zone, for scheduling"),
+    hidden("employments", Objects(EMPLOYMENT), "employment history, oldest first; a rehire adds an entry"),
+];
+
+const TEAM: &[FieldSpec] = &[
+    f("name", Str, "the team's name"),
+    f("manager", Link(PEOPLE), "who leads it"),
+    parent("parent", Link(TEAMS), "the enclosing team; members are `in` it too"),
+];
+
+const MDM: &[FieldSpec] = &[
+    f("provider", Str, "`intune`, `jamf`, `fleet`, …"),
+    f("device_id", Str, "the MDM's device id"),
+    f("primary_user", Link(PEOPLE), "who the MDM sees using the device"),
+    f("last_checkin", Time, "the device's last check-in (Intune `lastSyncDateTime`, Jamf `lastContactTime`)"),
+    f("compliance", Str, "the MDM's compliance state"),
+];
+
+const DEVICE: &[FieldSpec] = &[
+    f("asset_tag", Str, "asset register tag (Snipe-IT `asset_tag`)"),
+    f("serial", Str, "hardware serial number"),
+    req(
+        "category",
+        Enum(&["laptop", "desktop", "phone", "tablet", "kiosk", "lab_system", "server", "token", "other"]),
+        "what the device is",
+    ),
+    f("ownership", Enum(&["company", "personal"]), "`personal` marks BYOD: never reclaimed"),
+    f(
+        "assignment_mode",
+        Enum(&["individual", "shared", "lab"]),
+        "`individual` devices follow their assignee; shared and lab devices have a custodian",
+    ),
+    f("assigned_to", Link(PEOPLE), "the person the register says holds it (Snipe-IT `assigned_to`)"),
+    f("location", Str, "where a shared device lives"),
+    f("custodian", Link(PEOPLE), "the person accountable for a shared or lab device"),
+    f("custodian_team", Link(TEAMS), "the team accountable for it"),
+    f(
+        "data_classification",
+        Enum(&["public", "internal", "confidential", "restricted"]),
+        "the most sensitive data it may hold",
+    ),
+    f("legal_hold", Bool, "the device itself is under legal hold"),
+    f("last_checkout", Time, "when it was last checked out"),
+    f("mdm", Object(MDM), "what device management reports"),
+];
+
+const ACCOUNT: &[FieldSpec] = &[
+    req("system", Str, "the system the account lives on: `okta`, `github`, `aws-prod`, a host name"),
+    f("login", Str, "the login name"),
+    f("principal", Link(PEOPLE), "the person the account belongs to; absent for an unassociated account"),
+    f(
+        "account_type",
+        Enum(&["human", "service", "system", "shared"]),
+        "`shared` covers break-glass and group accounts",
+    ),
+    f("employee_type", Str, "what the identity provider says the person is"),
+    f("privileged", Bool, "administrative rights"),
+    f("idp_status", Str, "the identity provider's raw status, e.g. Okta `DEPROVISIONED`"),
+    f("last_login", Time, "last interactive sign-in"),
+    f("known_to", Links(PEOPLE), "people who know the account's password (shared accounts)"),
+];
+
+const GRANT: &[FieldSpec] = &[
+    req("system", Str, "where the entitlement applies"),
+    req("entitlement", Str, "the role, group or permission"),
+    req("account", Link(&[Kind::Account]), "the account that holds it"),
+    f("privileged", Bool, "administrative or production-write access"),
+    f("mode", Enum(&["standing", "eligible", "group"]), "`eligible` is just-in-time"),
+    f("team", Link(TEAMS), "the team the entitlement belongs to; people outside it should not hold it"),
+    f("approved_by", Link(PEOPLE), "who approved it"),
+    f("granted_at", Time, "when it was granted"),
+    f("expires_at", Time, "when it lapses by itself"),
+];
+
+const NHI: &[FieldSpec] = &[
+    req(
+        "nhi_type",
+        Enum(&["service_account", "automation_account", "oauth_app", "ai_agent", "bot", "workload_identity"]),
+        "what sort of non-human identity",
+    ),
+    f("system", Str, "where it lives"),
+    f("owner", Link(PEOPLE), "the accountable person"),
+    f("backup_owner", Link(PEOPLE), "who takes over when the owner leaves"),
+    f("owning_team", Link(TEAMS), "the accountable team"),
+    f("created_by", Link(PEOPLE), "who created it"),
+    f("consented_by", Link(PEOPLE), "for OAuth apps: who granted consent"),
+    f("environments", Strs, "`prod`, `staging`, `dev`, …"),
+    f("used_by", Links(&[Kind::Workload]), "workloads that use it"),
+    f("auth_method", Str, "`key_file`, `oidc`, `mtls`, `static_password`, …"),
+    f("interactive_use", Bool, "people sign in as it (OWASP NHI10)"),
+    f("known_to", Links(PEOPLE), "people who have seen its secrets"),
+    f("ai_system", Bool, "an AI system (NIST AI RMF GOVERN 1.6)"),
+    f("privileged", Bool, "administrative or production-write access"),
+    f("scopes", Strs, "granted scopes"),
+    f("publisher", Str, "third-party publisher of an OAuth app"),
+    f("last_used", Time, "last use seen"),
+];
+
+const CREDENTIAL: &[FieldSpec] = &[
+    req(
+        "cred_type",
+        Enum(&[
+            "api_key",
+            "access_key",
+            "pat",
+            "oauth_token",
+            "session_token",
+            "ssh_key",
+            "certificate",
+            "deploy_key",
+            "enrollment_token",
+            "password",
+            "badge",
+        ]),
+        "what sort of credential",
+    ),
+    f("purpose", Str, "e.g. `vpn`, `code_signing`, `tls`, `local_admin`"),
+    f("system", Str, "where it is accepted"),
+    FieldSpec {
+        name: "bound_to",
+        ty: Link(&[Kind::Nhi, Kind::Account, Kind::Device, Kind::Workload]),
+        required: false,
+        cedar: ToCedar::PerKind,
+        doc: "the identity, device or workload it authenticates",
+    },
+    f("owner", Link(PEOPLE), "the named owner (e.g. of a certificate)"),
+    f("created_by", Link(PEOPLE), "who created it"),
+    f("known_to", Links(PEOPLE), "people who have seen the secret"),
+    f("hosts", Links(&[Kind::Device]), "for SSH keys: hosts whose `authorized_keys` hold it"),
+    f("environments", Strs, "`prod`, `staging`, `dev`, …"),
+    f("fingerprint", Str, "key id or fingerprint; never the secret"),
+    f("serial", Str, "certificate serial number"),
+    f("issuer", Str, "certificate issuer"),
+    f("subject", Str, "certificate subject"),
+    f("issued_at", Time, "when it was issued (`notBefore`)"),
+    f("expires_at", Time, "when it stops working (`notAfter`)"),
+    f("last_rotated", Time, "last rotation"),
+    f("last_used", Time, "last use seen (e.g. IAM `access_key_1_last_used_date`)"),
+    f("compromised", Bool, "known or suspected to be exposed"),
+];
+
+const WORKLOAD: &[FieldSpec] = &[
+    f("provider", Str, "`aws`, `gcp`, `azure`, `k8s`, …"),
+    f("cloud_account", Str, "the cloud account or project"),
+    f("ephemeral", Bool, "meant to live only until `expires_at`"),
+    f("owner", Link(PEOPLE), "the accountable person"),
+    f("launched_by", Link(PEOPLE), "who launched it"),
+    f("identity", Link(&[Kind::Nhi]), "the non-human identity it runs as"),
+    f("launched_at", Time, "when it started"),
+    f("expires_at", Time, "its TTL"),
+    f("environments", Strs, "`prod`, `staging`, `dev`, …"),
+];
+
+/// A validated inventory record.
+#[derive(Debug)]
+pub struct Record {
+    /// Kind.
+    pub kind: Kind,
+    /// Unique id.
+    pub id: String,
+    /// Lifecycle status (one of `kind.statuses()`).
+    pub status: String,
+    /// Where the record starts.
+    pub span: Span,
+    /// The record's fields other than `kind`, `id` and `status`.
+    pub fields: Fields,
+}
+
+/// Named, validated field values.
+#[derive(Debug, Default)]
+pub struct Fields(pub BTreeMap<&'static str, Field>);
+
+impl Fields {
+    /// A field's value.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.0.get(name).map(|f| &f.value)
+    }
+
+    /// A string or enum field.
+    pub fn str(&self, name: &str) -> Option<&str> {
+        match self.get(name) {
+            Some(Value::Str(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// A boolean field; absent is false.
+    pub fn flag(&self, name: &str) -> bool {
+        matches!(self.get(name), Some(Value::Bool(true)))
+    }
+
+    /// A date-time field.
+    pub fn time(&self, name: &str) -> Option<Timestamp> {
+        match self.get(name) {
+            Some(Value::Time(t)) => Some(*t),
+            _ => None,
+        }
+    }
+
+    /// A link field's target index.
+    pub fn link(&self, name: &str) -> Option<usize> {
+        match self.get(name) {
+            Some(Value::Link(l)) => Some(l.target),
+            _ => None,
+        }
+    }
+
+    /// A link-list field's target indices.
+    pub fn links(&self, name: &str) -> Vec<usize> {
+        match self.get(name) {
+            Some(Value::Links(ls)) => ls.iter().map(|l| l.target).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// A nested mapping.
+    pub fn object(&self, name: &str) -> Option<&Fields> {
+        match self.get(name) {
+            Some(Value::Object(o)) => Some(o),
+            _ => None,
+        }
+    }
+
+    /// A list of nested mappings.
+    pub fn objects(&self, name: &str) -> &[Fields] {
+        match self.get(name) {
+            Some(Value::Objects(o)) => o,
+            _ => &[],
+        }
+    }
+}
+
+/// A validated field and where it was written.
+#[derive(Debug)]
+pub struct Field {
+    /// The value.
+    pub value: Value,
+    /// Where the value is.
+    pub span: Span,
+}
+
+/// A resolved link to another record.
+#[derive(Debug, Clone)]
+pub struct LinkRef {
+    /// The target's id.
+    pub id: String,
+    /// The target's index in [`crate::validate::Inventory::records`].
+    pub target: usize,
+    /// Where the link is written.
+    pub span: Span,
+}
+
+/// A validated value.
+#[derive(Debug)]
+pub enum Value {
+    /// A string or enum word.
+    Str(String),
+    /// A boolean.
+    Bool(bool),
+    /// An instant.
+    Time(Timestamp),
+    /// A link.
+    Link(LinkRef),
+    /// A list of links.
+    Links(Vec<LinkRef>),
+    /// A list of strings.
+    Strs(Vec<String>),
+    /// A nested mapping.
+    Object(Fields),
+    /// A list of nested mappings.
+    Objects(Vec<Fields>),
+}
+
+/// Formats an instant the one way severance prints instants.
+pub fn format_time(t: Timestamp) -> String {
+    if t.subsec_nanosecond() == 0 {
+        t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+    } else {
+        t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+    }
+}
+
+/// Parses an RFC 3339 date-time, or a full date meaning midnight UTC.
+pub fn parse_time(s: &str) -> Result<Timestamp, String> {
+    let s = s.trim();
+    if s.len() == 10 {
+        let date: jiff::civil::Date = s.parse().map_err(|e: jiff::Error| e.to_string())?;
+        return date
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .map(|z| z.timestamp())
+            .map_err(|e| e.to_string());
+    }
+    // RFC 3339 requires an offset; jiff's Timestamp parser enforces that.
+    s.parse::<Timestamp>().map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_parse_and_print_in_utc() {
+        let t = parse_time("2026-07-31").expect("date");
+        assert_eq!(format_time(t), "2026-07-31T00:00:00Z");
+        let t = parse_time("2026-07-31T14:00:00+02:00").expect("date-time");
+        assert_eq!(format_time(t), "2026-07-31T12:00:00Z");
+        assert!(parse_time("2026-07-31T14:00:00").is_err(), "no offset");
+        assert!(parse_time("31/07/2026").is_err());
+        assert!(parse_time("2026-02-30").is_err());
+    }
+
+    #[test]
+    fn field_names_are_unique_per_kind() {
+        for kind in Kind::ALL {
+            let mut seen = std::collections::BTreeSet::new();
+            for spec in ENVELOPE.iter().chain(kind.fields()) {
+                assert!(seen.insert(spec.name), "{kind}.{} twice", spec.name);
+            }
+        }
+    }
+}

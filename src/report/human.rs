@@ -1,0 +1,254 @@
+//! Text for people: the plan grouped by leaver and action, and the
+//! validation summary.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use comfy_table::{ContentArrangement, Table, presets};
+
+use crate::commands::Input;
+use crate::decide::{Decision, Effect, Plan, Status};
+use crate::evaluate::Evaluation;
+use crate::model::{Kind, format_time};
+use crate::validate::{Inventory, PolicyPack, Validation};
+
+/// A borderless table whose columns are separated by two spaces, with no
+/// trailing whitespace and no dependence on the terminal's width.
+pub(crate) fn table(rows: Vec<Vec<String>>, indent: &str) -> String {
+    let mut t = Table::new();
+    t.load_preset(presets::NOTHING)
+        .set_content_arrangement(ContentArrangement::Disabled);
+    for row in rows {
+        t.add_row(row);
+    }
+    for column in t.column_iter_mut() {
+        column.set_padding((0, 2));
+    }
+    let mut out = String::new();
+    for line in t.lines() {
+        let _ = writeln!(out, "{indent}{}", line.trim_end());
+    }
+    out
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// What `validate` prints: what was read and how many findings.
+pub fn validation_summary(v: &Validation, input: &Input) -> String {
+    let (errors, warnings) = crate::diag::count(&v.diagnostics);
+    let mut out = String::new();
+    match &v.inventory {
+        Some(inv) => {
+            let kinds: Vec<String> = inv
+                .counts()
+                .iter()
+                .map(|(k, n)| format!("{n} {k}"))
+                .collect();
+            let _ = writeln!(
+                out,
+                "inventory `{}`: {} in {} ({})",
+                input.inventory.display(),
+                plural(inv.records.len(), "record", "records"),
+                plural(inv.files.len(), "file", "files"),
+                kinds.join(", ")
+            );
+        }
+        None => {
+            let _ = writeln!(out, "inventory `{}`: not valid", input.inventory.display());
+        }
+    }
+    match &v.policies {
+        Some(p) => {
+            let forbids = p.info.values().filter(|i| i.effect == cedar_policy::Effect::Forbid).count();
+            let _ = writeln!(
+                out,
+                "policies `{}`: {} ({} permit, {} forbid) in {}, strictly valid against the schema",
+                input.policies.display(),
+                plural(p.info.len(), "policy", "policies"),
+                p.info.len() - forbids,
+                forbids,
+                plural(p.files.len() - 1, "file", "files"),
+            );
+        }
+        None => {
+            let _ = writeln!(out, "policies `{}`: not valid", input.policies.display());
+        }
+    }
+    let _ = writeln!(
+        out,
+        "{}, {}",
+        plural(errors, "error", "errors"),
+        plural(warnings, "warning", "warnings")
+    );
+    out
+}
+
+/// The one-line summary: `48 records: 12 revoke, …, 20 retain, 6 review`.
+pub fn summary_line(plan: &Plan) -> String {
+    let s = &plan.summary;
+    let mut parts: Vec<String> = plan
+        .action_names
+        .iter()
+        .filter(|a| a.as_str() != "review")
+        .map(|a| format!("{} {a}", s.actions.get(a).copied().unwrap_or(0)))
+        .collect();
+    parts.push(format!("{} retain", s.retain));
+    parts.push(format!("{} review", s.actions.get("review").copied().unwrap_or(0)));
+    parts.push(format!("{} error", s.error));
+    format!(
+        "{} decided of {}: {}",
+        plural(s.decided, "record", "records"),
+        s.records,
+        parts.join(", ")
+    )
+}
+
+/// How a person is shown in headings: id, name, status and departure.
+pub fn person_heading(inventory: &Inventory, evaluation: &Evaluation, person: usize) -> String {
+    let record = &inventory.records[person];
+    let mut text = record.id.clone();
+    if let Some(name) = record.fields.str("display_name") {
+        let _ = write!(text, "  {name}");
+    }
+    let _ = write!(text, "  ({}", record.status);
+    if let Some(d) = evaluation.departures.get(&person) {
+        match (d.leaver, d.at) {
+            (true, Some(at)) => {
+                let _ = write!(text, ", departed {}", format_time(at));
+            }
+            (true, None) => text.push_str(", departure date unknown"),
+            (false, Some(at)) => {
+                let _ = write!(text, ", departs {}", format_time(at));
+            }
+            (false, None) => {
+                if let Some(moved) = record.fields.time("moved_at") {
+                    let _ = write!(text, ", moved team {}", format_time(moved));
+                }
+            }
+        }
+        if d.immediate {
+            text.push_str(", immediate");
+        }
+    }
+    text.push(')');
+    text
+}
+
+fn policies_of(d: &Decision, action: &str, effect: Effect) -> String {
+    let names: Vec<&str> = d
+        .reasons
+        .iter()
+        .filter(|r| r.action == action && r.effect == effect)
+        .map(|r| r.policy.as_str())
+        .collect();
+    names.join(", ")
+}
+
+fn due_of(d: &Decision, action: &str) -> String {
+    d.reasons
+        .iter()
+        .filter(|r| r.action == action && r.effect == Effect::Permit)
+        .filter_map(|r| r.due)
+        .min()
+        .map(|t| format!("due {}", format_time(t)))
+        .unwrap_or_default()
+}
+
+/// The plan for people.
+pub fn plan(plan: &Plan, inventory: &Inventory, pack: &PolicyPack, evaluation: &Evaluation, input: &Input) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "plan as of {}: inventory `{}` ({}), policies `{}` ({})",
+        format_time(plan.as_of),
+        input.inventory.display(),
+        plural(inventory.records.len(), "record", "records"),
+        input.policies.display(),
+        plural(pack.info.len(), "policy", "policies"),
+    );
+
+    // Group due decisions by leaver, leavers in id order, "no leaver" last.
+    let mut groups: BTreeMap<(bool, String), (Option<usize>, Vec<&Decision>)> = BTreeMap::new();
+    for d in plan.decisions.iter().filter(|d| d.status == Status::Ok && !d.actions.is_empty()) {
+        let key = match d.leaver {
+            Some(p) => (false, inventory.records[p].id.clone()),
+            None => (true, String::new()),
+        };
+        groups.entry(key).or_insert((d.leaver, Vec::new())).1.push(d);
+    }
+    for (leaver, decisions) in groups.values() {
+        out.push('\n');
+        match leaver {
+            Some(p) => {
+                let _ = writeln!(out, "{}", person_heading(inventory, evaluation, *p));
+            }
+            None => out.push_str("not caused by a departure\n"),
+        }
+        let mut rows = Vec::new();
+        for action in &plan.action_names {
+            let mut first = true;
+            for d in decisions.iter().filter(|d| d.actions.contains(action)) {
+                rows.push(vec![
+                    if first { action.clone() } else { String::new() },
+                    d.subject.clone(),
+                    d.kind.to_string(),
+                    due_of(d, action),
+                    policies_of(d, action, Effect::Permit),
+                ]);
+                first = false;
+            }
+        }
+        out.push_str(&table(rows, "  "));
+    }
+
+    let blocked: Vec<&Decision> = plan.decisions.iter().filter(|d| !d.blocked.is_empty()).collect();
+    if !blocked.is_empty() {
+        out.push_str("\nblocked by a forbid policy\n");
+        let mut rows = Vec::new();
+        for d in blocked {
+            for action in &d.blocked {
+                rows.push(vec![
+                    action.clone(),
+                    d.subject.clone(),
+                    d.kind.to_string(),
+                    format!("forbidden by {}", policies_of(d, action, Effect::Forbid)),
+                    format!("(asked by {})", policies_of(d, action, Effect::Permit)),
+                ]);
+            }
+        }
+        out.push_str(&table(rows, "  "));
+    }
+
+    let failed: Vec<&Decision> = plan.decisions.iter().filter(|d| d.status == Status::Error).collect();
+    if !failed.is_empty() {
+        out.push_str("\ncould not evaluate (not retained: fix the policy or the record)\n");
+        let mut rows = Vec::new();
+        for d in failed {
+            for f in &d.failures {
+                rows.push(vec![
+                    d.subject.clone(),
+                    d.kind.to_string(),
+                    f.action.clone(),
+                    f.policy.clone(),
+                    f.message.clone(),
+                ]);
+            }
+        }
+        out.push_str(&table(rows, "  "));
+    }
+
+    let retained: Vec<&Decision> = plan.decisions.iter().filter(|d| d.is_retain()).collect();
+    if !retained.is_empty() {
+        let mut by_kind: BTreeMap<Kind, usize> = BTreeMap::new();
+        for d in &retained {
+            *by_kind.entry(d.kind).or_insert(0) += 1;
+        }
+        let kinds: Vec<String> = by_kind.iter().map(|(k, n)| format!("{n} {k}")).collect();
+        let _ = writeln!(out, "\nretained: {} ({})", retained.len(), kinds.join(", "));
+    }
+
+    let _ = writeln!(out, "\n{}", summary_line(plan));
+    out
+}

@@ -1,0 +1,55 @@
+//! Stage 6, report: render findings, plans and explanations as text or JSON.
+//! Rendering makes no decisions and reads no clock; the same plan always
+//! gives the same bytes.
+
+pub mod explain;
+pub mod human;
+pub mod json;
+
+use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
+
+use crate::diag::{Diagnostic, Severity};
+
+/// Renders a finding the way rustc renders its errors, with the file, line,
+/// column and the offending text.
+pub fn render_diagnostic(d: &Diagnostic) -> String {
+    let level = match d.severity {
+        Severity::Error => Level::ERROR,
+        Severity::Warning => Level::WARNING,
+    };
+    let mut group = Group::with_title(level.primary_title(d.message.as_str()).id(d.code.as_str()));
+    if let Some(span) = &d.span {
+        let mut primary = AnnotationKind::Primary.span(span.range.clone());
+        if let Some(label) = &d.label {
+            primary = primary.label(label.as_str());
+        }
+        let mut snippet = Snippet::source(span.file.text.as_str())
+            .path(span.file.path.as_str())
+            .annotation(primary);
+        for note in d.notes.iter().filter(|n| n.span.file.path == span.file.path) {
+            snippet = snippet.annotation(AnnotationKind::Context.span(note.span.range.clone()).label(note.label.as_str()));
+        }
+        group = group.element(snippet);
+        for note in d.notes.iter().filter(|n| n.span.file.path != span.file.path) {
+            group = group.element(
+                Snippet::source(note.span.file.text.as_str())
+                    .path(note.span.file.path.as_str())
+                    .annotation(AnnotationKind::Context.span(note.span.range.clone()).label(note.label.as_str())),
+            );
+        }
+    }
+    if let Some(help) = &d.help {
+        group = group.element(Level::HELP.message(help.as_str()));
+    }
+    Renderer::plain().render(&[group])
+}
+
+/// Renders an error that stopped the run.
+pub fn render_error(e: &crate::error::Error) -> String {
+    use miette::Diagnostic as _;
+    let mut text = format!("error: {e}");
+    if let Some(help) = e.help() {
+        text.push_str(&format!("\n  = help: {help}"));
+    }
+    text
+}

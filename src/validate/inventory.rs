@@ -1,0 +1,609 @@
+//! Turns raw YAML records into typed [`Record`]s, reporting every problem
+//! of every record with its place: unknown kinds and fields, wrong types,
+//! bad dates, duplicate ids and links that lead nowhere or to the wrong kind.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use crate::diag::{Code, Diagnostic, SourceFile, Span, did_you_mean};
+use crate::load::yaml::{Node, NodeValue};
+use crate::load::{RawInventory, RawRecord, node_span};
+use crate::model::{
+    ENVELOPE, Field, FieldSpec, FieldType, Fields, Kind, LinkRef, Record, Value, parse_time, quote_list,
+};
+
+/// A validated inventory: every record well-typed, ids unique, links resolved.
+#[derive(Debug)]
+pub struct Inventory {
+    /// Records sorted by id.
+    pub records: Vec<Record>,
+    /// Index of each id in `records`.
+    pub index: HashMap<String, usize>,
+    /// The files the records came from.
+    pub files: Vec<Arc<SourceFile>>,
+}
+
+impl Inventory {
+    /// A record by id.
+    pub fn get(&self, id: &str) -> Option<&Record> {
+        self.index.get(id).map(|&i| &self.records[i])
+    }
+
+    /// How many records of each kind.
+    pub fn counts(&self) -> BTreeMap<Kind, usize> {
+        let mut counts = BTreeMap::new();
+        for r in &self.records {
+            *counts.entry(r.kind).or_insert(0) += 1;
+        }
+        counts
+    }
+}
+
+/// A link as written, before the target is known.
+struct PendingLink {
+    record: usize,
+    path: Vec<LinkSlot>,
+    id: String,
+    declared_kind: Option<(Kind, Span)>,
+    allowed: &'static [Kind],
+    field: String,
+    span: Span,
+}
+
+#[derive(Clone, Copy)]
+enum LinkSlot {
+    Field(&'static str),
+    Item(usize),
+}
+
+struct Checker<'a> {
+    file: &'a Arc<SourceFile>,
+    diagnostics: Vec<Diagnostic>,
+    links: Vec<(Vec<LinkSlot>, String, Option<(Kind, Span)>, &'static [Kind], String, Span)>,
+}
+
+/// Validates the raw inventory. Returns the inventory only when it has no
+/// errors; the diagnostics hold every problem found either way.
+pub fn validate_inventory(raw: RawInventory) -> (Option<Inventory>, Vec<Diagnostic>) {
+    let RawInventory {
+        files,
+        records: raw_records,
+        mut diagnostics,
+    } = raw;
+
+    let mut records: Vec<Record> = Vec::with_capacity(raw_records.len());
+    let mut pending: Vec<PendingLink> = Vec::new();
+    // Ids of every record whose kind could be read, valid or not, so that a
+    // broken record does not also make every link to it "dangling".
+    let mut seen: HashMap<String, (Option<Kind>, Span)> = HashMap::new();
+    let mut broken = false;
+
+    for raw in raw_records {
+        let RawRecord { file, node } = raw;
+        let mut checker = Checker {
+            file: &file,
+            diagnostics: Vec::new(),
+            links: Vec::new(),
+        };
+        let record = checker.record(&node, &mut seen);
+        diagnostics.append(&mut checker.diagnostics);
+        match record {
+            Some(record) => {
+                let at = records.len();
+                for (path, id, declared_kind, allowed, field, span) in checker.links {
+                    pending.push(PendingLink {
+                        record: at,
+                        path,
+                        id,
+                        declared_kind,
+                        allowed,
+                        field,
+                        span,
+                    });
+                }
+                records.push(record);
+            }
+            None => broken = true,
+        }
+    }
+
+    // Sort by id and remap pending links to the new positions.
+    let mut order: Vec<usize> = (0..records.len()).collect();
+    order.sort_by(|&a, &b| records[a].id.cmp(&records[b].id));
+    let mut new_pos = vec![0; records.len()];
+    for (new, &old) in order.iter().enumerate() {
+        new_pos[old] = new;
+    }
+    let mut slots: Vec<Option<Record>> = records.into_iter().map(Some).collect();
+    let mut records: Vec<Record> = order.iter().filter_map(|&old| slots[old].take()).collect();
+    let index: HashMap<String, usize> = records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id.clone(), i))
+        .collect();
+
+    for link in pending {
+        let Some(&target) = index.get(&link.id) else {
+            if seen.contains_key(&link.id) {
+                // The target exists but is itself broken; its own findings say why.
+                broken = true;
+                continue;
+            }
+            let mut d = Diagnostic::error(
+                Code::DanglingLink,
+                format!("`{}` links to `{}`, which is not in the inventory", link.field, link.id),
+            )
+            .at(link.span.clone())
+            .label("no record has this id");
+            let ids = index.keys().map(String::as_str);
+            if let Some(close) = did_you_mean(&link.id, ids) {
+                d = d.help(format!("did you mean `{close}`?"));
+            }
+            diagnostics.push(d);
+            broken = true;
+            continue;
+        };
+        let target_kind = records[target].kind;
+        if let Some((declared, span)) = &link.declared_kind
+            && *declared != target_kind
+        {
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::WrongLinkKind,
+                    format!("`{}` says `{}` is a {declared}, but it is a {target_kind}", link.field, link.id),
+                )
+                .at(span.clone())
+                .note(records[target].span.clone(), format!("`{}` is defined here", link.id)),
+            );
+            broken = true;
+            continue;
+        }
+        if !link.allowed.contains(&target_kind) {
+            let allowed: Vec<&str> = link.allowed.iter().map(|k| k.as_str()).collect();
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::WrongLinkKind,
+                    format!(
+                        "`{}` must link to a {}, but `{}` is a {target_kind}",
+                        link.field,
+                        allowed.join(" or "),
+                        link.id
+                    ),
+                )
+                .at(link.span.clone())
+                .note(records[target].span.clone(), format!("`{}` is defined here", link.id)),
+            );
+            broken = true;
+            continue;
+        }
+        let record = &mut records[new_pos[link.record]];
+        set_link_target(&mut record.fields, &link.path, target);
+    }
+
+    if records.is_empty() && diagnostics.is_empty() {
+        diagnostics.push(
+            Diagnostic::error(Code::EmptyInventory, "the inventory holds no records")
+                .help("records are YAML files (`*.yaml`, `*.yml`) anywhere under the inventory directory"),
+        );
+    }
+
+    for record in &records {
+        check_consistency(record, &mut diagnostics);
+    }
+
+    let has_errors = broken || diagnostics.iter().any(|d| d.severity == crate::diag::Severity::Error);
+    crate::diag::sort(&mut diagnostics);
+    if has_errors {
+        (None, diagnostics)
+    } else {
+        (
+            Some(Inventory {
+                records,
+                index,
+                files,
+            }),
+            diagnostics,
+        )
+    }
+}
+
+fn set_link_target(fields: &mut Fields, path: &[LinkSlot], target: usize) {
+    let [LinkSlot::Field(name), rest @ ..] = path else {
+        return;
+    };
+    let Some(field) = fields.0.get_mut(name) else {
+        return;
+    };
+    match (&mut field.value, rest) {
+        (Value::Link(l), []) => l.target = target,
+        (Value::Links(ls), [LinkSlot::Item(i)]) => {
+            if let Some(l) = ls.get_mut(*i) {
+                l.target = target;
+            }
+        }
+        (Value::Object(inner), rest) => set_link_target(inner, rest, target),
+        (Value::Objects(items), [LinkSlot::Item(i), rest @ ..]) => {
+            if let Some(inner) = items.get_mut(*i) {
+                set_link_target(inner, rest, target);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Contradictions inside one record that types alone do not catch.
+fn check_consistency(record: &Record, diagnostics: &mut Vec<Diagnostic>) {
+    if record.kind != Kind::Person {
+        return;
+    }
+    let current = record.fields.objects("employments").last();
+    let termination = current.and_then(|e| e.object("termination"));
+    let dated = termination.is_some_and(|t| t.time("effective").is_some() || t.time("last_day_of_work").is_some());
+    if record.status == "terminated" && !dated {
+        diagnostics.push(
+            Diagnostic::warning(
+                Code::DepartureUndated,
+                format!("`{}` is terminated but has no termination date", record.id),
+            )
+            .at(record.span.clone())
+            .help("add `employments[-1].termination.effective`; until then severance fails safe and treats the person as departed at the run's instant"),
+        );
+    }
+}
+
+impl Checker<'_> {
+    fn span(&self, node: &Node) -> Span {
+        node_span(self.file, node)
+    }
+
+    fn record(&mut self, node: &Node, seen: &mut HashMap<String, (Option<Kind>, Span)>) -> Option<Record> {
+        let NodeValue::Map(entries) = &node.value else {
+            return None;
+        };
+        let record_span = self.span(node);
+        let entry = |name: &str| {
+            entries
+                .iter()
+                .find(|(k, _)| k.as_key().as_deref() == Some(name))
+        };
+
+        let id = match entry("id") {
+            Some((_, v)) => match &v.value {
+                NodeValue::Str(s) if !s.trim().is_empty() => Some((s.clone(), self.span(v))),
+                NodeValue::Int(i) => Some((i.to_string(), self.span(v))),
+                other => {
+                    self.diagnostics.push(
+                        Diagnostic::error(Code::WrongType, format!("`id` must be a non-empty string, found {}", other.type_name()))
+                            .at(self.span(v)),
+                    );
+                    None
+                }
+            },
+            None => {
+                self.diagnostics.push(
+                    Diagnostic::error(Code::MissingField, "record has no `id`")
+                        .at(record_span.clone())
+                        .help("every record needs an `id` unique across the inventory, e.g. `device/LAP-0001`"),
+                );
+                None
+            }
+        };
+
+        let kind = match entry("kind") {
+            Some((_, v)) => match &v.value {
+                NodeValue::Str(s) => match Kind::parse(s) {
+                    Some(k) => Some(k),
+                    None => {
+                        let mut d = Diagnostic::error(Code::UnknownKind, format!("unknown kind `{s}`"))
+                            .at(self.span(v));
+                        d = match did_you_mean(s, Kind::ALL.iter().map(|k| k.as_str())) {
+                            Some(close) => d.help(format!("did you mean `{close}`?")),
+                            None => d.help(format!(
+                                "the kinds are {}",
+                                quote_list(&Kind::ALL.map(|k| k.as_str()))
+                            )),
+                        };
+                        self.diagnostics.push(d);
+                        None
+                    }
+                },
+                other => {
+                    self.diagnostics.push(
+                        Diagnostic::error(Code::WrongType, format!("`kind` must be a string, found {}", other.type_name()))
+                            .at(self.span(v)),
+                    );
+                    None
+                }
+            },
+            None => {
+                self.diagnostics.push(
+                    Diagnostic::error(Code::MissingField, "record has no `kind`")
+                        .at(record_span.clone())
+                        .help(format!("the kinds are {}", quote_list(&Kind::ALL.map(|k| k.as_str())))),
+                );
+                None
+            }
+        };
+
+        let (id, id_span) = id?;
+        if let Some((_, first)) = seen.get(&id) {
+            self.diagnostics.push(
+                Diagnostic::error(Code::DuplicateId, format!("duplicate id `{id}`"))
+                    .at(id_span)
+                    .label("defined again here")
+                    .note(first.clone(), "first defined here")
+                    .help("ids must be unique across the whole inventory"),
+            );
+            return None;
+        }
+        seen.insert(id.clone(), (kind, id_span));
+        let kind = kind?;
+
+        let errors_before = self.diagnostics.len();
+        let mut status = None;
+        let mut fields = Fields::default();
+        for (key, value) in entries {
+            let Some(name) = key.as_key() else {
+                self.diagnostics.push(
+                    Diagnostic::error(Code::WrongType, format!("field names must be strings, found {}", key.value.type_name()))
+                        .at(self.span(key)),
+                );
+                continue;
+            };
+            if name == "kind" || name == "id" {
+                continue;
+            }
+            let Some(spec) = kind.field(&name) else {
+                self.unknown_field(&name, key, kind.as_str(), ENVELOPE.iter().chain(kind.fields()));
+                continue;
+            };
+            if name == "status" {
+                status = self.status(kind, value);
+                continue;
+            }
+            if let Some(v) = self.value(spec, value, vec![LinkSlot::Field(spec.name)], &name) {
+                fields.0.insert(spec.name, Field { value: v, span: self.span(value) });
+            }
+        }
+        for spec in ENVELOPE.iter().chain(kind.fields()) {
+            let present = spec.name == "kind" || spec.name == "id" || entry(spec.name).is_some();
+            if spec.required && !present {
+                self.diagnostics.push(
+                    Diagnostic::error(Code::MissingField, format!("{kind} `{id}` has no `{}`", spec.name))
+                        .at(record_span.clone())
+                        .help(format!("`{}` is {}: {}", spec.name, spec.ty.describe(), spec.doc)),
+                );
+            }
+        }
+        if self.diagnostics.len() > errors_before {
+            return None;
+        }
+        Some(Record {
+            kind,
+            id,
+            status: status?,
+            span: record_span,
+            fields,
+        })
+    }
+
+    fn unknown_field<'s>(
+        &mut self,
+        name: &str,
+        key: &Node,
+        owner: &str,
+        specs: impl Iterator<Item = &'s FieldSpec> + Clone,
+    ) {
+        let mut d = Diagnostic::error(Code::UnknownField, format!("unknown field `{name}` in {owner}"))
+            .at(self.span(key));
+        if let Some(close) = did_you_mean(name, specs.clone().map(|s| s.name)) {
+            d = d.help(format!("did you mean `{close}`?"));
+        } else {
+            let names: Vec<&str> = specs.map(|s| s.name).filter(|n| *n != "kind" && *n != "id").collect();
+            d = d.help(format!("the fields of {owner} are {}", quote_list(&names)));
+        }
+        self.diagnostics.push(d);
+    }
+
+    fn status(&mut self, kind: Kind, node: &Node) -> Option<String> {
+        let NodeValue::Str(s) = &node.value else {
+            self.wrong_type("status", "a string", node);
+            return None;
+        };
+        if kind.statuses().contains(&s.as_str()) {
+            return Some(s.clone());
+        }
+        let mut d = Diagnostic::error(Code::InvalidValue, format!("`{s}` is not a status of a {kind}"))
+            .at(self.span(node));
+        d = match did_you_mean(s, kind.statuses().iter().copied()) {
+            Some(close) => d.help(format!("did you mean `{close}`?")),
+            None => d.help(format!("a {kind}'s status is {}", quote_list(kind.statuses()))),
+        };
+        self.diagnostics.push(d);
+        None
+    }
+
+    fn wrong_type(&mut self, field: &str, expected: &str, node: &Node) {
+        self.diagnostics.push(
+            Diagnostic::error(
+                Code::WrongType,
+                format!("`{field}` must be {expected}, found {}", node.value.type_name()),
+            )
+            .at(self.span(node)),
+        );
+    }
+
+    fn value(&mut self, spec: &FieldSpec, node: &Node, path: Vec<LinkSlot>, shown: &str) -> Option<Value> {
+        match (&spec.ty, &node.value) {
+            (_, NodeValue::Null) if !spec.required => None,
+            (FieldType::Str, NodeValue::Str(s)) => Some(Value::Str(s.clone())),
+            // Numbers are accepted where text is expected: ids and serials are often numeric.
+            (FieldType::Str, NodeValue::Int(i)) => Some(Value::Str(i.to_string())),
+            (FieldType::Enum(allowed), NodeValue::Str(s)) => {
+                if allowed.contains(&s.as_str()) {
+                    Some(Value::Str(s.clone()))
+                } else {
+                    let mut d = Diagnostic::error(Code::InvalidValue, format!("`{s}` is not a valid `{shown}`"))
+                        .at(self.span(node));
+                    d = match did_you_mean(s, allowed.iter().copied()) {
+                        Some(close) => d.help(format!("did you mean `{close}`?")),
+                        None => d.help(format!("`{shown}` is {}", quote_list(allowed))),
+                    };
+                    self.diagnostics.push(d);
+                    None
+                }
+            }
+            (FieldType::Bool, NodeValue::Bool(b)) => Some(Value::Bool(*b)),
+            (FieldType::Time, NodeValue::Str(s)) => match parse_time(s) {
+                Ok(t) => Some(Value::Time(t)),
+                Err(why) => {
+                    self.diagnostics.push(
+                        Diagnostic::error(Code::InvalidDate, format!("`{shown}` is not an RFC 3339 date: `{s}`"))
+                            .at(self.span(node))
+                            .label(why)
+                            .help("write `2026-07-31` (midnight UTC) or `2026-07-31T17:00:00Z` / `2026-07-31T17:00:00+02:00`"),
+                    );
+                    None
+                }
+            },
+            (FieldType::Link(allowed), _) => self
+                .link(node, allowed, path, shown)
+                .map(Value::Link),
+            (FieldType::Links(allowed), NodeValue::Seq(items)) => {
+                let mut links = Vec::new();
+                for (i, item) in items.iter().enumerate() {
+                    let mut p = path.clone();
+                    p.push(LinkSlot::Item(links.len()));
+                    if let Some(l) = self.link(item, allowed, p, &format!("{shown}[{i}]")) {
+                        links.push(l);
+                    }
+                }
+                Some(Value::Links(links))
+            }
+            (FieldType::Strs, NodeValue::Seq(items)) => {
+                let mut out = Vec::new();
+                for item in items {
+                    match &item.value {
+                        NodeValue::Str(s) => out.push(s.clone()),
+                        NodeValue::Int(i) => out.push(i.to_string()),
+                        _ => self.wrong_type(&format!("{shown}[]"), "a string", item),
+                    }
+                }
+                Some(Value::Strs(out))
+            }
+            (FieldType::Object(specs), NodeValue::Map(entries)) => {
+                Some(Value::Object(self.object(specs, entries, node, path, shown)))
+            }
+            (FieldType::Objects(specs), NodeValue::Seq(items)) => {
+                let mut out = Vec::new();
+                for (i, item) in items.iter().enumerate() {
+                    let NodeValue::Map(entries) = &item.value else {
+                        self.wrong_type(&format!("{shown}[{i}]"), "a mapping", item);
+                        continue;
+                    };
+                    let mut p = path.clone();
+                    p.push(LinkSlot::Item(out.len()));
+                    out.push(self.object(specs, entries, item, p, &format!("{shown}[{i}]")));
+                }
+                Some(Value::Objects(out))
+            }
+            (ty, _) => {
+                self.wrong_type(shown, &ty.describe(), node);
+                None
+            }
+        }
+    }
+
+    fn object(
+        &mut self,
+        specs: &'static [FieldSpec],
+        entries: &[(Node, Node)],
+        node: &Node,
+        path: Vec<LinkSlot>,
+        shown: &str,
+    ) -> Fields {
+        let mut fields = Fields::default();
+        for (key, value) in entries {
+            let Some(name) = key.as_key() else {
+                self.wrong_type(shown, "a mapping with string keys", key);
+                continue;
+            };
+            let Some(spec) = specs.iter().find(|s| s.name == name) else {
+                self.unknown_field(&name, key, &format!("`{shown}`"), specs.iter());
+                continue;
+            };
+            let mut p = path.clone();
+            p.push(LinkSlot::Field(spec.name));
+            let child = format!("{shown}.{name}");
+            if let Some(v) = self.value(spec, value, p, &child) {
+                fields.0.insert(spec.name, Field { value: v, span: self.span(value) });
+            }
+        }
+        for spec in specs.iter().filter(|s| s.required) {
+            if !entries.iter().any(|(k, _)| k.as_key().as_deref() == Some(spec.name)) {
+                self.diagnostics.push(
+                    Diagnostic::error(Code::MissingField, format!("`{shown}` has no `{}`", spec.name))
+                        .at(self.span(node))
+                        .help(format!("`{}` is {}: {}", spec.name, spec.ty.describe(), spec.doc)),
+                );
+            }
+        }
+        fields
+    }
+
+    /// A link is written as an id (`person/E1001`) or as `{kind: person, id: person/E1001}`.
+    fn link(&mut self, node: &Node, allowed: &'static [Kind], path: Vec<LinkSlot>, shown: &str) -> Option<LinkRef> {
+        let span = self.span(node);
+        let (id, declared) = match &node.value {
+            NodeValue::Str(s) if !s.trim().is_empty() => (s.clone(), None),
+            NodeValue::Map(entries) => {
+                let mut id = None;
+                let mut declared = None;
+                for (k, v) in entries {
+                    match (k.as_key().as_deref(), &v.value) {
+                        (Some("id"), NodeValue::Str(s)) => id = Some(s.clone()),
+                        (Some("kind"), NodeValue::Str(s)) => match Kind::parse(s) {
+                            Some(kind) => declared = Some((kind, self.span(v))),
+                            None => {
+                                self.diagnostics.push(
+                                    Diagnostic::error(Code::UnknownKind, format!("unknown kind `{s}` in `{shown}`"))
+                                        .at(self.span(v)),
+                                );
+                                return None;
+                            }
+                        },
+                        (Some(other), _) if other != "id" && other != "kind" => {
+                            self.diagnostics.push(
+                                Diagnostic::error(Code::UnknownField, format!("unknown field `{other}` in link `{shown}`"))
+                                    .at(self.span(k))
+                                    .help("a link is an id, or a mapping with `kind` and `id`"),
+                            );
+                            return None;
+                        }
+                        _ => {
+                            self.wrong_type(&format!("{shown}.{}", k.as_key().unwrap_or_default()), "a string", v);
+                            return None;
+                        }
+                    }
+                }
+                let Some(id) = id else {
+                    self.diagnostics.push(
+                        Diagnostic::error(Code::MissingField, format!("link `{shown}` has no `id`")).at(span),
+                    );
+                    return None;
+                };
+                (id, declared)
+            }
+            _ => {
+                self.wrong_type(shown, "a record id or a `{kind, id}` mapping", node);
+                return None;
+            }
+        };
+        self.links.push((path, id.clone(), declared, allowed, shown.to_string(), span.clone()));
+        Some(LinkRef {
+            id,
+            target: usize::MAX,
+            span,
+        })
+    }
+}

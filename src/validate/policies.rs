@@ -1,0 +1,363 @@
+//! Parses the Cedar schema and policy files, checks that every policy carries
+//! the annotations severance relies on, and type-checks the set against the
+//! schema in strict mode, so a policy that names a missing attribute is a
+//! load error pointing at its file and line rather than a surprise at
+//! evaluation time.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use cedar_policy::{Effect, PolicyId, PolicySet, Schema, ValidationMode, Validator};
+
+use crate::diag::{Code, Diagnostic, SourceFile, Span};
+use crate::load::PolicySources;
+
+/// The Cedar namespace of every entity type and action.
+pub const NAMESPACE: &str = "Severance";
+
+/// Whether a `@leaver` path (`owner`, `bound_to.assigned_to`,
+/// `mdm.primary_user`, or the derived `holder`) follows link and mapping
+/// fields that exist in the inventory format.
+pub fn is_link_path(path: &str) -> bool {
+    use crate::model::{ENVELOPE, FieldSpec, FieldType, Kind};
+    fn walk(specs: &[&FieldSpec], segments: &[&str]) -> bool {
+        let Some((first, rest)) = segments.split_first() else {
+            return true;
+        };
+        specs.iter().filter(|s| s.name == *first).any(|spec| match &spec.ty {
+            FieldType::Link(kinds) | FieldType::Links(kinds) => {
+                rest.is_empty()
+                    || kinds.iter().any(|k| {
+                        let next: Vec<&FieldSpec> = ENVELOPE.iter().chain(k.fields()).collect();
+                        walk(&next, rest)
+                    })
+            }
+            FieldType::Object(inner) => !rest.is_empty() && walk(&inner.iter().collect::<Vec<_>>(), rest),
+            _ => false,
+        })
+    }
+    if path == "holder" {
+        return true;
+    }
+    let segments: Vec<&str> = path.split('.').collect();
+    Kind::ALL
+        .iter()
+        .filter(|k| k.is_decided())
+        .any(|k| walk(&k.fields().iter().collect::<Vec<_>>(), &segments))
+}
+
+/// What severance knows about one policy.
+#[derive(Debug, Clone)]
+pub struct PolicyInfo {
+    /// `@id`.
+    pub id: String,
+    /// `@description`.
+    pub description: String,
+    /// `@control`, split on commas.
+    pub controls: Vec<String>,
+    /// `permit` or `forbid`.
+    pub effect: Effect,
+    /// `@leaver`: the links whose target is the person the decision follows from.
+    pub leaver: Vec<String>,
+    /// `@due`: how long after the leaver's departure the action is due.
+    pub due: Option<jiff::SignedDuration>,
+    /// Where the policy starts.
+    pub span: Span,
+    /// The policy's text.
+    pub text: String,
+}
+
+/// A parsed, annotated, strictly validated policy pack.
+#[derive(Debug)]
+pub struct PolicyPack {
+    /// The schema.
+    pub schema: Schema,
+    /// All policies, keyed by `@id`.
+    pub set: PolicySet,
+    /// Only the `permit` policies: used to tell a forbidden action from one
+    /// that no policy asked for.
+    pub permits: PolicySet,
+    /// Metadata by `@id`.
+    pub info: BTreeMap<String, PolicyInfo>,
+    /// The files read.
+    pub files: Vec<Arc<SourceFile>>,
+}
+
+/// Turns one of Cedar's miette diagnostics into a finding placed in `file`.
+fn from_cedar(code: Code, d: &dyn miette::Diagnostic, file: &Arc<SourceFile>) -> Diagnostic {
+    let message = d.to_string();
+    let mut out = Diagnostic::error(code, message);
+    if let Some(label) = d.labels().and_then(|mut l| l.next()) {
+        let start = label.offset().min(file.text.len());
+        let end = (start + label.len()).min(file.text.len());
+        out = out.at(Span::new(file, start..end));
+        if let Some(text) = label.label() {
+            out = out.label(text.to_string());
+        }
+    }
+    if let Some(help) = d.help() {
+        out = out.help(help.to_string());
+    }
+    out
+}
+
+/// Parses and checks the policy directory.
+pub fn validate_policies(sources: PolicySources) -> (Option<PolicyPack>, Vec<Diagnostic>) {
+    let PolicySources { schema, policies } = sources;
+    let mut diagnostics = Vec::new();
+    let mut files = vec![Arc::clone(&schema)];
+    files.extend(policies.iter().cloned());
+
+    let parsed_schema = match Schema::from_cedarschema_str(&schema.text) {
+        Ok((s, _warnings)) => Some(s),
+        Err(e) => {
+            diagnostics.push(from_cedar(Code::SchemaSyntax, &e, &schema));
+            None
+        }
+    };
+
+    let mut set = PolicySet::new();
+    let mut permits = PolicySet::new();
+    let mut info: BTreeMap<String, PolicyInfo> = BTreeMap::new();
+    let mut file_of: BTreeMap<String, Arc<SourceFile>> = BTreeMap::new();
+    for file in &policies {
+        let parsed = match PolicySet::from_str(&file.text) {
+            Ok(p) => p,
+            Err(errors) => {
+                for e in errors.iter() {
+                    diagnostics.push(from_cedar(Code::PolicySyntax, e, file));
+                }
+                continue;
+            }
+        };
+        // Policies come back keyed `policy0`, `policy1`, … in file order.
+        let mut in_file: Vec<_> = parsed.policies().collect();
+        in_file.sort_by_key(|p| {
+            p.id()
+                .to_string()
+                .trim_start_matches("policy")
+                .parse::<usize>()
+                .unwrap_or(usize::MAX)
+        });
+        let mut cursor = 0;
+        for policy in in_file {
+            let text = policy.to_string();
+            let start = file.text[cursor..]
+                .find(text.as_str())
+                .map_or(cursor, |i| cursor + i);
+            cursor = start + text.len().min(file.text.len() - start);
+            let span = Span::new(file, start..start + first_line_len(&text));
+            let Some(meta) = annotations(policy, &span, &mut diagnostics) else {
+                continue;
+            };
+            if let Some(first) = info.get(&meta.id) {
+                diagnostics.push(
+                    Diagnostic::error(Code::DuplicatePolicyId, format!("duplicate policy id `{}`", meta.id))
+                        .at(span.clone())
+                        .note(first.span.clone(), "first used here"),
+                );
+                continue;
+            }
+            let renamed = policy.new_id(PolicyId::new(&meta.id));
+            let effect = renamed.effect();
+            if effect == Effect::Permit
+                && let Err(e) = permits.add(renamed.clone())
+            {
+                diagnostics.push(Diagnostic::error(Code::PolicyInvalid, e.to_string()).at(span.clone()));
+            }
+            if let Err(e) = set.add(renamed) {
+                diagnostics.push(Diagnostic::error(Code::PolicyInvalid, e.to_string()).at(span.clone()));
+                continue;
+            }
+            file_of.insert(meta.id.clone(), Arc::clone(file));
+            info.insert(
+                meta.id.clone(),
+                PolicyInfo {
+                    effect,
+                    span,
+                    text,
+                    ..meta
+                },
+            );
+        }
+    }
+
+    if info.is_empty() && diagnostics.is_empty() {
+        diagnostics.push(
+            Diagnostic::error(Code::NoPolicies, "the policy directory holds no policies")
+                .help("add `*.cedar` files beside `schema.cedarschema`; without policies every record would be retained"),
+        );
+    }
+
+    if let Some(schema) = &parsed_schema {
+        let result = Validator::new(schema.clone()).validate(&set, ValidationMode::Strict);
+        for e in result.validation_errors() {
+            let id = e.policy_id().to_string();
+            let Some(file) = file_of.get(&id) else { continue };
+            let mut d = from_cedar(Code::PolicyInvalid, e, file);
+            if !d.message.contains(&format!("`{id}`")) {
+                d.message = format!("policy `{id}`: {}", d.message);
+            }
+            if d.span.is_none()
+                && let Some(meta) = info.get(&id)
+            {
+                d = d.at(meta.span.clone());
+            }
+            diagnostics.push(d);
+        }
+    }
+
+    crate::diag::sort(&mut diagnostics);
+    let has_errors = diagnostics.iter().any(|d| d.severity == crate::diag::Severity::Error);
+    match parsed_schema {
+        Some(schema) if !has_errors => (
+            Some(PolicyPack {
+                schema,
+                set,
+                permits,
+                info,
+                files,
+            }),
+            diagnostics,
+        ),
+        _ => (None, diagnostics),
+    }
+}
+
+fn first_line_len(text: &str) -> usize {
+    text.find('\n').unwrap_or(text.len())
+}
+
+/// Reads and checks `@id`, `@description`, `@control`, `@leaver` and `@due`.
+fn annotations(policy: &cedar_policy::Policy, span: &Span, diagnostics: &mut Vec<Diagnostic>) -> Option<PolicyInfo> {
+    let before = diagnostics.len();
+    let mut missing = |name: &str, what: &str| {
+        diagnostics.push(
+            Diagnostic::error(Code::PolicyAnnotation, format!("policy has no `@{name}` annotation"))
+                .at(span.clone())
+                .help(format!("add `@{name}(\"…\")`: {what}")),
+        );
+    };
+    let id = policy.annotation("id").map(str::to_string);
+    if id.is_none() {
+        missing("id", "a stable kebab-case name that decisions cite");
+    }
+    let description = policy.annotation("description").map(str::to_string);
+    if description.is_none() {
+        missing("description", "one line saying what the policy decides and why");
+    }
+    let controls: Vec<String> = policy
+        .annotation("control")
+        .map(|c| c.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+        .unwrap_or_default();
+    if controls.is_empty() {
+        missing("control", "the controls it serves, e.g. `OWASP-NHI1, SP800-53-PS-4`");
+    }
+    if let Some(id) = &id
+        && !id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        diagnostics.push(
+            Diagnostic::error(Code::PolicyAnnotation, format!("policy id `{id}` is not kebab-case"))
+                .at(span.clone())
+                .help("use lowercase letters, digits and `-`"),
+        );
+    }
+    let leaver: Vec<String> = policy
+        .annotation("leaver")
+        .map(|c| c.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+        .unwrap_or_default();
+    for link in &leaver {
+        if !is_link_path(link) {
+            diagnostics.push(
+                Diagnostic::error(Code::PolicyAnnotation, format!("`@leaver` names `{link}`, which is not a link of any record kind"))
+                    .at(span.clone())
+                    .help("`@leaver` takes a comma-separated list of link fields, e.g. `owner, created_by` or `bound_to.assigned_to`"),
+            );
+        }
+    }
+    let due = match policy.annotation("due") {
+        None => None,
+        Some(text) => match parse_due(text) {
+            Ok(d) => Some(d),
+            Err(()) => {
+                diagnostics.push(
+                    Diagnostic::error(Code::PolicyAnnotation, format!("`@due(\"{text}\")` is not a duration"))
+                        .at(span.clone())
+                        .help("write a Cedar duration such as `1h`, `24h`, `7d` or `1d12h`"),
+                );
+                None
+            }
+        },
+    };
+    if diagnostics.len() > before {
+        return None;
+    }
+    Some(PolicyInfo {
+        id: id?,
+        description: description?,
+        controls,
+        effect: policy.effect(),
+        leaver,
+        due,
+        span: span.clone(),
+        text: String::new(),
+    })
+}
+
+/// Parses a Cedar-style duration: digits followed by `d`, `h`, `m`, `s` or `ms`, repeated.
+pub fn parse_due(text: &str) -> Result<jiff::SignedDuration, ()> {
+    let mut total: i64 = 0;
+    let mut rest = text.trim();
+    if rest.is_empty() {
+        return Err(());
+    }
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).ok_or(())?;
+        if digits == 0 {
+            return Err(());
+        }
+        let n: i64 = rest[..digits].parse().map_err(|_| ())?;
+        rest = &rest[digits..];
+        let (unit_ms, len) = if rest.starts_with("ms") {
+            (1, 2)
+        } else {
+            match rest.chars().next() {
+                Some('d') => (86_400_000, 1),
+                Some('h') => (3_600_000, 1),
+                Some('m') => (60_000, 1),
+                Some('s') => (1_000, 1),
+                _ => return Err(()),
+            }
+        };
+        total = n.checked_mul(unit_ms).and_then(|v| total.checked_add(v)).ok_or(())?;
+        rest = &rest[len..];
+    }
+    Ok(jiff::SignedDuration::from_millis(total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leaver_paths_follow_links() {
+        for good in ["owner", "known_to", "holder", "bound_to.assigned_to", "mdm.primary_user", "account.principal"] {
+            assert!(is_link_path(good), "{good}");
+        }
+        for bad in ["ownr", "mdm", "status", "owner.status", "bound_to.nothing"] {
+            assert!(!is_link_path(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn durations_parse_like_cedar() {
+        assert_eq!(parse_due("24h"), Ok(jiff::SignedDuration::from_hours(24)));
+        assert_eq!(parse_due("1d12h"), Ok(jiff::SignedDuration::from_hours(36)));
+        assert_eq!(parse_due("90m"), Ok(jiff::SignedDuration::from_mins(90)));
+        assert!(parse_due("").is_err());
+        assert!(parse_due("h").is_err());
+        assert!(parse_due("3 days").is_err());
+        assert!(parse_due("99999999999999999999d").is_err());
+    }
+}
