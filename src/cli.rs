@@ -90,8 +90,14 @@ fn parse_as_of(s: &str) -> Result<Timestamp, String> {
 
 impl InputArgs {
     fn into_input(self) -> Input {
-        let InputArgs { inventory, policies } = self;
-        Input { inventory, policies }
+        let InputArgs {
+            inventory,
+            policies,
+        } = self;
+        Input {
+            inventory,
+            policies,
+        }
     }
 }
 
@@ -107,8 +113,14 @@ impl Cli {
     /// clock read once).
     pub fn into_command(self) -> Command {
         match self.command {
-            Sub::Validate(input) => Command::Validate(ValidateSettings { input: input.into_input() }),
-            Sub::Plan(PlanArgs { input, as_of, format }) => Command::Plan(PlanSettings {
+            Sub::Validate(input) => Command::Validate(ValidateSettings {
+                input: input.into_input(),
+            }),
+            Sub::Plan(PlanArgs {
+                input,
+                as_of,
+                format,
+            }) => Command::Plan(PlanSettings {
                 input: input.into_input(),
                 as_of: as_of.resolve(),
                 format: match format {

@@ -184,6 +184,7 @@ codes! {
     PolicyAnnotation = "policy-annotation": "a policy lacks a required annotation (`@id`, `@description`, `@control`) or one is malformed",
     DuplicatePolicyId = "duplicate-policy-id": "two policies share an `@id`",
     NoPolicies = "no-policies": "the policy directory holds no policies",
+    EvaluationFailed = "evaluation-failed": "a policy could not be evaluated on a record; the record's decision is `error`, never a silent retain",
 }
 
 impl fmt::Display for Code {
@@ -300,11 +301,28 @@ pub fn count(diagnostics: &[Diagnostic]) -> (usize, usize) {
 
 /// The closest candidate to `word` among `candidates`, when close enough to be
 /// a likely typo.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (strsim::jaro_winkler(word, c), c))
         .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
+        .map(|(_, c)| c)
+}
+
+/// The id closest to `id` among `candidates`, when it is one slip away;
+/// ids share long prefixes, so they need a stricter measure than words.
+pub fn did_you_mean_id<'a>(
+    id: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::normalized_damerau_levenshtein(id, c), c))
+        .filter(|(score, _)| *score >= 0.85)
         .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
         .map(|(_, c)| c)
 }
@@ -332,11 +350,21 @@ mod tests {
     }
 
     #[test]
+    fn id_suggestions_need_a_near_miss() {
+        let ids = ["person/E1009", "person/E1010"];
+        assert_eq!(did_you_mean_id("person/E1090", ids), Some("person/E1009"));
+        assert_eq!(did_you_mean_id("person/E9999", ids), None);
+    }
+
+    #[test]
     fn every_code_is_kebab_case_and_unique() {
         let mut seen = std::collections::BTreeSet::new();
         for c in Code::ALL {
             let s = c.as_str();
-            assert!(s.chars().all(|ch| ch.is_ascii_lowercase() || ch == '-'), "{s}");
+            assert!(
+                s.chars().all(|ch| ch.is_ascii_lowercase() || ch == '-'),
+                "{s}"
+            );
             assert!(seen.insert(s), "duplicate code {s}");
             assert!(!c.description().is_empty());
         }

@@ -40,7 +40,9 @@ pub enum Error {
 #[error("`{path}` is not a directory")]
 #[diagnostic(
     code(severance::not_a_directory),
-    help("pass `--inventory DIR` and `--policies DIR`, or run from a directory holding `inventory/` and `policies/`")
+    help(
+        "pass `--inventory DIR` and `--policies DIR`, or run from a directory holding `inventory/` and `policies/`"
+    )
 )]
 pub struct NotADirectory {
     pub(crate) path: String,
@@ -80,7 +82,9 @@ pub struct UnknownRecord {
 #[error("could not build the Cedar entities: {message}")]
 #[diagnostic(
     code(severance::entities),
-    help("the schema in `policies/schema.cedarschema` must declare every attribute listed in `docs/policies.md`")
+    help(
+        "the schema in `policies/schema.cedarschema` must declare every attribute listed in `docs/policies.md`"
+    )
 )]
 pub struct Entities {
     pub(crate) message: String,

@@ -8,6 +8,10 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
     let command = severance::cli::Cli::parse().into_command();
-    let status = severance::commands::run(command, &mut std::io::stdout().lock(), &mut std::io::stderr().lock());
+    let status = severance::commands::run(
+        command,
+        &mut std::io::stdout().lock(),
+        &mut std::io::stderr().lock(),
+    );
     status.into()
 }

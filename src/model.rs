@@ -272,91 +272,204 @@ const TEAMS: &[Kind] = &[Kind::Team];
 /// Fields every record has (checked before the kind's own fields).
 pub const ENVELOPE: &[FieldSpec] = &[
     hidden("kind", Str, "the record's kind"),
-    hidden("id", Str, "unique across the whole inventory; by convention `<kind>/<system>/<key>`"),
-    req("status", Str, "the record's lifecycle status; the allowed values depend on the kind"),
+    hidden(
+        "id",
+        Str,
+        "unique across the whole inventory; by convention `<kind>/<system>/<key>`",
+    ),
+    req(
+        "status",
+        Str,
+        "the record's lifecycle status; the allowed values depend on the kind",
+    ),
     f("display_name", Str, "a human-readable name"),
-    f("tags", Strs, "free-form labels policies may test with `contains`"),
+    f(
+        "tags",
+        Strs,
+        "free-form labels policies may test with `contains`",
+    ),
     hidden("notes", Str, "free text for reviewers"),
-    hidden("sources", Objects(SOURCE), "which systems reported this record, and for which fields they are authoritative"),
+    hidden(
+        "sources",
+        Objects(SOURCE),
+        "which systems reported this record, and for which fields they are authoritative",
+    ),
 ];
 
 const SOURCE: &[FieldSpec] = &[
-    req("system", Str, "the reporting system, e.g. `workday`, `okta`, `intune`, `snipe-it`"),
+    req(
+        "system",
+        Str,
+        "the reporting system, e.g. `workday`, `okta`, `intune`, `snipe-it`",
+    ),
     f("record_id", Str, "the record's id in that system"),
     f("observed_at", Time, "when that system last reported it"),
-    f("authoritative_for", Strs, "the fields this system is the authority for"),
+    f(
+        "authoritative_for",
+        Strs,
+        "the fields this system is the authority for",
+    ),
 ];
 
 const TERMINATION: &[FieldSpec] = &[
-    f("effective", Time, "when the employment ends (Workday `Termination_Date`)"),
-    f("last_day_of_work", Time, "the last day worked; access must not outlive it"),
+    f(
+        "effective",
+        Time,
+        "when the employment ends (Workday `Termination_Date`)",
+    ),
+    f(
+        "last_day_of_work",
+        Time,
+        "the last day worked; access must not outlive it",
+    ),
     f(
         "reason_category",
-        Enum(&["voluntary", "involuntary", "end_of_contract", "retirement", "death", "other"]),
+        Enum(&[
+            "voluntary",
+            "involuntary",
+            "end_of_contract",
+            "retirement",
+            "death",
+            "other",
+        ]),
         "why the employment ended",
     ),
-    f("immediate", Bool, "an involuntary exit that must take effect at once"),
+    f(
+        "immediate",
+        Bool,
+        "an involuntary exit that must take effect at once",
+    ),
     f("rehire_eligible", Bool, "whether HR allows a rehire"),
 ];
 
 const EMPLOYMENT: &[FieldSpec] = &[
     req("start", Time, "when this employment began"),
-    f("contract_end", Time, "for contractors: when the engagement ends unless extended"),
-    f("termination", Object(TERMINATION), "present once an exit is recorded"),
+    f(
+        "contract_end",
+        Time,
+        "for contractors: when the engagement ends unless extended",
+    ),
+    f(
+        "termination",
+        Object(TERMINATION),
+        "present once an exit is recorded",
+    ),
 ];
 
 const PERSON: &[FieldSpec] = &[
-    req("employee_number", Str, "the stable HR key (SCIM `employeeNumber`); never reused, unlike logins and emails"),
-    f("user_name", Str, "primary login; may be reused after the person leaves"),
+    req(
+        "employee_number",
+        Str,
+        "the stable HR key (SCIM `employeeNumber`); never reused, unlike logins and emails",
+    ),
+    f(
+        "user_name",
+        Str,
+        "primary login; may be reused after the person leaves",
+    ),
     f("email", Str, "work email"),
     f(
         "worker_type",
         Enum(&["employee", "contractor", "intern", "vendor"]),
         "engagement type; contractors need a sponsor and an end date",
     ),
-    parent("team", Link(TEAMS), "the team the person belongs to now; the person is `in` it"),
-    f("previous_team", Link(TEAMS), "the team before the last move"),
+    parent(
+        "team",
+        Link(TEAMS),
+        "the team the person belongs to now; the person is `in` it",
+    ),
+    f(
+        "previous_team",
+        Link(TEAMS),
+        "the team before the last move",
+    ),
     f("moved_at", Time, "when the person last moved team"),
     f("department", Str, "HR department"),
     f("manager", Link(PEOPLE), "line manager"),
-    f("sponsor", Link(PEOPLE), "the employee accountable for a contractor or vendor"),
+    f(
+        "sponsor",
+        Link(PEOPLE),
+        "the employee accountable for a contractor or vendor",
+    ),
     f("legal_hold", Bool, "data and devices must be preserved"),
     f("location", Str, "office or site"),
     f("time_zone", Str, "IANA time zone, for scheduling"),
-    hidden("employments", Objects(EMPLOYMENT), "employment history, oldest first; a rehire adds an entry"),
+    hidden(
+        "employments",
+        Objects(EMPLOYMENT),
+        "employment history, oldest first; a rehire adds an entry",
+    ),
 ];
 
 const TEAM: &[FieldSpec] = &[
     f("name", Str, "the team's name"),
     f("manager", Link(PEOPLE), "who leads it"),
-    parent("parent", Link(TEAMS), "the enclosing team; members are `in` it too"),
+    parent(
+        "parent",
+        Link(TEAMS),
+        "the enclosing team; members are `in` it too",
+    ),
 ];
 
 const MDM: &[FieldSpec] = &[
     f("provider", Str, "`intune`, `jamf`, `fleet`, …"),
     f("device_id", Str, "the MDM's device id"),
-    f("primary_user", Link(PEOPLE), "who the MDM sees using the device"),
-    f("last_checkin", Time, "the device's last check-in (Intune `lastSyncDateTime`, Jamf `lastContactTime`)"),
+    f(
+        "primary_user",
+        Link(PEOPLE),
+        "who the MDM sees using the device",
+    ),
+    f(
+        "last_checkin",
+        Time,
+        "the device's last check-in (Intune `lastSyncDateTime`, Jamf `lastContactTime`)",
+    ),
     f("compliance", Str, "the MDM's compliance state"),
 ];
 
 const DEVICE: &[FieldSpec] = &[
-    f("asset_tag", Str, "asset register tag (Snipe-IT `asset_tag`)"),
+    f(
+        "asset_tag",
+        Str,
+        "asset register tag (Snipe-IT `asset_tag`)",
+    ),
     f("serial", Str, "hardware serial number"),
     req(
         "category",
-        Enum(&["laptop", "desktop", "phone", "tablet", "kiosk", "lab_system", "server", "token", "other"]),
+        Enum(&[
+            "laptop",
+            "desktop",
+            "phone",
+            "tablet",
+            "kiosk",
+            "lab_system",
+            "server",
+            "token",
+            "other",
+        ]),
         "what the device is",
     ),
-    f("ownership", Enum(&["company", "personal"]), "`personal` marks BYOD: never reclaimed"),
+    f(
+        "ownership",
+        Enum(&["company", "personal"]),
+        "`personal` marks BYOD: never reclaimed",
+    ),
     f(
         "assignment_mode",
         Enum(&["individual", "shared", "lab"]),
         "`individual` devices follow their assignee; shared and lab devices have a custodian",
     ),
-    f("assigned_to", Link(PEOPLE), "the person the register says holds it (Snipe-IT `assigned_to`)"),
+    f(
+        "assigned_to",
+        Link(PEOPLE),
+        "the person the register says holds it (Snipe-IT `assigned_to`)",
+    ),
     f("location", Str, "where a shared device lives"),
-    f("custodian", Link(PEOPLE), "the person accountable for a shared or lab device"),
+    f(
+        "custodian",
+        Link(PEOPLE),
+        "the person accountable for a shared or lab device",
+    ),
     f("custodian_team", Link(TEAMS), "the team accountable for it"),
     f(
         "data_classification",
@@ -369,28 +482,64 @@ const DEVICE: &[FieldSpec] = &[
 ];
 
 const ACCOUNT: &[FieldSpec] = &[
-    req("system", Str, "the system the account lives on: `okta`, `github`, `aws-prod`, a host name"),
+    req(
+        "system",
+        Str,
+        "the system the account lives on: `okta`, `github`, `aws-prod`, a host name",
+    ),
     f("login", Str, "the login name"),
-    f("principal", Link(PEOPLE), "the person the account belongs to; absent for an unassociated account"),
+    f(
+        "principal",
+        Link(PEOPLE),
+        "the person the account belongs to; absent for an unassociated account",
+    ),
     f(
         "account_type",
         Enum(&["human", "service", "system", "shared"]),
         "`shared` covers break-glass and group accounts",
     ),
-    f("employee_type", Str, "what the identity provider says the person is"),
+    f(
+        "employee_type",
+        Str,
+        "what the identity provider says the person is",
+    ),
     f("privileged", Bool, "administrative rights"),
-    f("idp_status", Str, "the identity provider's raw status, e.g. Okta `DEPROVISIONED`"),
+    f(
+        "idp_status",
+        Str,
+        "the identity provider's raw status, e.g. Okta `DEPROVISIONED`",
+    ),
     f("last_login", Time, "last interactive sign-in"),
-    f("known_to", Links(PEOPLE), "people who know the account's password (shared accounts)"),
+    f(
+        "known_to",
+        Links(PEOPLE),
+        "people who know the account's password (shared accounts)",
+    ),
 ];
 
 const GRANT: &[FieldSpec] = &[
     req("system", Str, "where the entitlement applies"),
     req("entitlement", Str, "the role, group or permission"),
-    req("account", Link(&[Kind::Account]), "the account that holds it"),
-    f("privileged", Bool, "administrative or production-write access"),
-    f("mode", Enum(&["standing", "eligible", "group"]), "`eligible` is just-in-time"),
-    f("team", Link(TEAMS), "the team the entitlement belongs to; people outside it should not hold it"),
+    req(
+        "account",
+        Link(&[Kind::Account]),
+        "the account that holds it",
+    ),
+    f(
+        "privileged",
+        Bool,
+        "administrative or production-write access",
+    ),
+    f(
+        "mode",
+        Enum(&["standing", "eligible", "group"]),
+        "`eligible` is just-in-time",
+    ),
+    f(
+        "team",
+        Link(TEAMS),
+        "the team the entitlement belongs to; people outside it should not hold it",
+    ),
     f("approved_by", Link(PEOPLE), "who approved it"),
     f("granted_at", Time, "when it was granted"),
     f("expires_at", Time, "when it lapses by itself"),
@@ -399,22 +548,53 @@ const GRANT: &[FieldSpec] = &[
 const NHI: &[FieldSpec] = &[
     req(
         "nhi_type",
-        Enum(&["service_account", "automation_account", "oauth_app", "ai_agent", "bot", "workload_identity"]),
+        Enum(&[
+            "service_account",
+            "automation_account",
+            "oauth_app",
+            "ai_agent",
+            "bot",
+            "workload_identity",
+        ]),
         "what sort of non-human identity",
     ),
     f("system", Str, "where it lives"),
     f("owner", Link(PEOPLE), "the accountable person"),
-    f("backup_owner", Link(PEOPLE), "who takes over when the owner leaves"),
+    f(
+        "backup_owner",
+        Link(PEOPLE),
+        "who takes over when the owner leaves",
+    ),
     f("owning_team", Link(TEAMS), "the accountable team"),
     f("created_by", Link(PEOPLE), "who created it"),
-    f("consented_by", Link(PEOPLE), "for OAuth apps: who granted consent"),
+    f(
+        "consented_by",
+        Link(PEOPLE),
+        "for OAuth apps: who granted consent",
+    ),
     f("environments", Strs, "`prod`, `staging`, `dev`, …"),
     f("used_by", Links(&[Kind::Workload]), "workloads that use it"),
-    f("auth_method", Str, "`key_file`, `oidc`, `mtls`, `static_password`, …"),
-    f("interactive_use", Bool, "people sign in as it (OWASP NHI10)"),
-    f("known_to", Links(PEOPLE), "people who have seen its secrets"),
+    f(
+        "auth_method",
+        Str,
+        "`key_file`, `oidc`, `mtls`, `static_password`, …",
+    ),
+    f(
+        "interactive_use",
+        Bool,
+        "people sign in as it (OWASP NHI10)",
+    ),
+    f(
+        "known_to",
+        Links(PEOPLE),
+        "people who have seen its secrets",
+    ),
     f("ai_system", Bool, "an AI system (NIST AI RMF GOVERN 1.6)"),
-    f("privileged", Bool, "administrative or production-write access"),
+    f(
+        "privileged",
+        Bool,
+        "administrative or production-write access",
+    ),
     f("scopes", Strs, "granted scopes"),
     f("publisher", Str, "third-party publisher of an OAuth app"),
     f("last_used", Time, "last use seen"),
@@ -438,7 +618,11 @@ const CREDENTIAL: &[FieldSpec] = &[
         ]),
         "what sort of credential",
     ),
-    f("purpose", Str, "e.g. `vpn`, `code_signing`, `tls`, `local_admin`"),
+    f(
+        "purpose",
+        Str,
+        "e.g. `vpn`, `code_signing`, `tls`, `local_admin`",
+    ),
     f("system", Str, "where it is accepted"),
     FieldSpec {
         name: "bound_to",
@@ -447,19 +631,35 @@ const CREDENTIAL: &[FieldSpec] = &[
         cedar: ToCedar::PerKind,
         doc: "the identity, device or workload it authenticates",
     },
-    f("owner", Link(PEOPLE), "the named owner (e.g. of a certificate)"),
+    f(
+        "owner",
+        Link(PEOPLE),
+        "the named owner (e.g. of a certificate)",
+    ),
     f("created_by", Link(PEOPLE), "who created it"),
     f("known_to", Links(PEOPLE), "people who have seen the secret"),
-    f("hosts", Links(&[Kind::Device]), "for SSH keys: hosts whose `authorized_keys` hold it"),
+    f(
+        "hosts",
+        Links(&[Kind::Device]),
+        "for SSH keys: hosts whose `authorized_keys` hold it",
+    ),
     f("environments", Strs, "`prod`, `staging`, `dev`, …"),
-    f("fingerprint", Str, "key id or fingerprint; never the secret"),
+    f(
+        "fingerprint",
+        Str,
+        "key id or fingerprint; never the secret",
+    ),
     f("serial", Str, "certificate serial number"),
     f("issuer", Str, "certificate issuer"),
     f("subject", Str, "certificate subject"),
     f("issued_at", Time, "when it was issued (`notBefore`)"),
     f("expires_at", Time, "when it stops working (`notAfter`)"),
     f("last_rotated", Time, "last rotation"),
-    f("last_used", Time, "last use seen (e.g. IAM `access_key_1_last_used_date`)"),
+    f(
+        "last_used",
+        Time,
+        "last use seen (e.g. IAM `access_key_1_last_used_date`)",
+    ),
     f("compromised", Bool, "known or suspected to be exposed"),
 ];
 
@@ -469,7 +669,11 @@ const WORKLOAD: &[FieldSpec] = &[
     f("ephemeral", Bool, "meant to live only until `expires_at`"),
     f("owner", Link(PEOPLE), "the accountable person"),
     f("launched_by", Link(PEOPLE), "who launched it"),
-    f("identity", Link(&[Kind::Nhi]), "the non-human identity it runs as"),
+    f(
+        "identity",
+        Link(&[Kind::Nhi]),
+        "the non-human identity it runs as",
+    ),
     f("launched_at", Time, "when it started"),
     f("expires_at", Time, "its TTL"),
     f("environments", Strs, "`prod`, `staging`, `dev`, …"),

@@ -8,9 +8,17 @@ use crate::error::Error;
 use crate::exit::ExitStatus;
 use crate::report;
 
-pub(super) fn run(settings: &ValidateSettings, out: &mut dyn Write, err: &mut dyn Write) -> Result<ExitStatus, Error> {
+pub(super) fn run(
+    settings: &ValidateSettings,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<ExitStatus, Error> {
     let validation = load_and_validate(&settings.input, err)?;
-    write!(out, "{}", report::human::validation_summary(&validation, &settings.input))?;
+    write!(
+        out,
+        "{}",
+        report::human::validation_summary(&validation, &settings.input)
+    )?;
     Ok(if validation.valid().is_some() {
         ExitStatus::Ok
     } else {

@@ -162,7 +162,11 @@ pub fn decide(inventory: &Inventory, pack: &PolicyPack, evaluation: &Evaluation)
                     })
                 })
                 .collect();
-            let status = if failures.is_empty() { Status::Ok } else { Status::Error };
+            let status = if failures.is_empty() {
+                Status::Ok
+            } else {
+                Status::Error
+            };
 
             // The leaver is named by the first permitting policy, in id order,
             // whose `@leaver` links lead to a person.
@@ -294,7 +298,9 @@ fn find_leaver(
     let is_leaver = |p: usize| evaluation.departures.get(&p).is_some_and(|d| d.leaver);
     let mut fallback = None;
     for id in ids {
-        let Some(info) = pack.info.get(id) else { continue };
+        let Some(info) = pack.info.get(id) else {
+            continue;
+        };
         for link in &info.leaver {
             for person in linked_people(inventory, record, link) {
                 if is_leaver(person) {
@@ -326,7 +332,12 @@ pub fn linked_people(inventory: &Inventory, record: &Record, path: &str) -> Vec<
         .collect()
 }
 
-fn walk(inventory: &Inventory, fields: &crate::model::Fields, segments: &[&str], found: &mut Vec<usize>) {
+fn walk(
+    inventory: &Inventory,
+    fields: &crate::model::Fields,
+    segments: &[&str],
+    found: &mut Vec<usize>,
+) {
     use crate::model::Value;
     let Some((first, rest)) = segments.split_first() else {
         return;

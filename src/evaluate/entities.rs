@@ -59,7 +59,9 @@ pub fn departure(person: &Record, now: Timestamp) -> Departure {
         at,
         leaver: person.status == "terminated" || at.is_some_and(|t| t <= now),
         immediate: termination.is_some_and(|t| t.flag("immediate")),
-        reason: termination.and_then(|t| t.str("reason_category")).map(str::to_string),
+        reason: termination
+            .and_then(|t| t.str("reason_category"))
+            .map(str::to_string),
         rehired: employments.len() > 1,
     }
 }
@@ -68,7 +70,11 @@ fn time_expr(t: Timestamp) -> RestrictedExpression {
     RestrictedExpression::new_datetime(format_time(t))
 }
 
-fn value_expr(value: &Value, inventory: &Inventory, spec: &FieldSpec) -> Option<RestrictedExpression> {
+fn value_expr(
+    value: &Value,
+    inventory: &Inventory,
+    spec: &FieldSpec,
+) -> Option<RestrictedExpression> {
     let link_uid = |target: usize| {
         let r = &inventory.records[target];
         uid(r.kind, &r.id)
@@ -82,7 +88,9 @@ fn value_expr(value: &Value, inventory: &Inventory, spec: &FieldSpec) -> Option<
             ls.iter()
                 .map(|l| RestrictedExpression::new_entity_uid(link_uid(l.target))),
         ),
-        Value::Strs(ss) => RestrictedExpression::new_set(ss.iter().cloned().map(RestrictedExpression::new_string)),
+        Value::Strs(ss) => {
+            RestrictedExpression::new_set(ss.iter().cloned().map(RestrictedExpression::new_string))
+        }
         Value::Object(fields) => {
             let FieldType::Object(specs) = &spec.ty else {
                 return None;
@@ -95,7 +103,11 @@ fn value_expr(value: &Value, inventory: &Inventory, spec: &FieldSpec) -> Option<
 
 /// Attributes for a set of fields; absent booleans are `false` and absent
 /// lists empty, so policies need `has` only for optional scalars.
-fn record_attrs(fields: &Fields, specs: &[FieldSpec], inventory: &Inventory) -> Vec<(String, RestrictedExpression)> {
+fn record_attrs(
+    fields: &Fields,
+    specs: &[FieldSpec],
+    inventory: &Inventory,
+) -> Vec<(String, RestrictedExpression)> {
     let mut attrs = Vec::new();
     for spec in specs {
         if spec.cedar == ToCedar::Hidden || spec.name == "status" {
@@ -118,7 +130,9 @@ fn record_attrs(fields: &Fields, specs: &[FieldSpec], inventory: &Inventory) -> 
                 }
             }
             None => match spec.ty {
-                FieldType::Bool => attrs.push((spec.name.to_string(), RestrictedExpression::new_bool(false))),
+                FieldType::Bool => {
+                    attrs.push((spec.name.to_string(), RestrictedExpression::new_bool(false)))
+                }
                 FieldType::Strs | FieldType::Links(_) => {
                     attrs.push((spec.name.to_string(), RestrictedExpression::new_set([])));
                 }
@@ -140,10 +154,21 @@ pub fn build(inventory: &Inventory, departures: &HashMap<usize, Departure>) -> V
         .collect()
 }
 
-fn build_one(inventory: &Inventory, index: usize, record: &Record, departures: &HashMap<usize, Departure>) -> Entity {
-    let specs: Vec<&FieldSpec> = crate::model::ENVELOPE.iter().chain(record.kind.fields()).collect();
+fn build_one(
+    inventory: &Inventory,
+    index: usize,
+    record: &Record,
+    departures: &HashMap<usize, Departure>,
+) -> Entity {
+    let specs: Vec<&FieldSpec> = crate::model::ENVELOPE
+        .iter()
+        .chain(record.kind.fields())
+        .collect();
     let mut attrs: HashMap<String, RestrictedExpression> = HashMap::new();
-    attrs.insert("status".into(), RestrictedExpression::new_string(record.status.clone()));
+    attrs.insert(
+        "status".into(),
+        RestrictedExpression::new_string(record.status.clone()),
+    );
     for (name, expr) in record_attrs_refs(&record.fields, &specs, inventory) {
         attrs.insert(name, expr);
     }
@@ -164,20 +189,31 @@ fn build_one(inventory: &Inventory, index: usize, record: &Record, departures: &
                 .links(field)
                 .into_iter()
                 .filter(|t| departures.get(t).is_some_and(|d| d.leaver))
-                .map(|t| RestrictedExpression::new_entity_uid(uid(Kind::Person, &inventory.records[t].id))),
+                .map(|t| {
+                    RestrictedExpression::new_entity_uid(uid(
+                        Kind::Person,
+                        &inventory.records[t].id,
+                    ))
+                }),
         )
     };
     match record.kind {
         Kind::Person => {
             if let Some(d) = departures.get(&index) {
                 attrs.insert("leaver".into(), RestrictedExpression::new_bool(d.leaver));
-                attrs.insert("immediate".into(), RestrictedExpression::new_bool(d.immediate));
+                attrs.insert(
+                    "immediate".into(),
+                    RestrictedExpression::new_bool(d.immediate),
+                );
                 attrs.insert("rehired".into(), RestrictedExpression::new_bool(d.rehired));
                 if let Some(at) = d.at {
                     attrs.insert("departure_at".into(), time_expr(at));
                 }
                 if let Some(reason) = &d.reason {
-                    attrs.insert("reason_category".into(), RestrictedExpression::new_string(reason.clone()));
+                    attrs.insert(
+                        "reason_category".into(),
+                        RestrictedExpression::new_string(reason.clone()),
+                    );
                 }
             }
         }
@@ -189,7 +225,10 @@ fn build_one(inventory: &Inventory, index: usize, record: &Record, departures: &
             if let Some(p) = holder {
                 attrs.insert(
                     "holder".into(),
-                    RestrictedExpression::new_entity_uid(uid(Kind::Person, &inventory.records[p].id)),
+                    RestrictedExpression::new_entity_uid(uid(
+                        Kind::Person,
+                        &inventory.records[p].id,
+                    )),
                 );
             }
         }
@@ -207,7 +246,11 @@ fn build_one(inventory: &Inventory, index: usize, record: &Record, departures: &
     }
 }
 
-fn record_attrs_refs(fields: &Fields, specs: &[&FieldSpec], inventory: &Inventory) -> Vec<(String, RestrictedExpression)> {
+fn record_attrs_refs(
+    fields: &Fields,
+    specs: &[&FieldSpec],
+    inventory: &Inventory,
+) -> Vec<(String, RestrictedExpression)> {
     // `record_attrs` takes specs by value-slice for nested objects; the
     // top level mixes the envelope and the kind's fields, so collect refs.
     let mut out = Vec::new();

@@ -87,13 +87,20 @@ pub fn actions_by_kind(pack: &PolicyPack) -> BTreeMap<Kind, Vec<EntityUid>> {
 pub fn action_rank(action: &str) -> (usize, String) {
     const ORDER: [&str; 6] = ["revoke", "rotate", "transfer", "reclaim", "wipe", "review"];
     (
-        ORDER.iter().position(|a| *a == action).unwrap_or(ORDER.len()),
+        ORDER
+            .iter()
+            .position(|a| *a == action)
+            .unwrap_or(ORDER.len()),
         action.to_string(),
     )
 }
 
 /// Evaluates every decided record of the inventory at `as_of`.
-pub fn evaluate(inventory: &Inventory, pack: &PolicyPack, as_of: Timestamp) -> Result<Evaluation, Error> {
+pub fn evaluate(
+    inventory: &Inventory,
+    pack: &PolicyPack,
+    as_of: Timestamp,
+) -> Result<Evaluation, Error> {
     let departures: HashMap<usize, Departure> = inventory
         .records
         .iter()
@@ -102,9 +109,10 @@ pub fn evaluate(inventory: &Inventory, pack: &PolicyPack, as_of: Timestamp) -> R
         .map(|(i, r)| (i, departure(r, as_of)))
         .collect();
     let built = entities::build(inventory, &departures);
-    let entities = Entities::from_entities(built, Some(&pack.schema)).map_err(|e| crate::error::Entities {
-        message: e.to_string(),
-    })?;
+    let entities =
+        Entities::from_entities(built, Some(&pack.schema)).map_err(|e| crate::error::Entities {
+            message: e.to_string(),
+        })?;
 
     let context = Context::from_pairs([(
         "now".to_string(),
@@ -124,11 +132,20 @@ pub fn evaluate(inventory: &Inventory, pack: &PolicyPack, as_of: Timestamp) -> R
         .filter(|(_, r)| r.kind.is_decided())
         .map(|(index, record)| {
             let resource = entities::uid(record.kind, &record.id);
-            let kind_actions = actions.get(&record.kind).map(Vec::as_slice).unwrap_or_default();
+            let kind_actions = actions
+                .get(&record.kind)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
             let actions = kind_actions
                 .iter()
                 .map(|action| {
-                    let request = Request::new(principal.clone(), action.clone(), resource.clone(), context.clone(), None);
+                    let request = Request::new(
+                        principal.clone(),
+                        action.clone(),
+                        resource.clone(),
+                        context.clone(),
+                        None,
+                    );
                     match request {
                         Ok(request) => ask(&authorizer, &request, pack, &entities, action),
                         Err(e) => ActionOutcome {
@@ -141,7 +158,10 @@ pub fn evaluate(inventory: &Inventory, pack: &PolicyPack, as_of: Timestamp) -> R
                     }
                 })
                 .collect();
-            RecordOutcome { record: index, actions }
+            RecordOutcome {
+                record: index,
+                actions,
+            }
         })
         .collect();
 
@@ -153,7 +173,13 @@ pub fn evaluate(inventory: &Inventory, pack: &PolicyPack, as_of: Timestamp) -> R
     })
 }
 
-fn ask(authorizer: &Authorizer, request: &Request, pack: &PolicyPack, entities: &Entities, action: &EntityUid) -> ActionOutcome {
+fn ask(
+    authorizer: &Authorizer,
+    request: &Request,
+    pack: &PolicyPack,
+    entities: &Entities,
+    action: &EntityUid,
+) -> ActionOutcome {
     let response = authorizer.is_authorized(request, &pack.set, entities);
     let mut permits = Vec::new();
     let mut forbids = Vec::new();
@@ -200,7 +226,11 @@ fn ask(authorizer: &Authorizer, request: &Request, pack: &PolicyPack, entities: 
 
 /// Attribute paths a policy reads from the resource (`resource.owner.leaver`)
 /// and the values they have for one record, for a human asking why.
-pub fn attribute_values(evaluation: &Evaluation, resource: &EntityUid, policy_text: &str) -> Vec<(String, String)> {
+pub fn attribute_values(
+    evaluation: &Evaluation,
+    resource: &EntityUid,
+    policy_text: &str,
+) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     for path in resource_paths(policy_text) {
@@ -212,8 +242,17 @@ pub fn attribute_values(evaluation: &Evaluation, resource: &EntityUid, policy_te
             out.push((path, value));
         }
     }
+    // A path that a longer listed path extends says nothing the longer one does not.
+    let paths: Vec<String> = out.iter().map(|(p, _)| p.clone()).collect();
+    out.retain(|(p, _)| {
+        let prefix = format!("{p}.");
+        !paths.iter().any(|q| q.starts_with(&prefix))
+    });
     if policy_text.contains("context.now") {
-        out.push(("context.now".into(), format!("datetime(\"{}\")", format_time(evaluation.as_of))));
+        out.push((
+            "context.now".into(),
+            format!("datetime(\"{}\")", format_time(evaluation.as_of)),
+        ));
     }
     out
 }
@@ -225,12 +264,15 @@ fn resource_paths(text: &str) -> Vec<String> {
     let mut i = 0;
     while let Some(found) = text[i..].find("resource.") {
         let start = i + found;
-        let boundary = start == 0 || !(bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'_');
+        let boundary =
+            start == 0 || !(bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'_');
         let mut end = start + "resource".len();
         while end < bytes.len() && bytes[end] == b'.' {
             let seg_start = end + 1;
             let mut seg_end = seg_start;
-            while seg_end < bytes.len() && (bytes[seg_end].is_ascii_alphanumeric() || bytes[seg_end] == b'_') {
+            while seg_end < bytes.len()
+                && (bytes[seg_end].is_ascii_alphanumeric() || bytes[seg_end] == b'_')
+            {
                 seg_end += 1;
             }
             // A method call such as `.contains(` or `.isEmpty(` ends the path.
@@ -278,19 +320,28 @@ mod tests {
         let text = "when { resource has owner && resource.owner.leaver && resource.known_to_leavers.isEmpty() && myresource.x }";
         assert_eq!(
             resource_paths(text),
-            vec!["resource.owner.leaver".to_string(), "resource.known_to_leavers".to_string()]
+            vec![
+                "resource.owner.leaver".to_string(),
+                "resource.known_to_leavers".to_string()
+            ]
         );
     }
 
     #[test]
     fn the_principal_is_a_valid_uid() {
-        assert_eq!(principal().to_string(), "Severance::Process::\"offboarding\"");
+        assert_eq!(
+            principal().to_string(),
+            "Severance::Process::\"offboarding\""
+        );
     }
 
     #[test]
     fn actions_are_ranked_access_first() {
         let mut a = vec!["review", "wipe", "revoke", "reclaim", "transfer", "rotate"];
         a.sort_by_key(|s| action_rank(s));
-        assert_eq!(a, ["revoke", "rotate", "transfer", "reclaim", "wipe", "review"]);
+        assert_eq!(
+            a,
+            ["revoke", "rotate", "transfer", "reclaim", "wipe", "review"]
+        );
     }
 }

@@ -97,7 +97,10 @@ fn require_dir(path: &Path) -> Result<(), Error> {
 pub fn load_inventory(dir: &Path, limits: &Limits) -> Result<RawInventory, Error> {
     require_dir(dir)?;
     let mut paths = Vec::new();
-    for entry in walkdir::WalkDir::new(dir).follow_links(false).sort_by_file_name() {
+    for entry in walkdir::WalkDir::new(dir)
+        .follow_links(false)
+        .sort_by_file_name()
+    {
         let entry = entry.map_err(|e| ReadDir {
             path: display_path(e.path().unwrap_or(dir)),
             message: e.to_string(),
@@ -107,40 +110,60 @@ pub fn load_inventory(dir: &Path, limits: &Limits) -> Result<RawInventory, Error
             continue;
         }
         let path = entry.path();
-        let is_yaml = matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"));
+        let is_yaml = matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("yaml" | "yml")
+        );
         if entry.file_type().is_file() && is_yaml {
             paths.push(path.to_path_buf());
         }
     }
     paths.sort();
 
-    let parsed: Vec<(Option<Arc<SourceFile>>, Vec<RawRecord>, Vec<Diagnostic>)> = paths
+    let parsed: Vec<FileRead> = paths
         .par_iter()
         .map(|path| read_yaml_file(path, limits))
         .collect();
 
     let mut inventory = RawInventory::default();
-    for (file, records, diagnostics) in parsed {
-        inventory.files.extend(file);
-        inventory.records.extend(records);
-        inventory.diagnostics.extend(diagnostics);
+    for read in parsed {
+        inventory.files.extend(read.file);
+        inventory.records.extend(read.records);
+        inventory.diagnostics.extend(read.diagnostics);
     }
     Ok(inventory)
 }
 
-fn read_yaml_file(
-    path: &Path,
-    limits: &Limits,
-) -> (Option<Arc<SourceFile>>, Vec<RawRecord>, Vec<Diagnostic>) {
+/// What reading one file gave.
+struct FileRead {
+    file: Option<Arc<SourceFile>>,
+    records: Vec<RawRecord>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl FileRead {
+    fn failed(d: Diagnostic) -> FileRead {
+        FileRead {
+            file: None,
+            records: Vec::new(),
+            diagnostics: vec![d],
+        }
+    }
+}
+
+fn read_yaml_file(path: &Path, limits: &Limits) -> FileRead {
     let shown = display_path(path);
     let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
     if size > limits.max_file_bytes {
         let d = Diagnostic::error(
             Code::YamlLimit,
-            format!("`{shown}` is {size} bytes, over the limit of {} bytes", limits.max_file_bytes),
+            format!(
+                "`{shown}` is {size} bytes, over the limit of {} bytes",
+                limits.max_file_bytes
+            ),
         )
         .help("split the file; records may live in any number of files");
-        return (None, Vec::new(), vec![d]);
+        return FileRead::failed(d);
     }
     let text = match std::fs::read(path) {
         Ok(bytes) => match String::from_utf8(bytes) {
@@ -148,14 +171,17 @@ fn read_yaml_file(
             Err(e) => {
                 let d = Diagnostic::error(
                     Code::ReadFailed,
-                    format!("`{shown}` is not UTF-8 (invalid byte at offset {})", e.utf8_error().valid_up_to()),
+                    format!(
+                        "`{shown}` is not UTF-8 (invalid byte at offset {})",
+                        e.utf8_error().valid_up_to()
+                    ),
                 );
-                return (None, Vec::new(), vec![d]);
+                return FileRead::failed(d);
             }
         },
         Err(e) => {
             let d = Diagnostic::error(Code::ReadFailed, format!("could not read `{shown}`: {e}"));
-            return (None, Vec::new(), vec![d]);
+            return FileRead::failed(d);
         }
     };
     let file = SourceFile::new(shown, text);
@@ -168,15 +194,26 @@ fn read_yaml_file(
             }
         }
         Err(e) => {
-            let code = if e.limit { Code::YamlLimit } else { Code::YamlSyntax };
+            let code = if e.limit {
+                Code::YamlLimit
+            } else {
+                Code::YamlSyntax
+            };
             let mut d = Diagnostic::error(code, e.message);
+            if e.limit {
+                d = d.help("limits on size, nodes and aliases keep crafted input (such as an alias bomb) from exhausting memory; split large files");
+            }
             if let Some((line, col)) = e.line_col {
                 d = d.at(Span::at(&file, line, col, 0));
             }
             diagnostics.push(d);
         }
     }
-    (Some(file), records, diagnostics)
+    FileRead {
+        file: Some(file),
+        records,
+        diagnostics,
+    }
 }
 
 fn split_records(
@@ -210,7 +247,10 @@ fn split_records(
 fn not_a_record(file: &Arc<SourceFile>, node: &Node) -> Diagnostic {
     Diagnostic::error(
         Code::NotARecord,
-        format!("expected a record (a mapping), found {}", node.value.type_name()),
+        format!(
+            "expected a record (a mapping), found {}",
+            node.value.type_name()
+        ),
     )
     .at(node_span(file, node))
     .help("a file holds one record, a list of records, or several `---` documents")
@@ -236,7 +276,8 @@ pub fn load_policies(dir: &Path) -> Result<PolicySources, Error> {
             message: e.to_string(),
         })?;
         let path = entry.path();
-        if entry.file_type().is_file() && path.extension().and_then(|e| e.to_str()) == Some("cedar") {
+        if entry.file_type().is_file() && path.extension().and_then(|e| e.to_str()) == Some("cedar")
+        {
             policies.push(read_text(path)?);
         }
     }
@@ -265,10 +306,16 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(dir.path().join("one.yaml"), "kind: team\nid: team/a\n").expect("write");
         std::fs::create_dir(dir.path().join("sub")).expect("mkdir");
-        std::fs::write(dir.path().join("sub/list.yml"), "- {kind: team, id: team/b}\n- {kind: team, id: team/c}\n")
-            .expect("write");
-        std::fs::write(dir.path().join("docs.yaml"), "kind: team\nid: team/d\n---\nkind: team\nid: team/e\n")
-            .expect("write");
+        std::fs::write(
+            dir.path().join("sub/list.yml"),
+            "- {kind: team, id: team/b}\n- {kind: team, id: team/c}\n",
+        )
+        .expect("write");
+        std::fs::write(
+            dir.path().join("docs.yaml"),
+            "kind: team\nid: team/d\n---\nkind: team\nid: team/e\n",
+        )
+        .expect("write");
         std::fs::write(dir.path().join("README.md"), "not yaml").expect("write");
         let raw = load_inventory(dir.path(), &Limits::default()).expect("loads");
         assert_eq!(raw.files.len(), 3);

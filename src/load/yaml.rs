@@ -193,6 +193,8 @@ pub struct Limits {
     pub max_aliases: usize,
     /// Deepest nesting of collections.
     pub max_depth: usize,
+    /// Most nodes (after alias expansion) in one file.
+    pub max_nodes: usize,
 }
 
 impl Default for Limits {
@@ -202,6 +204,7 @@ impl Default for Limits {
             max_events: 4_000_000,
             max_aliases: 10_000,
             max_depth: 64,
+            max_nodes: 2_000_000,
         }
     }
 }
@@ -223,6 +226,7 @@ pub fn parse_documents(text: &str, limits: &Limits) -> Result<Vec<Node>, YamlErr
     budget.max_events = limits.max_events;
     budget.max_aliases = limits.max_aliases;
     budget.max_depth = limits.max_depth;
+    budget.max_nodes = limits.max_nodes;
     budget.max_reader_input_bytes = Some(limits.max_file_bytes as usize);
     let mut options = Options::default();
     options.budget = Some(budget);
@@ -238,8 +242,15 @@ pub fn parse_documents(text: &str, limits: &Limits) -> Result<Vec<Node>, YamlErr
         });
         let message = e.without_snippet().to_string();
         let limit = message.contains("budget") || message.contains("limit");
+        let message = match message.split_once("budget breached: ") {
+            Some((_, breach)) => {
+                let what = breach.split(" at line").next().unwrap_or(breach);
+                format!("the file exceeds a YAML safety limit ({what})")
+            }
+            None => first_line(&message),
+        };
         YamlError {
-            message: first_line(&message),
+            message,
             line_col,
             limit,
         }
@@ -261,8 +272,11 @@ mod tests {
 
     #[test]
     fn nodes_carry_line_and_column() {
-        let docs = parse_documents("kind: person\nid: person/E1\nflags: [a, b]\n", &Limits::default())
-            .expect("parses");
+        let docs = parse_documents(
+            "kind: person\nid: person/E1\nflags: [a, b]\n",
+            &Limits::default(),
+        )
+        .expect("parses");
         assert_eq!(docs.len(), 1);
         let NodeValue::Map(entries) = &docs[0].value else {
             panic!("expected a mapping")
@@ -278,7 +292,8 @@ mod tests {
 
     #[test]
     fn several_documents_and_lists() {
-        let docs = parse_documents("a: 1\n---\n- b: 2\n- c: 3\n", &Limits::default()).expect("parses");
+        let docs =
+            parse_documents("a: 1\n---\n- b: 2\n- c: 3\n", &Limits::default()).expect("parses");
         assert_eq!(docs.len(), 2);
         assert!(matches!(docs[1].value, NodeValue::Seq(ref v) if v.len() == 2));
     }

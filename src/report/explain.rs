@@ -10,19 +10,25 @@ use crate::evaluate::{Evaluation, attribute_values, entities};
 use crate::model::{ENVELOPE, Fields, Kind, Value, format_time};
 use crate::validate::{Inventory, PolicyPack};
 
-fn format_value(value: &Value, inventory: &Inventory) -> String {
+fn format_value(value: &Value) -> String {
     match value {
         Value::Str(s) => s.clone(),
         Value::Bool(b) => b.to_string(),
         Value::Time(t) => format_time(*t),
         Value::Link(l) => l.id.clone(),
-        Value::Links(ls) => format!("[{}]", ls.iter().map(|l| l.id.as_str()).collect::<Vec<_>>().join(", ")),
+        Value::Links(ls) => format!(
+            "[{}]",
+            ls.iter()
+                .map(|l| l.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         Value::Strs(ss) => format!("[{}]", ss.join(", ")),
         Value::Object(fields) => {
             let parts: Vec<String> = fields
                 .0
                 .iter()
-                .map(|(k, f)| format!("{k}: {}", format_value(&f.value, inventory)))
+                .map(|(k, f)| format!("{k}: {}", format_value(&f.value)))
                 .collect();
             format!("{{{}}}", parts.join(", "))
         }
@@ -33,7 +39,7 @@ fn format_value(value: &Value, inventory: &Inventory) -> String {
                     let inner: Vec<String> = fields
                         .0
                         .iter()
-                        .map(|(k, f)| format!("{k}: {}", format_value(&f.value, inventory)))
+                        .map(|(k, f)| format!("{k}: {}", format_value(&f.value)))
                         .collect();
                     format!("{{{}}}", inner.join(", "))
                 })
@@ -78,7 +84,13 @@ fn describe_record(inventory: &Inventory, evaluation: &Evaluation, index: usize)
 }
 
 /// Explains one record.
-pub fn explain(index: usize, plan: &Plan, inventory: &Inventory, pack: &PolicyPack, evaluation: &Evaluation) -> String {
+pub fn explain(
+    index: usize,
+    plan: &Plan,
+    inventory: &Inventory,
+    pack: &PolicyPack,
+    evaluation: &Evaluation,
+) -> String {
     let record = &inventory.records[index];
     let mut out = String::new();
     let _ = writeln!(out, "{} {} ({})", record.kind, record.id, record.status);
@@ -89,7 +101,7 @@ pub fn explain(index: usize, plan: &Plan, inventory: &Inventory, pack: &PolicyPa
     let mut rows = vec![vec!["status".to_string(), record.status.clone()]];
     for spec in ENVELOPE.iter().chain(record.kind.fields()) {
         if let Some(field) = record.fields.0.get(spec.name) {
-            rows.push(vec![spec.name.to_string(), format_value(&field.value, inventory)]);
+            rows.push(vec![spec.name.to_string(), format_value(&field.value)]);
         }
     }
     out.push_str(&table(rows, "  "));
@@ -120,7 +132,12 @@ pub fn explain(index: usize, plan: &Plan, inventory: &Inventory, pack: &PolicyPa
         out.push_str("\nlinks to\n");
         let rows = outgoing
             .iter()
-            .map(|(path, target)| vec![path.clone(), describe_record(inventory, evaluation, *target)])
+            .map(|(path, target)| {
+                vec![
+                    path.clone(),
+                    describe_record(inventory, evaluation, *target),
+                ]
+            })
             .collect();
         out.push_str(&table(rows, "  "));
     }
@@ -138,7 +155,12 @@ pub fn explain(index: usize, plan: &Plan, inventory: &Inventory, pack: &PolicyPa
         out.push_str("\nlinked from\n");
         let rows = incoming
             .iter()
-            .map(|(i, path)| vec![describe_record(inventory, evaluation, *i), format!("via {path}")])
+            .map(|(i, path)| {
+                vec![
+                    describe_record(inventory, evaluation, *i),
+                    format!("via {path}"),
+                ]
+            })
             .collect();
         out.push_str(&table(rows, "  "));
     }
@@ -146,10 +168,14 @@ pub fn explain(index: usize, plan: &Plan, inventory: &Inventory, pack: &PolicyPa
     match plan.decisions.iter().find(|d| d.record == index) {
         Some(decision) => explain_decision(&mut out, decision, plan, inventory, pack, evaluation),
         None => {
-            let following: Vec<&Decision> = plan.decisions.iter().filter(|d| d.leaver == Some(index)).collect();
+            let following: Vec<&Decision> = plan
+                .decisions
+                .iter()
+                .filter(|d| d.leaver == Some(index))
+                .collect();
             let _ = writeln!(
                 out,
-                "\n{}s are not decided themselves; {} decision{} follow from this one",
+                "\n{} records are not decided themselves; {} decision{} follow from this one",
                 record.kind,
                 following.len(),
                 if following.len() == 1 { "" } else { "s" }
@@ -180,7 +206,11 @@ fn explain_decision(
     };
     let _ = writeln!(out, "\ndecision: {verdict}");
     if let Some(p) = decision.leaver {
-        let _ = writeln!(out, "  follows from {}", person_heading(inventory, evaluation, p));
+        let _ = writeln!(
+            out,
+            "  follows from {}",
+            person_heading(inventory, evaluation, p)
+        );
     }
     if let Some(due) = decision.due {
         let _ = writeln!(out, "  due {}", format_time(due));
@@ -188,7 +218,10 @@ fn explain_decision(
 
     let resource = entities::uid(record.kind, &record.id);
     let actions = crate::evaluate::actions_by_kind(pack);
-    let outcome = evaluation.outcomes.iter().find(|o| o.record == decision.record);
+    let outcome = evaluation
+        .outcomes
+        .iter()
+        .find(|o| o.record == decision.record);
     for action in actions.get(&record.kind).into_iter().flatten() {
         let name = action.id().unescaped().to_string();
         let Some(a) = outcome.and_then(|o| o.actions.iter().find(|a| a.action == name)) else {
@@ -205,12 +238,31 @@ fn explain_decision(
         };
         let _ = writeln!(out, "\n{name}: {state}");
         if a.permits.is_empty() && a.forbids.is_empty() && a.errors.is_empty() {
-            out.push_str("  no policy asks for it\n");
+            let considered: Vec<&str> = pack
+                .info
+                .values()
+                .filter(|i| {
+                    i.effect == cedar_policy::Effect::Permit
+                        && in_scope(&i.text, &name, record.kind)
+                })
+                .map(|i| i.id.as_str())
+                .collect();
+            if considered.is_empty() {
+                out.push_str("  no policy asks for it of a record of this kind\n");
+            } else {
+                let _ = writeln!(out, "  conditions not met: {}", considered.join(", "));
+            }
         }
-        let mut listed: Vec<(&str, Effect)> = a.permits.iter().map(|p| (p.as_str(), Effect::Permit)).collect();
+        let mut listed: Vec<(&str, Effect)> = a
+            .permits
+            .iter()
+            .map(|p| (p.as_str(), Effect::Permit))
+            .collect();
         listed.extend(a.forbids.iter().map(|p| (p.as_str(), Effect::Forbid)));
         for (policy, effect) in listed {
-            let Some(info) = pack.info.get(policy) else { continue };
+            let Some(info) = pack.info.get(policy) else {
+                continue;
+            };
             let overridden = effect == Effect::Permit && !a.due && !a.forbids.is_empty();
             let _ = writeln!(
                 out,
@@ -223,7 +275,12 @@ fn explain_decision(
             );
             let _ = writeln!(out, "    {}", info.description);
             let _ = writeln!(out, "    controls: {}", info.controls.join(", "));
-            if let Some(due) = decision.reasons.iter().find(|r| r.policy == policy && r.action == name).and_then(|r| r.due) {
+            if let Some(due) = decision
+                .reasons
+                .iter()
+                .find(|r| r.policy == policy && r.action == name)
+                .and_then(|r| r.due)
+            {
                 let _ = writeln!(out, "    due: {}", format_time(due));
             }
             let rows: Vec<Vec<String>> = attribute_values(evaluation, &resource, &info.text)
@@ -239,4 +296,17 @@ fn explain_decision(
         }
     }
     let _ = plan;
+}
+
+/// Whether a policy's scope names this action (alone or in a list) and
+/// either names this kind or leaves the resource open.
+fn in_scope(text: &str, action: &str, kind: Kind) -> bool {
+    let names_action = text.contains(&format!("Action::\"{action}\""));
+    let resource_is = text.contains("resource is ");
+    let names_kind = text.contains(&format!(
+        "resource is {}::{}",
+        crate::validate::NAMESPACE,
+        kind.cedar_type()
+    ));
+    names_action && (names_kind || !resource_is)
 }

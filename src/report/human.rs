@@ -61,7 +61,11 @@ pub fn validation_summary(v: &Validation, input: &Input) -> String {
     }
     match &v.policies {
         Some(p) => {
-            let forbids = p.info.values().filter(|i| i.effect == cedar_policy::Effect::Forbid).count();
+            let forbids = p
+                .info
+                .values()
+                .filter(|i| i.effect == cedar_policy::Effect::Forbid)
+                .count();
             let _ = writeln!(
                 out,
                 "policies `{}`: {} ({} permit, {} forbid) in {}, strictly valid against the schema",
@@ -95,7 +99,10 @@ pub fn summary_line(plan: &Plan) -> String {
         .map(|a| format!("{} {a}", s.actions.get(a).copied().unwrap_or(0)))
         .collect();
     parts.push(format!("{} retain", s.retain));
-    parts.push(format!("{} review", s.actions.get("review").copied().unwrap_or(0)));
+    parts.push(format!(
+        "{} review",
+        s.actions.get("review").copied().unwrap_or(0)
+    ));
     parts.push(format!("{} error", s.error));
     format!(
         "{} decided of {}: {}",
@@ -156,8 +163,17 @@ fn due_of(d: &Decision, action: &str) -> String {
         .unwrap_or_default()
 }
 
+/// The decisions that follow from one leaver (or from no one).
+type LeaverGroup<'a> = (Option<usize>, Vec<&'a Decision>);
+
 /// The plan for people.
-pub fn plan(plan: &Plan, inventory: &Inventory, pack: &PolicyPack, evaluation: &Evaluation, input: &Input) -> String {
+pub fn plan(
+    plan: &Plan,
+    inventory: &Inventory,
+    pack: &PolicyPack,
+    evaluation: &Evaluation,
+    input: &Input,
+) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -170,13 +186,21 @@ pub fn plan(plan: &Plan, inventory: &Inventory, pack: &PolicyPack, evaluation: &
     );
 
     // Group due decisions by leaver, leavers in id order, "no leaver" last.
-    let mut groups: BTreeMap<(bool, String), (Option<usize>, Vec<&Decision>)> = BTreeMap::new();
-    for d in plan.decisions.iter().filter(|d| d.status == Status::Ok && !d.actions.is_empty()) {
+    let mut groups: BTreeMap<(bool, String), LeaverGroup<'_>> = BTreeMap::new();
+    for d in plan
+        .decisions
+        .iter()
+        .filter(|d| d.status == Status::Ok && !d.actions.is_empty())
+    {
         let key = match d.leaver {
             Some(p) => (false, inventory.records[p].id.clone()),
             None => (true, String::new()),
         };
-        groups.entry(key).or_insert((d.leaver, Vec::new())).1.push(d);
+        groups
+            .entry(key)
+            .or_insert((d.leaver, Vec::new()))
+            .1
+            .push(d);
     }
     for (leaver, decisions) in groups.values() {
         out.push('\n');
@@ -203,7 +227,11 @@ pub fn plan(plan: &Plan, inventory: &Inventory, pack: &PolicyPack, evaluation: &
         out.push_str(&table(rows, "  "));
     }
 
-    let blocked: Vec<&Decision> = plan.decisions.iter().filter(|d| !d.blocked.is_empty()).collect();
+    let blocked: Vec<&Decision> = plan
+        .decisions
+        .iter()
+        .filter(|d| !d.blocked.is_empty())
+        .collect();
     if !blocked.is_empty() {
         out.push_str("\nblocked by a forbid policy\n");
         let mut rows = Vec::new();
@@ -221,7 +249,11 @@ pub fn plan(plan: &Plan, inventory: &Inventory, pack: &PolicyPack, evaluation: &
         out.push_str(&table(rows, "  "));
     }
 
-    let failed: Vec<&Decision> = plan.decisions.iter().filter(|d| d.status == Status::Error).collect();
+    let failed: Vec<&Decision> = plan
+        .decisions
+        .iter()
+        .filter(|d| d.status == Status::Error)
+        .collect();
     if !failed.is_empty() {
         out.push_str("\ncould not evaluate (not retained: fix the policy or the record)\n");
         let mut rows = Vec::new();

@@ -130,7 +130,13 @@ fn decision_doc<'a>(d: &'a Decision, inventory: &'a Inventory) -> DecisionDoc<'a
 }
 
 /// The plan as pretty-printed JSON.
-pub fn plan(plan: &Plan, inventory: &Inventory, pack: &PolicyPack, evaluation: &Evaluation, input: &Input) -> String {
+pub fn plan(
+    plan: &Plan,
+    inventory: &Inventory,
+    pack: &PolicyPack,
+    evaluation: &Evaluation,
+    input: &Input,
+) -> String {
     let mut leaver_ids: Vec<usize> = plan.decisions.iter().filter_map(|d| d.leaver).collect();
     leaver_ids.sort_unstable();
     leaver_ids.dedup();
@@ -174,7 +180,11 @@ pub fn plan(plan: &Plan, inventory: &Inventory, pack: &PolicyPack, evaluation: &
             error: plan.summary.error,
         },
         leavers,
-        decisions: plan.decisions.iter().map(|d| decision_doc(d, inventory)).collect(),
+        decisions: plan
+            .decisions
+            .iter()
+            .map(|d| decision_doc(d, inventory))
+            .collect(),
     };
     // INVARIANT: the document is made of strings, integers, options and
     // vectors of those; serializing it cannot fail.

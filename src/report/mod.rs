@@ -26,15 +26,31 @@ pub fn render_diagnostic(d: &Diagnostic) -> String {
         let mut snippet = Snippet::source(span.file.text.as_str())
             .path(span.file.path.as_str())
             .annotation(primary);
-        for note in d.notes.iter().filter(|n| n.span.file.path == span.file.path) {
-            snippet = snippet.annotation(AnnotationKind::Context.span(note.span.range.clone()).label(note.label.as_str()));
+        for note in d
+            .notes
+            .iter()
+            .filter(|n| n.span.file.path == span.file.path)
+        {
+            snippet = snippet.annotation(
+                AnnotationKind::Context
+                    .span(note.span.range.clone())
+                    .label(note.label.as_str()),
+            );
         }
         group = group.element(snippet);
-        for note in d.notes.iter().filter(|n| n.span.file.path != span.file.path) {
+        for note in d
+            .notes
+            .iter()
+            .filter(|n| n.span.file.path != span.file.path)
+        {
             group = group.element(
                 Snippet::source(note.span.file.text.as_str())
                     .path(note.span.file.path.as_str())
-                    .annotation(AnnotationKind::Context.span(note.span.range.clone()).label(note.label.as_str())),
+                    .annotation(
+                        AnnotationKind::Context
+                            .span(note.span.range.clone())
+                            .label(note.label.as_str()),
+                    ),
             );
         }
     }
@@ -42,6 +58,40 @@ pub fn render_diagnostic(d: &Diagnostic) -> String {
         group = group.element(Level::HELP.message(help.as_str()));
     }
     Renderer::plain().render(&[group])
+}
+
+/// Findings for every policy that failed to evaluate, placed at the record
+/// with a note at the policy.
+pub fn evaluation_failures(
+    plan: &crate::decide::Plan,
+    inventory: &crate::validate::Inventory,
+    pack: &crate::validate::PolicyPack,
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for d in plan
+        .decisions
+        .iter()
+        .filter(|d| d.status == crate::decide::Status::Error)
+    {
+        let record = &inventory.records[d.record];
+        for f in &d.failures {
+            let mut diag = Diagnostic::error(
+                crate::diag::Code::EvaluationFailed,
+                format!(
+                    "policy `{}` could not be evaluated on `{}` for `{}`",
+                    f.policy, d.subject, f.action
+                ),
+            )
+            .at(record.span.clone())
+            .label(f.message.clone())
+            .help("the record is reported as `error`, not retained; fix the policy or the record");
+            if let Some(info) = pack.info.get(&f.policy) {
+                diag = diag.note(info.span.clone(), "this policy failed");
+            }
+            out.push(diag);
+        }
+    }
+    out
 }
 
 /// Renders an error that stopped the run.

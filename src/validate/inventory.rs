@@ -5,11 +5,12 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use crate::diag::{Code, Diagnostic, SourceFile, Span, did_you_mean};
+use crate::diag::{Code, Diagnostic, SourceFile, Span, did_you_mean, did_you_mean_id};
 use crate::load::yaml::{Node, NodeValue};
 use crate::load::{RawInventory, RawRecord, node_span};
 use crate::model::{
-    ENVELOPE, Field, FieldSpec, FieldType, Fields, Kind, LinkRef, Record, Value, parse_time, quote_list,
+    ENVELOPE, Field, FieldSpec, FieldType, Fields, Kind, LinkRef, Record, Value, parse_time,
+    quote_list,
 };
 
 /// A validated inventory: every record well-typed, ids unique, links resolved.
@@ -39,15 +40,23 @@ impl Inventory {
     }
 }
 
+/// Marks a pending link whose record did not validate.
+const NO_RECORD: usize = usize::MAX;
+
 /// A link as written, before the target is known.
-struct PendingLink {
-    record: usize,
+struct LinkAt {
     path: Vec<LinkSlot>,
     id: String,
     declared_kind: Option<(Kind, Span)>,
     allowed: &'static [Kind],
     field: String,
     span: Span,
+}
+
+/// A link and the index of the record it is written in.
+struct PendingLink {
+    record: usize,
+    link: LinkAt,
 }
 
 #[derive(Clone, Copy)]
@@ -59,7 +68,7 @@ enum LinkSlot {
 struct Checker<'a> {
     file: &'a Arc<SourceFile>,
     diagnostics: Vec<Diagnostic>,
-    links: Vec<(Vec<LinkSlot>, String, Option<(Kind, Span)>, &'static [Kind], String, Span)>,
+    links: Vec<LinkAt>,
 }
 
 /// Validates the raw inventory. Returns the inventory only when it has no
@@ -87,22 +96,21 @@ pub fn validate_inventory(raw: RawInventory) -> (Option<Inventory>, Vec<Diagnost
         };
         let record = checker.record(&node, &mut seen);
         diagnostics.append(&mut checker.diagnostics);
+        // Links of a broken record are still checked, so that one run
+        // reports every problem; they just have no record to resolve into.
+        let at = if record.is_some() {
+            records.len()
+        } else {
+            NO_RECORD
+        };
+        pending.extend(
+            checker
+                .links
+                .into_iter()
+                .map(|link| PendingLink { record: at, link }),
+        );
         match record {
-            Some(record) => {
-                let at = records.len();
-                for (path, id, declared_kind, allowed, field, span) in checker.links {
-                    pending.push(PendingLink {
-                        record: at,
-                        path,
-                        id,
-                        declared_kind,
-                        allowed,
-                        field,
-                        span,
-                    });
-                }
-                records.push(record);
-            }
+            Some(record) => records.push(record),
             None => broken = true,
         }
     }
@@ -122,7 +130,7 @@ pub fn validate_inventory(raw: RawInventory) -> (Option<Inventory>, Vec<Diagnost
         .map(|(i, r)| (r.id.clone(), i))
         .collect();
 
-    for link in pending {
+    for PendingLink { record: at, link } in pending {
         let Some(&target) = index.get(&link.id) else {
             if seen.contains_key(&link.id) {
                 // The target exists but is itself broken; its own findings say why.
@@ -131,12 +139,15 @@ pub fn validate_inventory(raw: RawInventory) -> (Option<Inventory>, Vec<Diagnost
             }
             let mut d = Diagnostic::error(
                 Code::DanglingLink,
-                format!("`{}` links to `{}`, which is not in the inventory", link.field, link.id),
+                format!(
+                    "`{}` links to `{}`, which is not in the inventory",
+                    link.field, link.id
+                ),
             )
             .at(link.span.clone())
             .label("no record has this id");
             let ids = index.keys().map(String::as_str);
-            if let Some(close) = did_you_mean(&link.id, ids) {
+            if let Some(close) = did_you_mean_id(&link.id, ids) {
                 d = d.help(format!("did you mean `{close}`?"));
             }
             diagnostics.push(d);
@@ -150,10 +161,16 @@ pub fn validate_inventory(raw: RawInventory) -> (Option<Inventory>, Vec<Diagnost
             diagnostics.push(
                 Diagnostic::error(
                     Code::WrongLinkKind,
-                    format!("`{}` says `{}` is a {declared}, but it is a {target_kind}", link.field, link.id),
+                    format!(
+                        "`{}` says `{}` is a {declared}, but it is a {target_kind}",
+                        link.field, link.id
+                    ),
                 )
                 .at(span.clone())
-                .note(records[target].span.clone(), format!("`{}` is defined here", link.id)),
+                .note(
+                    records[target].span.clone(),
+                    format!("`{}` is defined here", link.id),
+                ),
             );
             broken = true;
             continue;
@@ -171,19 +188,25 @@ pub fn validate_inventory(raw: RawInventory) -> (Option<Inventory>, Vec<Diagnost
                     ),
                 )
                 .at(link.span.clone())
-                .note(records[target].span.clone(), format!("`{}` is defined here", link.id)),
+                .note(
+                    records[target].span.clone(),
+                    format!("`{}` is defined here", link.id),
+                ),
             );
             broken = true;
             continue;
         }
-        let record = &mut records[new_pos[link.record]];
-        set_link_target(&mut record.fields, &link.path, target);
+        if at != NO_RECORD {
+            let record = &mut records[new_pos[at]];
+            set_link_target(&mut record.fields, &link.path, target);
+        }
     }
 
     if records.is_empty() && diagnostics.is_empty() {
         diagnostics.push(
-            Diagnostic::error(Code::EmptyInventory, "the inventory holds no records")
-                .help("records are YAML files (`*.yaml`, `*.yml`) anywhere under the inventory directory"),
+            Diagnostic::error(Code::EmptyInventory, "the inventory holds no records").help(
+                "records are YAML files (`*.yaml`, `*.yml`) anywhere under the inventory directory",
+            ),
         );
     }
 
@@ -191,7 +214,10 @@ pub fn validate_inventory(raw: RawInventory) -> (Option<Inventory>, Vec<Diagnost
         check_consistency(record, &mut diagnostics);
     }
 
-    let has_errors = broken || diagnostics.iter().any(|d| d.severity == crate::diag::Severity::Error);
+    let has_errors = broken
+        || diagnostics
+            .iter()
+            .any(|d| d.severity == crate::diag::Severity::Error);
     crate::diag::sort(&mut diagnostics);
     if has_errors {
         (None, diagnostics)
@@ -238,7 +264,8 @@ fn check_consistency(record: &Record, diagnostics: &mut Vec<Diagnostic>) {
     }
     let current = record.fields.objects("employments").last();
     let termination = current.and_then(|e| e.object("termination"));
-    let dated = termination.is_some_and(|t| t.time("effective").is_some() || t.time("last_day_of_work").is_some());
+    let dated = termination
+        .is_some_and(|t| t.time("effective").is_some() || t.time("last_day_of_work").is_some());
     if record.status == "terminated" && !dated {
         diagnostics.push(
             Diagnostic::warning(
@@ -256,7 +283,11 @@ impl Checker<'_> {
         node_span(self.file, node)
     }
 
-    fn record(&mut self, node: &Node, seen: &mut HashMap<String, (Option<Kind>, Span)>) -> Option<Record> {
+    fn record(
+        &mut self,
+        node: &Node,
+        seen: &mut HashMap<String, (Option<Kind>, Span)>,
+    ) -> Option<Record> {
         let NodeValue::Map(entries) = &node.value else {
             return None;
         };
@@ -273,8 +304,14 @@ impl Checker<'_> {
                 NodeValue::Int(i) => Some((i.to_string(), self.span(v))),
                 other => {
                     self.diagnostics.push(
-                        Diagnostic::error(Code::WrongType, format!("`id` must be a non-empty string, found {}", other.type_name()))
-                            .at(self.span(v)),
+                        Diagnostic::error(
+                            Code::WrongType,
+                            format!(
+                                "`id` must be a non-empty string, found {}",
+                                other.type_name()
+                            ),
+                        )
+                        .at(self.span(v)),
                     );
                     None
                 }
@@ -294,8 +331,9 @@ impl Checker<'_> {
                 NodeValue::Str(s) => match Kind::parse(s) {
                     Some(k) => Some(k),
                     None => {
-                        let mut d = Diagnostic::error(Code::UnknownKind, format!("unknown kind `{s}`"))
-                            .at(self.span(v));
+                        let mut d =
+                            Diagnostic::error(Code::UnknownKind, format!("unknown kind `{s}`"))
+                                .at(self.span(v));
                         d = match did_you_mean(s, Kind::ALL.iter().map(|k| k.as_str())) {
                             Some(close) => d.help(format!("did you mean `{close}`?")),
                             None => d.help(format!(
@@ -309,8 +347,11 @@ impl Checker<'_> {
                 },
                 other => {
                     self.diagnostics.push(
-                        Diagnostic::error(Code::WrongType, format!("`kind` must be a string, found {}", other.type_name()))
-                            .at(self.span(v)),
+                        Diagnostic::error(
+                            Code::WrongType,
+                            format!("`kind` must be a string, found {}", other.type_name()),
+                        )
+                        .at(self.span(v)),
                     );
                     None
                 }
@@ -319,7 +360,10 @@ impl Checker<'_> {
                 self.diagnostics.push(
                     Diagnostic::error(Code::MissingField, "record has no `kind`")
                         .at(record_span.clone())
-                        .help(format!("the kinds are {}", quote_list(&Kind::ALL.map(|k| k.as_str())))),
+                        .help(format!(
+                            "the kinds are {}",
+                            quote_list(&Kind::ALL.map(|k| k.as_str()))
+                        )),
                 );
                 None
             }
@@ -345,8 +389,14 @@ impl Checker<'_> {
         for (key, value) in entries {
             let Some(name) = key.as_key() else {
                 self.diagnostics.push(
-                    Diagnostic::error(Code::WrongType, format!("field names must be strings, found {}", key.value.type_name()))
-                        .at(self.span(key)),
+                    Diagnostic::error(
+                        Code::WrongType,
+                        format!(
+                            "field names must be strings, found {}",
+                            key.value.type_name()
+                        ),
+                    )
+                    .at(self.span(key)),
                 );
                 continue;
             };
@@ -354,7 +404,12 @@ impl Checker<'_> {
                 continue;
             }
             let Some(spec) = kind.field(&name) else {
-                self.unknown_field(&name, key, kind.as_str(), ENVELOPE.iter().chain(kind.fields()));
+                self.unknown_field(
+                    &name,
+                    key,
+                    kind.as_str(),
+                    ENVELOPE.iter().chain(kind.fields()),
+                );
                 continue;
             };
             if name == "status" {
@@ -362,16 +417,30 @@ impl Checker<'_> {
                 continue;
             }
             if let Some(v) = self.value(spec, value, vec![LinkSlot::Field(spec.name)], &name) {
-                fields.0.insert(spec.name, Field { value: v, span: self.span(value) });
+                fields.0.insert(
+                    spec.name,
+                    Field {
+                        value: v,
+                        span: self.span(value),
+                    },
+                );
             }
         }
         for spec in ENVELOPE.iter().chain(kind.fields()) {
             let present = spec.name == "kind" || spec.name == "id" || entry(spec.name).is_some();
             if spec.required && !present {
                 self.diagnostics.push(
-                    Diagnostic::error(Code::MissingField, format!("{kind} `{id}` has no `{}`", spec.name))
-                        .at(record_span.clone())
-                        .help(format!("`{}` is {}: {}", spec.name, spec.ty.describe(), spec.doc)),
+                    Diagnostic::error(
+                        Code::MissingField,
+                        format!("{kind} `{id}` has no `{}`", spec.name),
+                    )
+                    .at(record_span.clone())
+                    .help(format!(
+                        "`{}` is {}: {}",
+                        spec.name,
+                        spec.ty.describe(),
+                        spec.doc
+                    )),
                 );
             }
         }
@@ -394,12 +463,18 @@ impl Checker<'_> {
         owner: &str,
         specs: impl Iterator<Item = &'s FieldSpec> + Clone,
     ) {
-        let mut d = Diagnostic::error(Code::UnknownField, format!("unknown field `{name}` in {owner}"))
-            .at(self.span(key));
+        let mut d = Diagnostic::error(
+            Code::UnknownField,
+            format!("unknown field `{name}` in {owner}"),
+        )
+        .at(self.span(key));
         if let Some(close) = did_you_mean(name, specs.clone().map(|s| s.name)) {
             d = d.help(format!("did you mean `{close}`?"));
         } else {
-            let names: Vec<&str> = specs.map(|s| s.name).filter(|n| *n != "kind" && *n != "id").collect();
+            let names: Vec<&str> = specs
+                .map(|s| s.name)
+                .filter(|n| *n != "kind" && *n != "id")
+                .collect();
             d = d.help(format!("the fields of {owner} are {}", quote_list(&names)));
         }
         self.diagnostics.push(d);
@@ -413,11 +488,17 @@ impl Checker<'_> {
         if kind.statuses().contains(&s.as_str()) {
             return Some(s.clone());
         }
-        let mut d = Diagnostic::error(Code::InvalidValue, format!("`{s}` is not a status of a {kind}"))
-            .at(self.span(node));
+        let mut d = Diagnostic::error(
+            Code::InvalidValue,
+            format!("`{s}` is not a status of a {kind}"),
+        )
+        .at(self.span(node));
         d = match did_you_mean(s, kind.statuses().iter().copied()) {
             Some(close) => d.help(format!("did you mean `{close}`?")),
-            None => d.help(format!("a {kind}'s status is {}", quote_list(kind.statuses()))),
+            None => d.help(format!(
+                "a {kind}'s status is {}",
+                quote_list(kind.statuses())
+            )),
         };
         self.diagnostics.push(d);
         None
@@ -427,13 +508,22 @@ impl Checker<'_> {
         self.diagnostics.push(
             Diagnostic::error(
                 Code::WrongType,
-                format!("`{field}` must be {expected}, found {}", node.value.type_name()),
+                format!(
+                    "`{field}` must be {expected}, found {}",
+                    node.value.type_name()
+                ),
             )
             .at(self.span(node)),
         );
     }
 
-    fn value(&mut self, spec: &FieldSpec, node: &Node, path: Vec<LinkSlot>, shown: &str) -> Option<Value> {
+    fn value(
+        &mut self,
+        spec: &FieldSpec,
+        node: &Node,
+        path: Vec<LinkSlot>,
+        shown: &str,
+    ) -> Option<Value> {
         match (&spec.ty, &node.value) {
             (_, NodeValue::Null) if !spec.required => None,
             (FieldType::Str, NodeValue::Str(s)) => Some(Value::Str(s.clone())),
@@ -443,8 +533,11 @@ impl Checker<'_> {
                 if allowed.contains(&s.as_str()) {
                     Some(Value::Str(s.clone()))
                 } else {
-                    let mut d = Diagnostic::error(Code::InvalidValue, format!("`{s}` is not a valid `{shown}`"))
-                        .at(self.span(node));
+                    let mut d = Diagnostic::error(
+                        Code::InvalidValue,
+                        format!("`{s}` is not a valid `{shown}`"),
+                    )
+                    .at(self.span(node));
                     d = match did_you_mean(s, allowed.iter().copied()) {
                         Some(close) => d.help(format!("did you mean `{close}`?")),
                         None => d.help(format!("`{shown}` is {}", quote_list(allowed))),
@@ -466,9 +559,7 @@ impl Checker<'_> {
                     None
                 }
             },
-            (FieldType::Link(allowed), _) => self
-                .link(node, allowed, path, shown)
-                .map(Value::Link),
+            (FieldType::Link(allowed), _) => self.link(node, allowed, path, shown).map(Value::Link),
             (FieldType::Links(allowed), NodeValue::Seq(items)) => {
                 let mut links = Vec::new();
                 for (i, item) in items.iter().enumerate() {
@@ -491,9 +582,9 @@ impl Checker<'_> {
                 }
                 Some(Value::Strs(out))
             }
-            (FieldType::Object(specs), NodeValue::Map(entries)) => {
-                Some(Value::Object(self.object(specs, entries, node, path, shown)))
-            }
+            (FieldType::Object(specs), NodeValue::Map(entries)) => Some(Value::Object(
+                self.object(specs, entries, node, path, shown),
+            )),
             (FieldType::Objects(specs), NodeValue::Seq(items)) => {
                 let mut out = Vec::new();
                 for (i, item) in items.iter().enumerate() {
@@ -536,15 +627,32 @@ impl Checker<'_> {
             p.push(LinkSlot::Field(spec.name));
             let child = format!("{shown}.{name}");
             if let Some(v) = self.value(spec, value, p, &child) {
-                fields.0.insert(spec.name, Field { value: v, span: self.span(value) });
+                fields.0.insert(
+                    spec.name,
+                    Field {
+                        value: v,
+                        span: self.span(value),
+                    },
+                );
             }
         }
         for spec in specs.iter().filter(|s| s.required) {
-            if !entries.iter().any(|(k, _)| k.as_key().as_deref() == Some(spec.name)) {
+            if !entries
+                .iter()
+                .any(|(k, _)| k.as_key().as_deref() == Some(spec.name))
+            {
                 self.diagnostics.push(
-                    Diagnostic::error(Code::MissingField, format!("`{shown}` has no `{}`", spec.name))
-                        .at(self.span(node))
-                        .help(format!("`{}` is {}: {}", spec.name, spec.ty.describe(), spec.doc)),
+                    Diagnostic::error(
+                        Code::MissingField,
+                        format!("`{shown}` has no `{}`", spec.name),
+                    )
+                    .at(self.span(node))
+                    .help(format!(
+                        "`{}` is {}: {}",
+                        spec.name,
+                        spec.ty.describe(),
+                        spec.doc
+                    )),
                 );
             }
         }
@@ -552,7 +660,13 @@ impl Checker<'_> {
     }
 
     /// A link is written as an id (`person/E1001`) or as `{kind: person, id: person/E1001}`.
-    fn link(&mut self, node: &Node, allowed: &'static [Kind], path: Vec<LinkSlot>, shown: &str) -> Option<LinkRef> {
+    fn link(
+        &mut self,
+        node: &Node,
+        allowed: &'static [Kind],
+        path: Vec<LinkSlot>,
+        shown: &str,
+    ) -> Option<LinkRef> {
         let span = self.span(node);
         let (id, declared) = match &node.value {
             NodeValue::Str(s) if !s.trim().is_empty() => (s.clone(), None),
@@ -566,29 +680,43 @@ impl Checker<'_> {
                             Some(kind) => declared = Some((kind, self.span(v))),
                             None => {
                                 self.diagnostics.push(
-                                    Diagnostic::error(Code::UnknownKind, format!("unknown kind `{s}` in `{shown}`"))
-                                        .at(self.span(v)),
+                                    Diagnostic::error(
+                                        Code::UnknownKind,
+                                        format!("unknown kind `{s}` in `{shown}`"),
+                                    )
+                                    .at(self.span(v)),
                                 );
                                 return None;
                             }
                         },
                         (Some(other), _) if other != "id" && other != "kind" => {
                             self.diagnostics.push(
-                                Diagnostic::error(Code::UnknownField, format!("unknown field `{other}` in link `{shown}`"))
-                                    .at(self.span(k))
-                                    .help("a link is an id, or a mapping with `kind` and `id`"),
+                                Diagnostic::error(
+                                    Code::UnknownField,
+                                    format!("unknown field `{other}` in link `{shown}`"),
+                                )
+                                .at(self.span(k))
+                                .help("a link is an id, or a mapping with `kind` and `id`"),
                             );
                             return None;
                         }
                         _ => {
-                            self.wrong_type(&format!("{shown}.{}", k.as_key().unwrap_or_default()), "a string", v);
+                            self.wrong_type(
+                                &format!("{shown}.{}", k.as_key().unwrap_or_default()),
+                                "a string",
+                                v,
+                            );
                             return None;
                         }
                     }
                 }
                 let Some(id) = id else {
                     self.diagnostics.push(
-                        Diagnostic::error(Code::MissingField, format!("link `{shown}` has no `id`")).at(span),
+                        Diagnostic::error(
+                            Code::MissingField,
+                            format!("link `{shown}` has no `id`"),
+                        )
+                        .at(span),
                     );
                     return None;
                 };
@@ -599,7 +727,14 @@ impl Checker<'_> {
                 return None;
             }
         };
-        self.links.push((path, id.clone(), declared, allowed, shown.to_string(), span.clone()));
+        self.links.push(LinkAt {
+            path,
+            id: id.clone(),
+            declared_kind: declared,
+            allowed,
+            field: shown.to_string(),
+            span: span.clone(),
+        });
         Some(LinkRef {
             id,
             target: usize::MAX,

@@ -6,7 +6,7 @@ mod inventory;
 mod policies;
 
 pub use inventory::{Inventory, validate_inventory};
-pub use policies::{NAMESPACE, is_link_path, PolicyInfo, PolicyPack, parse_due, validate_policies};
+pub use policies::{NAMESPACE, PolicyInfo, PolicyPack, is_link_path, parse_due, validate_policies};
 
 use crate::diag::Diagnostic;
 use crate::load::Loaded;

@@ -25,17 +25,22 @@ pub fn is_link_path(path: &str) -> bool {
         let Some((first, rest)) = segments.split_first() else {
             return true;
         };
-        specs.iter().filter(|s| s.name == *first).any(|spec| match &spec.ty {
-            FieldType::Link(kinds) | FieldType::Links(kinds) => {
-                rest.is_empty()
-                    || kinds.iter().any(|k| {
-                        let next: Vec<&FieldSpec> = ENVELOPE.iter().chain(k.fields()).collect();
-                        walk(&next, rest)
-                    })
-            }
-            FieldType::Object(inner) => !rest.is_empty() && walk(&inner.iter().collect::<Vec<_>>(), rest),
-            _ => false,
-        })
+        specs
+            .iter()
+            .filter(|s| s.name == *first)
+            .any(|spec| match &spec.ty {
+                FieldType::Link(kinds) | FieldType::Links(kinds) => {
+                    rest.is_empty()
+                        || kinds.iter().any(|k| {
+                            let next: Vec<&FieldSpec> = ENVELOPE.iter().chain(k.fields()).collect();
+                            walk(&next, rest)
+                        })
+                }
+                FieldType::Object(inner) => {
+                    !rest.is_empty() && walk(&inner.iter().collect::<Vec<_>>(), rest)
+                }
+                _ => false,
+            })
     }
     if path == "holder" {
         return true;
@@ -153,9 +158,12 @@ pub fn validate_policies(sources: PolicySources) -> (Option<PolicyPack>, Vec<Dia
             };
             if let Some(first) = info.get(&meta.id) {
                 diagnostics.push(
-                    Diagnostic::error(Code::DuplicatePolicyId, format!("duplicate policy id `{}`", meta.id))
-                        .at(span.clone())
-                        .note(first.span.clone(), "first used here"),
+                    Diagnostic::error(
+                        Code::DuplicatePolicyId,
+                        format!("duplicate policy id `{}`", meta.id),
+                    )
+                    .at(span.clone())
+                    .note(first.span.clone(), "first used here"),
                 );
                 continue;
             }
@@ -164,10 +172,12 @@ pub fn validate_policies(sources: PolicySources) -> (Option<PolicyPack>, Vec<Dia
             if effect == Effect::Permit
                 && let Err(e) = permits.add(renamed.clone())
             {
-                diagnostics.push(Diagnostic::error(Code::PolicyInvalid, e.to_string()).at(span.clone()));
+                diagnostics
+                    .push(Diagnostic::error(Code::PolicyInvalid, e.to_string()).at(span.clone()));
             }
             if let Err(e) = set.add(renamed) {
-                diagnostics.push(Diagnostic::error(Code::PolicyInvalid, e.to_string()).at(span.clone()));
+                diagnostics
+                    .push(Diagnostic::error(Code::PolicyInvalid, e.to_string()).at(span.clone()));
                 continue;
             }
             file_of.insert(meta.id.clone(), Arc::clone(file));
@@ -194,7 +204,9 @@ pub fn validate_policies(sources: PolicySources) -> (Option<PolicyPack>, Vec<Dia
         let result = Validator::new(schema.clone()).validate(&set, ValidationMode::Strict);
         for e in result.validation_errors() {
             let id = e.policy_id().to_string();
-            let Some(file) = file_of.get(&id) else { continue };
+            let Some(file) = file_of.get(&id) else {
+                continue;
+            };
             let mut d = from_cedar(Code::PolicyInvalid, e, file);
             if !d.message.contains(&format!("`{id}`")) {
                 d.message = format!("policy `{id}`: {}", d.message);
@@ -209,7 +221,9 @@ pub fn validate_policies(sources: PolicySources) -> (Option<PolicyPack>, Vec<Dia
     }
 
     crate::diag::sort(&mut diagnostics);
-    let has_errors = diagnostics.iter().any(|d| d.severity == crate::diag::Severity::Error);
+    let has_errors = diagnostics
+        .iter()
+        .any(|d| d.severity == crate::diag::Severity::Error);
     match parsed_schema {
         Some(schema) if !has_errors => (
             Some(PolicyPack {
@@ -230,13 +244,20 @@ fn first_line_len(text: &str) -> usize {
 }
 
 /// Reads and checks `@id`, `@description`, `@control`, `@leaver` and `@due`.
-fn annotations(policy: &cedar_policy::Policy, span: &Span, diagnostics: &mut Vec<Diagnostic>) -> Option<PolicyInfo> {
+fn annotations(
+    policy: &cedar_policy::Policy,
+    span: &Span,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<PolicyInfo> {
     let before = diagnostics.len();
     let mut missing = |name: &str, what: &str| {
         diagnostics.push(
-            Diagnostic::error(Code::PolicyAnnotation, format!("policy has no `@{name}` annotation"))
-                .at(span.clone())
-                .help(format!("add `@{name}(\"…\")`: {what}")),
+            Diagnostic::error(
+                Code::PolicyAnnotation,
+                format!("policy has no `@{name}` annotation"),
+            )
+            .at(span.clone())
+            .help(format!("add `@{name}(\"…\")`: {what}")),
         );
     };
     let id = policy.annotation("id").map(str::to_string);
@@ -245,27 +266,48 @@ fn annotations(policy: &cedar_policy::Policy, span: &Span, diagnostics: &mut Vec
     }
     let description = policy.annotation("description").map(str::to_string);
     if description.is_none() {
-        missing("description", "one line saying what the policy decides and why");
+        missing(
+            "description",
+            "one line saying what the policy decides and why",
+        );
     }
     let controls: Vec<String> = policy
         .annotation("control")
-        .map(|c| c.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+        .map(|c| {
+            c.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
         .unwrap_or_default();
     if controls.is_empty() {
-        missing("control", "the controls it serves, e.g. `OWASP-NHI1, SP800-53-PS-4`");
+        missing(
+            "control",
+            "the controls it serves, e.g. `OWASP-NHI1, SP800-53-PS-4`",
+        );
     }
     if let Some(id) = &id
-        && !id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
     {
         diagnostics.push(
-            Diagnostic::error(Code::PolicyAnnotation, format!("policy id `{id}` is not kebab-case"))
-                .at(span.clone())
-                .help("use lowercase letters, digits and `-`"),
+            Diagnostic::error(
+                Code::PolicyAnnotation,
+                format!("policy id `{id}` is not kebab-case"),
+            )
+            .at(span.clone())
+            .help("use lowercase letters, digits and `-`"),
         );
     }
     let leaver: Vec<String> = policy
         .annotation("leaver")
-        .map(|c| c.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+        .map(|c| {
+            c.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
         .unwrap_or_default();
     for link in &leaver {
         if !is_link_path(link) {
@@ -279,12 +321,15 @@ fn annotations(policy: &cedar_policy::Policy, span: &Span, diagnostics: &mut Vec
     let due = match policy.annotation("due") {
         None => None,
         Some(text) => match parse_due(text) {
-            Ok(d) => Some(d),
-            Err(()) => {
+            Some(d) => Some(d),
+            None => {
                 diagnostics.push(
-                    Diagnostic::error(Code::PolicyAnnotation, format!("`@due(\"{text}\")` is not a duration"))
-                        .at(span.clone())
-                        .help("write a Cedar duration such as `1h`, `24h`, `7d` or `1d12h`"),
+                    Diagnostic::error(
+                        Code::PolicyAnnotation,
+                        format!("`@due(\"{text}\")` is not a duration"),
+                    )
+                    .at(span.clone())
+                    .help("write a Cedar duration such as `1h`, `24h`, `7d` or `1d12h`"),
                 );
                 None
             }
@@ -306,18 +351,18 @@ fn annotations(policy: &cedar_policy::Policy, span: &Span, diagnostics: &mut Vec
 }
 
 /// Parses a Cedar-style duration: digits followed by `d`, `h`, `m`, `s` or `ms`, repeated.
-pub fn parse_due(text: &str) -> Result<jiff::SignedDuration, ()> {
+pub fn parse_due(text: &str) -> Option<jiff::SignedDuration> {
     let mut total: i64 = 0;
     let mut rest = text.trim();
     if rest.is_empty() {
-        return Err(());
+        return None;
     }
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).ok_or(())?;
+        let digits = rest.find(|c: char| !c.is_ascii_digit())?;
         if digits == 0 {
-            return Err(());
+            return None;
         }
-        let n: i64 = rest[..digits].parse().map_err(|_| ())?;
+        let n: i64 = rest[..digits].parse().ok()?;
         rest = &rest[digits..];
         let (unit_ms, len) = if rest.starts_with("ms") {
             (1, 2)
@@ -327,13 +372,17 @@ pub fn parse_due(text: &str) -> Result<jiff::SignedDuration, ()> {
                 Some('h') => (3_600_000, 1),
                 Some('m') => (60_000, 1),
                 Some('s') => (1_000, 1),
-                _ => return Err(()),
+                _ => return None,
             }
         };
-        total = n.checked_mul(unit_ms).and_then(|v| total.checked_add(v)).ok_or(())?;
+        total = n
+            .checked_mul(unit_ms)
+            .and_then(|v| total.checked_add(v))
+            .ok_or(())
+            .ok()?;
         rest = &rest[len..];
     }
-    Ok(jiff::SignedDuration::from_millis(total))
+    Some(jiff::SignedDuration::from_millis(total))
 }
 
 #[cfg(test)]
@@ -342,7 +391,14 @@ mod tests {
 
     #[test]
     fn leaver_paths_follow_links() {
-        for good in ["owner", "known_to", "holder", "bound_to.assigned_to", "mdm.primary_user", "account.principal"] {
+        for good in [
+            "owner",
+            "known_to",
+            "holder",
+            "bound_to.assigned_to",
+            "mdm.primary_user",
+            "account.principal",
+        ] {
             assert!(is_link_path(good), "{good}");
         }
         for bad in ["ownr", "mdm", "status", "owner.status", "bound_to.nothing"] {
@@ -352,12 +408,15 @@ mod tests {
 
     #[test]
     fn durations_parse_like_cedar() {
-        assert_eq!(parse_due("24h"), Ok(jiff::SignedDuration::from_hours(24)));
-        assert_eq!(parse_due("1d12h"), Ok(jiff::SignedDuration::from_hours(36)));
-        assert_eq!(parse_due("90m"), Ok(jiff::SignedDuration::from_mins(90)));
-        assert!(parse_due("").is_err());
-        assert!(parse_due("h").is_err());
-        assert!(parse_due("3 days").is_err());
-        assert!(parse_due("99999999999999999999d").is_err());
+        assert_eq!(parse_due("24h"), Some(jiff::SignedDuration::from_hours(24)));
+        assert_eq!(
+            parse_due("1d12h"),
+            Some(jiff::SignedDuration::from_hours(36))
+        );
+        assert_eq!(parse_due("90m"), Some(jiff::SignedDuration::from_mins(90)));
+        assert!(parse_due("").is_none());
+        assert!(parse_due("h").is_none());
+        assert!(parse_due("3 days").is_none());
+        assert!(parse_due("99999999999999999999d").is_none());
     }
 }

@@ -1,1 +1,7 @@
-fn main(){}
+//! The one integration test binary: runs the real `severance` CLI on fixture
+//! inventories and compares exit code, stdout and stderr with golden files.
+
+mod harness;
+mod invalid;
+mod plan;
+mod scenarios;

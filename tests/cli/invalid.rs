@@ -1,0 +1,192 @@
+//! Every kind of load error, with its exact file:line:col message.
+
+use crate::harness::{AS_OF, repo, run, run_in, scratch};
+
+fn validate_fixture(name: &str) -> String {
+    let inventory = format!("tests/fixtures/invalid/{name}/inventory");
+    let out = run(&["validate", "--inventory", &inventory]);
+    assert_eq!(
+        out.code,
+        2,
+        "{name} must not validate:\n{}",
+        out.transcript()
+    );
+    out.transcript()
+}
+
+macro_rules! invalid_inventory {
+    ($($test:ident => $fixture:literal,)*) => {$(
+        #[test]
+        fn $test() {
+            insta::assert_snapshot!(concat!("invalid_", $fixture), validate_fixture($fixture));
+        }
+    )*};
+}
+
+invalid_inventory! {
+    yaml_syntax => "yaml-syntax",
+    unknown_field => "unknown-field",
+    wrong_type => "wrong-type",
+    invalid_value => "invalid-value",
+    invalid_date => "invalid-date",
+    duplicate_id => "duplicate-id",
+    dangling_link => "dangling-link",
+    wrong_link_kind => "wrong-link-kind",
+    missing_field => "missing-field",
+    unknown_kind => "unknown-kind",
+    not_a_record => "not-a-record",
+    alias_bomb => "alias-bomb",
+    empty => "empty",
+}
+
+#[test]
+fn plan_refuses_invalid_input_and_writes_nothing_to_stdout() {
+    let out = run(&[
+        "plan",
+        "--inventory",
+        "tests/fixtures/invalid/dangling-link/inventory",
+        "--as-of",
+        AS_OF,
+    ]);
+    assert_eq!(out.code, 2);
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
+    assert!(out.stderr.contains("error[dangling-link]"));
+}
+
+/// A scratch copy of the sample with one extra policy file.
+fn with_policy(file: &str, text: &str) -> tempfile::TempDir {
+    let dir = scratch(&repo().join("tests/fixtures/scenarios/s01-terminated-employee/inventory"));
+    std::fs::write(dir.path().join("policies").join(file), text).expect("write policy");
+    dir
+}
+
+#[test]
+fn policy_naming_a_missing_attribute() {
+    let dir = with_policy(
+        "extra.cedar",
+        r#"@id("bad-attribute")
+@description("names an attribute the schema lacks")
+@control("TEST")
+permit (principal, action == Severance::Action::"revoke", resource is Severance::Account)
+when { resource.principal.departed };
+"#,
+    );
+    let out = run_in(dir.path(), &["validate"]);
+    insta::assert_snapshot!("policy_missing_attribute", out.transcript());
+}
+
+#[test]
+fn policy_with_a_wrong_type() {
+    let dir = with_policy(
+        "extra.cedar",
+        r#"@id("bad-type")
+@description("compares a datetime with a string")
+@control("TEST")
+permit (principal, action == Severance::Action::"revoke", resource is Severance::Credential)
+when { resource has expires_at && resource.expires_at < "2026-01-01" };
+"#,
+    );
+    let out = run_in(dir.path(), &["validate"]);
+    insta::assert_snapshot!("policy_wrong_type", out.transcript());
+}
+
+#[test]
+fn policy_syntax_error() {
+    let dir = with_policy(
+        "extra.cedar",
+        "@id(\"broken\")\npermit (principal, action, resource\nwhen { true };\n",
+    );
+    let out = run_in(dir.path(), &["validate"]);
+    insta::assert_snapshot!("policy_syntax", out.transcript());
+}
+
+#[test]
+fn policy_annotations_are_required_and_checked() {
+    let dir = with_policy(
+        "extra.cedar",
+        r#"permit (principal, action == Severance::Action::"review", resource is Severance::Nhi);
+
+@id("Bad_Id")
+@description("bad id, bad leaver path, bad due")
+@control("TEST")
+@leaver("ownr")
+@due("3 days")
+permit (principal, action == Severance::Action::"review", resource is Severance::Nhi);
+
+@id("leaver-account-revoke")
+@description("reuses an id")
+@control("TEST")
+permit (principal, action == Severance::Action::"review", resource is Severance::Nhi);
+"#,
+    );
+    let out = run_in(dir.path(), &["validate"]);
+    insta::assert_snapshot!("policy_annotations", out.transcript());
+}
+
+#[test]
+fn schema_syntax_error() {
+    let dir = scratch(&repo().join("tests/fixtures/scenarios/s01-terminated-employee/inventory"));
+    let schema = dir.path().join("policies/schema.cedarschema");
+    let text = std::fs::read_to_string(&schema)
+        .expect("read")
+        .replace("entity Process;", "entity Process");
+    std::fs::write(&schema, text).expect("write");
+    let out = run_in(dir.path(), &["validate"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("error[schema-syntax]"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("policies/schema.cedarschema:"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn missing_directories_could_not_run() {
+    let out = run(&["plan", "--inventory", "no/such/dir", "--as-of", AS_OF]);
+    insta::assert_snapshot!("missing_inventory_dir", out.transcript());
+}
+
+#[test]
+fn a_bad_as_of_is_a_usage_error() {
+    let out = run(&["plan", "--as-of", "yesterday"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr
+            .contains("`yesterday` is not an RFC 3339 date-time"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_policy_that_fails_to_evaluate_is_an_error_not_a_retain() {
+    // Adding ~292 billion years to a date overflows Cedar's datetime.
+    let dir = with_policy(
+        "extra.cedar",
+        r#"@id("overflowing-policy")
+@description("overflows a datetime at evaluation time")
+@control("TEST")
+permit (principal, action == Severance::Action::"review", resource is Severance::Device)
+when { context.now.offset(duration("106751991167d")) > context.now };
+"#,
+    );
+    let out = run_in(dir.path(), &["plan", "--as-of", AS_OF]);
+    insta::assert_snapshot!("evaluation_error_human", out.transcript());
+    let out = run_in(dir.path(), &["plan", "--format", "json", "--as-of", AS_OF]);
+    assert_eq!(out.code, 2);
+    let plan: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
+    let device = plan["decisions"]
+        .as_array()
+        .expect("decisions")
+        .iter()
+        .find(|d| d["subject"] == "device/LAP-1")
+        .expect("device decision");
+    assert_eq!(device["status"], "error");
+    assert_eq!(device["actions"], serde_json::json!([]));
+    assert_eq!(plan["summary"]["error"], 1);
+}

@@ -1,0 +1,141 @@
+//! Golden runs of `validate`, `plan` and `explain` on the shipped sample.
+
+use crate::harness::{AS_OF, repo, run, run_in, scratch};
+
+#[test]
+fn validate_sample() {
+    let out = run(&["validate"]);
+    assert_eq!(out.code, 0, "{}", out.transcript());
+    insta::assert_snapshot!("validate_sample", out.transcript());
+}
+
+#[test]
+fn plan_sample_human() {
+    let out = run(&["plan", "--as-of", AS_OF]);
+    assert_eq!(out.code, 0, "{}", out.transcript());
+    insta::assert_snapshot!("plan_sample_human", out.transcript());
+}
+
+#[test]
+fn plan_sample_json() {
+    let out = run(&["plan", "--format", "json", "--as-of", AS_OF]);
+    assert_eq!(out.code, 0, "{}", out.transcript());
+    insta::assert_snapshot!("plan_sample_json", out.transcript());
+}
+
+#[test]
+fn plan_json_is_byte_stable_and_sorted() {
+    let a = run(&["plan", "--format", "json", "--as-of", AS_OF]);
+    let b = run(&["plan", "--format", "json", "--as-of", AS_OF]);
+    assert_eq!(a.stdout, b.stdout);
+    let plan: serde_json::Value = serde_json::from_str(&a.stdout).expect("json");
+    assert_eq!(plan["schema_version"], 1);
+    assert_eq!(plan["as_of"], AS_OF);
+    let subjects: Vec<&str> = plan["decisions"]
+        .as_array()
+        .expect("decisions")
+        .iter()
+        .map(|d| d["subject"].as_str().expect("subject"))
+        .collect();
+    let mut sorted = subjects.clone();
+    sorted.sort_unstable();
+    assert_eq!(subjects, sorted);
+    for d in plan["decisions"].as_array().expect("decisions") {
+        let actions: Vec<&str> = d["actions"]
+            .as_array()
+            .expect("actions")
+            .iter()
+            .map(|a| a.as_str().expect("action"))
+            .collect();
+        let mut s = actions.clone();
+        s.sort_unstable();
+        assert_eq!(actions, s, "actions of {} are sorted", d["subject"]);
+        assert!(d["file"].as_str().expect("file").starts_with("inventory/"));
+        assert!(d["line"].as_u64().expect("line") > 0);
+    }
+}
+
+#[test]
+fn the_instant_changes_the_plan() {
+    // A contractor is a leaver only once the contract has ended; the future-dated
+    // leaver (person/E1003) is one after their last day.
+    let early = run(&[
+        "plan",
+        "--format",
+        "json",
+        "--as-of",
+        "2026-01-01T00:00:00Z",
+    ]);
+    let late = run(&[
+        "plan",
+        "--format",
+        "json",
+        "--as-of",
+        "2026-12-05T00:00:00Z",
+    ]);
+    let leavers = |out: &str| -> Vec<String> {
+        let plan: serde_json::Value = serde_json::from_str(out).expect("json");
+        plan["leavers"]
+            .as_array()
+            .expect("leavers")
+            .iter()
+            .filter(|l| l["leaver"] == true)
+            .map(|l| l["id"].as_str().expect("id").to_string())
+            .collect()
+    };
+    assert!(!leavers(&early.stdout).contains(&"person/E1004".to_string()));
+    assert!(leavers(&late.stdout).contains(&"person/E1004".to_string()));
+    assert!(leavers(&late.stdout).contains(&"person/E1003".to_string()));
+}
+
+#[test]
+fn explain_an_automation_credential() {
+    let out = run(&["explain", "cred/github/pat-release", "--as-of", AS_OF]);
+    assert_eq!(out.code, 0, "{}", out.transcript());
+    insta::assert_snapshot!("explain_pat_release", out.transcript());
+}
+
+#[test]
+fn explain_a_blocked_action() {
+    let out = run(&["explain", "device/LAP-1015", "--as-of", AS_OF]);
+    assert_eq!(out.code, 0, "{}", out.transcript());
+    insta::assert_snapshot!("explain_stale_laptop", out.transcript());
+}
+
+#[test]
+fn explain_a_person() {
+    let out = run(&["explain", "person/E1011", "--as-of", AS_OF]);
+    assert_eq!(out.code, 0, "{}", out.transcript());
+    insta::assert_snapshot!("explain_person", out.transcript());
+}
+
+#[test]
+fn explain_an_unknown_id() {
+    let out = run(&["explain", "device/LAP-1051", "--as-of", AS_OF]);
+    insta::assert_snapshot!("explain_unknown", out.transcript());
+}
+
+#[test]
+fn editing_a_policy_changes_the_plan() {
+    let dir = scratch(&repo().join("inventory"));
+    let before = run_in(
+        dir.path(),
+        &["explain", "device/LAP-1020", "--as-of", AS_OF],
+    );
+    assert!(
+        before.stdout.contains("decision: retain"),
+        "{}",
+        before.stdout
+    );
+    let devices = dir.path().join("policies/devices.cedar");
+    let text = std::fs::read_to_string(&devices).expect("read");
+    let start = text
+        .find("@id(\"legal-hold-no-wipe\")")
+        .expect("policy present");
+    std::fs::write(&devices, &text[..start]).expect("write");
+    let after = run_in(
+        dir.path(),
+        &["explain", "device/LAP-1020", "--as-of", AS_OF],
+    );
+    assert!(after.stdout.contains("decision: wipe"), "{}", after.stdout);
+}

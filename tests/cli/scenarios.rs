@@ -1,0 +1,144 @@
+//! Every scenario folder under `tests/fixtures/scenarios/` is planned through
+//! the CLI and its decisions compared with the folder's `expected.json`.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::harness::{repo, run};
+
+fn strings(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn check(dir: &std::path::Path) -> Vec<String> {
+    let name = dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_string();
+    let expected: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("expected.json")).expect("expected.json"),
+    )
+    .expect("expected.json is JSON");
+    let as_of = expected["as_of"].as_str().expect("as_of");
+    let inventory = dir.join("inventory");
+    let inventory = inventory.to_str().expect("utf-8 path");
+    let out = run(&[
+        "plan",
+        "--format",
+        "json",
+        "--inventory",
+        inventory,
+        "--as-of",
+        as_of,
+    ]);
+    let mut problems = Vec::new();
+    if out.code != 0 {
+        return vec![format!("{name}: exit {} ({})", out.code, out.stderr)];
+    }
+    let plan: Value = serde_json::from_str(&out.stdout).expect("plan is JSON");
+    let got: BTreeMap<String, &Value> = plan["decisions"]
+        .as_array()
+        .expect("decisions")
+        .iter()
+        .map(|d| (d["subject"].as_str().unwrap_or_default().to_string(), d))
+        .collect();
+    let want = expected["decisions"].as_object().expect("decisions");
+    for (subject, w) in want {
+        let Some(g) = got.get(subject) else {
+            problems.push(format!("{name}: no decision for `{subject}`"));
+            continue;
+        };
+        if g["status"] != "ok" {
+            problems.push(format!("{name}: `{subject}` has status {}", g["status"]));
+        }
+        let (ga, wa) = (strings(g.get("actions")), strings(w.get("actions")));
+        if ga != wa {
+            problems.push(format!(
+                "{name}: `{subject}` actions {ga:?}, expected {wa:?}"
+            ));
+        }
+        let (gb, wb) = (strings(g.get("blocked")), strings(w.get("blocked")));
+        if gb != wb {
+            problems.push(format!(
+                "{name}: `{subject}` blocked {gb:?}, expected {wb:?}"
+            ));
+        }
+        if let Some(due) = w.get("due")
+            && g.get("due") != Some(due)
+        {
+            problems.push(format!(
+                "{name}: `{subject}` due {:?}, expected {due}",
+                g.get("due")
+            ));
+        }
+        // Every due action is backed by at least one permit policy.
+        for action in &ga {
+            let backed = g["reasons"].as_array().is_some_and(|r| {
+                r.iter()
+                    .any(|r| r["action"] == action.as_str() && r["effect"] == "permit")
+            });
+            if !backed {
+                problems.push(format!(
+                    "{name}: `{subject}` action {action} has no permit reason"
+                ));
+            }
+        }
+    }
+    for subject in got.keys() {
+        if !want.contains_key(subject) {
+            problems.push(format!("{name}: unexpected decision for `{subject}`"));
+        }
+    }
+    problems
+}
+
+#[test]
+fn every_scenario_gets_its_expected_decisions() {
+    let root = repo().join("tests/fixtures/scenarios");
+    let mut dirs: Vec<_> = std::fs::read_dir(&root)
+        .expect("scenarios exist")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.join("expected.json").is_file())
+        .collect();
+    dirs.sort();
+    assert!(
+        dirs.len() >= 25,
+        "expected at least 25 scenarios, found {}",
+        dirs.len()
+    );
+    let problems: Vec<String> = dirs.iter().flat_map(|d| check(d)).collect();
+    assert!(
+        problems.is_empty(),
+        "scenario mismatches:\n{}",
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn the_check_itself_catches_a_wrong_expectation() {
+    // Guard against a comparison that cannot fail: plant a wrong expectation.
+    let src = repo().join("tests/fixtures/scenarios/s01-terminated-employee");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let inv = dir.path().join("inventory");
+    std::fs::create_dir(&inv).expect("mkdir");
+    std::fs::copy(src.join("inventory/records.yaml"), inv.join("records.yaml")).expect("copy");
+    let expected = std::fs::read_to_string(src.join("expected.json"))
+        .expect("read")
+        .replace("\"reclaim\"", "\"wipe\"");
+    std::fs::write(dir.path().join("expected.json"), expected).expect("write");
+    let problems = check(dir.path());
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("device/LAP-1") && p.contains("expected [\"wipe\"]")),
+        "{problems:?}"
+    );
+}
