@@ -350,6 +350,20 @@ mod tests {
     }
 
     #[test]
+    fn diagnostics_docs_list_every_code() {
+        let mut table = String::from("| code | meaning |\n|---|---|\n");
+        for c in Code::ALL {
+            table.push_str(&format!("| `{}` | {} |\n", c.as_str(), c.description()));
+        }
+        crate::model::tests::keep_in_step(
+            "docs/diagnostics.md",
+            "<!-- codes:begin -->",
+            "<!-- codes:end -->",
+            &table,
+        );
+    }
+
+    #[test]
     fn id_suggestions_need_a_near_miss() {
         let ids = ["person/E1009", "person/E1010"];
         assert_eq!(did_you_mean_id("person/E1090", ids), Some("person/E1009"));

@@ -822,9 +822,92 @@ pub fn parse_time(s: &str) -> Result<Timestamp, String> {
     s.parse::<Timestamp>().map_err(|e| e.to_string())
 }
 
+/// The field reference of every kind as Markdown, as published in
+/// `docs/inventory.md` (a test keeps the two in step).
+pub fn reference_markdown() -> String {
+    fn rows(out: &mut String, specs: &[FieldSpec], prefix: &str, hidden: bool) {
+        for spec in specs {
+            if spec.name == "kind" || spec.name == "id" || spec.name == "status" {
+                continue;
+            }
+            let name = format!("{prefix}{}", spec.name);
+            let cedar = match spec.cedar {
+                _ if hidden => "not seen by policies",
+                ToCedar::Hidden => "not seen by policies",
+                ToCedar::AttrAndParent => "attribute, and the record is `in` it",
+                ToCedar::PerKind => "one attribute per target kind: `<field>_<kind>`",
+                ToCedar::Attr => "attribute",
+            };
+            out.push_str(&format!(
+                "| `{name}` | {} | {} | {} | {} |\n",
+                spec.ty.describe(),
+                if spec.required { "yes" } else { "" },
+                cedar,
+                spec.doc
+            ));
+            match &spec.ty {
+                FieldType::Object(inner) => rows(
+                    out,
+                    inner,
+                    &format!("{name}."),
+                    hidden || spec.cedar == ToCedar::Hidden,
+                ),
+                FieldType::Objects(inner) => rows(out, inner, &format!("{name}[]."), true),
+                _ => {}
+            }
+        }
+    }
+    let mut out = String::from(
+        "### Every record\n\n| field | type | required | in Cedar | meaning |\n|---|---|---|---|---|\n",
+    );
+    out.push_str(
+        "| `kind` | one of the kinds below | yes | the entity type | what the record is |\n",
+    );
+    out.push_str("| `id` | a string | yes | the entity id | unique across the whole inventory |\n");
+    out.push_str("| `status` | a string | yes | attribute | the lifecycle status; its values depend on the kind |\n");
+    rows(&mut out, ENVELOPE, "", false);
+    for kind in Kind::ALL {
+        out.push_str(&format!(
+            "\n### `{kind}` (Cedar `Severance::{}`)\n\nStatus: {}.\n\n| field | type | required | in Cedar | meaning |\n|---|---|---|---|---|\n",
+            kind.cedar_type(),
+            quote_list(kind.statuses())
+        ));
+        rows(&mut out, kind.fields(), "", false);
+    }
+    out
+}
+
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// Replaces the text between two marker lines of a document, or checks
+    /// that it is already what it should be.
+    pub(crate) fn keep_in_step(doc: &str, begin: &str, end: &str, generated: &str) {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(doc);
+        let text = std::fs::read_to_string(&path).expect("doc exists");
+        let start = text.find(begin).expect("begin marker") + begin.len();
+        let stop = text.find(end).expect("end marker");
+        let want = format!("\n{generated}\n");
+        if text[start..stop] != want {
+            if std::env::var_os("UPDATE_DOCS").is_some() {
+                let updated = format!("{}{want}{}", &text[..start], &text[stop..]);
+                std::fs::write(&path, updated).expect("write doc");
+            } else {
+                panic!("{doc} is out of date; run `UPDATE_DOCS=1 cargo test` to regenerate");
+            }
+        }
+    }
+
+    #[test]
+    fn inventory_docs_list_every_field() {
+        keep_in_step(
+            "docs/inventory.md",
+            "<!-- fields:begin -->",
+            "<!-- fields:end -->",
+            &reference_markdown(),
+        );
+    }
 
     #[test]
     fn times_parse_and_print_in_utc() {

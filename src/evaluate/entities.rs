@@ -272,3 +272,72 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod departure_tests {
+    use super::*;
+    use crate::validate::test_inventory;
+
+    fn at(s: &str) -> Timestamp {
+        crate::model::parse_time(s).expect("time")
+    }
+
+    fn person(employments: &str, status: &str) -> Departure {
+        let inv = test_inventory(&format!(
+            "kind: person\nid: person/p\nemployee_number: '1'\nstatus: {status}\nemployments: {employments}\n"
+        ));
+        departure(&inv.records[0], at("2026-11-25T09:00:00Z"))
+    }
+
+    #[test]
+    fn departure_is_the_earlier_of_effective_and_last_day() {
+        let d = person(
+            "[{start: 2020-01-01, termination: {effective: 2026-12-10, last_day_of_work: 2026-12-04}}]",
+            "notice",
+        );
+        assert_eq!(d.at, Some(at("2026-12-04")));
+        assert!(!d.leaver, "not yet departed");
+        let d = person(
+            "[{start: 2020-01-01, termination: {effective: 2026-11-01}}]",
+            "active",
+        );
+        assert!(d.leaver, "the date has passed even if HR's status lags");
+    }
+
+    #[test]
+    fn contractors_leave_at_contract_end() {
+        let d = person("[{start: 2026-01-01, contract_end: 2026-10-31}]", "active");
+        assert_eq!(d.at, Some(at("2026-10-31")));
+        assert!(d.leaver);
+        let d = person("[{start: 2026-01-01, contract_end: 2027-10-31}]", "active");
+        assert!(!d.leaver);
+    }
+
+    #[test]
+    fn terminated_without_a_date_fails_safe() {
+        let d = person("[{start: 2020-01-01}]", "terminated");
+        assert_eq!(d.at, None);
+        assert!(d.leaver);
+    }
+
+    #[test]
+    fn a_rehire_is_judged_on_the_current_employment() {
+        let d = person(
+            "[{start: 2020-01-01, termination: {effective: 2024-05-31}}, {start: 2026-11-02}]",
+            "active",
+        );
+        assert!(d.rehired);
+        assert!(!d.leaver);
+        assert_eq!(d.at, None);
+    }
+
+    #[test]
+    fn immediate_and_reason_are_carried() {
+        let d = person(
+            "[{start: 2020-01-01, termination: {effective: 2026-11-25T08:00:00Z, immediate: true, reason_category: involuntary}}]",
+            "terminated",
+        );
+        assert!(d.immediate);
+        assert_eq!(d.reason.as_deref(), Some("involuntary"));
+    }
+}

@@ -139,3 +139,68 @@ fn editing_a_policy_changes_the_plan() {
     );
     assert!(after.stdout.contains("decision: wipe"), "{}", after.stdout);
 }
+
+#[test]
+fn plan_json_matches_its_published_schema() {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("docs/schemas/plan-v1.schema.json"))
+            .expect("schema file"),
+    )
+    .expect("schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let out = run(&["plan", "--format", "json", "--as-of", AS_OF]);
+    let plan: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
+    let errors: Vec<String> = validator
+        .iter_errors(&plan)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    // And the check can fail: a plan with an unknown action is refused.
+    let mut broken = plan.clone();
+    broken["decisions"][0]["actions"] = serde_json::json!(["delete"]);
+    assert!(!validator.is_valid(&broken));
+}
+
+#[test]
+fn the_readme_shows_the_real_summary() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).expect("README");
+    let out = run(&["plan", "--as-of", AS_OF]);
+    let summary = out.stdout.lines().last().expect("summary line");
+    assert!(
+        readme.contains(summary),
+        "README shows a stale summary; the real one is:\n{summary}"
+    );
+    let first = out.stdout.lines().next().expect("first line");
+    assert!(
+        readme.contains(first),
+        "README shows a stale first line; the real one is:\n{first}"
+    );
+}
+
+#[test]
+fn the_example_policy_validates_and_applies() {
+    let dir =
+        scratch(&repo().join("tests/fixtures/scenarios/s05-contractor-past-end-date/inventory"));
+    std::fs::copy(
+        repo().join("examples/extra-policies/contractor-tokens.cedar"),
+        dir.path().join("policies/contractor-tokens.cedar"),
+    )
+    .expect("copy example");
+    std::fs::write(
+        dir.path().join("inventory/token.yaml"),
+        "{kind: credential, id: cred/oauth/c1, cred_type: oauth_token, owner: person/C1, status: active}\n",
+    )
+    .expect("write");
+    let out = run_in(dir.path(), &["explain", "cred/oauth/c1", "--as-of", AS_OF]);
+    assert_eq!(out.code, 0, "{}", out.transcript());
+    assert!(
+        out.stdout.contains("permit contractor-oauth-token-revoke"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("due 2026-10-31T01:00:00Z"),
+        "{}",
+        out.stdout
+    );
+}
