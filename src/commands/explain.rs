@@ -3,10 +3,8 @@
 
 use std::io::Write;
 
-use super::{ExplainSettings, load_and_validate};
-use crate::decide::decide;
+use super::{Decided, ExplainSettings, decide_input};
 use crate::error::{Error, UnknownRecord};
-use crate::evaluate::evaluate;
 use crate::exit::ExitStatus;
 use crate::report;
 
@@ -15,13 +13,13 @@ pub(super) fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<ExitStatus, Error> {
-    let validation = load_and_validate(&settings.input, err)?;
-    let Some((inventory, pack)) = validation.valid() else {
-        write!(
-            err,
-            "{}",
-            report::human::validation_summary(&validation, &settings.input)
-        )?;
+    let Some(Decided {
+        inventory,
+        pack,
+        evaluation,
+        plan,
+    }) = decide_input(&settings.input, settings.as_of, err)?
+    else {
         return Ok(ExitStatus::CouldNotEvaluate);
     };
     let Some(&index) = inventory.index.get(&settings.id) else {
@@ -34,12 +32,10 @@ pub(super) fn run(
         }
         .into());
     };
-    let evaluation = evaluate(inventory, pack, settings.as_of)?;
-    let plan = decide(inventory, pack, &evaluation);
     write!(
         out,
         "{}",
-        report::explain::explain(index, &plan, inventory, pack, &evaluation)
+        report::explain::explain(index, &plan, &inventory, &pack, &evaluation)
     )?;
     let failed = plan
         .decisions

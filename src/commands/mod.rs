@@ -106,6 +106,47 @@ fn load_and_validate(input: &Input, err: &mut dyn Write) -> Result<Validation, E
     Ok(validation)
 }
 
+/// A validated input and what the policies decided about it.
+struct Decided {
+    inventory: crate::validate::Inventory,
+    pack: crate::validate::PolicyPack,
+    evaluation: crate::evaluate::Evaluation,
+    plan: crate::decide::Plan,
+}
+
+/// Loads, validates, evaluates and decides; `None` when the input is not
+/// valid (its findings and a summary are already written to `err`).
+fn decide_input(
+    input: &Input,
+    as_of: Timestamp,
+    err: &mut dyn Write,
+) -> Result<Option<Decided>, Error> {
+    let validation = load_and_validate(input, err)?;
+    let (inventory, pack) = match validation {
+        Validation {
+            inventory: Some(inventory),
+            policies: Some(pack),
+            ..
+        } => (inventory, pack),
+        invalid => {
+            write!(
+                err,
+                "{}",
+                report::human::validation_summary(&invalid, input)
+            )?;
+            return Ok(None);
+        }
+    };
+    let evaluation = crate::evaluate::evaluate(&inventory, &pack, as_of)?;
+    let plan = crate::decide::decide(&inventory, &pack, &evaluation);
+    Ok(Some(Decided {
+        inventory,
+        pack,
+        evaluation,
+        plan,
+    }))
+}
+
 fn write_findings(diagnostics: &[Diagnostic], err: &mut dyn Write) -> Result<(), Error> {
     for d in diagnostics {
         writeln!(err, "{}", report::render_diagnostic(d))?;

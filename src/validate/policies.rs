@@ -271,15 +271,7 @@ fn annotations(
             "one line saying what the policy decides and why",
         );
     }
-    let controls: Vec<String> = policy
-        .annotation("control")
-        .map(|c| {
-            c.split(',')
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .collect()
-        })
-        .unwrap_or_default();
+    let controls: Vec<String> = list_annotation(policy, "control");
     if controls.is_empty() {
         missing(
             "control",
@@ -300,15 +292,7 @@ fn annotations(
             .help("use lowercase letters, digits and `-`"),
         );
     }
-    let leaver: Vec<String> = policy
-        .annotation("leaver")
-        .map(|c| {
-            c.split(',')
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .collect()
-        })
-        .unwrap_or_default();
+    let leaver: Vec<String> = list_annotation(policy, "leaver");
     for link in &leaver {
         if !is_link_path(link) {
             diagnostics.push(
@@ -348,6 +332,19 @@ fn annotations(
         span: span.clone(),
         text: String::new(),
     })
+}
+
+/// A comma-separated annotation as a list; absent means empty.
+fn list_annotation(policy: &cedar_policy::Policy, key: &str) -> Vec<String> {
+    policy
+        .annotation(key)
+        .map(|c| {
+            c.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Parses a Cedar-style duration: digits followed by `d`, `h`, `m`, `s` or `ms`, repeated.
