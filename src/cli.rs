@@ -7,7 +7,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use jiff::Timestamp;
 
-use crate::commands::{Command, ExplainSettings, Format, Input, PlanSettings, ValidateSettings};
+use crate::commands::{
+    Command, ExplainSettings, Format, Input, KeygenSettings, LedgerCommand, LedgerTarget,
+    PlanSettings, RecordSettings, RecordWhat, ValidateSettings,
+};
+use crate::ledger::LogFilter;
 
 /// Offboarding as a provable control point: inventory and Cedar policies as
 /// code, a decision for every record a leaver leaves behind.
@@ -28,6 +32,177 @@ pub enum Sub {
     Plan(PlanArgs),
     /// Show one record, what it links to, and why each action is or is not due.
     Explain(ExplainArgs),
+    /// Create an Ed25519 key: the private key file (mode 0600) and FILE.pub.
+    Keygen(KeygenArgs),
+    /// Record evidence in, verify, and read a signed ledger.
+    Ledger(LedgerArgs),
+}
+
+/// `severance keygen`.
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// The key's name: a ledger's origin (e.g. `ledger.example.com/offboarding`) or an approver's identity. No spaces or `+`.
+    #[arg(long)]
+    name: String,
+    /// Where to write the private key; the verifier key goes to FILE.pub.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+}
+
+/// `severance ledger`.
+#[derive(Debug, Args)]
+pub struct LedgerArgs {
+    #[command(subcommand)]
+    command: LedgerSub,
+}
+
+/// The ledger subcommands.
+#[derive(Debug, Subcommand)]
+pub enum LedgerSub {
+    /// Append evidence about a decision (approval, execution, verification) and seal.
+    Record(RecordArgs),
+    /// Add an approver's public key to the ledger's trusted approvers and seal.
+    Trust(TrustArgs),
+    /// Verify a ledger offline against a pinned verifier key.
+    Verify(VerifyArgs),
+    /// Show the ledger's history, e.g. everything about one leaver.
+    Log(LogArgs),
+}
+
+/// Where a ledger write goes.
+#[derive(Debug, Args)]
+pub struct WriteArgs {
+    /// The ledger directory.
+    #[arg(long, value_name = "DIR")]
+    ledger: PathBuf,
+    /// The log's private key file (from `severance keygen`).
+    #[arg(long, value_name = "FILE")]
+    key: PathBuf,
+    /// When it happened, RFC 3339 (default: now).
+    #[arg(long, value_name = "RFC3339", value_parser = parse_as_of)]
+    at: Option<Timestamp>,
+}
+
+/// `severance ledger record`.
+#[derive(Debug, Args)]
+pub struct RecordArgs {
+    #[command(subcommand)]
+    what: RecordSub,
+}
+
+/// Which decision evidence is about.
+#[derive(Debug, Args)]
+pub struct DecisionArg {
+    /// The decision entry: its sequence number, or its `sha256:…` leaf hash.
+    #[arg(long, value_name = "SEQ")]
+    decision: String,
+}
+
+/// Kinds of evidence.
+#[derive(Debug, Subcommand)]
+pub enum RecordSub {
+    /// A human approved the decision; signed with the approver's own key.
+    Approval {
+        /// The ledger and its key.
+        #[command(flatten)]
+        write: WriteArgs,
+        /// The decision.
+        #[command(flatten)]
+        decision: DecisionArg,
+        /// The approver's private key file.
+        #[arg(long, value_name = "FILE")]
+        approver_key: PathBuf,
+        /// A comment or ticket reference.
+        #[arg(long)]
+        comment: Option<String>,
+    },
+    /// A target system carried out the action.
+    Execution {
+        /// The ledger and its key.
+        #[command(flatten)]
+        write: WriteArgs,
+        /// The decision.
+        #[command(flatten)]
+        decision: DecisionArg,
+        /// The system that carried it out (e.g. `aws-iam`, `okta`).
+        #[arg(long)]
+        system: String,
+        /// The system's request id.
+        #[arg(long)]
+        request_id: String,
+        /// The system's status (e.g. `200`, `succeeded`).
+        #[arg(long)]
+        status: String,
+        /// A file holding the system's response body (digested; kept whole when small).
+        #[arg(long, value_name = "FILE")]
+        response: Option<PathBuf>,
+    },
+    /// The target was re-read and its state observed.
+    Verification {
+        /// The ledger and its key.
+        #[command(flatten)]
+        write: WriteArgs,
+        /// The decision.
+        #[command(flatten)]
+        decision: DecisionArg,
+        /// How it was observed (e.g. `credential_report`).
+        #[arg(long)]
+        method: String,
+        /// An observation, `key=value` (repeatable).
+        #[arg(long = "observed", value_name = "KEY=VALUE", value_parser = parse_pair, required = true)]
+        observed: Vec<(String, String)>,
+    },
+}
+
+/// `severance ledger trust`.
+#[derive(Debug, Args)]
+pub struct TrustArgs {
+    #[command(flatten)]
+    write: WriteArgs,
+    /// The approver's verifier key file (`FILE.pub` from `severance keygen`).
+    #[arg(long, value_name = "FILE")]
+    approver: PathBuf,
+}
+
+/// `severance ledger verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The ledger directory.
+    #[arg(long, value_name = "DIR")]
+    ledger: PathBuf,
+    /// The pinned verifier key file, obtained out of band (never from the ledger).
+    #[arg(long, value_name = "FILE")]
+    vkey: PathBuf,
+    /// A checkpoint you kept from earlier (repeatable): a larger size than the ledger means truncation, a different root a fork.
+    #[arg(long = "checkpoint", value_name = "FILE")]
+    checkpoints: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Human)]
+    format: FormatArg,
+}
+
+/// `severance ledger log`.
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// The ledger directory.
+    #[arg(long, value_name = "DIR")]
+    ledger: PathBuf,
+    /// Only entries about this record, or about decisions that follow from this person.
+    #[arg(long, value_name = "ID")]
+    subject: Option<String>,
+    /// Only entries of this type (`run`, `decision`, `approval`, `execution`, `verification`, …).
+    #[arg(long = "type", value_name = "TYPE")]
+    kind: Option<String>,
+    /// Only entries at or after this instant.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_as_of)]
+    since: Option<Timestamp>,
+}
+
+fn parse_pair(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("`{s}` is not `key=value`")),
+    }
 }
 
 /// Where the inventory and policies are.
@@ -60,6 +235,12 @@ pub struct PlanArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = FormatArg::Human)]
     format: FormatArg,
+    /// Record the run and every new or changed decision in this ledger directory, then seal it.
+    #[arg(long, value_name = "DIR", requires = "key")]
+    ledger: Option<PathBuf>,
+    /// The ledger's private key file (from `severance keygen`).
+    #[arg(long, value_name = "FILE", requires = "ledger")]
+    key: Option<PathBuf>,
 }
 
 /// `severance explain`.
@@ -108,6 +289,108 @@ impl AsOfArgs {
     }
 }
 
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Format {
+        match f {
+            FormatArg::Human => Format::Human,
+            FormatArg::Json => Format::Json,
+        }
+    }
+}
+
+impl LedgerSub {
+    fn into_command(self) -> LedgerCommand {
+        let now = || Timestamp::now();
+        match self {
+            LedgerSub::Record(RecordArgs { what }) => {
+                let (write, decision, what) = match what {
+                    RecordSub::Approval {
+                        write,
+                        decision,
+                        approver_key,
+                        comment,
+                    } => (
+                        write,
+                        decision,
+                        RecordWhat::Approval {
+                            approver_key,
+                            comment,
+                        },
+                    ),
+                    RecordSub::Execution {
+                        write,
+                        decision,
+                        system,
+                        request_id,
+                        status,
+                        response,
+                    } => (
+                        write,
+                        decision,
+                        RecordWhat::Execution {
+                            system,
+                            request_id,
+                            status,
+                            response,
+                        },
+                    ),
+                    RecordSub::Verification {
+                        write,
+                        decision,
+                        method,
+                        observed,
+                    } => (
+                        write,
+                        decision,
+                        RecordWhat::Verification { method, observed },
+                    ),
+                };
+                let WriteArgs { ledger, key, at } = write;
+                LedgerCommand::Record(RecordSettings {
+                    ledger,
+                    key,
+                    decision: decision.decision,
+                    at: at.unwrap_or_else(now),
+                    what,
+                })
+            }
+            LedgerSub::Trust(TrustArgs { write, approver }) => {
+                let WriteArgs { ledger, key, at } = write;
+                LedgerCommand::Trust {
+                    ledger,
+                    key,
+                    approver,
+                    at: at.unwrap_or_else(now),
+                }
+            }
+            LedgerSub::Verify(VerifyArgs {
+                ledger,
+                vkey,
+                checkpoints,
+                format,
+            }) => LedgerCommand::Verify {
+                ledger,
+                vkey,
+                checkpoints,
+                format: format.into(),
+            },
+            LedgerSub::Log(LogArgs {
+                ledger,
+                subject,
+                kind,
+                since,
+            }) => LedgerCommand::Log {
+                ledger,
+                filter: LogFilter {
+                    subject,
+                    kind,
+                    since,
+                },
+            },
+        }
+    }
+}
+
 impl Cli {
     /// Resolves arguments into command settings (defaults applied, the
     /// clock read once).
@@ -120,14 +403,16 @@ impl Cli {
                 input,
                 as_of,
                 format,
+                ledger,
+                key,
             }) => Command::Plan(PlanSettings {
                 input: input.into_input(),
                 as_of: as_of.resolve(),
-                format: match format {
-                    FormatArg::Human => Format::Human,
-                    FormatArg::Json => Format::Json,
-                },
+                format: format.into(),
+                ledger: ledger.zip(key).map(|(dir, key)| LedgerTarget { dir, key }),
             }),
+            Sub::Keygen(KeygenArgs { name, out }) => Command::Keygen(KeygenSettings { name, out }),
+            Sub::Ledger(LedgerArgs { command }) => Command::Ledger(command.into_command()),
             Sub::Explain(ExplainArgs { id, input, as_of }) => Command::Explain(ExplainSettings {
                 id,
                 input: input.into_input(),

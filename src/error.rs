@@ -33,6 +33,53 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Write(#[from] Write),
+    /// A key file could not be used.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Key(#[from] Key),
+    /// The ledger could not be written or read.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Ledger(#[from] Ledger),
+    /// The ledger on disk failed an integrity check; nothing was written.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Integrity(#[from] Integrity),
+}
+
+/// A key file could not be used. The message never quotes the key.
+#[derive(Debug, Error, Diagnostic)]
+#[error("key `{path}`: {message}")]
+#[diagnostic(
+    code(severance::key),
+    help("create keys with `severance keygen --name ORIGIN --out FILE`")
+)]
+pub struct Key {
+    pub(crate) path: String,
+    pub(crate) message: String,
+}
+
+/// The ledger could not be written or read.
+#[derive(Debug, Error, Diagnostic)]
+#[error("ledger `{path}`: {message}")]
+#[diagnostic(code(severance::ledger))]
+pub struct Ledger {
+    pub(crate) path: String,
+    pub(crate) message: String,
+}
+
+/// The ledger failed an integrity check.
+#[derive(Debug, Error, Diagnostic)]
+#[error("ledger `{path}`: {message}")]
+#[diagnostic(
+    code(severance::integrity),
+    help(
+        "run `severance ledger verify` to see every failure; restore the ledger from a copy you trust"
+    )
+)]
+pub struct Integrity {
+    pub(crate) path: String,
+    pub(crate) message: String,
 }
 
 /// A path that must be a directory is not.

@@ -3,8 +3,12 @@
 //! standard streams themselves.
 
 mod explain;
+mod keygen;
+mod ledger;
 mod plan;
 mod validate;
+
+pub use ledger::{LedgerCommand, RecordSettings, RecordWhat};
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -52,6 +56,26 @@ pub struct PlanSettings {
     pub as_of: Timestamp,
     /// Output format.
     pub format: Format,
+    /// Record the decisions in a ledger.
+    pub ledger: Option<LedgerTarget>,
+}
+
+/// Where `plan` records its decisions.
+#[derive(Debug, Clone)]
+pub struct LedgerTarget {
+    /// The ledger directory.
+    pub dir: PathBuf,
+    /// The log's private key file.
+    pub key: PathBuf,
+}
+
+/// Settings of `keygen`.
+#[derive(Debug, Clone)]
+pub struct KeygenSettings {
+    /// The key's name (a ledger's origin, or an approver's identity).
+    pub name: String,
+    /// The private key file; the verifier key goes to `<out>.pub`.
+    pub out: PathBuf,
 }
 
 /// Settings of `explain`.
@@ -74,6 +98,10 @@ pub enum Command {
     Plan(PlanSettings),
     /// `severance explain`.
     Explain(ExplainSettings),
+    /// `severance keygen`.
+    Keygen(KeygenSettings),
+    /// `severance ledger …`.
+    Ledger(LedgerCommand),
 }
 
 /// Runs a command, writing its report to `out` and findings and errors to
@@ -83,10 +111,16 @@ pub fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> ExitSt
         Command::Validate(s) => validate::run(&s, out, err),
         Command::Plan(s) => plan::run(&s, out, err),
         Command::Explain(s) => explain::run(&s, out, err),
+        Command::Keygen(s) => keygen::run(&s, out),
+        Command::Ledger(c) => ledger::run(&c, out, err),
     };
     match result {
         Ok(status) => status,
         Err(Error::Write(e)) if e.message.contains("Broken pipe") => ExitStatus::Ok,
+        Err(e @ Error::Integrity(_)) => {
+            let _ = writeln!(err, "{}", report::render_error(&e));
+            ExitStatus::Integrity
+        }
         Err(e) => {
             let _ = writeln!(err, "{}", report::render_error(&e));
             ExitStatus::CouldNotEvaluate
@@ -152,4 +186,49 @@ fn write_findings(diagnostics: &[Diagnostic], err: &mut dyn Write) -> Result<(),
         writeln!(err, "{}", report::render_diagnostic(d))?;
     }
     Ok(())
+}
+
+/// Reads a private key file; errors never quote the key.
+fn read_signer(path: &std::path::Path) -> Result<crate::ledger::SignerKey, Error> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| crate::error::Key {
+        path: shown.clone(),
+        message: format!("could not read: {e}"),
+    })?;
+    crate::ledger::SignerKey::parse(&text).map_err(|e| {
+        crate::error::Key {
+            path: shown,
+            message: e.0,
+        }
+        .into()
+    })
+}
+
+/// Reads a verifier key file (`<name>+<id>+<key>`).
+fn read_verifier(path: &std::path::Path) -> Result<crate::ledger::VerifierKey, Error> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| crate::error::Key {
+        path: shown.clone(),
+        message: format!("could not read: {e}"),
+    })?;
+    crate::ledger::VerifierKey::parse(text.trim()).map_err(|e| {
+        crate::error::Key {
+            path: shown,
+            message: e.0,
+        }
+        .into()
+    })
+}
+
+/// Maps a refused or failed ledger write to an error of the right kind.
+fn ledger_error(dir: &std::path::Path, e: crate::ledger::WriteError) -> Error {
+    let path = dir.display().to_string();
+    match e {
+        crate::ledger::WriteError::Integrity(message) => {
+            crate::error::Integrity { path, message }.into()
+        }
+        crate::ledger::WriteError::Io(message) | crate::ledger::WriteError::Refused(message) => {
+            crate::error::Ledger { path, message }.into()
+        }
+    }
 }

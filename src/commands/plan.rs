@@ -34,6 +34,29 @@ pub(super) fn run(
         )?,
     }
     super::write_findings(&report::evaluation_failures(&plan, &inventory, &pack), err)?;
+    if let Some(target) = &settings.ledger {
+        let key = super::read_signer(&target.key)?;
+        let inputs = crate::ledger::RunInputs {
+            inventory_dir: &settings.input.inventory,
+            policies_dir: &settings.input.policies,
+        };
+        let recorded =
+            crate::ledger::record_run(&target.dir, &key, &plan, &inventory, &pack, &inputs)
+                .map_err(|e| super::ledger_error(&target.dir, e))?;
+        writeln!(
+            err,
+            "ledger `{}`: run {} recorded with {} changed decision{}; sealed at size {}",
+            target.dir.display(),
+            recorded.run_seq,
+            recorded.decisions_written,
+            if recorded.decisions_written == 1 {
+                ""
+            } else {
+                "s"
+            },
+            recorded.sealed.size
+        )?;
+    }
     Ok(if plan.summary.error > 0 {
         ExitStatus::CouldNotEvaluate
     } else {

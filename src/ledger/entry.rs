@@ -1,0 +1,276 @@
+//! What a ledger line may say. The schema is narrow on purpose (strings,
+//! integers, booleans, null, arrays, objects; hashes as `sha256:` + hex;
+//! times as RFC 3339 UTC) so that a verifier in any language reads each line
+//! exactly one way.
+
+use serde_json::{Map, Value, json};
+
+/// The entry types.
+pub const TYPES: &[&str] = &[
+    "genesis",
+    "approvers",
+    "run",
+    "decision",
+    "approval",
+    "execution",
+    "verification",
+    "recovery",
+];
+
+/// The shape a field's value must have.
+#[derive(Clone, Copy, Debug)]
+enum Shape {
+    Str,
+    Int,
+    Hash,
+    Time,
+    /// A string or null.
+    OptStr,
+    /// A time or null.
+    OptTime,
+    /// An array of strings.
+    Strs,
+    /// An object whose values are arrays of strings.
+    StrsByKey,
+    /// An object whose values are strings.
+    StrByKey,
+    /// An object whose values are integers.
+    IntByKey,
+    /// An object with its own fields.
+    Obj(&'static [(&'static str, Shape)]),
+}
+
+const ENVELOPE: &[(&str, Shape)] = &[
+    ("v", Shape::Int),
+    ("seq", Shape::Int),
+    ("prev", Shape::Hash),
+    ("type", Shape::Str),
+    ("log", Shape::Str),
+    ("ts", Shape::Time),
+];
+
+const TOOL: &[(&str, Shape)] = &[("name", Shape::Str), ("version", Shape::Str)];
+const INVENTORY: &[(&str, Shape)] = &[
+    ("commit", Shape::OptStr),
+    ("digest", Shape::Hash),
+    ("files", Shape::Int),
+    ("records", Shape::Int),
+];
+const POLICIES: &[(&str, Shape)] = &[
+    ("digest", Shape::Hash),
+    ("files", Shape::Int),
+    ("policies", Shape::Int),
+];
+const DECISIONS: &[(&str, Shape)] = &[
+    ("count", Shape::Int),
+    ("digest", Shape::Hash),
+    ("written", Shape::Int),
+];
+
+fn body(kind: &str) -> Option<&'static [(&'static str, Shape)]> {
+    Some(match kind {
+        "genesis" => &[("key", Shape::Str)],
+        "approvers" => &[("approvers", Shape::Strs)],
+        "run" => &[
+            ("as_of", Shape::Time),
+            ("tool", Shape::Obj(TOOL)),
+            ("inventory", Shape::Obj(INVENTORY)),
+            ("policies", Shape::Obj(POLICIES)),
+            ("counts", Shape::IntByKey),
+            ("decisions", Shape::Obj(DECISIONS)),
+        ],
+        "decision" => &[
+            ("run", Shape::Hash),
+            ("subject", Shape::Str),
+            ("kind", Shape::Str),
+            ("status", Shape::Str),
+            ("actions", Shape::Strs),
+            ("policies", Shape::StrsByKey),
+            ("blocked", Shape::StrsByKey),
+            ("leaver", Shape::OptStr),
+            ("due", Shape::OptTime),
+        ],
+        "approval" => &[
+            ("decision", Shape::Hash),
+            ("approver", Shape::Str),
+            ("signature", Shape::Str),
+            ("comment", Shape::OptStr),
+        ],
+        "execution" => &[
+            ("decision", Shape::Hash),
+            ("system", Shape::Str),
+            ("request_id", Shape::Str),
+            ("status", Shape::Str),
+            ("response_digest", Shape::Hash),
+            ("response", Shape::OptStr),
+        ],
+        "verification" => &[
+            ("decision", Shape::Hash),
+            ("method", Shape::Str),
+            ("observed", Shape::StrByKey),
+        ],
+        "recovery" => &[
+            ("discarded_bytes", Shape::Int),
+            ("discarded_digest", Shape::Hash),
+        ],
+        _ => return None,
+    })
+}
+
+/// Whether a string is `sha256:` followed by 64 lowercase hex digits.
+pub fn is_hash(s: &str) -> bool {
+    s.strip_prefix("sha256:").is_some_and(|h| {
+        h.len() == 64
+            && h.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
+/// Whether a string is an RFC 3339 UTC time as severance writes them.
+pub fn is_time(s: &str) -> bool {
+    let b = s.as_bytes();
+    let shape_ok = |pattern: &str| {
+        pattern.len() == b.len()
+            && pattern.bytes().zip(b).all(|(p, c)| {
+                if p == b'9' {
+                    c.is_ascii_digit()
+                } else {
+                    p == *c
+                }
+            })
+    };
+    (shape_ok("9999-99-99T99:99:99Z") || shape_ok("9999-99-99T99:99:99.999Z"))
+        && s.parse::<jiff::Timestamp>().is_ok()
+}
+
+fn check_shape(path: &str, value: &Value, shape: Shape) -> Result<(), String> {
+    let ok = match (shape, value) {
+        (Shape::Str, Value::String(_)) => true,
+        (Shape::Int, Value::Number(n)) => n.is_u64(),
+        (Shape::Hash, Value::String(s)) => is_hash(s),
+        (Shape::Time, Value::String(s)) => is_time(s),
+        (Shape::OptStr, Value::String(_) | Value::Null) => true,
+        (Shape::OptTime, Value::Null) => true,
+        (Shape::OptTime, Value::String(s)) => is_time(s),
+        (Shape::Strs, Value::Array(a)) => a.iter().all(Value::is_string),
+        (Shape::StrsByKey, Value::Object(m)) => m
+            .values()
+            .all(|v| v.as_array().is_some_and(|a| a.iter().all(Value::is_string))),
+        (Shape::StrByKey, Value::Object(m)) => m.values().all(Value::is_string),
+        (Shape::IntByKey, Value::Object(m)) => m.values().all(Value::is_u64),
+        (Shape::Obj(fields), Value::Object(m)) => {
+            check_fields(path, m, fields)?;
+            true
+        }
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("`{path}` has the wrong type or form"))
+    }
+}
+
+fn check_fields(
+    prefix: &str,
+    m: &Map<String, Value>,
+    fields: &[(&str, Shape)],
+) -> Result<(), String> {
+    for (name, shape) in fields {
+        let path = if prefix.is_empty() {
+            (*name).to_string()
+        } else {
+            format!("{prefix}.{name}")
+        };
+        let Some(v) = m.get(*name) else {
+            return Err(format!("`{path}` is missing"));
+        };
+        check_shape(&path, v, *shape)?;
+    }
+    if let Some(extra) = m.keys().find(|k| !fields.iter().any(|(n, _)| n == k)) {
+        let path = if prefix.is_empty() {
+            extra.clone()
+        } else {
+            format!("{prefix}.{extra}")
+        };
+        return Err(format!("unknown field `{path}`"));
+    }
+    Ok(())
+}
+
+/// Checks an entry against the schema of its type.
+pub fn check(entry: &Value) -> Result<(), String> {
+    let Value::Object(m) = entry else {
+        return Err("an entry is a JSON object".into());
+    };
+    let kind = m.get("type").and_then(Value::as_str).unwrap_or_default();
+    let Some(fields) = body(kind) else {
+        return Err(format!("unknown entry type `{kind}`"));
+    };
+    let all: Vec<(&str, Shape)> = ENVELOPE.iter().chain(fields).copied().collect();
+    check_fields("", m, &all)?;
+    if m.get("v").and_then(Value::as_u64) != Some(1) {
+        return Err("`v` must be 1".into());
+    }
+    Ok(())
+}
+
+/// Adds the envelope to an entry body.
+pub fn with_envelope(body: Value, seq: u64, prev: &str, log: &str, ts: &str) -> Value {
+    let mut m = match body {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    m.insert("v".into(), json!(1));
+    m.insert("seq".into(), json!(seq));
+    m.insert("prev".into(), json!(prev));
+    m.insert("log".into(), json!(log));
+    m.insert("ts".into(), json!(ts));
+    Value::Object(m)
+}
+
+/// The message an approver signs: domain-separated, naming the log and the
+/// decision's leaf hash.
+pub fn approval_message(origin: &str, decision: &str) -> String {
+    format!("severance/approval/v1\n{origin}\n{decision}\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_entry() -> Value {
+        json!({
+            "v": 1, "seq": 1, "prev": format!("sha256:{}", "a".repeat(64)), "type": "recovery",
+            "log": "x", "ts": "2026-11-25T09:00:00Z",
+            "discarded_bytes": 12, "discarded_digest": format!("sha256:{}", "b".repeat(64)),
+        })
+    }
+
+    #[test]
+    fn a_well_formed_entry_passes() {
+        assert_eq!(check(&run_entry()), Ok(()));
+    }
+
+    #[test]
+    fn every_deviation_is_caught() {
+        let mut e = run_entry();
+        e["v"] = json!(2);
+        assert!(check(&e).is_err());
+        let mut e = run_entry();
+        e["ts"] = json!("2026-11-25T09:00:00+00:00");
+        assert!(check(&e).is_err(), "times are UTC with Z");
+        let mut e = run_entry();
+        e["prev"] = json!(format!("sha256:{}", "A".repeat(64)));
+        assert!(check(&e).is_err(), "hashes are lowercase");
+        let mut e = run_entry();
+        e["extra"] = json!(1);
+        assert!(check(&e).is_err(), "unknown fields");
+        let mut e = run_entry();
+        e.as_object_mut().expect("object").remove("discarded_bytes");
+        assert!(check(&e).is_err(), "missing fields");
+        let mut e = run_entry();
+        e["type"] = json!("decree");
+        assert!(check(&e).is_err(), "unknown types");
+    }
+}

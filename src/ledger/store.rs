@@ -1,0 +1,300 @@
+//! The ledger directory on disk and the one way to write it: under an
+//! exclusive lock, recover a torn tail, refuse anything that does not extend
+//! the last signed checkpoint, append all new lines in one write, fsync,
+//! then seal a new checkpoint through a temporary file and a rename.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::entry::{self, with_envelope};
+use super::jcs;
+use super::merkle::{self, GENESIS_PREV, Hash};
+use super::note::{self, Checkpoint, SignatureCheck, SignerKey};
+
+/// `entries.jsonl`.
+pub const ENTRIES: &str = "entries.jsonl";
+/// The latest checkpoint.
+pub const CHECKPOINT: &str = "checkpoint";
+/// Every checkpoint ever signed, by size.
+pub const CHECKPOINTS: &str = "checkpoints";
+const LOCK: &str = ".lock";
+
+/// Why a write was refused.
+#[derive(Debug)]
+pub enum WriteError {
+    /// The file system failed (an fsync failure included: it is fatal).
+    Io(String),
+    /// The ledger on disk is not one this key may extend.
+    Integrity(String),
+    /// The request itself is wrong (unknown decision, untrusted approver).
+    Refused(String),
+}
+
+fn io(context: &str, path: &Path) -> impl Fn(std::io::Error) -> WriteError {
+    let msg = format!("{context} `{}`", path.display());
+    move |e| WriteError::Io(format!("{msg}: {e}"))
+}
+
+/// The complete lines of a ledger and what follows the last newline.
+pub struct Contents {
+    /// Complete lines, without their newlines.
+    pub lines: Vec<String>,
+    /// Bytes after the last newline (a torn line), if any.
+    pub torn: Vec<u8>,
+}
+
+/// Reads `entries.jsonl` (empty when absent). Lines must be UTF-8.
+pub fn read_entries(dir: &Path) -> Result<Option<Contents>, String> {
+    let path = dir.join(ENTRIES);
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("could not read `{}`: {e}", path.display())),
+    };
+    let end = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let (complete, torn) = bytes.split_at(end);
+    let text = std::str::from_utf8(complete)
+        .map_err(|e| format!("`{}` is not UTF-8: {e}", path.display()))?;
+    let lines = text.split_terminator('\n').map(str::to_string).collect();
+    Ok(Some(Contents {
+        lines,
+        torn: torn.to_vec(),
+    }))
+}
+
+/// A write in progress; dropping it without [`Writer::commit`] writes nothing.
+pub struct Writer<'k> {
+    dir: PathBuf,
+    key: &'k SignerKey,
+    _lock: File,
+    /// Existing complete lines, parsed.
+    pub existing: Vec<Value>,
+    leaves: Vec<Hash>,
+    existing_len: usize,
+    new_lines: Vec<String>,
+    torn: Vec<u8>,
+}
+
+impl<'k> Writer<'k> {
+    /// Opens (or creates) a ledger for writing with `key`, at time `ts`.
+    pub fn open(dir: &Path, key: &'k SignerKey, ts: &str) -> Result<Writer<'k>, WriteError> {
+        std::fs::create_dir_all(dir.join(CHECKPOINTS)).map_err(io("could not create", dir))?;
+        let lock_path = dir.join(LOCK);
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(io("could not open", &lock_path))?;
+        lock.lock().map_err(io("could not lock", &lock_path))?;
+
+        let contents = read_entries(dir)
+            .map_err(WriteError::Integrity)?
+            .unwrap_or(Contents {
+                lines: Vec::new(),
+                torn: Vec::new(),
+            });
+        let mut existing = Vec::with_capacity(contents.lines.len());
+        let mut leaves = Vec::with_capacity(contents.lines.len());
+        for (i, line) in contents.lines.iter().enumerate() {
+            let value = jcs::parse(line)
+                .map_err(|e| WriteError::Integrity(format!("line {}: {e}", i + 1)))?;
+            let want_prev = leaves.last().map_or(GENESIS_PREV.to_string(), merkle::tag);
+            if value["seq"].as_u64() != Some(i as u64)
+                || value["prev"].as_str() != Some(want_prev.as_str())
+            {
+                return Err(WriteError::Integrity(format!(
+                    "line {} breaks the chain; run `severance ledger verify` and restore the ledger",
+                    i + 1
+                )));
+            }
+            leaves.push(merkle::leaf(line.as_bytes()));
+            existing.push(value);
+        }
+        let existing_len = contents.lines.iter().map(|l| l.len() + 1).sum();
+        let mut writer = Writer {
+            dir: dir.to_path_buf(),
+            key,
+            _lock: lock,
+            existing,
+            leaves,
+            existing_len,
+            new_lines: Vec::new(),
+            torn: contents.torn,
+        };
+        writer.check_ownership_and_extension()?;
+        if writer.existing.is_empty() {
+            writer.push(
+                json!({"type": "genesis", "key": key.verifier().encode()}),
+                ts,
+            );
+        }
+        if !writer.torn.is_empty() {
+            let digest: Hash = Sha256::digest(&writer.torn).into();
+            writer.push(
+                json!({
+                    "type": "recovery",
+                    "discarded_bytes": writer.torn.len(),
+                    "discarded_digest": merkle::tag(&digest),
+                }),
+                ts,
+            );
+        }
+        Ok(writer)
+    }
+
+    fn check_ownership_and_extension(&self) -> Result<(), WriteError> {
+        let verifier = self.key.verifier();
+        if let Some(genesis) = self.existing.first()
+            && genesis["key"].as_str() != Some(verifier.encode().as_str())
+        {
+            return Err(WriteError::Integrity(format!(
+                "this ledger was started with another key; `{}` may not extend it",
+                verifier.short()
+            )));
+        }
+        let path = self.dir.join(CHECKPOINT);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => {
+                return Err(WriteError::Io(format!(
+                    "could not read `{}`: {e}",
+                    path.display()
+                )));
+            }
+        };
+        let cp = Checkpoint::parse(&text)
+            .map_err(|e| WriteError::Integrity(format!("the last checkpoint is malformed: {e}")))?;
+        if note::check_signature(&cp, &verifier) != SignatureCheck::Valid {
+            return Err(WriteError::Integrity(
+                "the last checkpoint is not validly signed by this key".into(),
+            ));
+        }
+        let size = usize::try_from(cp.size).unwrap_or(usize::MAX);
+        if size > self.leaves.len() || merkle::root(&self.leaves[..size]) != cp.root {
+            return Err(WriteError::Integrity(format!(
+                "the entries are not an extension of the last signed checkpoint (size {}); refusing to sign",
+                cp.size
+            )));
+        }
+        Ok(())
+    }
+
+    /// The log's origin (the key's name).
+    pub fn origin(&self) -> &str {
+        self.key.name()
+    }
+
+    /// Every entry, existing and new, parsed.
+    pub fn next_seq(&self) -> u64 {
+        self.leaves.len() as u64
+    }
+
+    /// Appends an entry body (it gets `v`, `seq`, `prev`, `log`, `ts`) and
+    /// returns its leaf hash as `sha256:…`.
+    pub fn push(&mut self, body: Value, ts: &str) -> String {
+        let prev = self
+            .leaves
+            .last()
+            .map_or(GENESIS_PREV.to_string(), merkle::tag);
+        let value = with_envelope(body, self.next_seq(), &prev, self.key.name(), ts);
+        debug_assert_eq!(entry::check(&value), Ok(()), "{value}");
+        let line = jcs::encode(&value);
+        let leaf = merkle::leaf(line.as_bytes());
+        self.leaves.push(leaf);
+        self.new_lines.push(line);
+        merkle::tag(&leaf)
+    }
+
+    /// The leaf hash of an existing entry.
+    pub fn leaf_of(&self, seq: usize) -> Option<String> {
+        self.leaves.get(seq).map(merkle::tag)
+    }
+
+    /// Writes the new lines and seals a checkpoint over the whole log.
+    pub fn commit(self) -> Result<Sealed, WriteError> {
+        let entries_path = self.dir.join(ENTRIES);
+        let mut file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&entries_path)
+            .map_err(io("could not open", &entries_path))?;
+        if !self.torn.is_empty() {
+            // Only the unterminated tail goes; every complete line stays.
+            file.set_len(self.existing_len as u64)
+                .map_err(io("could not truncate", &entries_path))?;
+            file.sync_all()
+                .map_err(io("could not fsync", &entries_path))?;
+        }
+        let mut buf = String::new();
+        for line in &self.new_lines {
+            buf.push_str(line);
+            buf.push('\n');
+        }
+        file.write_all(buf.as_bytes())
+            .map_err(io("could not append to", &entries_path))?;
+        file.sync_data()
+            .map_err(io("could not fsync", &entries_path))?;
+
+        let size = self.leaves.len() as u64;
+        let root = merkle::root(&self.leaves);
+        let text = note::sign_checkpoint(self.key, size, &root);
+        let numbered = self.dir.join(CHECKPOINTS).join(size.to_string());
+        match std::fs::read_to_string(&numbered) {
+            Ok(old) if old == text => {}
+            Ok(_) => {
+                return Err(WriteError::Integrity(format!(
+                    "`{}` already holds a different checkpoint; checkpoints are never rewritten",
+                    numbered.display()
+                )));
+            }
+            Err(_) => atomic_write(&numbered, &text)?,
+        }
+        atomic_write(&self.dir.join(CHECKPOINT), &text)?;
+        Ok(Sealed {
+            size,
+            root,
+            written: self.new_lines.len(),
+            checkpoint: text,
+        })
+    }
+}
+
+/// What a commit sealed.
+#[derive(Debug)]
+pub struct Sealed {
+    /// Entries in the log.
+    pub size: u64,
+    /// The root over all of them.
+    pub root: Hash,
+    /// How many entries this write added.
+    pub written: usize,
+    /// The signed checkpoint.
+    pub checkpoint: String,
+}
+
+/// Writes a file through a temporary file, fsyncs it, renames it into
+/// place and fsyncs the directory, so a crash leaves the old or the new
+/// file, never half of one.
+fn atomic_write(path: &Path, text: &str) -> Result<(), WriteError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let mut f = File::create(&tmp).map_err(io("could not create", &tmp))?;
+    f.write_all(text.as_bytes())
+        .map_err(io("could not write", &tmp))?;
+    f.sync_all().map_err(io("could not fsync", &tmp))?;
+    std::fs::rename(&tmp, path).map_err(io("could not rename into", path))?;
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io("could not fsync directory", dir))?;
+    Ok(())
+}

@@ -1,0 +1,481 @@
+//! The auditor's check, offline and trusting nothing but the pinned key:
+//! every line (canonical, no duplicate keys, schema, sequence, log, chain),
+//! every checkpoint (syntax, signature, root, sizes) and every checkpoint
+//! the auditor kept from earlier (truncation, forks). Each failure has a
+//! stable code and names its line; `docs/ledger.md` lists them.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::Value;
+
+use super::entry::{self, approval_message};
+use super::jcs::{self, LineError};
+use super::merkle::{self, GENESIS_PREV, Hash};
+use super::note::{self, Checkpoint, SignatureCheck, VerifierKey};
+use super::store::{CHECKPOINT, CHECKPOINTS, read_entries};
+
+/// One way the ledger failed verification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// Stable kebab-case code.
+    pub code: &'static str,
+    /// The 1-based line of `entries.jsonl`, or the checkpoint's file.
+    pub place: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// A checkpoint that was checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedCheckpoint {
+    /// Where it came from.
+    pub source: String,
+    /// Its size, if it parsed.
+    pub size: Option<u64>,
+}
+
+/// The result of verification.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// The pinned key's name, which must be the log's origin.
+    pub origin: String,
+    /// The pinned key, `name+id`.
+    pub key: String,
+    /// Complete entries.
+    pub size: u64,
+    /// The root over all complete entries.
+    pub root: Option<Hash>,
+    /// The largest size a valid checkpoint signs.
+    pub sealed: u64,
+    /// Earliest and latest `ts`.
+    pub time_range: Option<(String, String)>,
+    /// Entries by type.
+    pub types: BTreeMap<String, u64>,
+    /// Checkpoints examined.
+    pub checkpoints: Vec<CheckedCheckpoint>,
+    /// Everything that failed.
+    pub failures: Vec<Failure>,
+}
+
+impl Report {
+    fn fail(&mut self, code: &'static str, place: impl Into<String>, message: impl Into<String>) {
+        self.failures.push(Failure {
+            code,
+            place: place.into(),
+            message: message.into(),
+        });
+    }
+
+    /// Whether everything held.
+    pub fn ok(&self) -> bool {
+        self.failures.is_empty()
+    }
+}
+
+/// Verifies the ledger in `dir` against the pinned key and the auditor's
+/// own checkpoints (`(name, text)` pairs).
+pub fn verify(dir: &Path, key: &VerifierKey, external: &[(String, String)]) -> Report {
+    let mut report = Report {
+        origin: key.name.clone(),
+        key: key.short(),
+        ..Report::default()
+    };
+    let contents = match read_entries(dir) {
+        Ok(Some(c)) => c,
+        Ok(None) => {
+            report.fail(
+                "missing-entries",
+                "entries.jsonl",
+                "the ledger has no `entries.jsonl`",
+            );
+            return report;
+        }
+        Err(e) => {
+            report.fail("encoding", "entries.jsonl", e);
+            return report;
+        }
+    };
+    let n = contents.lines.len();
+    if !contents.torn.is_empty() {
+        report.fail(
+            "torn-tail",
+            format!("line {}", n + 1),
+            format!(
+                "{} bytes after the last newline (an interrupted write)",
+                contents.torn.len()
+            ),
+        );
+    }
+
+    // 1. Every line.
+    let mut leaves: Vec<Hash> = Vec::with_capacity(n);
+    let mut by_leaf: HashMap<String, (usize, String)> = HashMap::new();
+    let mut approvers: Vec<String> = Vec::new();
+    for (i, line) in contents.lines.iter().enumerate() {
+        let place = format!("line {}", i + 1);
+        let leaf = merkle::leaf(line.as_bytes());
+        let want_prev = leaves.last().map_or(GENESIS_PREV.to_string(), merkle::tag);
+        leaves.push(leaf);
+        if line.contains('\r') {
+            report.fail("encoding", &place, "carriage return in a line");
+            continue;
+        }
+        let value = match jcs::parse(line) {
+            Ok(v) => v,
+            Err(LineError::DuplicateKey(k)) => {
+                report.fail("duplicate-key", &place, format!("key `{k}` appears twice"));
+                continue;
+            }
+            Err(LineError::Number(m)) => {
+                report.fail(
+                    "schema",
+                    &place,
+                    format!("number `{m}` is not an integer in 0..2^53-1"),
+                );
+                continue;
+            }
+            Err(LineError::Syntax(m)) => {
+                report.fail("malformed", &place, format!("not JSON: {m}"));
+                continue;
+            }
+        };
+        if jcs::encode(&value) != *line {
+            report.fail(
+                "non-canonical",
+                &place,
+                "the line is not in RFC 8785 canonical form",
+            );
+        }
+        if let Err(m) = entry::check(&value) {
+            report.fail("schema", &place, m);
+            continue;
+        }
+        if value["seq"].as_u64() != Some(i as u64) {
+            report.fail(
+                "seq-mismatch",
+                &place,
+                format!("`seq` is {}, the line's index is {i}", value["seq"]),
+            );
+        }
+        if value["log"].as_str() != Some(key.name.as_str()) {
+            report.fail(
+                "wrong-log",
+                &place,
+                format!(
+                    "`log` is {}, the pinned log is `{}`",
+                    value["log"], key.name
+                ),
+            );
+        }
+        if value["prev"].as_str() != Some(want_prev.as_str()) {
+            report.fail(
+                "chain-broken",
+                &place,
+                "`prev` is not the leaf hash of the line before",
+            );
+        }
+        let kind = value["type"].as_str().unwrap_or_default().to_string();
+        if (i == 0) != (kind == "genesis") {
+            report.fail(
+                "schema",
+                &place,
+                "the first entry, and only the first, is `genesis`",
+            );
+        }
+        if kind == "genesis" && value["key"].as_str() != Some(key.encode().as_str()) {
+            report.fail(
+                "genesis-key-mismatch",
+                &place,
+                "the log key named in the genesis entry is not the pinned key",
+            );
+        }
+        check_evidence(&mut report, &place, &value, &by_leaf, &approvers, &key.name);
+        if kind == "approvers"
+            && let Some(list) = value["approvers"].as_array()
+        {
+            approvers = list
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect();
+        }
+        *report.types.entry(kind.clone()).or_insert(0) += 1;
+        if let Some(ts) = value["ts"].as_str() {
+            report.time_range = Some(match report.time_range.take() {
+                None => (ts.to_string(), ts.to_string()),
+                Some((a, b)) => (a.min(ts.to_string()), b.max(ts.to_string())),
+            });
+        }
+        by_leaf.insert(merkle::tag(&leaf), (i, kind));
+    }
+    report.size = n as u64;
+    report.root = Some(merkle::root(&leaves));
+
+    // 2. The ledger's own checkpoints.
+    let mut own: Vec<(String, Checkpoint)> = Vec::new();
+    let mut numbered: Vec<(String, String)> = Vec::new();
+    if let Ok(read) = std::fs::read_dir(dir.join(CHECKPOINTS)) {
+        for e in read.flatten() {
+            let name = e.file_name().to_string_lossy().to_string();
+            if name.starts_with('.') {
+                continue;
+            }
+            if let Ok(text) = std::fs::read_to_string(e.path()) {
+                numbered.push((name, text));
+            }
+        }
+    }
+    numbered.sort_by_key(|(name, _)| (name.parse::<u64>().unwrap_or(u64::MAX), name.clone()));
+    let latest = std::fs::read_to_string(dir.join(CHECKPOINT)).ok();
+    let mut sources: Vec<(String, String, Option<String>)> = numbered
+        .into_iter()
+        .map(|(name, text)| (format!("checkpoints/{name}"), text, Some(name)))
+        .collect();
+    if let Some(text) = latest.clone() {
+        sources.push(("checkpoint".to_string(), text, None));
+    }
+    for (source, text, file_size) in sources {
+        let Some(cp) = check_checkpoint(&mut report, &source, &text, key, &leaves) else {
+            continue;
+        };
+        if let Some(name) = file_size
+            && name != cp.size.to_string()
+        {
+            report.fail(
+                "checkpoint-mismatch",
+                &source,
+                format!("the file is named `{name}` but signs size {}", cp.size),
+            );
+        }
+        own.push((source, cp));
+    }
+    if own.is_empty()
+        && report
+            .failures
+            .iter()
+            .all(|f| !f.place.starts_with("checkpoint"))
+    {
+        report.fail(
+            "unsealed-tail",
+            "checkpoint",
+            "the ledger has no checkpoint: nothing is sealed",
+        );
+    }
+    // Two own checkpoints of one size must agree; `checkpoint` must be the largest.
+    let mut by_size: BTreeMap<u64, (String, Hash)> = BTreeMap::new();
+    for (source, cp) in &own {
+        if let Some((other, root)) = by_size.get(&cp.size) {
+            if *root != cp.root {
+                report.fail(
+                    "fork",
+                    source,
+                    format!("signs a different root than `{other}` for size {}", cp.size),
+                );
+            }
+        } else {
+            by_size.insert(cp.size, (source.clone(), cp.root));
+        }
+    }
+    let largest = by_size.keys().next_back().copied().unwrap_or(0);
+    if let Some((_, cp)) = own.iter().find(|(s, _)| s == "checkpoint")
+        && cp.size < largest
+    {
+        report.fail(
+            "checkpoint-mismatch",
+            "checkpoint",
+            format!(
+                "the latest checkpoint signs size {}, but `checkpoints/{largest}` exists",
+                cp.size
+            ),
+        );
+    }
+    report.sealed = own
+        .iter()
+        .map(|(_, cp)| cp.size)
+        .filter(|&s| s <= report.size)
+        .max()
+        .unwrap_or(0);
+    if !own.is_empty() && report.sealed < report.size {
+        report.fail(
+            "unsealed-tail",
+            format!("line {}", report.sealed + 1),
+            format!(
+                "entries {}..{} are after the last checkpoint (size {})",
+                report.sealed + 1,
+                report.size,
+                report.sealed
+            ),
+        );
+    }
+
+    // 3. Checkpoints the auditor kept.
+    for (source, text) in external {
+        let Some(cp) = parse_signed(&mut report, source, text, key) else {
+            continue;
+        };
+        if cp.size > report.size {
+            report.fail(
+                "truncated",
+                source,
+                format!(
+                    "signs size {} but the ledger holds {} entries",
+                    cp.size, report.size
+                ),
+            );
+        } else if merkle::root(&leaves[..usize::try_from(cp.size).unwrap_or(usize::MAX)]) != cp.root
+        {
+            report.fail(
+                "fork",
+                source,
+                format!(
+                    "signs a different history for the first {} entries",
+                    cp.size
+                ),
+            );
+        }
+        report.checkpoints.push(CheckedCheckpoint {
+            source: source.clone(),
+            size: Some(cp.size),
+        });
+    }
+    report
+}
+
+/// Parses a checkpoint and checks its origin and signature.
+fn parse_signed(
+    report: &mut Report,
+    source: &str,
+    text: &str,
+    key: &VerifierKey,
+) -> Option<Checkpoint> {
+    let cp = match Checkpoint::parse(text) {
+        Ok(cp) => cp,
+        Err(e) => {
+            report.fail("note-syntax", source, e.0);
+            report.checkpoints.push(CheckedCheckpoint {
+                source: source.to_string(),
+                size: None,
+            });
+            return None;
+        }
+    };
+    if cp.origin != key.name {
+        report.fail(
+            "origin-mismatch",
+            source,
+            format!(
+                "origin `{}` is not the pinned log `{}`",
+                cp.origin, key.name
+            ),
+        );
+        return None;
+    }
+    match note::check_signature(&cp, key) {
+        SignatureCheck::Valid => Some(cp),
+        SignatureCheck::Bad => {
+            report.fail(
+                "bad-signature",
+                source,
+                "the signature by the pinned key does not verify",
+            );
+            None
+        }
+        SignatureCheck::Missing => {
+            report.fail(
+                "untrusted-signature",
+                source,
+                format!("no signature by the pinned key `{}`", key.short()),
+            );
+            None
+        }
+    }
+}
+
+fn check_checkpoint(
+    report: &mut Report,
+    source: &str,
+    text: &str,
+    key: &VerifierKey,
+    leaves: &[Hash],
+) -> Option<Checkpoint> {
+    let cp = parse_signed(report, source, text, key)?;
+    report.checkpoints.push(CheckedCheckpoint {
+        source: source.to_string(),
+        size: Some(cp.size),
+    });
+    let size = usize::try_from(cp.size).unwrap_or(usize::MAX);
+    if size > leaves.len() {
+        report.fail(
+            "truncated",
+            source,
+            format!(
+                "signs size {} but the ledger holds {} entries",
+                cp.size,
+                leaves.len()
+            ),
+        );
+        return None;
+    }
+    if merkle::root(&leaves[..size]) != cp.root {
+        report.fail(
+            "root-mismatch",
+            source,
+            format!("the root of the first {size} entries is not the signed root"),
+        );
+        return None;
+    }
+    Some(cp)
+}
+
+/// Evidence must point at earlier entries of the right type; approvals must
+/// be signed by a trusted approver.
+fn check_evidence(
+    report: &mut Report,
+    place: &str,
+    value: &Value,
+    by_leaf: &HashMap<String, (usize, String)>,
+    approvers: &[String],
+    origin: &str,
+) {
+    let kind = value["type"].as_str().unwrap_or_default();
+    let (field, target) = match kind {
+        "decision" => ("run", "run"),
+        "approval" | "execution" | "verification" => ("decision", "decision"),
+        _ => return,
+    };
+    let reference = value[field].as_str().unwrap_or_default();
+    match by_leaf.get(reference) {
+        Some((_, t)) if t == target => {}
+        _ => report.fail(
+            "dangling-reference",
+            place,
+            format!("`{field}` is not the leaf hash of an earlier `{target}` entry"),
+        ),
+    }
+    if kind != "approval" {
+        return;
+    }
+    let approver = value["approver"].as_str().unwrap_or_default();
+    if !approvers.iter().any(|a| a == approver) {
+        report.fail(
+            "untrusted-approver",
+            place,
+            "the approver is not in the ledger's list of trusted approvers",
+        );
+        return;
+    }
+    let signed = VerifierKey::parse(approver).ok().is_some_and(|k| {
+        STANDARD
+            .decode(value["signature"].as_str().unwrap_or_default())
+            .is_ok_and(|sig| k.verify(approval_message(origin, reference).as_bytes(), &sig))
+    });
+    if !signed {
+        report.fail(
+            "bad-approval-signature",
+            place,
+            "the approver's signature over the decision does not verify",
+        );
+    }
+}
