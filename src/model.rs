@@ -717,10 +717,26 @@ impl Fields {
         matches!(self.get(name), Some(Value::Bool(true)))
     }
 
-    /// A date-time field.
+    /// A date-time field; a date is midnight UTC.
     pub fn time(&self, name: &str) -> Option<Timestamp> {
         match self.get(name) {
             Some(Value::Time(t)) => Some(*t),
+            Some(Value::Date(d)) => midnight_utc(*d),
+            _ => None,
+        }
+    }
+
+    /// When a date or date-time field ends: a date-time is itself; a date
+    /// ends at the following midnight in `tz`.
+    pub fn end_of(&self, name: &str, tz: &jiff::tz::TimeZone) -> Option<Timestamp> {
+        match self.get(name) {
+            Some(Value::Time(t)) => Some(*t),
+            Some(Value::Date(d)) => d
+                .tomorrow()
+                .ok()?
+                .to_zoned(tz.clone())
+                .ok()
+                .map(|z| z.timestamp()),
             _ => None,
         }
     }
@@ -787,6 +803,10 @@ pub enum Value {
     Bool(bool),
     /// An instant.
     Time(Timestamp),
+    /// A calendar date written without a time (`2026-07-31`): policies see
+    /// midnight UTC; a termination or contract end on that date takes
+    /// effect at the end of the day in the person's time zone.
+    Date(jiff::civil::Date),
     /// A link.
     Link(LinkRef),
     /// A list of links.
@@ -806,6 +826,25 @@ pub fn format_time(t: Timestamp) -> String {
     } else {
         t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
     }
+}
+
+/// Midnight UTC at the start of a date.
+pub fn midnight_utc(d: jiff::civil::Date) -> Option<Timestamp> {
+    d.to_zoned(jiff::tz::TimeZone::UTC)
+        .ok()
+        .map(|z| z.timestamp())
+}
+
+/// Parses an RFC 3339 full date (`2026-07-31`) or date-time with an offset.
+pub fn parse_when(s: &str) -> Result<Value, String> {
+    let s = s.trim();
+    if s.len() == 10 {
+        return s
+            .parse::<jiff::civil::Date>()
+            .map(Value::Date)
+            .map_err(|e| e.to_string());
+    }
+    parse_time(s).map(Value::Time)
 }
 
 /// Parses an RFC 3339 date-time, or a full date meaning midnight UTC.

@@ -116,7 +116,6 @@ pub fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> ExitSt
     };
     match result {
         Ok(status) => status,
-        Err(Error::Write(e)) if e.message.contains("Broken pipe") => ExitStatus::Ok,
         Err(e @ Error::Integrity(_)) => {
             let _ = writeln!(err, "{}", report::render_error(&e));
             ExitStatus::Integrity
@@ -181,6 +180,15 @@ fn decide_input(
     }))
 }
 
+/// Writes a report to stdout. A reader that closed the pipe early (`| head`)
+/// is not an error, and never changes the exit status the command computed.
+fn write_out(out: &mut dyn Write, text: &str) -> Result<(), Error> {
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.map_err(Error::from),
+    }
+}
+
 fn write_findings(diagnostics: &[Diagnostic], err: &mut dyn Write) -> Result<(), Error> {
     for d in diagnostics {
         writeln!(err, "{}", report::render_diagnostic(d))?;
@@ -230,5 +238,38 @@ fn ledger_error(dir: &std::path::Path, e: crate::ledger::WriteError) -> Error {
         crate::ledger::WriteError::Io(message) | crate::ledger::WriteError::Refused(message) => {
             crate::error::Ledger { path, message }.into()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader that went away.
+    struct ClosedPipe;
+
+    impl Write for ClosedPipe {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe))
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe))
+        }
+    }
+
+    #[test]
+    fn a_closed_stdout_never_changes_the_status_or_loses_findings() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let command = Command::Validate(ValidateSettings {
+            input: Input {
+                inventory: root.join("tests/fixtures/invalid/dangling-link/inventory"),
+                policies: root.join("policies"),
+            },
+        });
+        let mut err = Vec::new();
+        let status = run(command, &mut ClosedPipe, &mut err);
+        assert_eq!(status, ExitStatus::CouldNotEvaluate);
+        assert!(String::from_utf8_lossy(&err).contains("dangling-link"));
     }
 }

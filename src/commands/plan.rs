@@ -21,19 +21,24 @@ pub(super) fn run(
     else {
         return Ok(ExitStatus::CouldNotEvaluate);
     };
-    match settings.format {
-        Format::Human => write!(
-            out,
-            "{}",
-            report::human::plan(&plan, &inventory, &pack, &evaluation, &settings.input)
-        )?,
-        Format::Json => writeln!(
-            out,
-            "{}",
-            report::json::plan(&plan, &inventory, &pack, &evaluation, &settings.input)
-        )?,
-    }
+    // Findings and the status come first, so that a closed stdout can
+    // neither lose them nor change the exit code.
     super::write_findings(&report::evaluation_failures(&plan, &inventory, &pack), err)?;
+    let status = if plan.summary.error > 0 {
+        ExitStatus::CouldNotEvaluate
+    } else {
+        ExitStatus::Ok
+    };
+    let text = match settings.format {
+        Format::Human => {
+            report::human::plan(&plan, &inventory, &pack, &evaluation, &settings.input)
+        }
+        Format::Json => format!(
+            "{}\n",
+            report::json::plan(&plan, &inventory, &pack, &evaluation, &settings.input)
+        ),
+    };
+
     if let Some(target) = &settings.ledger {
         let key = super::read_signer(&target.key)?;
         let inputs = crate::ledger::RunInputs {
@@ -57,9 +62,6 @@ pub(super) fn run(
             recorded.sealed.size
         )?;
     }
-    Ok(if plan.summary.error > 0 {
-        ExitStatus::CouldNotEvaluate
-    } else {
-        ExitStatus::Ok
-    })
+    super::write_out(out, &text)?;
+    Ok(status)
 }

@@ -168,23 +168,42 @@ pub fn decide(inventory: &Inventory, pack: &PolicyPack, evaluation: &Evaluation)
                 Status::Error
             };
 
-            // The leaver is named by the first permitting policy, in id order,
-            // whose `@leaver` links lead to a person.
-            let permits_of_due: Vec<&str> = outcome
-                .actions
-                .iter()
-                .filter(|a| a.due)
-                .flat_map(|a| a.permits.iter().map(String::as_str))
-                .collect();
-            let leaver = find_leaver(inventory, evaluation, pack, record, &permits_of_due);
-            let base = leaver.and_then(|p| {
-                let d = evaluation.departures.get(&p)?;
+            // Each permit's deadline counts from its own leaver (the person
+            // its `@leaver` links lead to); the decision follows from the
+            // leaver of its earliest deadline.
+            let base = |person: usize| -> Option<Timestamp> {
+                let d = evaluation.departures.get(&person)?;
                 if d.leaver {
-                    d.at
+                    // Undated terminations fail safe to the run's instant; an
+                    // immediate one is due now even before its effective time.
+                    let at = d.at.unwrap_or(evaluation.as_of);
+                    Some(if d.immediate {
+                        at.min(evaluation.as_of)
+                    } else {
+                        at
+                    })
                 } else {
-                    inventory.records[p].fields.time("moved_at")
+                    inventory.records[person].fields.time("moved_at")
                 }
-            });
+            };
+            let mut policy_leaver: BTreeMap<&str, Option<usize>> = BTreeMap::new();
+            for a in outcome.actions.iter().filter(|a| a.due) {
+                for p in &a.permits {
+                    policy_leaver
+                        .entry(p.as_str())
+                        .or_insert_with(|| find_leaver(inventory, evaluation, pack, record, p));
+                }
+            }
+            let due_of = |policy: &str| -> Option<Timestamp> {
+                let person = (*policy_leaver.get(policy)?)?;
+                let due = pack.info.get(policy)?.due?;
+                base(person)?.checked_add(due).ok()
+            };
+            let leaver = policy_leaver
+                .iter()
+                .filter_map(|(p, l)| Some(((*l)?, due_of(p))))
+                .min_by_key(|(_, due)| (due.is_none(), *due))
+                .map(|(person, _)| person);
 
             let mut reasons = Vec::new();
             let mut actions = Vec::new();
@@ -193,11 +212,7 @@ pub fn decide(inventory: &Inventory, pack: &PolicyPack, evaluation: &Evaluation)
                 if a.due {
                     actions.push(a.action.clone());
                     for p in &a.permits {
-                        let due = pack
-                            .info
-                            .get(p)
-                            .and_then(|i| i.due)
-                            .and_then(|d| base.and_then(|b| b.checked_add(d).ok()));
+                        let due = due_of(p);
                         reasons.push(Reason {
                             action: a.action.clone(),
                             policy: p.clone(),
@@ -282,39 +297,30 @@ pub fn decide(inventory: &Inventory, pack: &PolicyPack, evaluation: &Evaluation)
     }
 }
 
-/// Follows the `@leaver` links of the given policies to the person the
-/// decision follows from: a linked person who is a leaver if there is one,
-/// else the first linked person (a mover).
+/// Follows a policy's `@leaver` links to the person a decision follows
+/// from: a linked person who is a leaver if there is one, else one who moved
+/// team (the decision follows from the move).
 fn find_leaver(
     inventory: &Inventory,
     evaluation: &Evaluation,
     pack: &PolicyPack,
     record: &Record,
-    policies: &[&str],
+    policy: &str,
 ) -> Option<usize> {
-    let mut ids: Vec<&str> = policies.to_vec();
-    ids.sort_unstable();
-    ids.dedup();
+    let info = pack.info.get(policy)?;
     let is_leaver = |p: usize| evaluation.departures.get(&p).is_some_and(|d| d.leaver);
-    let mut fallback = None;
-    for id in ids {
-        let Some(info) = pack.info.get(id) else {
-            continue;
-        };
-        for link in &info.leaver {
-            for person in linked_people(inventory, record, link) {
-                if is_leaver(person) {
-                    return Some(person);
-                }
-                // A person who is not a leaver is named only when they moved
-                // team: the decision follows from the move.
-                if inventory.records[person].fields.time("moved_at").is_some() {
-                    fallback.get_or_insert(person);
-                }
+    let mut mover = None;
+    for link in &info.leaver {
+        for person in linked_people(inventory, record, link) {
+            if is_leaver(person) {
+                return Some(person);
+            }
+            if inventory.records[person].fields.time("moved_at").is_some() {
+                mover.get_or_insert(person);
             }
         }
     }
-    fallback
+    mover
 }
 
 /// The people a `@leaver` path leads to from a record: each segment is a

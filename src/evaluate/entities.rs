@@ -42,19 +42,36 @@ pub struct Departure {
     pub rehired: bool,
 }
 
-/// Works out a person's departure facts at `now`.
+/// The time zone a person's dates are read in: their `time_zone`, or UTC.
+pub fn time_zone(person: &Record) -> jiff::tz::TimeZone {
+    person
+        .fields
+        .str("time_zone")
+        .and_then(|name| jiff::tz::TimeZone::get(name).ok())
+        .unwrap_or(jiff::tz::TimeZone::UTC)
+}
+
+/// Works out a person's departure facts at `now`. A date without a time
+/// (`effective: 2026-11-13`) ends at midnight after it, in the person's
+/// time zone: the person works that whole day.
 pub fn departure(person: &Record, now: Timestamp) -> Departure {
     let employments = person.fields.objects("employments");
     let current = employments.last();
     let termination = current.and_then(|e| e.object("termination"));
+    let tz = time_zone(person);
     let dates = termination
-        .map(|t| [t.time("effective"), t.time("last_day_of_work")])
+        .map(|t| {
+            [
+                t.end_of("effective", &tz),
+                t.end_of("last_day_of_work", &tz),
+            ]
+        })
         .unwrap_or_default();
     let at = dates
         .into_iter()
         .flatten()
         .min()
-        .or_else(|| current.and_then(|e| e.time("contract_end")));
+        .or_else(|| current.and_then(|e| e.end_of("contract_end", &tz)));
     Departure {
         at,
         leaver: person.status == "terminated" || at.is_some_and(|t| t <= now),
@@ -83,6 +100,7 @@ fn value_expr(
         Value::Str(s) => RestrictedExpression::new_string(s.clone()),
         Value::Bool(b) => RestrictedExpression::new_bool(*b),
         Value::Time(t) => time_expr(*t),
+        Value::Date(d) => time_expr(crate::model::midnight_utc(*d)?),
         Value::Link(l) => RestrictedExpression::new_entity_uid(link_uid(l.target)),
         Value::Links(ls) => RestrictedExpression::new_set(
             ls.iter()
@@ -295,7 +313,11 @@ mod departure_tests {
             "[{start: 2020-01-01, termination: {effective: 2026-12-10, last_day_of_work: 2026-12-04}}]",
             "notice",
         );
-        assert_eq!(d.at, Some(at("2026-12-04")));
+        assert_eq!(
+            d.at,
+            Some(at("2026-12-05")),
+            "the last day is worked in full"
+        );
         assert!(!d.leaver, "not yet departed");
         let d = person(
             "[{start: 2020-01-01, termination: {effective: 2026-11-01}}]",
@@ -307,10 +329,19 @@ mod departure_tests {
     #[test]
     fn contractors_leave_at_contract_end() {
         let d = person("[{start: 2026-01-01, contract_end: 2026-10-31}]", "active");
-        assert_eq!(d.at, Some(at("2026-10-31")));
+        assert_eq!(d.at, Some(at("2026-11-01")));
         assert!(d.leaver);
         let d = person("[{start: 2026-01-01, contract_end: 2027-10-31}]", "active");
         assert!(!d.leaver);
+    }
+
+    #[test]
+    fn dates_end_at_midnight_in_the_persons_time_zone() {
+        let inv = test_inventory(
+            "kind: person\nid: person/p\nemployee_number: '1'\nstatus: notice\ntime_zone: America/New_York\nemployments: [{start: 2020-01-01, termination: {effective: 2026-12-10}}]\n",
+        );
+        let d = departure(&inv.records[0], at("2026-11-25T09:00:00Z"));
+        assert_eq!(d.at, Some(at("2026-12-11T05:00:00Z")));
     }
 
     #[test]

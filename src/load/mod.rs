@@ -77,6 +77,16 @@ pub fn load(sources: &Sources) -> Result<Loaded, Error> {
     })
 }
 
+/// Walks a directory in name order, following symbolic links (walkdir
+/// refuses loops) and skipping hidden files and directories entirely.
+fn walk(dir: &Path) -> impl Iterator<Item = walkdir::Result<walkdir::DirEntry>> {
+    walkdir::WalkDir::new(dir)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
+}
+
 fn display_path(path: &Path) -> String {
     let s = path.to_string_lossy().replace('\\', "/");
     s.strip_prefix("./").map(str::to_string).unwrap_or(s)
@@ -97,18 +107,11 @@ fn require_dir(path: &Path) -> Result<(), Error> {
 pub fn load_inventory(dir: &Path, limits: &Limits) -> Result<RawInventory, Error> {
     require_dir(dir)?;
     let mut paths = Vec::new();
-    for entry in walkdir::WalkDir::new(dir)
-        .follow_links(false)
-        .sort_by_file_name()
-    {
+    for entry in walk(dir) {
         let entry = entry.map_err(|e| ReadDir {
             path: display_path(e.path().unwrap_or(dir)),
             message: e.to_string(),
         })?;
-        let hidden = entry.depth() > 0 && entry.file_name().to_string_lossy().starts_with('.');
-        if hidden {
-            continue;
-        }
         let path = entry.path();
         let is_yaml = matches!(
             path.extension().and_then(|e| e.to_str()),
@@ -270,7 +273,7 @@ pub fn load_policies(dir: &Path) -> Result<PolicySources, Error> {
     let schema_path = dir.join("schema.cedarschema");
     let schema = read_text(&schema_path)?;
     let mut policies = Vec::new();
-    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+    for entry in walk(dir) {
         let entry = entry.map_err(|e| ReadDir {
             path: display_path(e.path().unwrap_or(dir)),
             message: e.to_string(),
@@ -317,6 +320,12 @@ mod tests {
         )
         .expect("write");
         std::fs::write(dir.path().join("README.md"), "not yaml").expect("write");
+        std::fs::create_dir(dir.path().join(".archive")).expect("mkdir");
+        std::fs::write(
+            dir.path().join(".archive/old.yaml"),
+            "kind: team\nid: team/old\n",
+        )
+        .expect("write");
         let raw = load_inventory(dir.path(), &Limits::default()).expect("loads");
         assert_eq!(raw.files.len(), 3);
         assert_eq!(raw.records.len(), 5);

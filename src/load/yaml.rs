@@ -231,6 +231,9 @@ pub fn parse_documents(text: &str, limits: &Limits) -> Result<Vec<Node>, YamlErr
     let mut options = Options::default();
     options.budget = Some(budget);
     options.strict_booleans = true;
+    // Keep `00123` and `1_000` as the text they are (ids, serials).
+    options.leading_zero_numbers_as_strings = true;
+    options.underscored_numbers_as_strings = true;
     options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::Error;
     options.alias_limits.max_total_replayed_events = limits.max_events;
     serde_saphyr::from_multiple_with_options::<Node>(text, options).map_err(|e| {

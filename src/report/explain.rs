@@ -15,6 +15,7 @@ fn format_value(value: &Value) -> String {
         Value::Str(s) => s.clone(),
         Value::Bool(b) => b.to_string(),
         Value::Time(t) => format_time(*t),
+        Value::Date(d) => d.to_string(),
         Value::Link(l) => l.id.clone(),
         Value::Links(ls) => format!(
             "[{}]",

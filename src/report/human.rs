@@ -123,7 +123,12 @@ pub fn person_heading(inventory: &Inventory, evaluation: &Evaluation, person: us
     if let Some(d) = evaluation.departures.get(&person) {
         match (d.leaver, d.at) {
             (true, Some(at)) => {
-                let _ = write!(text, ", departed {}", format_time(at));
+                let verb = if at > evaluation.as_of {
+                    "departs"
+                } else {
+                    "departed"
+                };
+                let _ = write!(text, ", {verb} {}", format_time(at));
             }
             (true, None) => text.push_str(", departure date unknown"),
             (false, Some(at)) => {
@@ -161,6 +166,18 @@ fn due_of(d: &Decision, action: &str) -> String {
         .min()
         .map(|t| format!("due {}", format_time(t)))
         .unwrap_or_default()
+}
+
+/// People who are not leavers yet but have a departure date ahead, in id order.
+pub fn upcoming_departures(inventory: &Inventory, evaluation: &Evaluation) -> Vec<usize> {
+    let mut people: Vec<usize> = evaluation
+        .departures
+        .iter()
+        .filter(|(_, d)| !d.leaver && d.at.is_some_and(|at| at > evaluation.as_of))
+        .map(|(&p, _)| p)
+        .collect();
+    people.sort_by(|a, b| inventory.records[*a].id.cmp(&inventory.records[*b].id));
+    people
 }
 
 /// The decisions that follow from one leaver (or from no one).
@@ -268,6 +285,16 @@ pub fn plan(
                 ]);
             }
         }
+        out.push_str(&table(rows, "  "));
+    }
+
+    let upcoming = upcoming_departures(inventory, evaluation);
+    if !upcoming.is_empty() {
+        out.push_str("\nupcoming departures (nothing due yet)\n");
+        let rows = upcoming
+            .iter()
+            .map(|&p| vec![person_heading(inventory, evaluation, p)])
+            .collect();
         out.push_str(&table(rows, "  "));
     }
 

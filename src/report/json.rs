@@ -22,6 +22,7 @@ struct PlanDoc<'a> {
     policies: Source,
     summary: SummaryDoc<'a>,
     leavers: Vec<LeaverDoc>,
+    upcoming: Vec<LeaverDoc>,
     decisions: Vec<DecisionDoc<'a>>,
 }
 
@@ -140,6 +141,21 @@ pub fn plan(
     let mut leaver_ids: Vec<usize> = plan.decisions.iter().filter_map(|d| d.leaver).collect();
     leaver_ids.sort_unstable();
     leaver_ids.dedup();
+    let person_doc = |p: usize| {
+        let r = &inventory.records[p];
+        let d = evaluation.departures.get(&p);
+        LeaverDoc {
+            id: r.id.clone(),
+            display_name: r.fields.str("display_name").map(str::to_string),
+            status: r.status.clone(),
+            leaver: d.is_some_and(|d| d.leaver),
+            departure_at: d.and_then(|d| d.at).map(format_time),
+        }
+    };
+    let upcoming = super::human::upcoming_departures(inventory, evaluation)
+        .into_iter()
+        .map(person_doc)
+        .collect();
     let leavers = leaver_ids
         .into_iter()
         .map(|p| {
@@ -180,6 +196,7 @@ pub fn plan(
             error: plan.summary.error,
         },
         leavers,
+        upcoming,
         decisions: plan
             .decisions
             .iter()

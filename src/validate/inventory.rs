@@ -9,7 +9,7 @@ use crate::diag::{Code, Diagnostic, SourceFile, Span, did_you_mean, did_you_mean
 use crate::load::yaml::{Node, NodeValue};
 use crate::load::{RawInventory, RawRecord, node_span};
 use crate::model::{
-    ENVELOPE, Field, FieldSpec, FieldType, Fields, Kind, LinkRef, Record, Value, parse_time,
+    ENVELOPE, Field, FieldSpec, FieldType, Fields, Kind, LinkRef, Record, Value, parse_when,
     quote_list,
 };
 
@@ -210,9 +210,7 @@ pub fn validate_inventory(raw: RawInventory) -> (Option<Inventory>, Vec<Diagnost
         );
     }
 
-    for record in &records {
-        check_consistency(record, &mut diagnostics);
-    }
+    check_people(&records, &mut diagnostics);
 
     let has_errors = broken
         || diagnostics
@@ -257,10 +255,75 @@ fn set_link_target(fields: &mut Fields, path: &[LinkSlot], target: usize) {
     }
 }
 
-/// Contradictions inside one record that types alone do not catch.
+/// Contradictions that types alone do not catch: employment history out of
+/// order, and two people sharing the HR key that is never reused.
+fn check_people(records: &[Record], diagnostics: &mut Vec<Diagnostic>) {
+    let mut by_number: HashMap<&str, &Record> = HashMap::new();
+    for record in records.iter().filter(|r| r.kind == Kind::Person) {
+        check_consistency(record, diagnostics);
+        let Some(number) = record.fields.str("employee_number") else {
+            continue;
+        };
+        if let Some(first) = by_number.get(number) {
+            let span = record
+                .fields
+                .0
+                .get("employee_number")
+                .map_or(record.span.clone(), |f| f.span.clone());
+            let first_span = first
+                .fields
+                .0
+                .get("employee_number")
+                .map_or(first.span.clone(), |f| f.span.clone());
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::InconsistentRecord,
+                    format!("`{}` and `{}` share employee number `{number}`", first.id, record.id),
+                )
+                .at(span)
+                .note(first_span, "first used here")
+                .help("employee numbers are never reused: a rehire is a new entry in the same person's `employments`"),
+            );
+        } else {
+            by_number.insert(number, record);
+        }
+    }
+}
+
+/// Contradictions inside one person record.
 fn check_consistency(record: &Record, diagnostics: &mut Vec<Diagnostic>) {
-    if record.kind != Kind::Person {
-        return;
+    if let Some(field) = record.fields.0.get("time_zone")
+        && let Value::Str(name) = &field.value
+        && jiff::tz::TimeZone::get(name).is_err()
+    {
+        diagnostics.push(
+            Diagnostic::error(
+                Code::InvalidValue,
+                format!("`{name}` is not an IANA time zone"),
+            )
+            .at(field.span.clone())
+            .help("write a name such as `Europe/London` or `America/New_York`"),
+        );
+    }
+    let employments = record.fields.objects("employments");
+    let starts: Vec<_> = employments.iter().map(|e| e.time("start")).collect();
+    if starts.windows(2).any(|w| w[0] > w[1]) {
+        let span = record
+            .fields
+            .0
+            .get("employments")
+            .map_or(record.span.clone(), |f| f.span.clone());
+        diagnostics.push(
+            Diagnostic::error(
+                Code::InconsistentRecord,
+                format!(
+                    "the employments of `{}` are not in order of `start`",
+                    record.id
+                ),
+            )
+            .at(span)
+            .help("list employments oldest first; the last one is the current employment"),
+        );
     }
     let current = record.fields.objects("employments").last();
     let termination = current.and_then(|e| e.object("termination"));
@@ -283,6 +346,24 @@ impl Checker<'_> {
         node_span(self.file, node)
     }
 
+    /// A scalar exactly as written in the file.
+    fn raw_text(&self, node: &Node) -> String {
+        let span = self.span(node);
+        let text = self
+            .file
+            .text
+            .get(span.range.clone())
+            .unwrap_or_default()
+            .trim();
+        match &node.value {
+            _ if !text.is_empty() => text.to_string(),
+            NodeValue::Int(i) => i.to_string(),
+            NodeValue::Float(f) => f.to_string(),
+            NodeValue::Bool(b) => b.to_string(),
+            _ => String::new(),
+        }
+    }
+
     fn record(
         &mut self,
         node: &Node,
@@ -301,7 +382,7 @@ impl Checker<'_> {
         let id = match entry("id") {
             Some((_, v)) => match &v.value {
                 NodeValue::Str(s) if !s.trim().is_empty() => Some((s.clone(), self.span(v))),
-                NodeValue::Int(i) => Some((i.to_string(), self.span(v))),
+                NodeValue::Int(_) => Some((self.raw_text(v), self.span(v))),
                 other => {
                     self.diagnostics.push(
                         Diagnostic::error(
@@ -525,10 +606,20 @@ impl Checker<'_> {
         shown: &str,
     ) -> Option<Value> {
         match (&spec.ty, &node.value) {
+            // An explicit null means "not known" for optional values; a
+            // boolean must be said (an empty `legal_hold:` is not `false`).
+            (FieldType::Bool, NodeValue::Null) => {
+                self.wrong_type(shown, "`true` or `false`", node);
+                None
+            }
             (_, NodeValue::Null) if !spec.required => None,
             (FieldType::Str, NodeValue::Str(s)) => Some(Value::Str(s.clone())),
-            // Numbers are accepted where text is expected: ids and serials are often numeric.
-            (FieldType::Str, NodeValue::Int(i)) => Some(Value::Str(i.to_string())),
+            // Unquoted numbers are accepted where text is expected (serials
+            // and ids often look numeric), exactly as written: `0x1F` stays
+            // `0x1F`, not `31`.
+            (FieldType::Str, NodeValue::Int(_) | NodeValue::Float(_) | NodeValue::Bool(_)) => {
+                Some(Value::Str(self.raw_text(node)))
+            }
             (FieldType::Enum(allowed), NodeValue::Str(s)) => {
                 if allowed.contains(&s.as_str()) {
                     Some(Value::Str(s.clone()))
@@ -547,8 +638,8 @@ impl Checker<'_> {
                 }
             }
             (FieldType::Bool, NodeValue::Bool(b)) => Some(Value::Bool(*b)),
-            (FieldType::Time, NodeValue::Str(s)) => match parse_time(s) {
-                Ok(t) => Some(Value::Time(t)),
+            (FieldType::Time, NodeValue::Str(s)) => match parse_when(s) {
+                Ok(v) => Some(v),
                 Err(why) => {
                     self.diagnostics.push(
                         Diagnostic::error(Code::InvalidDate, format!("`{shown}` is not an RFC 3339 date: `{s}`"))
@@ -576,7 +667,7 @@ impl Checker<'_> {
                 for item in items {
                     match &item.value {
                         NodeValue::Str(s) => out.push(s.clone()),
-                        NodeValue::Int(i) => out.push(i.to_string()),
+                        NodeValue::Int(_) | NodeValue::Float(_) => out.push(self.raw_text(item)),
                         _ => self.wrong_type(&format!("{shown}[]"), "a string", item),
                     }
                 }

@@ -319,6 +319,13 @@ fn annotations(
             }
         },
     };
+    if due.is_some() && leaver.is_empty() {
+        diagnostics.push(
+            Diagnostic::error(Code::PolicyAnnotation, "`@due` needs `@leaver`: a deadline counts from a leaver's departure")
+                .at(span.clone())
+                .help("add `@leaver(\"owner\")` (or the link the decision follows from), or remove `@due`"),
+        );
+    }
     if diagnostics.len() > before {
         return None;
     }

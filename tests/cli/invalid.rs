@@ -37,6 +37,7 @@ invalid_inventory! {
     not_a_record => "not-a-record",
     alias_bomb => "alias-bomb",
     empty => "empty",
+    inconsistent_record => "inconsistent-record",
 }
 
 #[test]

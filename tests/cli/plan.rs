@@ -199,7 +199,7 @@ fn the_example_policy_validates_and_applies() {
         out.stdout
     );
     assert!(
-        out.stdout.contains("due 2026-10-31T01:00:00Z"),
+        out.stdout.contains("due 2026-11-01T01:00:00Z"),
         "{}",
         out.stdout
     );
