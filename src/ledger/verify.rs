@@ -222,13 +222,36 @@ pub fn verify(dir: &Path, key: &VerifierKey, external: &[(String, String)]) -> R
             if name.starts_with('.') {
                 continue;
             }
-            if let Ok(text) = std::fs::read_to_string(e.path()) {
-                numbered.push((name, text));
+            match std::fs::read(e.path()).map(String::from_utf8) {
+                Ok(Ok(text)) => numbered.push((name, text)),
+                _ => report.fail(
+                    "note-syntax",
+                    format!("checkpoints/{name}"),
+                    "unreadable or not UTF-8",
+                ),
             }
         }
     }
     numbered.sort_by_key(|(name, _)| (name.parse::<u64>().unwrap_or(u64::MAX), name.clone()));
-    let latest = std::fs::read_to_string(dir.join(CHECKPOINT)).ok();
+    let latest = match std::fs::read(dir.join(CHECKPOINT)) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => Some(text),
+            Err(_) => {
+                report.fail("note-syntax", "checkpoint", "not UTF-8");
+                None
+            }
+        },
+        Err(_) => {
+            if !numbered.is_empty() {
+                report.fail(
+                    "checkpoint-mismatch",
+                    "checkpoint",
+                    "the latest checkpoint is missing",
+                );
+            }
+            None
+        }
+    };
     let mut sources: Vec<(String, String, Option<String>)> = numbered
         .into_iter()
         .map(|(name, text)| (format!("checkpoints/{name}"), text, Some(name)))

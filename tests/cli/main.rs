@@ -3,5 +3,6 @@
 
 mod harness;
 mod invalid;
+mod ledger;
 mod plan;
 mod scenarios;

@@ -1,0 +1,810 @@
+//! The ledger: known-answer vectors (a valid ledger written through the CLI
+//! from frozen inputs and keys), a corrupted copy for every check of
+//! `verify`, golden CLI runs, and property tests of append and tamper.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use proptest::prelude::*;
+use serde_json::json;
+use severance::ledger::{SignerKey, jcs, merkle, note};
+
+use crate::harness::{repo, run, run_in};
+
+fn vectors() -> PathBuf {
+    repo().join("tests/vectors/ledger")
+}
+
+fn keys() -> PathBuf {
+    vectors().join("keys")
+}
+
+fn arg(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+/// Writes the valid vector ledger into `dir/ledger` through the CLI.
+fn write_valid(dir: &Path) -> PathBuf {
+    let input = vectors().join("input");
+    // A copy outside any git repository, so the run records no commit.
+    let inventory = dir.join("inventory");
+    std::fs::create_dir_all(&inventory).expect("mkdir");
+    std::fs::copy(
+        input.join("inventory/records.yaml"),
+        inventory.join("records.yaml"),
+    )
+    .expect("copy");
+    let policies = dir.join("policies");
+    std::fs::create_dir_all(&policies).expect("mkdir");
+    for f in ["schema.cedarschema", "pack.cedar"] {
+        std::fs::copy(input.join("policies").join(f), policies.join(f)).expect("copy");
+    }
+    let ledger = dir.join("ledger");
+    let key = keys().join("log.key");
+    let steps: Vec<Vec<String>> = vec![
+        vec![
+            "plan",
+            "--as-of",
+            "2026-11-25T09:00:00Z",
+            "--format",
+            "json",
+        ],
+        vec![
+            "ledger",
+            "trust",
+            "--approver",
+            arg(&keys().join("approver.key.pub")),
+            "--at",
+            "2026-11-25T10:00:00Z",
+        ],
+        vec![
+            "ledger",
+            "record",
+            "approval",
+            "--decision",
+            "3",
+            "--approver-key",
+            arg(&keys().join("approver.key")),
+            "--comment",
+            "OFF-42",
+            "--at",
+            "2026-11-25T10:05:00Z",
+        ],
+        vec![
+            "ledger",
+            "record",
+            "execution",
+            "--decision",
+            "3",
+            "--system",
+            "okta",
+            "--request-id",
+            "req-7Hq2",
+            "--status",
+            "200",
+            "--response",
+            arg(&input.join("okta-response.json")),
+            "--at",
+            "2026-11-25T10:10:00Z",
+        ],
+        vec![
+            "ledger",
+            "record",
+            "verification",
+            "--decision",
+            "3",
+            "--method",
+            "okta_user_status",
+            "--observed",
+            "status=DEPROVISIONED",
+            "--observed",
+            "sessions=0",
+            "--at",
+            "2026-11-25T10:20:00Z",
+        ],
+        vec![
+            "plan",
+            "--as-of",
+            "2026-11-26T09:00:00Z",
+            "--format",
+            "json",
+        ],
+    ]
+    .into_iter()
+    .map(|v| v.into_iter().map(str::to_string).collect())
+    .collect();
+    for step in steps {
+        let mut args: Vec<&str> = step.iter().map(String::as_str).collect();
+        if args[0] == "plan" {
+            args.extend(["--inventory", "inventory", "--policies", "policies"]);
+        }
+        args.extend(["--ledger", arg(&ledger), "--key", arg(&key)]);
+        let out = run_in(dir, &args);
+        assert_eq!(out.code, 0, "{args:?}\n{}", out.transcript());
+    }
+    ledger
+}
+
+/// The files of a ledger directory, by relative path (the lock file is not
+/// part of the ledger).
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.expect("walk");
+        if entry.file_type().is_file() {
+            let rel = entry
+                .path()
+                .strip_prefix(dir)
+                .expect("prefix")
+                .to_string_lossy()
+                .replace('\\', "/");
+            if rel.ends_with(".lock") {
+                continue;
+            }
+            out.insert(rel, std::fs::read(entry.path()).expect("read"));
+        }
+    }
+    out
+}
+
+fn write_files(dir: &Path, files: &BTreeMap<String, Vec<u8>>) {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).expect("clean");
+    }
+    for (rel, bytes) in files {
+        let path = dir.join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, bytes).expect("write");
+    }
+}
+
+/// Compares generated files with the committed vector, or rewrites the
+/// vector when `UPDATE_VECTORS` is set.
+fn check_vector(name: &str, got: &BTreeMap<String, Vec<u8>>) {
+    let dir = vectors().join(name);
+    if std::env::var_os("UPDATE_VECTORS").is_some() {
+        write_files(&dir, got);
+        return;
+    }
+    let mut want = files(&dir);
+    want.remove("expected.json");
+    assert_eq!(
+        got.keys().collect::<Vec<_>>(),
+        want.keys().collect::<Vec<_>>(),
+        "files of vector `{name}` differ; run `UPDATE_VECTORS=1 cargo test` after an intended change"
+    );
+    for (rel, bytes) in got {
+        assert!(
+            want.get(rel) == Some(bytes),
+            "`{name}/{rel}` differs from the committed vector:\n{}",
+            String::from_utf8_lossy(bytes)
+        );
+    }
+}
+
+fn lines(files: &BTreeMap<String, Vec<u8>>) -> Vec<String> {
+    String::from_utf8(files["entries.jsonl"].clone())
+        .expect("utf-8")
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+fn set_lines(files: &mut BTreeMap<String, Vec<u8>>, lines: &[String]) {
+    let mut text = lines.join("\n");
+    text.push('\n');
+    files.insert("entries.jsonl".into(), text.into_bytes());
+}
+
+fn log_key() -> SignerKey {
+    SignerKey::parse(&std::fs::read_to_string(keys().join("log.key")).expect("key"))
+        .expect("parses")
+}
+
+/// Re-chains lines from `from` on (as an insider rewriting history would)
+/// and signs one checkpoint over the result.
+fn rechain_and_sign(files: &mut BTreeMap<String, Vec<u8>>, mut lines: Vec<String>, from: usize) {
+    for i in from.max(1)..lines.len() {
+        let mut v = jcs::parse(&lines[i]).expect("json");
+        v["prev"] = json!(merkle::tag(&merkle::leaf(lines[i - 1].as_bytes())));
+        lines[i] = jcs::encode(&v);
+    }
+    let leaves: Vec<_> = lines.iter().map(|l| merkle::leaf(l.as_bytes())).collect();
+    let cp = note::sign_checkpoint(&log_key(), leaves.len() as u64, &merkle::root(&leaves));
+    set_lines(files, &lines);
+    files.retain(|k, _| !k.starts_with("checkpoints/"));
+    files.insert(
+        format!("checkpoints/{}", leaves.len()),
+        cp.clone().into_bytes(),
+    );
+    files.insert("checkpoint".into(), cp.into_bytes());
+}
+
+/// The decision that revokes the leaver's account.
+fn revoke_index(lines: &[String]) -> usize {
+    lines
+        .iter()
+        .position(|l| l.contains("\"type\":\"decision\"") && l.contains("\"actions\":[\"revoke\"]"))
+        .expect("a revoke decision")
+}
+
+fn line_index(lines: &[String], kind: &str) -> usize {
+    lines
+        .iter()
+        .position(|l| l.contains(&format!("\"type\":\"{kind}\"")))
+        .expect("entry type present")
+}
+
+/// Every corruption: name, the code it must produce, and how to make it.
+#[allow(clippy::type_complexity, reason = "a table of named closures")]
+fn corruptions() -> Vec<(
+    &'static str,
+    &'static str,
+    Box<dyn Fn(&mut BTreeMap<String, Vec<u8>>)>,
+)> {
+    vec![
+        (
+            "edit-field",
+            "chain-broken",
+            Box::new(|f| {
+                let mut l = lines(f);
+                let i = revoke_index(&l);
+                l[i] = l[i].replacen("\"actions\":[\"revoke\"]", "\"actions\":[]", 1);
+                set_lines(f, &l);
+            }),
+        ),
+        (
+            "edit-last-entry",
+            "root-mismatch",
+            Box::new(|f| {
+                let mut l = lines(f);
+                let last = l.len() - 1;
+                l[last] = l[last].replacen("\"written\":0", "\"written\":1", 1);
+                set_lines(f, &l);
+            }),
+        ),
+        (
+            "delete-line",
+            "seq-mismatch",
+            Box::new(|f| {
+                let mut l = lines(f);
+                l.remove(3);
+                set_lines(f, &l);
+            }),
+        ),
+        (
+            "swap-lines",
+            "seq-mismatch",
+            Box::new(|f| {
+                let mut l = lines(f);
+                l.swap(2, 3);
+                set_lines(f, &l);
+            }),
+        ),
+        (
+            "insert-line",
+            "seq-mismatch",
+            Box::new(|f| {
+                let mut l = lines(f);
+                let copy = l[2].clone();
+                l.insert(3, copy);
+                set_lines(f, &l);
+            }),
+        ),
+        (
+            "truncate-tail",
+            "torn-tail",
+            Box::new(|f| {
+                let e = f.get_mut("entries.jsonl").expect("entries");
+                let n = e.len();
+                e.truncate(n - 10);
+            }),
+        ),
+        (
+            "drop-last-entries",
+            "truncated",
+            Box::new(|f| {
+                let mut l = lines(f);
+                l.truncate(l.len() - 2);
+                set_lines(f, &l);
+            }),
+        ),
+        (
+            "rollback-with-checkpoint",
+            "truncated",
+            Box::new(|f| {
+                // Entries and checkpoints rolled back consistently: only the
+                // checkpoint the auditor kept reveals it.
+                let original = f["checkpoint"].clone();
+                let mut l = lines(f);
+                l.truncate(l.len() - 2);
+                let size = l.len();
+                set_lines(f, &l);
+                f.retain(|k, _| {
+                    !k.starts_with("checkpoints/")
+                        || k.trim_start_matches("checkpoints/")
+                            .parse::<usize>()
+                            .is_ok_and(|s| s <= size)
+                });
+                let kept = f[&format!("checkpoints/{size}")].clone();
+                f.insert("checkpoint".into(), kept);
+                f.insert("external-checkpoint".into(), original);
+            }),
+        ),
+        (
+            "fork",
+            "fork",
+            Box::new(|f| {
+                // An insider with the key rewrites a decision and re-signs.
+                let original = f["checkpoint"].clone();
+                let mut l = lines(f);
+                let i = revoke_index(&l);
+                let mut v = jcs::parse(&l[i]).expect("json");
+                v["actions"] = json!([]);
+                l[i] = jcs::encode(&v);
+                rechain_and_sign(f, l, i + 1);
+                f.insert("external-checkpoint".into(), original);
+            }),
+        ),
+        (
+            "resign-other-key",
+            "untrusted-signature",
+            Box::new(|f| {
+                let cp = note::Checkpoint::parse(
+                    &String::from_utf8(f["checkpoint"].clone()).expect("utf-8"),
+                )
+                .expect("parses");
+                let other = SignerKey::from_seed(&cp.origin, [42u8; 32]);
+                f.insert(
+                    "checkpoint".into(),
+                    note::sign_checkpoint(&other, cp.size, &cp.root).into_bytes(),
+                );
+            }),
+        ),
+        (
+            "flip-signature-bit",
+            "bad-signature",
+            Box::new(|f| {
+                let text = String::from_utf8(f["checkpoint"].clone()).expect("utf-8");
+                let (body, sig_line) = text.split_once("\n\n").expect("note");
+                let b64 = sig_line.trim_end().rsplit(' ').next().expect("signature");
+                let mut bytes = STANDARD.decode(b64).expect("base64");
+                bytes[10] ^= 0x01;
+                let flipped = sig_line.replacen(b64, &STANDARD.encode(&bytes), 1);
+                f.insert(
+                    "checkpoint".into(),
+                    format!("{body}\n\n{flipped}").into_bytes(),
+                );
+            }),
+        ),
+        (
+            "non-canonical-whitespace",
+            "non-canonical",
+            Box::new(|f| {
+                let mut l = lines(f);
+                l[1] = l[1].replacen("\":", "\": ", 1);
+                set_lines(f, &l);
+            }),
+        ),
+        (
+            "duplicate-key",
+            "duplicate-key",
+            Box::new(|f| {
+                let mut l = lines(f);
+                let i = revoke_index(&l);
+                l[i] = l[i].replacen("{\"actions\":", "{\"actions\":[],\"actions\":", 1);
+                set_lines(f, &l);
+            }),
+        ),
+        (
+            "forged-approval",
+            "bad-approval-signature",
+            Box::new(|f| {
+                let mut l = lines(f);
+                let i = line_index(&l, "approval");
+                let mut v = jcs::parse(&l[i]).expect("json");
+                let mut sig = STANDARD
+                    .decode(v["signature"].as_str().expect("sig"))
+                    .expect("base64");
+                sig[0] ^= 0x01;
+                v["signature"] = json!(STANDARD.encode(sig));
+                l[i] = jcs::encode(&v);
+                rechain_and_sign(f, l, i + 1);
+            }),
+        ),
+        (
+            "unsealed-tail",
+            "unsealed-tail",
+            Box::new(|f| {
+                let mut l = lines(f);
+                let last = l.last().expect("line").clone();
+                let mut v = jcs::parse(&last).expect("json");
+                v["seq"] = json!(l.len());
+                v["prev"] = json!(merkle::tag(&merkle::leaf(last.as_bytes())));
+                l.push(jcs::encode(&v));
+                set_lines(f, &l);
+            }),
+        ),
+        (
+            "wrong-log",
+            "wrong-log",
+            Box::new(|f| {
+                let mut l = lines(f);
+                let i = line_index(&l, "run");
+                l[i] = l[i].replacen(
+                    "\"log\":\"vectors.severance.example/ledger\"",
+                    "\"log\":\"other.example/ledger\"",
+                    1,
+                );
+                rechain_and_sign(f, l, i + 1);
+            }),
+        ),
+    ]
+}
+
+/// The leaf hash of every line and the root at every size.
+fn expected_hashes(files: &BTreeMap<String, Vec<u8>>) -> Vec<u8> {
+    let l = lines(files);
+    let leaves: Vec<_> = l.iter().map(|x| merkle::leaf(x.as_bytes())).collect();
+    let doc = json!({
+        "origin": "vectors.severance.example/ledger",
+        "vkey": std::fs::read_to_string(keys().join("log.key.pub")).expect("vkey").trim(),
+        "leaves": leaves.iter().map(merkle::tag).collect::<Vec<_>>(),
+        "roots": (0..=leaves.len()).map(|n| merkle::tag(&merkle::root(&leaves[..n]))).collect::<Vec<_>>(),
+    });
+    let mut text = serde_json::to_string_pretty(&doc).expect("json");
+    text.push('\n');
+    text.into_bytes()
+}
+
+fn verify_dir(dir: &Path) -> crate::harness::Run {
+    let mut args = vec!["ledger", "verify", "--ledger", arg(dir), "--vkey"];
+    let vkey = keys().join("log.key.pub");
+    args.push(arg(&vkey));
+    let external = dir.join("external-checkpoint");
+    if external.exists() {
+        args.extend(["--checkpoint", arg(&external)]);
+    }
+    run(&args)
+}
+
+#[test]
+fn known_answer_ledger_and_every_corruption() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let ledger = write_valid(tmp.path());
+    let mut valid = files(&ledger);
+    let hashes = expected_hashes(&valid);
+    check_vector("valid", &valid);
+    let expected = vectors().join("valid/expected.json");
+    if std::env::var_os("UPDATE_VECTORS").is_some() {
+        std::fs::write(&expected, &hashes).expect("write");
+    } else {
+        assert_eq!(
+            std::fs::read(&expected).expect("expected.json"),
+            hashes,
+            "leaf hashes or roots changed"
+        );
+    }
+    valid.insert("expected.json".into(), hashes);
+
+    let out = verify_dir(&vectors().join("valid"));
+    assert_eq!(out.code, 0, "{}", out.transcript());
+
+    let mut names = Vec::new();
+    for (name, code, corrupt) in corruptions() {
+        let mut f = valid.clone();
+        f.remove("expected.json");
+        corrupt(&mut f);
+        f.insert("expected-code".into(), format!("{code}\n").into_bytes());
+        check_vector(&format!("corrupt/{name}"), &f);
+        let out = verify_dir(&vectors().join("corrupt").join(name));
+        assert_eq!(
+            out.code,
+            3,
+            "{name} must fail verification:\n{}",
+            out.transcript()
+        );
+        assert!(
+            out.stderr.contains(&format!("failure[{code}]")),
+            "{name} must fail with `{code}`:\n{}",
+            out.transcript()
+        );
+        names.push(name);
+    }
+    // No stale corruption folders.
+    let mut on_disk: Vec<String> = std::fs::read_dir(vectors().join("corrupt"))
+        .expect("corrupt/")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().to_string())
+        .collect();
+    on_disk.sort();
+    let mut names: Vec<String> = names.into_iter().map(str::to_string).collect();
+    names.sort();
+    assert_eq!(on_disk, names);
+}
+
+#[test]
+fn verify_golden_output() {
+    let dir = vectors().join("valid");
+    let out = run(&[
+        "ledger",
+        "verify",
+        "--ledger",
+        "tests/vectors/ledger/valid",
+        "--vkey",
+        "tests/vectors/ledger/keys/log.key.pub",
+    ]);
+    insta::assert_snapshot!("ledger_verify_valid", out.transcript());
+    let out = run(&[
+        "ledger",
+        "verify",
+        "--ledger",
+        "tests/vectors/ledger/corrupt/fork",
+        "--vkey",
+        "tests/vectors/ledger/keys/log.key.pub",
+        "--checkpoint",
+        "tests/vectors/ledger/corrupt/fork/external-checkpoint",
+        "--format",
+        "json",
+    ]);
+    insta::assert_snapshot!("ledger_verify_fork_json", out.transcript());
+    let out = run(&[
+        "ledger",
+        "log",
+        "--ledger",
+        "tests/vectors/ledger/valid",
+        "--subject",
+        "person/L1",
+    ]);
+    insta::assert_snapshot!("ledger_log_leaver", out.transcript());
+    assert!(dir.exists());
+}
+
+#[test]
+fn unchanged_inventory_appends_only_a_run() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let ledger = write_valid(tmp.path());
+    let l = lines(&files(&ledger));
+    let last_run = jcs::parse(l.last().expect("line")).expect("json");
+    assert_eq!(last_run["type"], "run");
+    assert_eq!(last_run["decisions"]["written"], 0);
+    assert_eq!(
+        l.iter()
+            .filter(|x| x.contains("\"type\":\"decision\""))
+            .count(),
+        3,
+        "one decision per subject, written once"
+    );
+}
+
+#[test]
+fn a_torn_tail_is_recovered_and_recorded() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let ledger = write_valid(tmp.path());
+    let entries = ledger.join("entries.jsonl");
+    let mut bytes = std::fs::read(&entries).expect("read");
+    bytes.extend_from_slice(b"{\"half\":");
+    std::fs::write(&entries, &bytes).expect("write");
+    let out = run_in(
+        tmp.path(),
+        &[
+            "plan",
+            "--inventory",
+            "inventory",
+            "--policies",
+            "policies",
+            "--as-of",
+            "2026-11-27T09:00:00Z",
+            "--ledger",
+            arg(&ledger),
+            "--key",
+            arg(&keys().join("log.key")),
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.transcript());
+    let text = std::fs::read_to_string(&entries).expect("read");
+    assert!(!text.contains("{\"half\":"));
+    assert!(text.contains("\"type\":\"recovery\",\"v\":1"), "{text}");
+    let out = run(&[
+        "ledger",
+        "verify",
+        "--ledger",
+        arg(&ledger),
+        "--vkey",
+        arg(&keys().join("log.key.pub")),
+    ]);
+    assert_eq!(out.code, 0, "{}", out.transcript());
+}
+
+#[test]
+fn the_writer_refuses_what_it_did_not_sign() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let ledger = write_valid(tmp.path());
+    // Rewrite a sealed line: the next write must refuse rather than sign it.
+    let entries = ledger.join("entries.jsonl");
+    let text = std::fs::read_to_string(&entries).expect("read");
+    std::fs::write(
+        &entries,
+        text.replacen("\"actions\":[\"revoke\"]", "\"actions\":[]", 1),
+    )
+    .expect("write");
+    let out = run_in(
+        tmp.path(),
+        &[
+            "plan",
+            "--inventory",
+            "inventory",
+            "--policies",
+            "policies",
+            "--as-of",
+            "2026-11-27T09:00:00Z",
+            "--ledger",
+            arg(&ledger),
+            "--key",
+            arg(&keys().join("log.key")),
+        ],
+    );
+    assert_eq!(out.code, 3, "{}", out.transcript());
+    // A different key may not extend the ledger either.
+    let other = tmp.path().join("other.key");
+    let out = run(&[
+        "keygen",
+        "--name",
+        "vectors.severance.example/ledger",
+        "--out",
+        arg(&other),
+    ]);
+    assert_eq!(out.code, 0);
+    std::fs::write(&entries, text).expect("restore");
+    let out = run_in(
+        tmp.path(),
+        &[
+            "plan",
+            "--inventory",
+            "inventory",
+            "--policies",
+            "policies",
+            "--as-of",
+            "2026-11-27T09:00:00Z",
+            "--ledger",
+            arg(&ledger),
+            "--key",
+            arg(&other),
+        ],
+    );
+    assert_eq!(out.code, 3, "{}", out.transcript());
+    assert!(
+        out.stderr.contains("started with another key"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn approvals_need_a_trusted_approver_and_the_private_key_never_leaks() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let ledger = write_valid(tmp.path());
+    let stranger = tmp.path().join("stranger.key");
+    assert_eq!(
+        run(&[
+            "keygen",
+            "--name",
+            "mallory@example",
+            "--out",
+            arg(&stranger)
+        ])
+        .code,
+        0
+    );
+    let out = run(&[
+        "ledger",
+        "record",
+        "approval",
+        "--ledger",
+        arg(&ledger),
+        "--key",
+        arg(&keys().join("log.key")),
+        "--decision",
+        "3",
+        "--approver-key",
+        arg(&stranger),
+    ]);
+    assert_eq!(out.code, 2, "{}", out.transcript());
+    assert!(out.stderr.contains("not trusted"), "{}", out.stderr);
+    let secret = std::fs::read_to_string(keys().join("log.key")).expect("key");
+    let secret = secret.trim().rsplit('+').next().expect("seed");
+    for dir_file in files(&ledger).values() {
+        assert!(!String::from_utf8_lossy(dir_file).contains(secret));
+    }
+    assert!(!out.stderr.contains(secret) && !out.stdout.contains(secret));
+    // A broken key file's error does not quote it either.
+    let broken = tmp.path().join("broken.key");
+    std::fs::write(&broken, format!("PRIVATE+KEY+x+00000000+{secret}")).expect("write");
+    let out = run(&[
+        "ledger",
+        "verify",
+        "--ledger",
+        arg(&ledger),
+        "--vkey",
+        arg(&broken),
+    ]);
+    assert!(!out.stderr.contains(secret), "{}", out.stderr);
+    let out = run(&[
+        "ledger",
+        "trust",
+        "--ledger",
+        arg(&ledger),
+        "--key",
+        arg(&broken),
+        "--approver",
+        arg(&keys().join("approver.key.pub")),
+    ]);
+    assert_eq!(out.code, 2);
+    assert!(!out.stderr.contains(secret), "{}", out.stderr);
+}
+
+#[test]
+fn keygen_writes_a_private_key_only_its_owner_can_read() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let key = tmp.path().join("k");
+    let out = run(&["keygen", "--name", "x.example/log", "--out", arg(&key)]);
+    assert_eq!(out.code, 0, "{}", out.transcript());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    let public = std::fs::read_to_string(tmp.path().join("k.pub")).expect("pub");
+    assert!(public.starts_with("x.example/log+"));
+    // Never overwrite.
+    let again = run(&["keygen", "--name", "x.example/log", "--out", arg(&key)]);
+    assert_eq!(again.code, 2);
+    let bad = run(&[
+        "keygen",
+        "--name",
+        "has space",
+        "--out",
+        arg(&tmp.path().join("j")),
+    ]);
+    assert_eq!(bad.code, 2);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Any sequence of appends, in any batch sizes, verifies.
+    #[test]
+    fn any_sequence_of_appends_verifies(batches in prop::collection::vec(prop::collection::vec(".{0,12}", 1..4), 1..5)) {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("ledger");
+        let key = SignerKey::from_seed("prop.example/log", [7u8; 32]);
+        for (i, batch) in batches.iter().enumerate() {
+            let mut writer = severance::ledger::store::Writer::open(&dir, &key, "2026-11-25T09:00:00Z").expect("open");
+            for names in batch {
+                writer.push(json!({"type": "approvers", "approvers": [names, format!("{i}")]}), "2026-11-25T09:00:00Z");
+            }
+            writer.commit().expect("commit");
+        }
+        let report = severance::ledger::verify(&dir, &key.verifier(), &[]);
+        prop_assert!(report.ok(), "{:?}", report.failures);
+    }
+
+    /// Any single-byte change anywhere in the ledger fails verification.
+    #[test]
+    fn any_single_byte_change_fails(file_pick in 0usize..1000, position in 0usize..100_000, delta in 1u8..=255) {
+        let valid = files(&vectors().join("valid"));
+        let names: Vec<&String> = valid.keys().filter(|k| k.as_str() != "expected.json").collect();
+        let name = names[file_pick % names.len()].clone();
+        let mut changed = valid.clone();
+        let bytes = changed.get_mut(&name).expect("file");
+        let at = position % bytes.len();
+        bytes[at] = bytes[at].wrapping_add(delta);
+        let tmp = tempfile::tempdir().expect("tempdir");
+        write_files(tmp.path(), &changed);
+        let key = note::VerifierKey::parse(std::fs::read_to_string(keys().join("log.key.pub")).expect("vkey").trim()).expect("vkey");
+        let report = severance::ledger::verify(tmp.path(), &key, &[]);
+        prop_assert!(!report.ok(), "changing byte {at} of `{name}` went unnoticed");
+    }
+}

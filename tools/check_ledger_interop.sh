@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Interoperability checks CI runs after the test suite: the Python reference
+# verifier against the vectors and against a ledger severance has just
+# written (both verifiers must agree on size, root and verdict), and
+# OpenSSL checking a checkpoint signature as docs/ledger.md shows.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=${SEVERANCE_BIN:-target/debug/severance}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+echo "== reference verifier (Python) against the vectors"
+python3 tools/verify_ledger.py --vectors tests/vectors/ledger
+
+echo "== both verifiers on a ledger written just now"
+"$bin" keygen --name ci.severance.example/ledger --out "$tmp/log.key" >/dev/null
+"$bin" keygen --name approver@ci.example --out "$tmp/approver.key" >/dev/null
+"$bin" plan --as-of 2026-11-25T09:00:00Z --ledger "$tmp/ledger" --key "$tmp/log.key" >/dev/null
+"$bin" ledger trust --ledger "$tmp/ledger" --key "$tmp/log.key" --approver "$tmp/approver.key.pub" >/dev/null
+"$bin" ledger record approval --ledger "$tmp/ledger" --key "$tmp/log.key" --decision 2 --approver-key "$tmp/approver.key" >/dev/null
+"$bin" plan --as-of 2026-11-26T09:00:00Z --ledger "$tmp/ledger" --key "$tmp/log.key" >/dev/null
+"$bin" ledger verify --ledger "$tmp/ledger" --vkey "$tmp/log.key.pub" --format json > "$tmp/rust.json"
+python3 tools/verify_ledger.py --ledger "$tmp/ledger" --vkey "$tmp/log.key.pub" --json > "$tmp/python.json"
+python3 - "$tmp/rust.json" "$tmp/python.json" <<'PY'
+import json, sys
+rust, py = (json.load(open(p)) for p in sys.argv[1:3])
+for field in ("ok", "size", "sealed", "root", "origin"):
+    assert rust[field] == py[field], (field, rust[field], py[field])
+assert rust["ok"], rust["failures"]
+print("agree: size %d, root %s" % (rust["size"], rust["root"]))
+PY
+
+echo "== OpenSSL checks a checkpoint signature"
+printf -- '-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA%s\n-----END PUBLIC KEY-----\n' \
+  "$(cut -d+ -f3- "$tmp/log.key.pub" | base64 -d | tail -c 32 | base64)" > "$tmp/log.pub.pem"
+head -n 3 "$tmp/ledger/checkpoint" > "$tmp/body.txt"
+sed -n 5p "$tmp/ledger/checkpoint" | cut -d' ' -f3 | base64 -d | tail -c 64 > "$tmp/sig.bin"
+openssl pkeyutl -verify -pubin -inkey "$tmp/log.pub.pem" -rawin -in "$tmp/body.txt" -sigfile "$tmp/sig.bin"

@@ -1,0 +1,463 @@
+#!/usr/bin/env python3
+"""An auditor's reference verifier for severance ledgers, written from
+docs/ledger.md alone: Python 3 standard library plus PyNaCl for Ed25519.
+
+    python3 tools/verify_ledger.py --ledger DIR --vkey FILE [--checkpoint FILE]... [--json]
+    python3 tools/verify_ledger.py --vectors tests/vectors/ledger
+
+Exit status: 0 when the ledger verifies, 3 when any check fails, 2 on bad
+usage. Failure codes are the ones `severance ledger verify` reports.
+"""
+
+import argparse
+import base64
+import hashlib
+import json
+import os
+import re
+import sys
+
+try:
+    from nacl.exceptions import BadSignatureError
+    from nacl.signing import VerifyKey
+except ImportError:  # pragma: no cover
+    sys.exit("this verifier needs PyNaCl: pip install pynacl")
+
+MAX_INT = 2**53 - 1
+ZERO_PREV = "sha256:" + "0" * 64
+HASH_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
+TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$")
+EM_DASH = "\u2014"
+
+# Field shapes, mirroring docs/ledger.md.
+ENVELOPE = {"v": "int", "seq": "int", "prev": "hash", "type": "str", "log": "str", "ts": "time"}
+TOOL = {"name": "str", "version": "str"}
+INVENTORY = {"commit": "optstr", "digest": "hash", "files": "int", "records": "int"}
+POLICIES = {"digest": "hash", "files": "int", "policies": "int"}
+DECISIONS = {"count": "int", "digest": "hash", "written": "int"}
+BODIES = {
+    "genesis": {"key": "str"},
+    "approvers": {"approvers": "strs"},
+    "run": {"as_of": "time", "tool": TOOL, "inventory": INVENTORY, "policies": POLICIES,
+            "counts": "intmap", "decisions": DECISIONS},
+    "decision": {"run": "hash", "subject": "str", "kind": "str", "status": "str", "actions": "strs",
+                 "policies": "strsmap", "blocked": "strsmap", "leaver": "optstr", "due": "opttime"},
+    "approval": {"decision": "hash", "approver": "str", "signature": "str", "comment": "optstr"},
+    "execution": {"decision": "hash", "system": "str", "request_id": "str", "status": "str",
+                  "response_digest": "hash", "response": "optstr"},
+    "verification": {"decision": "hash", "method": "str", "observed": "strmap"},
+    "recovery": {"discarded_bytes": "int", "discarded_digest": "hash"},
+}
+
+
+class LineError(Exception):
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code = code
+
+
+def _pairs(pairs):
+    seen = set()
+    for k, _ in pairs:
+        if k in seen:
+            raise LineError("duplicate-key", "key `%s` appears twice" % k)
+        seen.add(k)
+    return dict(pairs)
+
+
+def _int(text):
+    n = int(text)
+    if n < 0 or n > MAX_INT:
+        raise LineError("schema", "number `%s` is not an integer in 0..2^53-1" % text)
+    return n
+
+
+def _float(text):
+    raise LineError("schema", "number `%s` is not an integer in 0..2^53-1" % text)
+
+
+def parse_line(line):
+    try:
+        return json.loads(line, object_pairs_hook=_pairs, parse_int=_int, parse_float=_float,
+                          parse_constant=_float)
+    except LineError:
+        raise
+    except ValueError as e:
+        raise LineError("malformed", "not JSON: %s" % e)
+
+
+def jcs(v):
+    """RFC 8785 for the ledger's narrow JSON (no floats)."""
+    if v is None:
+        return "null"
+    if v is True:
+        return "true"
+    if v is False:
+        return "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)
+    if isinstance(v, list):
+        return "[" + ",".join(jcs(x) for x in v) + "]"
+    if isinstance(v, dict):
+        keys = sorted(v, key=lambda k: k.encode("utf-16-be"))
+        return "{" + ",".join(jcs(k) + ":" + jcs(v[k]) for k in keys) + "}"
+    raise LineError("schema", "unsupported value")
+
+
+def check_shape(path, value, shape):
+    ok = False
+    if isinstance(shape, dict):
+        if isinstance(value, dict):
+            check_fields(path + ".", value, shape)
+            ok = True
+    elif shape == "str":
+        ok = isinstance(value, str)
+    elif shape == "int":
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif shape == "hash":
+        ok = isinstance(value, str) and bool(HASH_RE.match(value))
+    elif shape == "time":
+        ok = isinstance(value, str) and bool(TIME_RE.match(value))
+    elif shape == "optstr":
+        ok = value is None or isinstance(value, str)
+    elif shape == "opttime":
+        ok = value is None or (isinstance(value, str) and bool(TIME_RE.match(value)))
+    elif shape == "strs":
+        ok = isinstance(value, list) and all(isinstance(x, str) for x in value)
+    elif shape == "strsmap":
+        ok = isinstance(value, dict) and all(
+            isinstance(x, list) and all(isinstance(y, str) for y in x) for x in value.values())
+    elif shape == "strmap":
+        ok = isinstance(value, dict) and all(isinstance(x, str) for x in value.values())
+    elif shape == "intmap":
+        ok = isinstance(value, dict) and all(
+            isinstance(x, int) and not isinstance(x, bool) for x in value.values())
+    if not ok:
+        raise LineError("schema", "`%s` has the wrong type or form" % path.rstrip("."))
+
+
+def check_fields(prefix, obj, fields):
+    for name, shape in fields.items():
+        if name not in obj:
+            raise LineError("schema", "`%s%s` is missing" % (prefix, name))
+        check_shape(prefix + name, obj[name], shape)
+    for name in obj:
+        if name not in fields:
+            raise LineError("schema", "unknown field `%s%s`" % (prefix, name))
+
+
+def check_entry(entry):
+    if not isinstance(entry, dict):
+        raise LineError("schema", "an entry is a JSON object")
+    body = BODIES.get(entry.get("type"))
+    if body is None:
+        raise LineError("schema", "unknown entry type")
+    check_fields("", entry, dict(ENVELOPE, **body))
+    if entry["v"] != 1:
+        raise LineError("schema", "`v` must be 1")
+
+
+def leaf(line_bytes):
+    return hashlib.sha256(b"\x00" + line_bytes).digest()
+
+
+def node(left, right):
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def mth(leaves):
+    n = len(leaves)
+    if n == 0:
+        return hashlib.sha256(b"").digest()
+    if n == 1:
+        return leaves[0]
+    k = 1
+    while k * 2 < n:
+        k *= 2
+    return node(mth(leaves[:k]), mth(leaves[k:]))
+
+
+def tag(h):
+    return "sha256:" + h.hex()
+
+
+def b64decode_canonical(s):
+    raw = base64.b64decode(s, validate=True)
+    if base64.b64encode(raw).decode() != s:
+        raise ValueError("non-canonical base64")
+    return raw
+
+
+class Key:
+    def __init__(self, text):
+        name, key_id, b64 = text.strip().split("+", 2)
+        raw = b64decode_canonical(b64)
+        if len(raw) != 33 or raw[0] != 1:
+            raise ValueError("not an Ed25519 verifier key")
+        self.name, self.public = name, raw[1:]
+        self.id = hashlib.sha256(name.encode() + b"\n\x01" + self.public).digest()[:4]
+        if self.id.hex() != key_id:
+            raise ValueError("key id does not match the key")
+        self.encoded = text.strip()
+        self.verify_key = VerifyKey(self.public)
+
+    def verify(self, message, signature):
+        try:
+            self.verify_key.verify(message, signature)
+            return True
+        except (BadSignatureError, ValueError):
+            return False
+
+
+def parse_checkpoint(text):
+    if "\r" in text or any(ord(c) < 0x20 and c != "\n" for c in text):
+        raise ValueError("control characters in the note")
+    split = text.rfind("\n\n")
+    if split < 0:
+        raise ValueError("no blank line before the signatures")
+    body, sigs = text[: split + 1], text[split + 2:]
+    lines = body[:-1].split("\n")
+    if len(lines) != 3:
+        raise ValueError("a checkpoint body has 3 lines")
+    origin, size, root = lines
+    if not origin or re.search(r"[\s+]", origin):
+        raise ValueError("invalid origin")
+    if not re.match(r"^(0|[1-9][0-9]*)$", size):
+        raise ValueError("invalid size")
+    root = b64decode_canonical(root)
+    if len(root) != 32:
+        raise ValueError("root is not 32 bytes")
+    if not sigs or not sigs.endswith("\n"):
+        raise ValueError("no signature lines")
+    signatures = []
+    for line in sigs[:-1].split("\n"):
+        if not line.startswith(EM_DASH + " "):
+            raise ValueError("a signature line starts with an em dash")
+        name, _, b64 = line[2:].partition(" ")
+        raw = b64decode_canonical(b64)
+        if len(raw) < 5:
+            raise ValueError("signature too short")
+        signatures.append((name, raw))
+    return {"origin": origin, "size": int(size), "root": root, "body": body, "signatures": signatures}
+
+
+def check_signature(cp, key):
+    found = False
+    for name, raw in cp["signatures"]:
+        if name != key.name or raw[:4] != key.id:
+            continue
+        found = True
+        if not key.verify(cp["body"].encode(), raw[4:]):
+            return "bad"
+    return "valid" if found else "missing"
+
+
+def verify(ledger, key, external):
+    failures = []
+
+    def fail(code, place, message):
+        failures.append({"code": code, "place": place, "message": message})
+
+    path = os.path.join(ledger, "entries.jsonl")
+    if not os.path.exists(path):
+        fail("missing-entries", "entries.jsonl", "no entries.jsonl")
+        return {"ok": False, "failures": failures}
+    data = open(path, "rb").read()
+    end = data.rfind(b"\n") + 1
+    complete, torn = data[:end], data[end:]
+    try:
+        text = complete.decode("utf-8")
+    except UnicodeDecodeError:
+        fail("encoding", "entries.jsonl", "not UTF-8")
+        return {"ok": False, "failures": failures}
+    lines = text.split("\n")[:-1] if text else []
+    if torn:
+        fail("torn-tail", "line %d" % (len(lines) + 1), "%d bytes after the last newline" % len(torn))
+
+    leaves, by_leaf, approvers, times = [], {}, [], []
+    for i, line in enumerate(lines):
+        place = "line %d" % (i + 1)
+        want_prev = tag(leaves[-1]) if leaves else ZERO_PREV
+        h = leaf(line.encode("utf-8"))
+        leaves.append(h)
+        if "\r" in line:
+            fail("encoding", place, "carriage return")
+            continue
+        try:
+            entry = parse_line(line)
+            canonical = jcs(entry) == line
+            check_entry(entry)
+        except LineError as e:
+            fail(e.code, place, str(e))
+            continue
+        if not canonical:
+            fail("non-canonical", place, "not RFC 8785 canonical")
+        if entry["seq"] != i:
+            fail("seq-mismatch", place, "seq is %d, index is %d" % (entry["seq"], i))
+        if entry["log"] != key.name:
+            fail("wrong-log", place, "log is not the pinned log")
+        if entry["prev"] != want_prev:
+            fail("chain-broken", place, "prev is not the previous leaf hash")
+        kind = entry["type"]
+        if (i == 0) != (kind == "genesis"):
+            fail("schema", place, "the first entry, and only the first, is genesis")
+        if kind == "genesis" and entry["key"] != key.encoded:
+            fail("genesis-key-mismatch", place, "genesis names another key")
+        ref_field = {"decision": "run", "approval": "decision", "execution": "decision",
+                     "verification": "decision"}.get(kind)
+        if ref_field:
+            target = "run" if kind == "decision" else "decision"
+            if by_leaf.get(entry[ref_field]) != target:
+                fail("dangling-reference", place, "`%s` is not an earlier %s" % (ref_field, target))
+            if kind == "approval":
+                if entry["approver"] not in approvers:
+                    fail("untrusted-approver", place, "approver not trusted")
+                else:
+                    message = ("severance/approval/v1\n%s\n%s\n" % (key.name, entry["decision"])).encode()
+                    try:
+                        ok = Key(entry["approver"]).verify(message, base64.b64decode(entry["signature"]))
+                    except ValueError:
+                        ok = False
+                    if not ok:
+                        fail("bad-approval-signature", place, "approval signature does not verify")
+        if kind == "approvers":
+            approvers = list(entry["approvers"])
+        times.append(entry["ts"])
+        by_leaf[tag(h)] = kind
+
+    n = len(lines)
+    own = []
+    cps_dir = os.path.join(ledger, "checkpoints")
+    sources = []
+    if os.path.isdir(cps_dir):
+        names = [x for x in os.listdir(cps_dir) if not x.startswith(".")]
+        names.sort(key=lambda x: (int(x) if x.isdigit() else 2**64, x))
+        for name in names:
+            sources.append(("checkpoints/" + name, os.path.join(cps_dir, name), name))
+    latest = os.path.join(ledger, "checkpoint")
+    if os.path.exists(latest):
+        sources.append(("checkpoint", latest, None))
+    elif sources:
+        fail("checkpoint-mismatch", "checkpoint", "the latest checkpoint is missing")
+
+    def signed(source, raw):
+        try:
+            cp = parse_checkpoint(raw.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError) as e:
+            fail("note-syntax", source, str(e))
+            return None
+        if cp["origin"] != key.name:
+            fail("origin-mismatch", source, "origin is not the pinned log")
+            return None
+        verdict = check_signature(cp, key)
+        if verdict == "bad":
+            fail("bad-signature", source, "signature does not verify")
+            return None
+        if verdict == "missing":
+            fail("untrusted-signature", source, "no signature by the pinned key")
+            return None
+        return cp
+
+    for source, path_, name in sources:
+        cp = signed(source, open(path_, "rb").read())
+        if cp is None:
+            continue
+        if cp["size"] > n:
+            fail("truncated", source, "signs more entries than the ledger holds")
+            continue
+        if mth(leaves[: cp["size"]]) != cp["root"]:
+            fail("root-mismatch", source, "root differs")
+            continue
+        if name is not None and name != str(cp["size"]):
+            fail("checkpoint-mismatch", source, "file name is not the size")
+        own.append((source, cp))
+    if not own and not any(f["place"].startswith("checkpoint") for f in failures):
+        fail("unsealed-tail", "checkpoint", "no checkpoint")
+    by_size = {}
+    for source, cp in own:
+        if cp["size"] in by_size and by_size[cp["size"]] != cp["root"]:
+            fail("fork", source, "two roots for one size")
+        by_size.setdefault(cp["size"], cp["root"])
+    largest = max(by_size) if by_size else 0
+    for source, cp in own:
+        if source == "checkpoint" and cp["size"] < largest:
+            fail("checkpoint-mismatch", "checkpoint", "not the largest checkpoint")
+    sealed = max([cp["size"] for _, cp in own if cp["size"] <= n] or [0])
+    if own and sealed < n:
+        fail("unsealed-tail", "line %d" % (sealed + 1), "entries after the last checkpoint")
+    for source, raw in external:
+        cp = signed(source, raw)
+        if cp is None:
+            continue
+        if cp["size"] > n:
+            fail("truncated", source, "signs more entries than the ledger holds")
+        elif mth(leaves[: cp["size"]]) != cp["root"]:
+            fail("fork", source, "a different history")
+    return {
+        "ok": not failures,
+        "origin": key.name,
+        "size": n,
+        "sealed": sealed,
+        "root": tag(mth(leaves)),
+        "time_range": [min(times), max(times)] if times else None,
+        "failures": failures,
+    }
+
+
+def run_vectors(root):
+    key = Key(open(os.path.join(root, "keys", "log.key.pub")).read())
+    passed = failed = 0
+    cases = [("valid", None)] + [
+        (os.path.join("corrupt", c), open(os.path.join(root, "corrupt", c, "expected-code")).read().strip())
+        for c in sorted(os.listdir(os.path.join(root, "corrupt")))
+    ]
+    for case, code in cases:
+        d = os.path.join(root, case)
+        ext = os.path.join(d, "external-checkpoint")
+        external = [(ext, open(ext, "rb").read())] if os.path.exists(ext) else []
+        report = verify(d, key, external)
+        codes = sorted({f["code"] for f in report["failures"]})
+        good = report["ok"] if code is None else code in codes
+        if case == "valid":
+            expected = json.load(open(os.path.join(d, "expected.json")))
+            good = good and report["root"] == expected["roots"][-1]
+        print("%s %s: %s" % ("ok  " if good else "FAIL", case, ", ".join(codes) or "verified"))
+        passed, failed = passed + good, failed + (not good)
+    print("%d passed, %d failed" % (passed, failed))
+    return 0 if failed == 0 else 1
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--ledger")
+    p.add_argument("--vkey")
+    p.add_argument("--checkpoint", action="append", default=[])
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--vectors")
+    a = p.parse_args()
+    if a.vectors:
+        return run_vectors(a.vectors)
+    if not (a.ledger and a.vkey):
+        p.error("--ledger and --vkey are required")
+    try:
+        key = Key(open(a.vkey).read())
+    except (OSError, ValueError) as e:
+        print("error: verifier key `%s`: %s" % (a.vkey, e), file=sys.stderr)
+        return 2
+    external = [(c, open(c, "rb").read()) for c in a.checkpoint]
+    report = verify(a.ledger, key, external)
+    if a.json:
+        print(json.dumps(report, indent=2, sort_keys=True))
+    else:
+        for f in report["failures"]:
+            print("failure[%s]: %s: %s" % (f["code"], f["place"], f["message"]), file=sys.stderr)
+        print("ledger `%s`: %s (size %s, root %s)" % (
+            a.ledger, "verified" if report["ok"] else "%d failures" % len(report["failures"]),
+            report.get("size"), report.get("root")))
+    return 0 if report["ok"] else 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())
