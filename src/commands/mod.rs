@@ -196,36 +196,28 @@ fn write_findings(diagnostics: &[Diagnostic], err: &mut dyn Write) -> Result<(),
     Ok(())
 }
 
-/// Reads a private key file; errors never quote the key.
+/// Reads and parses a key file; errors name the file but never quote it.
+fn read_key<K>(
+    path: &std::path::Path,
+    parse: impl Fn(&str) -> Result<K, crate::ledger::note::NoteError>,
+) -> Result<K, Error> {
+    let key_error = |message: String| crate::error::Key {
+        path: path.display().to_string(),
+        message,
+    };
+    let text =
+        std::fs::read_to_string(path).map_err(|e| key_error(format!("could not read: {e}")))?;
+    parse(text.trim()).map_err(|e| key_error(e.0).into())
+}
+
+/// Reads a private key file.
 fn read_signer(path: &std::path::Path) -> Result<crate::ledger::SignerKey, Error> {
-    let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| crate::error::Key {
-        path: shown.clone(),
-        message: format!("could not read: {e}"),
-    })?;
-    crate::ledger::SignerKey::parse(&text).map_err(|e| {
-        crate::error::Key {
-            path: shown,
-            message: e.0,
-        }
-        .into()
-    })
+    read_key(path, crate::ledger::SignerKey::parse)
 }
 
 /// Reads a verifier key file (`<name>+<id>+<key>`).
 fn read_verifier(path: &std::path::Path) -> Result<crate::ledger::VerifierKey, Error> {
-    let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| crate::error::Key {
-        path: shown.clone(),
-        message: format!("could not read: {e}"),
-    })?;
-    crate::ledger::VerifierKey::parse(text.trim()).map_err(|e| {
-        crate::error::Key {
-            path: shown,
-            message: e.0,
-        }
-        .into()
-    })
+    read_key(path, crate::ledger::VerifierKey::parse)
 }
 
 /// Maps a refused or failed ledger write to an error of the right kind.

@@ -365,3 +365,99 @@ fn walk(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::parse_time;
+
+    fn plan_of(yaml: &str, as_of: &str) -> (Inventory, Plan) {
+        let inventory = crate::validate::test_inventory(yaml);
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let sources = crate::load::load_policies(&root.join("policies")).expect("policies load");
+        let (pack, diagnostics) = crate::validate::validate_policies(sources);
+        let pack = pack.unwrap_or_else(|| panic!("{diagnostics:#?}"));
+        let evaluation =
+            crate::evaluate::evaluate(&inventory, &pack, parse_time(as_of).expect("time"))
+                .expect("evaluates");
+        let plan = decide(&inventory, &pack, &evaluation);
+        (inventory, plan)
+    }
+
+    const TWO_LEAVERS: &str = "
+- {kind: person, id: person/old, employee_number: '1', status: terminated,
+   employments: [{start: 2020-01-01, termination: {effective: 2026-09-30T00:00:00Z}}]}
+- {kind: person, id: person/now, employee_number: '2', status: terminated,
+   employments: [{start: 2020-01-01, termination: {effective: 2026-11-25T08:00:00Z, immediate: true}}]}
+- {kind: credential, id: cred/x, cred_type: api_key, owner: person/old, known_to: [person/now], status: active}
+- {kind: credential, id: cred/gone, cred_type: api_key, owner: person/old, status: revoked}
+";
+
+    #[test]
+    fn each_deadline_counts_from_its_own_leaver() {
+        let (inventory, plan) = plan_of(TWO_LEAVERS, "2026-11-25T09:00:00Z");
+        let d = plan
+            .decisions
+            .iter()
+            .find(|d| d.subject == "cred/x")
+            .expect("decision");
+        assert_eq!(d.actions, ["revoke", "rotate"]);
+        let due = |action: &str| {
+            d.reasons
+                .iter()
+                .find(|r| r.action == action)
+                .and_then(|r| r.due)
+                .map(crate::model::format_time)
+        };
+        assert_eq!(due("revoke").as_deref(), Some("2026-10-01T00:00:00Z"));
+        assert_eq!(due("rotate").as_deref(), Some("2026-11-26T08:00:00Z"));
+        assert_eq!(
+            d.leaver.map(|p| inventory.records[p].id.as_str()),
+            Some("person/old")
+        );
+        assert_eq!(
+            d.due.map(crate::model::format_time).as_deref(),
+            Some("2026-10-01T00:00:00Z")
+        );
+    }
+
+    #[test]
+    fn a_revoked_credential_is_retained_and_counted() {
+        let (_, plan) = plan_of(TWO_LEAVERS, "2026-11-25T09:00:00Z");
+        let gone = plan
+            .decisions
+            .iter()
+            .find(|d| d.subject == "cred/gone")
+            .expect("decision");
+        assert!(gone.is_retain());
+        assert_eq!(plan.summary.retain, 1);
+        assert_eq!(plan.summary.decided, 2);
+        assert_eq!(plan.summary.actions.get("revoke"), Some(&1));
+    }
+
+    #[test]
+    fn a_forbid_blocks_and_is_cited() {
+        let (_, plan) = plan_of(
+            "
+- {kind: person, id: person/h, employee_number: '1', status: terminated, legal_hold: true,
+   employments: [{start: 2020-01-01, termination: {effective: 2026-11-01}}]}
+- {kind: device, id: device/d, category: laptop, assigned_to: person/h, status: returned}
+",
+            "2026-11-25T09:00:00Z",
+        );
+        let d = &plan.decisions[0];
+        assert!(d.actions.is_empty());
+        assert_eq!(d.blocked, ["wipe"]);
+        assert!(
+            d.reasons
+                .iter()
+                .any(|r| r.effect == Effect::Forbid && r.policy == "legal-hold-no-wipe")
+        );
+        assert!(
+            d.reasons
+                .iter()
+                .any(|r| r.effect == Effect::Permit && r.policy == "returned-device-wipe")
+        );
+        assert_eq!(plan.summary.blocked, 1);
+    }
+}

@@ -156,20 +156,7 @@ pub fn plan(
         .into_iter()
         .map(person_doc)
         .collect();
-    let leavers = leaver_ids
-        .into_iter()
-        .map(|p| {
-            let r = &inventory.records[p];
-            let d = evaluation.departures.get(&p);
-            LeaverDoc {
-                id: r.id.clone(),
-                display_name: r.fields.str("display_name").map(str::to_string),
-                status: r.status.clone(),
-                leaver: d.is_some_and(|d| d.leaver),
-                departure_at: d.and_then(|d| d.at).map(format_time),
-            }
-        })
-        .collect();
+    let leavers = leaver_ids.into_iter().map(person_doc).collect();
     let doc = PlanDoc {
         schema_version: PLAN_SCHEMA_VERSION,
         tool: Tool {

@@ -578,16 +578,10 @@ fn unchanged_inventory_appends_only_a_run() {
     );
 }
 
-#[test]
-fn a_torn_tail_is_recovered_and_recorded() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let ledger = write_valid(tmp.path());
-    let entries = ledger.join("entries.jsonl");
-    let mut bytes = std::fs::read(&entries).expect("read");
-    bytes.extend_from_slice(b"{\"half\":");
-    std::fs::write(&entries, &bytes).expect("write");
-    let out = run_in(
-        tmp.path(),
+/// Plans the vector inputs in `dir` again, a day later, into `ledger`.
+fn plan_again(dir: &Path, ledger: &Path, key: &Path) -> crate::harness::Run {
+    run_in(
+        dir,
         &[
             "plan",
             "--inventory",
@@ -597,11 +591,22 @@ fn a_torn_tail_is_recovered_and_recorded() {
             "--as-of",
             "2026-11-27T09:00:00Z",
             "--ledger",
-            arg(&ledger),
+            arg(ledger),
             "--key",
-            arg(&keys().join("log.key")),
+            arg(key),
         ],
-    );
+    )
+}
+
+#[test]
+fn a_torn_tail_is_recovered_and_recorded() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let ledger = write_valid(tmp.path());
+    let entries = ledger.join("entries.jsonl");
+    let mut bytes = std::fs::read(&entries).expect("read");
+    bytes.extend_from_slice(b"{\"half\":");
+    std::fs::write(&entries, &bytes).expect("write");
+    let out = plan_again(tmp.path(), &ledger, &keys().join("log.key"));
     assert_eq!(out.code, 0, "{}", out.transcript());
     let text = std::fs::read_to_string(&entries).expect("read");
     assert!(!text.contains("{\"half\":"));
@@ -629,22 +634,7 @@ fn the_writer_refuses_what_it_did_not_sign() {
         text.replacen("\"actions\":[\"revoke\"]", "\"actions\":[]", 1),
     )
     .expect("write");
-    let out = run_in(
-        tmp.path(),
-        &[
-            "plan",
-            "--inventory",
-            "inventory",
-            "--policies",
-            "policies",
-            "--as-of",
-            "2026-11-27T09:00:00Z",
-            "--ledger",
-            arg(&ledger),
-            "--key",
-            arg(&keys().join("log.key")),
-        ],
-    );
+    let out = plan_again(tmp.path(), &ledger, &keys().join("log.key"));
     assert_eq!(out.code, 3, "{}", out.transcript());
     // A different key may not extend the ledger either.
     let other = tmp.path().join("other.key");
@@ -657,22 +647,7 @@ fn the_writer_refuses_what_it_did_not_sign() {
     ]);
     assert_eq!(out.code, 0);
     std::fs::write(&entries, text).expect("restore");
-    let out = run_in(
-        tmp.path(),
-        &[
-            "plan",
-            "--inventory",
-            "inventory",
-            "--policies",
-            "policies",
-            "--as-of",
-            "2026-11-27T09:00:00Z",
-            "--ledger",
-            arg(&ledger),
-            "--key",
-            arg(&other),
-        ],
-    );
+    let out = plan_again(tmp.path(), &ledger, &other);
     assert_eq!(out.code, 3, "{}", out.transcript());
     assert!(
         out.stderr.contains("started with another key"),
