@@ -36,6 +36,25 @@ pub enum Sub {
     Keygen(KeygenArgs),
     /// Record evidence in, verify, and read a signed ledger.
     Ledger(LedgerArgs),
+    /// Write a synthetic organisation (deterministic for a seed): a demo, or a load test.
+    Generate(GenerateArgs),
+}
+
+/// `severance generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// How many people; the inventory holds about eleven records per person.
+    #[arg(long)]
+    people: usize,
+    /// The random seed: the same seed gives the same bytes.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// The directory to write (new or empty).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// The instant the organisation's dates are relative to.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_as_of, default_value = "2026-11-25T00:00:00Z")]
+    anchor: Timestamp,
 }
 
 /// `severance keygen`.
@@ -412,6 +431,17 @@ impl Cli {
                 ledger: ledger.zip(key).map(|(dir, key)| LedgerTarget { dir, key }),
             }),
             Sub::Keygen(KeygenArgs { name, out }) => Command::Keygen(KeygenSettings { name, out }),
+            Sub::Generate(GenerateArgs {
+                people,
+                seed,
+                out,
+                anchor,
+            }) => Command::Generate(crate::generate::GenerateSettings {
+                people,
+                seed,
+                out,
+                anchor,
+            }),
             Sub::Ledger(LedgerArgs { command }) => Command::Ledger(command.into_command()),
             Sub::Explain(ExplainArgs { id, input, as_of }) => Command::Explain(ExplainSettings {
                 id,

@@ -41,6 +41,10 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Ledger(#[from] Ledger),
+    /// A synthetic organisation could not be written.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Generate(#[from] Generate),
     /// The ledger on disk failed an integrity check; nothing was written.
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -152,4 +156,13 @@ impl From<std::io::Error> for Error {
         }
         .into()
     }
+}
+
+/// A synthetic organisation could not be written.
+#[derive(Debug, Error, Diagnostic)]
+#[error("could not generate into `{path}`: {message}")]
+#[diagnostic(code(severance::generate))]
+pub struct Generate {
+    pub(crate) path: String,
+    pub(crate) message: String,
 }

@@ -15,6 +15,7 @@ pub mod diag;
 pub mod error;
 pub mod evaluate;
 pub mod exit;
+pub mod generate;
 pub mod ledger;
 pub mod load;
 pub mod model;

@@ -102,6 +102,8 @@ pub enum Command {
     Keygen(KeygenSettings),
     /// `severance ledger …`.
     Ledger(LedgerCommand),
+    /// `severance generate`.
+    Generate(crate::generate::GenerateSettings),
 }
 
 /// Runs a command, writing its report to `out` and findings and errors to
@@ -113,6 +115,7 @@ pub fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> ExitSt
         Command::Explain(s) => explain::run(&s, out, err),
         Command::Keygen(s) => keygen::run(&s, out),
         Command::Ledger(c) => ledger::run(&c, out, err),
+        Command::Generate(s) => generate(&s, out),
     };
     match result {
         Ok(status) => status,
@@ -125,6 +128,28 @@ pub fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> ExitSt
             ExitStatus::CouldNotEvaluate
         }
     }
+}
+
+fn generate(
+    settings: &crate::generate::GenerateSettings,
+    out: &mut dyn Write,
+) -> Result<ExitStatus, Error> {
+    let summary = crate::generate::generate(settings).map_err(|e| crate::error::Generate {
+        path: settings.out.display().to_string(),
+        message: e.0,
+    })?;
+    write_out(
+        out,
+        &format!(
+            "wrote {} records ({} bytes) in {} files to `{}` (seed {})\n",
+            summary.records,
+            summary.bytes,
+            summary.files,
+            settings.out.display(),
+            settings.seed
+        ),
+    )?;
+    Ok(ExitStatus::Ok)
 }
 
 /// Loads and validates the input, writing every finding to `err`.

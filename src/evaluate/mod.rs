@@ -114,55 +114,71 @@ pub fn evaluate(
             message: e.to_string(),
         })?;
 
-    let context = Context::from_pairs([(
-        "now".to_string(),
-        RestrictedExpression::new_datetime(format_time(as_of)),
-    )])
-    .map_err(|e| crate::error::Entities {
-        message: e.to_string(),
-    })?;
+    let scoped = scoped_sets(pack);
     let actions = actions_by_kind(pack);
-    let principal = principal();
     let authorizer = Authorizer::new();
+    let now = format_time(as_of);
 
+    // Each worker builds its own principal, actions and context: sharing
+    // them would make every request bump the same reference counts from
+    // both cores.
     let outcomes: Vec<RecordOutcome> = inventory
         .records
         .par_iter()
         .enumerate()
         .filter(|(_, r)| r.kind.is_decided())
-        .map(|(index, record)| {
-            let resource = entities::uid(record.kind, &record.id);
-            let kind_actions = actions
-                .get(&record.kind)
-                .map(Vec::as_slice)
-                .unwrap_or_default();
-            let actions = kind_actions
-                .iter()
-                .map(|action| {
-                    let request = Request::new(
-                        principal.clone(),
-                        action.clone(),
-                        resource.clone(),
-                        context.clone(),
-                        None,
-                    );
-                    match request {
-                        Ok(request) => ask(&authorizer, &request, pack, &entities, action),
-                        Err(e) => ActionOutcome {
-                            action: action.id().unescaped().to_string(),
+        .map_init(
+            || {
+                let context = Context::from_pairs([(
+                    "now".to_string(),
+                    RestrictedExpression::new_datetime(&now),
+                )]);
+                (principal(), context)
+            },
+            |(principal, context), (index, record)| {
+                let resource = entities::uid(record.kind, &record.id);
+                let kind_actions = actions
+                    .get(&record.kind)
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
+                let actions = kind_actions
+                    .iter()
+                    .map(|action| {
+                        let name = action.id().unescaped().to_string();
+                        let failed = |message: String| ActionOutcome {
+                            action: name.clone(),
                             due: false,
                             permits: Vec::new(),
                             forbids: Vec::new(),
-                            errors: vec![(String::new(), e.to_string())],
-                        },
-                    }
-                })
-                .collect();
-            RecordOutcome {
-                record: index,
-                actions,
-            }
-        })
+                            errors: vec![(String::new(), message)],
+                        };
+                        let context = match context {
+                            Ok(c) => c.clone(),
+                            Err(e) => return failed(e.to_string()),
+                        };
+                        let Some(sets) = scoped.get(&(record.kind, name.clone())) else {
+                            return failed(format!("no policy set for `{name}`"));
+                        };
+                        match Request::new(
+                            principal.clone(),
+                            action.clone(),
+                            resource.clone(),
+                            context,
+                            None,
+                        ) {
+                            Ok(request) => {
+                                ask(&authorizer, &request, sets, pack, &entities, action)
+                            }
+                            Err(e) => failed(e.to_string()),
+                        }
+                    })
+                    .collect();
+                RecordOutcome {
+                    record: index,
+                    actions,
+                }
+            },
+        )
         .collect();
 
     Ok(Evaluation {
@@ -173,14 +189,62 @@ pub fn evaluate(
     })
 }
 
+/// The policies that can apply to one kind and action: all of them, and
+/// the permits alone.
+pub struct Scoped {
+    all: cedar_policy::PolicySet,
+    permits: cedar_policy::PolicySet,
+}
+
+/// Splits the pack by the kind and action each policy's scope allows.
+/// Cedar evaluates every policy of a set on every request; a policy whose
+/// scope cannot match a request never changes its answer (its condition is
+/// not even evaluated), so leaving it out changes nothing but the cost.
+pub fn scoped_sets(pack: &PolicyPack) -> HashMap<(Kind, String), Scoped> {
+    use cedar_policy::{ActionConstraint, ResourceConstraint};
+    let mut out = HashMap::new();
+    for (kind, actions) in actions_by_kind(pack) {
+        let ty = entities::type_name(kind);
+        for action in actions {
+            let mut all = cedar_policy::PolicySet::new();
+            let mut permits = cedar_policy::PolicySet::new();
+            for policy in pack.set.policies() {
+                let action_ok = match policy.action_constraint() {
+                    ActionConstraint::Any => true,
+                    ActionConstraint::Eq(a) => a == action,
+                    ActionConstraint::In(list) => list.contains(&action),
+                };
+                let resource_ok = match policy.resource_constraint() {
+                    ResourceConstraint::Any | ResourceConstraint::In(_) => true,
+                    ResourceConstraint::Eq(uid) => *uid.type_name() == ty,
+                    ResourceConstraint::Is(t) | ResourceConstraint::IsIn(t, _) => t == ty,
+                };
+                if action_ok && resource_ok {
+                    // INVARIANT: ids are unique in the pack, so a subset cannot clash.
+                    let _ = all.add(policy.clone());
+                    if policy.effect() == cedar_policy::Effect::Permit {
+                        let _ = permits.add(policy.clone());
+                    }
+                }
+            }
+            out.insert(
+                (kind, action.id().unescaped().to_string()),
+                Scoped { all, permits },
+            );
+        }
+    }
+    out
+}
+
 fn ask(
     authorizer: &Authorizer,
     request: &Request,
+    sets: &Scoped,
     pack: &PolicyPack,
     entities: &Entities,
     action: &EntityUid,
 ) -> ActionOutcome {
-    let response = authorizer.is_authorized(request, &pack.set, entities);
+    let response = authorizer.is_authorized(request, &sets.all, entities);
     let mut permits = Vec::new();
     let mut forbids = Vec::new();
     for id in response.diagnostics().reason() {
@@ -202,7 +266,7 @@ fn ask(
     let due = response.decision() == Decision::Allow;
     if !due && !forbids.is_empty() {
         // Tell "blocked by a forbid" from "nothing asked for it".
-        let overridden = authorizer.is_authorized(request, &pack.permits, entities);
+        let overridden = authorizer.is_authorized(request, &sets.permits, entities);
         permits.extend(overridden.diagnostics().reason().map(ToString::to_string));
         errors.extend(overridden.diagnostics().errors().map(|e| match e {
             cedar_policy::AuthorizationError::PolicyEvaluationError(e) => {

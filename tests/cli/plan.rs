@@ -204,3 +204,57 @@ fn the_example_policy_validates_and_applies() {
         out.stdout
     );
 }
+
+#[test]
+fn a_generated_organisation_plans_with_one_decision_per_record() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = run_in(
+        dir.path(),
+        &[
+            "generate", "--people", "300", "--seed", "42", "--out", "org",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.transcript());
+    let policies = repo().join("policies");
+    let policies = policies.to_str().expect("utf-8");
+    let args = [
+        "plan",
+        "--inventory",
+        "org",
+        "--policies",
+        policies,
+        "--as-of",
+        AS_OF,
+        "--format",
+        "json",
+    ];
+    let first = run_in(dir.path(), &args);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let second = run_in(dir.path(), &args);
+    assert_eq!(
+        first.stdout, second.stdout,
+        "the same input gives the same bytes"
+    );
+    let plan: serde_json::Value = serde_json::from_str(&first.stdout).expect("json");
+    let decisions = plan["decisions"].as_array().expect("decisions");
+    let subjects: Vec<&str> = decisions
+        .iter()
+        .map(|d| d["subject"].as_str().expect("subject"))
+        .collect();
+    let mut sorted = subjects.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(subjects, sorted, "sorted, one decision per subject");
+    let people_and_teams =
+        plan["inventory"]["count"].as_u64().expect("count") as usize - subjects.len();
+    assert!(
+        people_and_teams >= 300,
+        "every non-person, non-team record is decided"
+    );
+    assert!(decisions.iter().all(|d| d["status"] == "ok"));
+    assert!(
+        decisions
+            .iter()
+            .any(|d| !d["actions"].as_array().expect("actions").is_empty())
+    );
+}
