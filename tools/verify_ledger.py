@@ -11,6 +11,7 @@ usage. Failure codes are the ones `severance ledger verify` reports.
 
 import argparse
 import base64
+import datetime
 import hashlib
 import json
 import os
@@ -25,8 +26,23 @@ except ImportError:  # pragma: no cover
 
 MAX_INT = 2**53 - 1
 ZERO_PREV = "sha256:" + "0" * 64
-HASH_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
-TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$")
+HASH_RE = re.compile(r"sha256:[0-9a-f]{64}")
+TIME_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{3})?Z")
+NAME_RE = re.compile(r"[^\s+\x00-\x1f\x7f-\x9f]+")
+
+
+def is_hash(s):
+    return isinstance(s, str) and HASH_RE.fullmatch(s) is not None
+
+
+def is_time(s):
+    if not isinstance(s, str) or TIME_RE.fullmatch(s) is None:
+        return False
+    try:
+        datetime.datetime.strptime(s[:19], "%Y-%m-%dT%H:%M:%S")
+        return True
+    except ValueError:
+        return False
 EM_DASH = "\u2014"
 
 # Field shapes, mirroring docs/ledger.md.
@@ -66,6 +82,8 @@ def _pairs(pairs):
 
 
 def _int(text):
+    if text.startswith("-"):
+        raise LineError("schema", "number `%s` is not an integer in 0..2^53-1" % text)
     n = int(text)
     if n < 0 or n > MAX_INT:
         raise LineError("schema", "number `%s` is not an integer in 0..2^53-1" % text)
@@ -76,13 +94,17 @@ def _float(text):
     raise LineError("schema", "number `%s` is not an integer in 0..2^53-1" % text)
 
 
+def _constant(text):
+    raise LineError("malformed", "not JSON: `%s`" % text)
+
+
 def parse_line(line):
     try:
         return json.loads(line, object_pairs_hook=_pairs, parse_int=_int, parse_float=_float,
-                          parse_constant=_float)
+                          parse_constant=_constant)
     except LineError:
         raise
-    except ValueError as e:
+    except (ValueError, RecursionError) as e:
         raise LineError("malformed", "not JSON: %s" % e)
 
 
@@ -117,13 +139,13 @@ def check_shape(path, value, shape):
     elif shape == "int":
         ok = isinstance(value, int) and not isinstance(value, bool)
     elif shape == "hash":
-        ok = isinstance(value, str) and bool(HASH_RE.match(value))
+        ok = is_hash(value)
     elif shape == "time":
-        ok = isinstance(value, str) and bool(TIME_RE.match(value))
+        ok = is_time(value)
     elif shape == "optstr":
         ok = value is None or isinstance(value, str)
     elif shape == "opttime":
-        ok = value is None or (isinstance(value, str) and bool(TIME_RE.match(value)))
+        ok = value is None or is_time(value)
     elif shape == "strs":
         ok = isinstance(value, list) and all(isinstance(x, str) for x in value)
     elif shape == "strsmap":
@@ -151,7 +173,8 @@ def check_fields(prefix, obj, fields):
 def check_entry(entry):
     if not isinstance(entry, dict):
         raise LineError("schema", "an entry is a JSON object")
-    body = BODIES.get(entry.get("type"))
+    kind = entry.get("type")
+    body = BODIES.get(kind) if isinstance(kind, str) else None
     if body is None:
         raise LineError("schema", "unknown entry type")
     check_fields("", entry, dict(ENVELOPE, **body))
@@ -192,7 +215,9 @@ def b64decode_canonical(s):
 
 class Key:
     def __init__(self, text):
-        name, key_id, b64 = text.strip().split("+", 2)
+        name, key_id, b64 = text.split("+", 2)
+        if NAME_RE.fullmatch(name) is None:
+            raise ValueError("invalid key name")
         raw = b64decode_canonical(b64)
         if len(raw) != 33 or raw[0] != 1:
             raise ValueError("not an Ed25519 verifier key")
@@ -200,7 +225,7 @@ class Key:
         self.id = hashlib.sha256(name.encode() + b"\n\x01" + self.public).digest()[:4]
         if self.id.hex() != key_id:
             raise ValueError("key id does not match the key")
-        self.encoded = text.strip()
+        self.encoded = text
         self.verify_key = VerifyKey(self.public)
 
     def verify(self, message, signature):
@@ -222,7 +247,7 @@ def parse_checkpoint(text):
     if len(lines) != 3:
         raise ValueError("a checkpoint body has 3 lines")
     origin, size, root = lines
-    if not origin or re.search(r"[\s+]", origin):
+    if NAME_RE.fullmatch(origin) is None:
         raise ValueError("invalid origin")
     if not re.match(r"^(0|[1-9][0-9]*)$", size):
         raise ValueError("invalid size")
@@ -236,6 +261,8 @@ def parse_checkpoint(text):
         if not line.startswith(EM_DASH + " "):
             raise ValueError("a signature line starts with an em dash")
         name, _, b64 = line[2:].partition(" ")
+        if NAME_RE.fullmatch(name) is None:
+            raise ValueError("invalid key name in a signature line")
         raw = b64decode_canonical(b64)
         if len(raw) < 5:
             raise ValueError("signature too short")
@@ -287,7 +314,12 @@ def verify(ledger, key, external):
             continue
         try:
             entry = parse_line(line)
-            canonical = jcs(entry) == line
+            encoded = jcs(entry)
+            try:
+                encoded.encode("utf-8")
+            except UnicodeEncodeError:
+                raise LineError("malformed", "a lone surrogate in a string")
+            canonical = encoded == line
             check_entry(entry)
         except LineError as e:
             fail(e.code, place, str(e))
@@ -317,8 +349,9 @@ def verify(ledger, key, external):
                 else:
                     message = ("severance/approval/v1\n%s\n%s\n" % (key.name, entry["decision"])).encode()
                     try:
-                        ok = Key(entry["approver"]).verify(message, base64.b64decode(entry["signature"]))
-                    except ValueError:
+                        sig = b64decode_canonical(entry["signature"])
+                        ok = Key(entry["approver"]).verify(message, sig)
+                    except (ValueError, TypeError):
                         ok = False
                     if not ok:
                         fail("bad-approval-signature", place, "approval signature does not verify")
@@ -361,6 +394,9 @@ def verify(ledger, key, external):
         return cp
 
     for source, path_, name in sources:
+        if not os.path.isfile(path_):
+            fail("note-syntax", source, "not a file")
+            continue
         cp = signed(source, open(path_, "rb").read())
         if cp is None:
             continue
@@ -384,6 +420,8 @@ def verify(ledger, key, external):
     for source, cp in own:
         if source == "checkpoint" and cp["size"] < largest:
             fail("checkpoint-mismatch", "checkpoint", "not the largest checkpoint")
+        if source == "checkpoint" and not any(s != "checkpoint" and c["size"] == cp["size"] for s, c in own):
+            fail("checkpoint-mismatch", "checkpoints/%d" % cp["size"], "no copy in checkpoints/")
     sealed = max([cp["size"] for _, cp in own if cp["size"] <= n] or [0])
     if own and sealed < n:
         fail("unsealed-tail", "line %d" % (sealed + 1), "entries after the last checkpoint")
@@ -407,7 +445,7 @@ def verify(ledger, key, external):
 
 
 def run_vectors(root):
-    key = Key(open(os.path.join(root, "keys", "log.key.pub")).read())
+    key = Key(open(os.path.join(root, "keys", "log.key.pub")).read().rstrip("\n"))
     passed = failed = 0
     cases = [("valid", None)] + [
         (os.path.join("corrupt", c), open(os.path.join(root, "corrupt", c, "expected-code")).read().strip())
@@ -442,7 +480,7 @@ def main():
     if not (a.ledger and a.vkey):
         p.error("--ledger and --vkey are required")
     try:
-        key = Key(open(a.vkey).read())
+        key = Key(open(a.vkey).read().rstrip("\n"))
     except (OSError, ValueError) as e:
         print("error: verifier key `%s`: %s" % (a.vkey, e), file=sys.stderr)
         return 2

@@ -208,10 +208,12 @@ fn verify(
     let key = read_verifier(vkey)?;
     let mut external = Vec::new();
     for path in checkpoints {
-        let text = std::fs::read_to_string(path).map_err(|e| Ledger {
+        let bytes = std::fs::read(path).map_err(|e| Ledger {
             path: path.display().to_string(),
             message: format!("could not read the checkpoint: {e}"),
         })?;
+        // Not UTF-8 is a malformed note, reported as such, not a usage error.
+        let text = String::from_utf8(bytes).unwrap_or_else(|_| "\u{0}".to_string());
         external.push((path.display().to_string(), text));
     }
     let report = ledger::verify(dir, &key, &external);

@@ -107,7 +107,16 @@ fn git_commit(dir: &Path) -> Option<String> {
         return None;
     }
     let commit = String::from_utf8(out.stdout).ok()?.trim().to_string();
-    (!commit.is_empty()).then_some(commit)
+    // A commit describes the inputs only when the inventory has no
+    // uncommitted changes; otherwise the digest alone does.
+    let status = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["status", "--porcelain", "--", "."])
+        .output()
+        .ok()?;
+    let clean = status.status.success() && status.stdout.is_empty();
+    (clean && !commit.is_empty()).then_some(commit)
 }
 
 /// Where a plan's inputs came from.
@@ -223,14 +232,14 @@ pub fn record_run(
             "decisions": {"count": bodies.len(), "digest": merkle::tag(&list_digest), "written": changed.len()},
         }),
         &ts,
-    );
+    )?;
     let decisions_written = changed.len();
     for mut body in changed {
         if let Some(m) = body.as_object_mut() {
             m.insert("type".into(), json!("decision"));
             m.insert("run".into(), json!(run));
         }
-        writer.push(body, &ts);
+        writer.push(body, &ts)?;
     }
     let sealed = writer.commit()?;
     Ok(RunRecorded {
@@ -341,7 +350,7 @@ pub fn record_evidence(
             json!({"type": "verification", "decision": leaf, "method": method, "observed": observed})
         }
     };
-    writer.push(body, ts);
+    writer.push(body, ts)?;
     writer.commit()
 }
 
@@ -370,7 +379,7 @@ pub fn trust_approver(
         list.push(encoded);
     }
     list.sort();
-    writer.push(json!({"type": "approvers", "approvers": list}), ts);
+    writer.push(json!({"type": "approvers", "approvers": list}), ts)?;
     writer.commit()
 }
 

@@ -22,6 +22,9 @@ pub const CHECKPOINT: &str = "checkpoint";
 /// Every checkpoint ever signed, by size.
 pub const CHECKPOINTS: &str = "checkpoints";
 const LOCK: &str = ".lock";
+/// The signed size and root a write is about to append, so that a crash
+/// between append and seal can be told from lines someone else added.
+const PENDING: &str = ".pending";
 
 /// Why a write was refused.
 #[derive(Debug)]
@@ -131,7 +134,7 @@ impl<'k> Writer<'k> {
             writer.push(
                 json!({"type": "genesis", "key": key.verifier().encode()}),
                 ts,
-            );
+            )?;
         }
         if !writer.torn.is_empty() {
             let digest: Hash = Sha256::digest(&writer.torn).into();
@@ -142,11 +145,15 @@ impl<'k> Writer<'k> {
                     "discarded_digest": merkle::tag(&digest),
                 }),
                 ts,
-            );
+            )?;
         }
         Ok(writer)
     }
 
+    /// Refuses to extend anything this key did not sign: the ledger must
+    /// pass the auditor's own checks, and entries after the last checkpoint
+    /// are sealed only when this writer's signed pending marker vouches for
+    /// exactly them (a crash between append and seal).
     fn check_ownership_and_extension(&self) -> Result<(), WriteError> {
         let verifier = self.key.verifier();
         if let Some(genesis) = self.existing.first()
@@ -157,30 +164,48 @@ impl<'k> Writer<'k> {
                 verifier.short()
             )));
         }
-        let path = self.dir.join(CHECKPOINT);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(e) => {
-                return Err(WriteError::Io(format!(
-                    "could not read `{}`: {e}",
-                    path.display()
+        let has_checkpoints = self.dir.join(CHECKPOINT).exists()
+            || std::fs::read_dir(self.dir.join(CHECKPOINTS))
+                .map(|mut d| {
+                    d.any(|e| e.is_ok_and(|e| !e.file_name().to_string_lossy().starts_with('.')))
+                })
+                .unwrap_or(false);
+        if self.existing.is_empty() {
+            if has_checkpoints {
+                return Err(WriteError::Integrity(
+                    "checkpoints exist but the entries are gone; restore the ledger".into(),
+                ));
+            }
+            return Ok(());
+        }
+        let report = super::verify::verify(&self.dir, &verifier, &[]);
+        if let Some(f) = report
+            .failures
+            .iter()
+            .find(|f| f.code != "unsealed-tail" && f.code != "torn-tail")
+        {
+            return Err(WriteError::Integrity(format!(
+                "the ledger fails verification (`{}` at {}: {}); refusing to sign; run `severance ledger verify` and restore it",
+                f.code, f.place, f.message
+            )));
+        }
+        if report.sealed < report.size {
+            let root = merkle::root(&self.leaves);
+            let vouched = std::fs::read_to_string(self.dir.join(PENDING))
+                .ok()
+                .and_then(|t| Checkpoint::parse(&t).ok())
+                .is_some_and(|cp| {
+                    note::check_signature(&cp, &verifier) == SignatureCheck::Valid
+                        && cp.size == report.size
+                        && cp.root == root
+                });
+            if !vouched {
+                return Err(WriteError::Integrity(format!(
+                    "entries {}..{} are not sealed and this writer did not write them; refusing to sign them",
+                    report.sealed + 1,
+                    report.size
                 )));
             }
-        };
-        let cp = Checkpoint::parse(&text)
-            .map_err(|e| WriteError::Integrity(format!("the last checkpoint is malformed: {e}")))?;
-        if note::check_signature(&cp, &verifier) != SignatureCheck::Valid {
-            return Err(WriteError::Integrity(
-                "the last checkpoint is not validly signed by this key".into(),
-            ));
-        }
-        let size = usize::try_from(cp.size).unwrap_or(usize::MAX);
-        if size > self.leaves.len() || merkle::root(&self.leaves[..size]) != cp.root {
-            return Err(WriteError::Integrity(format!(
-                "the entries are not an extension of the last signed checkpoint (size {}); refusing to sign",
-                cp.size
-            )));
         }
         Ok(())
     }
@@ -197,18 +222,20 @@ impl<'k> Writer<'k> {
 
     /// Appends an entry body (it gets `v`, `seq`, `prev`, `log`, `ts`) and
     /// returns its leaf hash as `sha256:…`.
-    pub fn push(&mut self, body: Value, ts: &str) -> String {
+    pub fn push(&mut self, body: Value, ts: &str) -> Result<String, WriteError> {
         let prev = self
             .leaves
             .last()
             .map_or(GENESIS_PREV.to_string(), merkle::tag);
         let value = with_envelope(body, self.next_seq(), &prev, self.key.name(), ts);
-        debug_assert_eq!(entry::check(&value), Ok(()), "{value}");
+        entry::check(&value).map_err(|m| {
+            WriteError::Refused(format!("the new entry would not pass verification: {m}"))
+        })?;
         let line = jcs::encode(&value);
         let leaf = merkle::leaf(line.as_bytes());
         self.leaves.push(leaf);
         self.new_lines.push(line);
-        merkle::tag(&leaf)
+        Ok(merkle::tag(&leaf))
     }
 
     /// The leaf hash of an existing entry.
@@ -218,6 +245,29 @@ impl<'k> Writer<'k> {
 
     /// Writes the new lines and seals a checkpoint over the whole log.
     pub fn commit(self) -> Result<Sealed, WriteError> {
+        let size = self.leaves.len() as u64;
+        let root = merkle::root(&self.leaves);
+        let text = note::sign_checkpoint(self.key, size, &root);
+        // Refuse before writing anything if the size was ever signed differently.
+        let numbered = self.dir.join(CHECKPOINTS).join(size.to_string());
+        match std::fs::read(&numbered) {
+            Ok(old) if old == text.as_bytes() => {}
+            Ok(_) => {
+                return Err(WriteError::Integrity(format!(
+                    "`{}` already holds a different checkpoint; checkpoints are never rewritten",
+                    numbered.display()
+                )));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(WriteError::Io(format!(
+                    "could not read `{}`: {e}",
+                    numbered.display()
+                )));
+            }
+        }
+        atomic_write(&self.dir.join(PENDING), &text)?;
+
         let entries_path = self.dir.join(ENTRIES);
         let mut file = OpenOptions::new()
             .create(true)
@@ -241,21 +291,15 @@ impl<'k> Writer<'k> {
         file.sync_data()
             .map_err(io("could not fsync", &entries_path))?;
 
-        let size = self.leaves.len() as u64;
-        let root = merkle::root(&self.leaves);
-        let text = note::sign_checkpoint(self.key, size, &root);
-        let numbered = self.dir.join(CHECKPOINTS).join(size.to_string());
-        match std::fs::read_to_string(&numbered) {
-            Ok(old) if old == text => {}
-            Ok(_) => {
-                return Err(WriteError::Integrity(format!(
-                    "`{}` already holds a different checkpoint; checkpoints are never rewritten",
-                    numbered.display()
-                )));
-            }
-            Err(_) => atomic_write(&numbered, &text)?,
+        if !numbered.exists() {
+            atomic_write(&numbered, &text)?;
         }
         atomic_write(&self.dir.join(CHECKPOINT), &text)?;
+        let pending = self.dir.join(PENDING);
+        std::fs::remove_file(&pending).map_err(io("could not remove", &pending))?;
+        File::open(&self.dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io("could not fsync directory", &self.dir))?;
         Ok(Sealed {
             size,
             root,

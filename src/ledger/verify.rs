@@ -301,6 +301,17 @@ pub fn verify(dir: &Path, key: &VerifierKey, external: &[(String, String)]) -> R
             by_size.insert(cp.size, (source.clone(), cp.root));
         }
     }
+    if let Some((_, cp)) = own.iter().find(|(s, _)| s == "checkpoint")
+        && !own
+            .iter()
+            .any(|(s, c)| s != "checkpoint" && c.size == cp.size)
+    {
+        report.fail(
+            "checkpoint-mismatch",
+            format!("checkpoints/{}", cp.size),
+            "the latest checkpoint has no copy in `checkpoints/`; checkpoint history was removed",
+        );
+    }
     let largest = by_size.keys().next_back().copied().unwrap_or(0);
     if let Some((_, cp)) = own.iter().find(|(s, _)| s == "checkpoint")
         && cp.size < largest

@@ -758,7 +758,7 @@ proptest! {
         for (i, batch) in batches.iter().enumerate() {
             let mut writer = severance::ledger::store::Writer::open(&dir, &key, "2026-11-25T09:00:00Z").expect("open");
             for names in batch {
-                writer.push(json!({"type": "approvers", "approvers": [names, format!("{i}")]}), "2026-11-25T09:00:00Z");
+                writer.push(json!({"type": "approvers", "approvers": [names, format!("{i}")]}), "2026-11-25T09:00:00Z").expect("push");
             }
             writer.commit().expect("commit");
         }
@@ -782,4 +782,145 @@ proptest! {
         let report = severance::ledger::verify(tmp.path(), &key, &[]);
         prop_assert!(!report.ok(), "changing byte {at} of `{name}` went unnoticed");
     }
+}
+
+/// Rewrites `entries.jsonl` with an edit applied to entry `i` and the chain
+/// recomputed: what someone who can write the directory, but has no key, can do.
+fn rechain_without_key(ledger: &Path, edit: impl Fn(&mut Vec<serde_json::Value>)) {
+    let path = ledger.join("entries.jsonl");
+    let mut values: Vec<serde_json::Value> = std::fs::read_to_string(&path)
+        .expect("read")
+        .lines()
+        .map(|l| jcs::parse(l).expect("json"))
+        .collect();
+    edit(&mut values);
+    let mut lines: Vec<String> = Vec::new();
+    for (i, v) in values.iter_mut().enumerate() {
+        v["seq"] = json!(i);
+        v["prev"] = json!(
+            lines
+                .last()
+                .map_or(merkle::GENESIS_PREV.to_string(), |l: &String| merkle::tag(
+                    &merkle::leaf(l.as_bytes())
+                ))
+        );
+        lines.push(jcs::encode(v));
+    }
+    std::fs::write(&path, format!("{}\n", lines.join("\n"))).expect("write");
+}
+
+#[test]
+fn the_writer_refuses_history_rewritten_without_the_key() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let ledger = write_valid(tmp.path());
+    rechain_without_key(&ledger, |v| v[4]["due"] = json!("2027-06-30T00:00:00Z"));
+    std::fs::remove_file(ledger.join("checkpoint")).expect("rm");
+    std::fs::remove_dir_all(ledger.join("checkpoints")).expect("rm");
+    std::fs::create_dir(ledger.join("checkpoints")).expect("mkdir");
+    let out = plan_again(tmp.path(), &ledger, &keys().join("log.key"));
+    assert_eq!(out.code, 3, "{}", out.transcript());
+    assert!(
+        out.stderr
+            .contains("not sealed and this writer did not write them"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn the_writer_refuses_a_rolled_back_checkpoint() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let ledger = write_valid(tmp.path());
+    rechain_without_key(&ledger, |v| {
+        v.remove(6);
+    });
+    std::fs::copy(ledger.join("checkpoints/6"), ledger.join("checkpoint")).expect("copy");
+    let out = plan_again(tmp.path(), &ledger, &keys().join("log.key"));
+    assert_eq!(out.code, 3, "{}", out.transcript());
+    let before = std::fs::read(ledger.join("entries.jsonl")).expect("read");
+    let again = plan_again(tmp.path(), &ledger, &keys().join("log.key"));
+    assert_eq!(again.code, 3, "{}", again.transcript());
+    assert_eq!(
+        std::fs::read(ledger.join("entries.jsonl")).expect("read"),
+        before,
+        "nothing half-written"
+    );
+}
+
+#[test]
+fn the_writer_refuses_to_seal_lines_someone_else_appended() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let ledger = write_valid(tmp.path());
+    let mallory = tmp.path().join("mallory.key");
+    assert_eq!(
+        run(&[
+            "keygen",
+            "--name",
+            "mallory@example",
+            "--out",
+            arg(&mallory)
+        ])
+        .code,
+        0
+    );
+    let mallory_pub = std::fs::read_to_string(tmp.path().join("mallory.key.pub")).expect("pub");
+    rechain_without_key(&ledger, |v| {
+        let mut approvers = v[0].clone();
+        approvers["type"] = json!("approvers");
+        let m = approvers.as_object_mut().expect("object");
+        m.remove("key");
+        m.insert("approvers".into(), json!([mallory_pub.trim()]));
+        v.push(approvers);
+    });
+    let out = plan_again(tmp.path(), &ledger, &keys().join("log.key"));
+    assert_eq!(out.code, 3, "{}", out.transcript());
+}
+
+#[test]
+fn a_crash_between_append_and_seal_is_sealed_on_the_next_write() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let ledger = write_valid(tmp.path());
+    // What a crashed write leaves: its lines appended and its signed
+    // pending marker, but no checkpoint.
+    let key = log_key();
+    let mut writer = severance::ledger::store::Writer::open(&ledger, &key, "2026-11-28T09:00:00Z")
+        .expect("open");
+    writer
+        .push(
+            json!({"type": "approvers", "approvers": []}),
+            "2026-11-28T09:00:00Z",
+        )
+        .expect("push");
+    let sealed = writer.commit().expect("commit");
+    std::fs::write(ledger.join(".pending"), &sealed.checkpoint).expect("write marker");
+    let n = sealed.size.to_string();
+    std::fs::remove_file(ledger.join("checkpoints").join(&n)).expect("rm");
+    std::fs::copy(ledger.join("checkpoints/10"), ledger.join("checkpoint"))
+        .expect("roll back the seal");
+    let out = plan_again(tmp.path(), &ledger, &keys().join("log.key"));
+    assert_eq!(out.code, 0, "{}", out.transcript());
+    let out = run(&[
+        "ledger",
+        "verify",
+        "--ledger",
+        arg(&ledger),
+        "--vkey",
+        arg(&keys().join("log.key.pub")),
+    ]);
+    assert_eq!(out.code, 0, "{}", out.transcript());
+}
+
+#[test]
+fn removed_checkpoint_history_is_reported() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut f = files(&vectors().join("valid"));
+    f.remove("checkpoints/10");
+    write_files(tmp.path(), &f);
+    let out = verify_dir(tmp.path());
+    assert_eq!(out.code, 3, "{}", out.transcript());
+    assert!(
+        out.stderr.contains("failure[checkpoint-mismatch]"),
+        "{}",
+        out.stderr
+    );
 }
