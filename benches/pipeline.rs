@@ -1,0 +1,265 @@
+//! The benchmark suite: times every stage on generated organisations of
+//! growing size, the bare Cedar authorizer on the same requests (the ceiling
+//! we are measured against), the ledger's append and verify, and end-to-end
+//! `plan` as a fresh process with its peak memory. Prints numbers; asserts
+//! nothing. Run with `cargo bench --bench pipeline`; choose sizes (in
+//! people; about eleven records each) with `BENCH_PEOPLE=900,9000,90000`.
+
+#![allow(clippy::print_stdout, reason = "a benchmark's output is its numbers")]
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use severance::commands::Input;
+use severance::evaluate::{self, actions_by_kind, principal};
+use severance::ledger::{self, RunInputs, SignerKey};
+use severance::load::{Limits, Sources};
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn secs(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64()
+}
+
+fn dir_bytes(dir: &Path) -> u64 {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .filter_map(|e| e.metadata().ok())
+        .map(|m| m.len())
+        .sum()
+}
+
+fn row(stage: &str, seconds: f64, what: &str, count: f64) {
+    let rate = if seconds > 0.0 { count / seconds } else { 0.0 };
+    println!("  {stage:<28} {seconds:>8.3} s   {rate:>12.0} {what}/s");
+}
+
+fn bench(people: usize, root: &Path, repo: &Path) {
+    let inventory = root.join(format!("org-{people}"));
+    if !inventory.exists() {
+        severance::generate::generate(&severance::generate::GenerateSettings {
+            people,
+            seed: 1,
+            out: inventory.clone(),
+            anchor: "2026-11-25T00:00:00Z".parse().expect("anchor"),
+        })
+        .expect("generate");
+    }
+    let policies = repo.join("policies");
+    let bytes = dir_bytes(&inventory) as f64;
+    let as_of: jiff::Timestamp = "2026-11-25T09:00:00Z".parse().expect("as_of");
+
+    let t = Instant::now();
+    let loaded = severance::load::load(&Sources {
+        inventory: inventory.clone(),
+        policies: policies.clone(),
+        limits: Limits::default(),
+    })
+    .expect("load");
+    let load_s = secs(t);
+    let raw = loaded.inventory.records.len();
+
+    let t = Instant::now();
+    let validation = severance::validate::validate(loaded);
+    let validate_s = secs(t);
+    let (inv, pack) = validation
+        .valid()
+        .expect("the generated inventory is valid");
+    let records = inv.records.len() as f64;
+    println!(
+        "\n{people} people, {} records, {:.1} MB of YAML",
+        inv.records.len(),
+        bytes / 1e6
+    );
+    row("load (read + parse YAML)", load_s, "MB", bytes / 1e6);
+    row("load (records)", load_s, "records", raw as f64);
+    row("validate", validate_s, "records", records);
+
+    let t = Instant::now();
+    let evaluation = evaluate::evaluate(inv, pack, as_of).expect("evaluate");
+    let eval_s = secs(t);
+    let requests: usize = evaluation.outcomes.iter().map(|o| o.actions.len()).sum();
+    row(
+        "evaluate (store + requests)",
+        eval_s,
+        "requests",
+        requests as f64,
+    );
+
+    // The ceiling: the bare authorizer over the same requests and store, one
+    // full policy set, no bookkeeping, same two cores.
+    let authorizer = cedar_policy::Authorizer::new();
+    let actions = actions_by_kind(pack);
+    let context = cedar_policy::Context::from_pairs([(
+        "now".to_string(),
+        cedar_policy::RestrictedExpression::new_datetime("2026-11-25T09:00:00Z"),
+    )])
+    .expect("context");
+    let reqs: Vec<cedar_policy::Request> = inv
+        .records
+        .iter()
+        .filter(|r| r.kind.is_decided())
+        .flat_map(|r| {
+            let uid = evaluate::entities::uid(r.kind, &r.id);
+            let context = context.clone();
+            actions.get(&r.kind).into_iter().flatten().map(move |a| {
+                cedar_policy::Request::new(
+                    principal(),
+                    a.clone(),
+                    uid.clone(),
+                    context.clone(),
+                    None,
+                )
+                .expect("request")
+            })
+        })
+        .collect();
+    use rayon::prelude::*;
+    let t = Instant::now();
+    let allowed = reqs
+        .par_iter()
+        .filter(|r| {
+            authorizer
+                .is_authorized(r, &pack.set, &evaluation.entities)
+                .decision()
+                == cedar_policy::Decision::Allow
+        })
+        .count();
+    let bare_s = secs(t);
+    row(
+        "bare authorizer, full set",
+        bare_s,
+        "requests",
+        reqs.len() as f64,
+    );
+    println!(
+        "  {:<28} {:>8.2} x   ({allowed} allowed)",
+        "ours / bare authorizer",
+        eval_s / bare_s
+    );
+
+    let t = Instant::now();
+    let plan = severance::decide::decide(inv, pack, &evaluation);
+    row("decide", secs(t), "decisions", plan.decisions.len() as f64);
+
+    let input = Input {
+        inventory: inventory.clone(),
+        policies: policies.clone(),
+    };
+    let t = Instant::now();
+    let json = severance::report::json::plan(&plan, inv, pack, &evaluation, &input);
+    row(
+        "report (json)",
+        secs(t),
+        "decisions",
+        plan.decisions.len() as f64,
+    );
+    let t = Instant::now();
+    let human = severance::report::human::plan(&plan, inv, pack, &evaluation, &input);
+    row(
+        "report (human)",
+        secs(t),
+        "decisions",
+        plan.decisions.len() as f64,
+    );
+    let _ = (json.len(), human.len());
+
+    let ledger_dir = root.join(format!("ledger-{people}"));
+    let _ = std::fs::remove_dir_all(&ledger_dir);
+    let key = SignerKey::from_seed("bench.severance.example/ledger", [3u8; 32]);
+    let inputs = RunInputs {
+        inventory_dir: &inventory,
+        policies_dir: &policies,
+    };
+    let t = Instant::now();
+    let recorded =
+        ledger::record_run(&ledger_dir, &key, &plan, inv, pack, &inputs).expect("record");
+    row(
+        "ledger append + seal",
+        secs(t),
+        "entries",
+        recorded.sealed.written as f64,
+    );
+    let t = Instant::now();
+    let again = ledger::record_run(&ledger_dir, &key, &plan, inv, pack, &inputs).expect("record");
+    println!(
+        "  {:<28} {:>8.3} s   unchanged run appended {} entr{}",
+        "ledger, nothing changed",
+        secs(t),
+        again.sealed.written,
+        if again.sealed.written == 1 {
+            "y"
+        } else {
+            "ies"
+        }
+    );
+    let t = Instant::now();
+    let report = ledger::verify(&ledger_dir, &key.verifier(), &[]);
+    assert!(report.ok());
+    row("ledger verify", secs(t), "entries", report.size as f64);
+
+    println!(
+        "  {:<28} {:>8.2} µs per record (load + validate + evaluate + decide)",
+        "per record",
+        (load_s + validate_s + eval_s) * 1e6 / records
+    );
+
+    // End to end, a cold process, as a user runs it.
+    let bin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release/severance");
+    if bin.exists() {
+        let t = Instant::now();
+        let out = std::process::Command::new("/usr/bin/time")
+            .args(["-f", "%M"])
+            .arg(&bin)
+            .args([
+                "plan",
+                "--format",
+                "json",
+                "--as-of",
+                "2026-11-25T09:00:00Z",
+                "--inventory",
+            ])
+            .arg(&inventory)
+            .arg("--policies")
+            .arg(&policies)
+            .output();
+        let wall = secs(t);
+        match out {
+            Ok(out) => {
+                let rss_kb: f64 = String::from_utf8_lossy(&out.stderr)
+                    .lines()
+                    .last()
+                    .and_then(|l| l.trim().parse().ok())
+                    .unwrap_or(0.0);
+                println!(
+                    "  {:<28} {wall:>8.3} s   {:>12.0} records/s, peak RSS {:.0} MiB",
+                    "plan, end to end",
+                    records / wall,
+                    rss_kb / 1024.0
+                );
+            }
+            Err(e) => println!("  plan, end to end: could not run /usr/bin/time: {e}"),
+        }
+    }
+}
+
+fn main() {
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let root = repo.join("target/bench-data");
+    std::fs::create_dir_all(&root).expect("bench dir");
+    let sizes: Vec<usize> = std::env::var("BENCH_PEOPLE")
+        .unwrap_or_else(|_| "900,9000".to_string())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    println!(
+        "severance benchmark: {} cores",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+    for people in sizes {
+        bench(people, &root, &repo);
+    }
+}
