@@ -21,6 +21,9 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Sub,
+    /// Never draw a progress bar (one appears on a terminal for runs longer than about two seconds).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
 }
 
 /// The subcommands.
@@ -412,9 +415,10 @@ impl LedgerSub {
 
 impl Cli {
     /// Resolves arguments into command settings (defaults applied, the
-    /// clock read once).
-    pub fn into_command(self) -> Command {
-        match self.command {
+    /// clock read once) and whether a progress bar may be drawn.
+    pub fn into_command(self) -> (Command, bool) {
+        let show_progress = !self.quiet;
+        let command = match self.command {
             Sub::Validate(input) => Command::Validate(ValidateSettings {
                 input: input.into_input(),
             }),
@@ -448,7 +452,8 @@ impl Cli {
                 input: input.into_input(),
                 as_of: as_of.resolve(),
             }),
-        }
+        };
+        (command, show_progress)
     }
 }
 

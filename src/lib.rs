@@ -19,5 +19,6 @@ pub mod generate;
 pub mod ledger;
 pub mod load;
 pub mod model;
+pub mod progress;
 pub mod report;
 pub mod validate;

@@ -7,11 +7,14 @@ use clap::Parser;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
-    let command = severance::cli::Cli::parse().into_command();
+    let (command, show_progress) = severance::cli::Cli::parse().into_command();
+    if show_progress {
+        severance::commands::show_progress();
+    }
     let status = severance::commands::run(
         command,
         &mut std::io::stdout().lock(),
-        &mut std::io::stderr().lock(),
+        &mut std::io::stderr(),
     );
     status.into()
 }

@@ -6,7 +6,10 @@ mod explain;
 mod keygen;
 mod ledger;
 mod plan;
+mod progress_bar;
 mod validate;
+
+pub use progress_bar::install as show_progress;
 
 pub use ledger::{LedgerCommand, RecordSettings, RecordWhat};
 
@@ -117,6 +120,7 @@ pub fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> ExitSt
         Command::Ledger(c) => ledger::run(&c, out, err),
         Command::Generate(s) => generate(&s, out),
     };
+    crate::progress::done();
     match result {
         Ok(status) => status,
         Err(e @ Error::Integrity(_)) => {

@@ -122,6 +122,14 @@ pub fn evaluate(
     // Each worker builds its own principal, actions and context: sharing
     // them would make every request bump the same reference counts from
     // both cores.
+    crate::progress::stage(
+        "evaluating",
+        inventory
+            .records
+            .iter()
+            .filter(|r| r.kind.is_decided())
+            .count() as u64,
+    );
     let outcomes: Vec<RecordOutcome> = inventory
         .records
         .par_iter()
@@ -173,6 +181,7 @@ pub fn evaluate(
                         }
                     })
                     .collect();
+                crate::progress::advance(1);
                 RecordOutcome {
                     record: index,
                     actions,

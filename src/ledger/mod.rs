@@ -155,6 +155,7 @@ pub fn record_run(
         )));
     }
     let ts = format_time(plan.as_of);
+    crate::progress::stage("writing", 1);
     let mut writer = store::Writer::open(dir, key, &ts)?;
 
     // The last recorded decision body of every subject.

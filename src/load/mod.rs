@@ -123,9 +123,14 @@ pub fn load_inventory(dir: &Path, limits: &Limits) -> Result<RawInventory, Error
     }
     paths.sort();
 
+    crate::progress::stage("reading", paths.len() as u64);
     let parsed: Vec<FileRead> = paths
         .par_iter()
-        .map(|path| read_yaml_file(path, limits))
+        .map(|path| {
+            let read = read_yaml_file(path, limits);
+            crate::progress::advance(1);
+            read
+        })
         .collect();
 
     let mut inventory = RawInventory::default();

@@ -258,3 +258,12 @@ fn a_generated_organisation_plans_with_one_decision_per_record() {
             .any(|d| !d["actions"].as_array().expect("actions").is_empty())
     );
 }
+
+#[test]
+fn quiet_changes_nothing_but_the_progress_bar() {
+    let plain = run(&["plan", "--as-of", AS_OF]);
+    let quiet = run(&["--quiet", "plan", "--as-of", AS_OF]);
+    let short = run(&["plan", "-q", "--as-of", AS_OF]);
+    assert_eq!(plain.transcript(), quiet.transcript());
+    assert_eq!(plain.transcript(), short.transcript());
+}
