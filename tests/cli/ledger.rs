@@ -611,14 +611,7 @@ fn a_torn_tail_is_recovered_and_recorded() {
     let text = std::fs::read_to_string(&entries).expect("read");
     assert!(!text.contains("{\"half\":"));
     assert!(text.contains("\"type\":\"recovery\",\"v\":1"), "{text}");
-    let out = run(&[
-        "ledger",
-        "verify",
-        "--ledger",
-        arg(&ledger),
-        "--vkey",
-        arg(&keys().join("log.key.pub")),
-    ]);
+    let out = verify_dir(&ledger);
     assert_eq!(out.code, 0, "{}", out.transcript());
 }
 
@@ -906,14 +899,7 @@ fn a_crash_between_append_and_seal_is_sealed_on_the_next_write() {
         .expect("roll back the seal");
     let out = plan_again(tmp.path(), &ledger, &keys().join("log.key"));
     assert_eq!(out.code, 0, "{}", out.transcript());
-    let out = run(&[
-        "ledger",
-        "verify",
-        "--ledger",
-        arg(&ledger),
-        "--vkey",
-        arg(&keys().join("log.key.pub")),
-    ]);
+    let out = verify_dir(&ledger);
     assert_eq!(out.code, 0, "{}", out.transcript());
 }
 
