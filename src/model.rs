@@ -844,21 +844,19 @@ pub fn parse_when(s: &str) -> Result<Value, String> {
             .map(Value::Date)
             .map_err(|e| e.to_string());
     }
-    parse_time(s).map(Value::Time)
+    // RFC 3339 requires an offset; jiff's Timestamp parser enforces that.
+    s.parse::<Timestamp>()
+        .map(Value::Time)
+        .map_err(|e| e.to_string())
 }
 
 /// Parses an RFC 3339 date-time, or a full date meaning midnight UTC.
 pub fn parse_time(s: &str) -> Result<Timestamp, String> {
-    let s = s.trim();
-    if s.len() == 10 {
-        let date: jiff::civil::Date = s.parse().map_err(|e: jiff::Error| e.to_string())?;
-        return date
-            .to_zoned(jiff::tz::TimeZone::UTC)
-            .map(|z| z.timestamp())
-            .map_err(|e| e.to_string());
+    match parse_when(s)? {
+        Value::Date(d) => midnight_utc(d).ok_or_else(|| format!("`{s}` is out of range")),
+        Value::Time(t) => Ok(t),
+        _ => unreachable!("parse_when yields dates and times only"),
     }
-    // RFC 3339 requires an offset; jiff's Timestamp parser enforces that.
-    s.parse::<Timestamp>().map_err(|e| e.to_string())
 }
 
 /// The field reference of every kind as Markdown, as published in

@@ -113,7 +113,7 @@ fn value_expr(
             let FieldType::Object(specs) = &spec.ty else {
                 return None;
             };
-            RestrictedExpression::new_record(record_attrs(fields, specs, inventory)).ok()?
+            RestrictedExpression::new_record(record_attrs(fields, specs.iter(), inventory)).ok()?
         }
         Value::Objects(_) => return None,
     })
@@ -121,9 +121,9 @@ fn value_expr(
 
 /// Attributes for a set of fields; absent booleans are `false` and absent
 /// lists empty, so policies need `has` only for optional scalars.
-fn record_attrs(
+fn record_attrs<'s>(
     fields: &Fields,
-    specs: &[FieldSpec],
+    specs: impl IntoIterator<Item = &'s FieldSpec>,
     inventory: &Inventory,
 ) -> Vec<(String, RestrictedExpression)> {
     let mut attrs = Vec::new();
@@ -187,7 +187,7 @@ fn build_one(
         "status".into(),
         RestrictedExpression::new_string(record.status.clone()),
     );
-    for (name, expr) in record_attrs_refs(&record.fields, &specs, inventory) {
+    for (name, expr) in record_attrs(&record.fields, specs.iter().copied(), inventory) {
         attrs.insert(name, expr);
     }
     let mut parents = HashSet::new();
@@ -262,20 +262,6 @@ fn build_one(
         Ok(e) => e,
         Err(e) => unreachable!("entity for `{}` could not be built: {e}", record.id),
     }
-}
-
-fn record_attrs_refs(
-    fields: &Fields,
-    specs: &[&FieldSpec],
-    inventory: &Inventory,
-) -> Vec<(String, RestrictedExpression)> {
-    // `record_attrs` takes specs by value-slice for nested objects; the
-    // top level mixes the envelope and the kind's fields, so collect refs.
-    let mut out = Vec::new();
-    for spec in specs {
-        out.extend(record_attrs(fields, std::slice::from_ref(*spec), inventory));
-    }
-    out
 }
 
 #[cfg(test)]

@@ -205,6 +205,19 @@ pub struct Scoped {
     permits: cedar_policy::PolicySet,
 }
 
+impl Scoped {
+    /// The ids of the permit policies whose scope can match.
+    pub fn permit_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .permits
+            .policies()
+            .map(|p| p.id().to_string())
+            .collect();
+        ids.sort();
+        ids
+    }
+}
+
 /// Splits the pack by the kind and action each policy's scope allows.
 /// Cedar evaluates every policy of a set on every request; a policy whose
 /// scope cannot match a request never changes its answer (its condition is
@@ -245,6 +258,15 @@ pub fn scoped_sets(pack: &PolicyPack) -> HashMap<(Kind, String), Scoped> {
     out
 }
 
+/// A policy that failed to evaluate, as (policy id, Cedar's message).
+fn failure(e: &cedar_policy::AuthorizationError) -> (String, String) {
+    match e {
+        cedar_policy::AuthorizationError::PolicyEvaluationError(e) => {
+            (e.policy_id().to_string(), e.inner().to_string())
+        }
+    }
+}
+
 fn ask(
     authorizer: &Authorizer,
     request: &Request,
@@ -263,25 +285,13 @@ fn ask(
             _ => permits.push(id),
         }
     }
-    let mut errors: Vec<(String, String)> = response
-        .diagnostics()
-        .errors()
-        .map(|e| match e {
-            cedar_policy::AuthorizationError::PolicyEvaluationError(e) => {
-                (e.policy_id().to_string(), e.inner().to_string())
-            }
-        })
-        .collect();
+    let mut errors: Vec<(String, String)> = response.diagnostics().errors().map(failure).collect();
     let due = response.decision() == Decision::Allow;
     if !due && !forbids.is_empty() {
         // Tell "blocked by a forbid" from "nothing asked for it".
         let overridden = authorizer.is_authorized(request, &sets.permits, entities);
         permits.extend(overridden.diagnostics().reason().map(ToString::to_string));
-        errors.extend(overridden.diagnostics().errors().map(|e| match e {
-            cedar_policy::AuthorizationError::PolicyEvaluationError(e) => {
-                (e.policy_id().to_string(), e.inner().to_string())
-            }
-        }));
+        errors.extend(overridden.diagnostics().errors().map(failure));
     }
     permits.sort();
     permits.dedup();
@@ -374,11 +384,8 @@ fn descend(entities: &Entities, value: EvalResult, rest: &[&str]) -> Option<Stri
         return Some(value.to_string());
     };
     match value {
-        EvalResult::EntityUid(uid) => lookup(entities, &uid, rest).or_else(|| {
-            // The path reads an attribute the entity lacks (`has` guarded it).
-            let _ = (next, tail);
-            None
-        }),
+        // An attribute the entity lacks (a `has` guarded it) yields nothing.
+        EvalResult::EntityUid(uid) => lookup(entities, &uid, rest),
         EvalResult::Record(r) => descend(entities, r.get(next)?.clone(), tail),
         _ => None,
     }

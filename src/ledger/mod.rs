@@ -316,13 +316,7 @@ pub fn record_evidence(
     let body = match evidence {
         Evidence::Approval { approver, comment } => {
             let vkey = approver.verifier().encode();
-            let trusted = writer
-                .existing
-                .iter()
-                .rev()
-                .find(|e| e["type"] == "approvers")
-                .and_then(|e| e["approvers"].as_array())
-                .is_some_and(|list| list.iter().any(|a| a.as_str() == Some(vkey.as_str())));
+            let trusted = trusted_approvers(&writer.existing).contains(&vkey);
             if !trusted {
                 return Err(WriteError::Refused(format!(
                     "approver `{}` is not trusted by this ledger; add them with `severance ledger trust`",
@@ -355,16 +349,9 @@ pub fn record_evidence(
     writer.commit()
 }
 
-/// Adds an approver's public key to the ledger's list of trusted approvers.
-pub fn trust_approver(
-    dir: &Path,
-    key: &SignerKey,
-    approver: &VerifierKey,
-    ts: &str,
-) -> Result<Sealed, WriteError> {
-    let mut writer = store::Writer::open(dir, key, ts)?;
-    let mut list: Vec<String> = writer
-        .existing
+/// The verifier keys of the most recent `approvers` entry (none before the first).
+fn trusted_approvers(entries: &[Value]) -> Vec<String> {
+    entries
         .iter()
         .rev()
         .find(|e| e["type"] == "approvers")
@@ -374,7 +361,18 @@ pub fn trust_approver(
                 .filter_map(|v| v.as_str().map(str::to_string))
                 .collect()
         })
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// Adds an approver's public key to the ledger's list of trusted approvers.
+pub fn trust_approver(
+    dir: &Path,
+    key: &SignerKey,
+    approver: &VerifierKey,
+    ts: &str,
+) -> Result<Sealed, WriteError> {
+    let mut writer = store::Writer::open(dir, key, ts)?;
+    let mut list = trusted_approvers(&writer.existing);
     let encoded = approver.encode();
     if !list.contains(&encoded) {
         list.push(encoded);

@@ -101,23 +101,20 @@ impl<'k> Writer<'k> {
                 lines: Vec::new(),
                 torn: Vec::new(),
             });
-        let mut existing = Vec::with_capacity(contents.lines.len());
-        let mut leaves = Vec::with_capacity(contents.lines.len());
-        for (i, line) in contents.lines.iter().enumerate() {
-            let value = jcs::parse(line)
-                .map_err(|e| WriteError::Integrity(format!("line {}: {e}", i + 1)))?;
-            let want_prev = leaves.last().map_or(GENESIS_PREV.to_string(), merkle::tag);
-            if value["seq"].as_u64() != Some(i as u64)
-                || value["prev"].as_str() != Some(want_prev.as_str())
-            {
-                return Err(WriteError::Integrity(format!(
-                    "line {} breaks the chain; run `severance ledger verify` and restore the ledger",
-                    i + 1
-                )));
+        let (existing, leaves) = if contents.lines.is_empty() {
+            if has_checkpoints(dir) {
+                return Err(WriteError::Integrity(
+                    "checkpoints exist but the entries are gone; restore the ledger".into(),
+                ));
             }
-            leaves.push(merkle::leaf(line.as_bytes()));
-            existing.push(value);
-        }
+            (Vec::new(), Vec::new())
+        } else {
+            // One read, one parse: the auditor's checks also hand back the
+            // parsed entries and leaf hashes the writer extends.
+            let checked = super::verify::check(dir, &contents, &key.verifier(), &[]);
+            check_extension(dir, key, &checked)?;
+            (checked.entries, checked.leaves)
+        };
         let existing_len = contents.lines.iter().map(|l| l.len() + 1).sum();
         let mut writer = Writer {
             dir: dir.to_path_buf(),
@@ -129,7 +126,6 @@ impl<'k> Writer<'k> {
             new_lines: Vec::new(),
             torn: contents.torn,
         };
-        writer.check_ownership_and_extension()?;
         if writer.existing.is_empty() {
             writer.push(
                 json!({"type": "genesis", "key": key.verifier().encode()}),
@@ -150,72 +146,12 @@ impl<'k> Writer<'k> {
         Ok(writer)
     }
 
-    /// Refuses to extend anything this key did not sign: the ledger must
-    /// pass the auditor's own checks, and entries after the last checkpoint
-    /// are sealed only when this writer's signed pending marker vouches for
-    /// exactly them (a crash between append and seal).
-    fn check_ownership_and_extension(&self) -> Result<(), WriteError> {
-        let verifier = self.key.verifier();
-        if let Some(genesis) = self.existing.first()
-            && genesis["key"].as_str() != Some(verifier.encode().as_str())
-        {
-            return Err(WriteError::Integrity(format!(
-                "this ledger was started with another key; `{}` may not extend it",
-                verifier.short()
-            )));
-        }
-        let has_checkpoints = self.dir.join(CHECKPOINT).exists()
-            || std::fs::read_dir(self.dir.join(CHECKPOINTS))
-                .map(|mut d| {
-                    d.any(|e| e.is_ok_and(|e| !e.file_name().to_string_lossy().starts_with('.')))
-                })
-                .unwrap_or(false);
-        if self.existing.is_empty() {
-            if has_checkpoints {
-                return Err(WriteError::Integrity(
-                    "checkpoints exist but the entries are gone; restore the ledger".into(),
-                ));
-            }
-            return Ok(());
-        }
-        let report = super::verify::verify(&self.dir, &verifier, &[]);
-        if let Some(f) = report
-            .failures
-            .iter()
-            .find(|f| f.code != "unsealed-tail" && f.code != "torn-tail")
-        {
-            return Err(WriteError::Integrity(format!(
-                "the ledger fails verification (`{}` at {}: {}); refusing to sign; run `severance ledger verify` and restore it",
-                f.code, f.place, f.message
-            )));
-        }
-        if report.sealed < report.size {
-            let root = merkle::root(&self.leaves);
-            let vouched = std::fs::read_to_string(self.dir.join(PENDING))
-                .ok()
-                .and_then(|t| Checkpoint::parse(&t).ok())
-                .is_some_and(|cp| {
-                    note::check_signature(&cp, &verifier) == SignatureCheck::Valid
-                        && cp.size == report.size
-                        && cp.root == root
-                });
-            if !vouched {
-                return Err(WriteError::Integrity(format!(
-                    "entries {}..{} are not sealed and this writer did not write them; refusing to sign them",
-                    report.sealed + 1,
-                    report.size
-                )));
-            }
-        }
-        Ok(())
-    }
-
     /// The log's origin (the key's name).
     pub fn origin(&self) -> &str {
         self.key.name()
     }
 
-    /// Every entry, existing and new, parsed.
+    /// The sequence number the next entry gets.
     pub fn next_seq(&self) -> u64 {
         self.leaves.len() as u64
     }
@@ -307,6 +243,67 @@ impl<'k> Writer<'k> {
             checkpoint: text,
         })
     }
+}
+
+fn has_checkpoints(dir: &Path) -> bool {
+    dir.join(CHECKPOINT).exists()
+        || std::fs::read_dir(dir.join(CHECKPOINTS))
+            .map(|mut d| {
+                d.any(|e| e.is_ok_and(|e| !e.file_name().to_string_lossy().starts_with('.')))
+            })
+            .unwrap_or(false)
+}
+
+/// Refuses to extend anything this key did not sign: the ledger must pass
+/// the auditor's own checks, and entries after the last checkpoint are
+/// sealed only when this writer's signed pending marker vouches for exactly
+/// them (a crash between append and seal).
+fn check_extension(
+    dir: &Path,
+    key: &SignerKey,
+    checked: &super::verify::Checked,
+) -> Result<(), WriteError> {
+    let verifier = key.verifier();
+    let report = &checked.report;
+    if report
+        .failures
+        .iter()
+        .any(|f| f.code == "genesis-key-mismatch")
+    {
+        return Err(WriteError::Integrity(format!(
+            "this ledger was started with another key; `{}` may not extend it",
+            verifier.short()
+        )));
+    }
+    if let Some(f) = report
+        .failures
+        .iter()
+        .find(|f| f.code != "unsealed-tail" && f.code != "torn-tail")
+    {
+        return Err(WriteError::Integrity(format!(
+            "the ledger fails verification (`{}` at {}: {}); refusing to sign; run `severance ledger verify` and restore it",
+            f.code, f.place, f.message
+        )));
+    }
+    if report.sealed < report.size {
+        let root = merkle::root(&checked.leaves);
+        let vouched = std::fs::read_to_string(dir.join(PENDING))
+            .ok()
+            .and_then(|t| Checkpoint::parse(&t).ok())
+            .is_some_and(|cp| {
+                note::check_signature(&cp, &verifier) == SignatureCheck::Valid
+                    && cp.size == report.size
+                    && cp.root == root
+            });
+        if !vouched {
+            return Err(WriteError::Integrity(format!(
+                "entries {}..{} are not sealed and this writer did not write them; refusing to sign them",
+                report.sealed + 1,
+                report.size
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// What a commit sealed.

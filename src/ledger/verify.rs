@@ -15,7 +15,7 @@ use super::entry::{self, approval_message};
 use super::jcs::{self, LineError};
 use super::merkle::{self, GENESIS_PREV, Hash};
 use super::note::{self, Checkpoint, SignatureCheck, VerifierKey};
-use super::store::{CHECKPOINT, CHECKPOINTS, read_entries};
+use super::store::{CHECKPOINT, CHECKPOINTS, Contents, read_entries};
 
 /// One way the ledger failed verification.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +61,14 @@ pub struct Report {
 }
 
 impl Report {
+    fn new(key: &VerifierKey) -> Report {
+        Report {
+            origin: key.name.clone(),
+            key: key.short(),
+            ..Report::default()
+        }
+    }
+
     fn fail(&mut self, code: &'static str, place: impl Into<String>, message: impl Into<String>) {
         self.failures.push(Failure {
             code,
@@ -78,26 +86,46 @@ impl Report {
 /// Verifies the ledger in `dir` against the pinned key and the auditor's
 /// own checkpoints (`(name, text)` pairs).
 pub fn verify(dir: &Path, key: &VerifierKey, external: &[(String, String)]) -> Report {
-    let mut report = Report {
-        origin: key.name.clone(),
-        key: key.short(),
-        ..Report::default()
-    };
-    let contents = match read_entries(dir) {
-        Ok(Some(c)) => c,
+    match read_entries(dir) {
+        Ok(Some(contents)) => check(dir, &contents, key, external).report,
         Ok(None) => {
+            let mut report = Report::new(key);
             report.fail(
                 "missing-entries",
                 "entries.jsonl",
                 "the ledger has no `entries.jsonl`",
             );
-            return report;
+            report
         }
         Err(e) => {
+            let mut report = Report::new(key);
             report.fail("encoding", "entries.jsonl", e);
-            return report;
+            report
         }
-    };
+    }
+}
+
+/// What checking a ledger's contents found, with the parsed entries and
+/// leaf hashes, so that a writer extending the ledger reads it only once.
+pub struct Checked {
+    /// The verdict.
+    pub report: Report,
+    /// Every line that parsed and passed the schema, in order (all of them
+    /// when the report has no line failures).
+    pub entries: Vec<Value>,
+    /// The leaf hash of every complete line.
+    pub leaves: Vec<Hash>,
+}
+
+/// Runs every check on contents already read from `dir`.
+pub fn check(
+    dir: &Path,
+    contents: &Contents,
+    key: &VerifierKey,
+    external: &[(String, String)],
+) -> Checked {
+    let mut report = Report::new(key);
+    let mut entries = Vec::with_capacity(contents.lines.len());
     let n = contents.lines.len();
     if !contents.torn.is_empty() {
         report.fail(
@@ -209,6 +237,7 @@ pub fn verify(dir: &Path, key: &VerifierKey, external: &[(String, String)]) -> R
             });
         }
         by_leaf.insert(merkle::tag(&leaf), (i, kind));
+        entries.push(value);
     }
     report.size = n as u64;
     report.root = Some(merkle::root(&leaves));
@@ -374,7 +403,11 @@ pub fn verify(dir: &Path, key: &VerifierKey, external: &[(String, String)]) -> R
             size: Some(cp.size),
         });
     }
-    report
+    Checked {
+        report,
+        entries,
+        leaves,
+    }
 }
 
 /// Parses a checkpoint and checks its origin and signature.

@@ -167,7 +167,7 @@ pub fn explain(
     }
 
     match plan.decisions.iter().find(|d| d.record == index) {
-        Some(decision) => explain_decision(&mut out, decision, plan, inventory, pack, evaluation),
+        Some(decision) => explain_decision(&mut out, decision, inventory, pack, evaluation),
         None => {
             let following: Vec<&Decision> = plan
                 .decisions
@@ -194,7 +194,6 @@ pub fn explain(
 fn explain_decision(
     out: &mut String,
     decision: &Decision,
-    plan: &Plan,
     inventory: &Inventory,
     pack: &PolicyPack,
     evaluation: &Evaluation,
@@ -219,6 +218,7 @@ fn explain_decision(
 
     let resource = entities::uid(record.kind, &record.id);
     let actions = crate::evaluate::actions_by_kind(pack);
+    let scoped = crate::evaluate::scoped_sets(pack);
     let outcome = evaluation
         .outcomes
         .iter()
@@ -239,15 +239,10 @@ fn explain_decision(
         };
         let _ = writeln!(out, "\n{name}: {state}");
         if a.permits.is_empty() && a.forbids.is_empty() && a.errors.is_empty() {
-            let considered: Vec<&str> = pack
-                .info
-                .values()
-                .filter(|i| {
-                    i.effect == cedar_policy::Effect::Permit
-                        && in_scope(&i.text, &name, record.kind)
-                })
-                .map(|i| i.id.as_str())
-                .collect();
+            let considered = scoped
+                .get(&(record.kind, name.clone()))
+                .map(crate::evaluate::Scoped::permit_ids)
+                .unwrap_or_default();
             if considered.is_empty() {
                 out.push_str("  no policy asks for it of a record of this kind\n");
             } else {
@@ -296,18 +291,4 @@ fn explain_decision(
             let _ = writeln!(out, "  error in {policy}: {message}");
         }
     }
-    let _ = plan;
-}
-
-/// Whether a policy's scope names this action (alone or in a list) and
-/// either names this kind or leaves the resource open.
-fn in_scope(text: &str, action: &str, kind: Kind) -> bool {
-    let names_action = text.contains(&format!("Action::\"{action}\""));
-    let resource_is = text.contains("resource is ");
-    let names_kind = text.contains(&format!(
-        "resource is {}::{}",
-        crate::validate::NAMESPACE,
-        kind.cedar_type()
-    ));
-    names_action && (names_kind || !resource_is)
 }

@@ -80,9 +80,6 @@ pub struct PolicyPack {
     pub schema: Schema,
     /// All policies, keyed by `@id`.
     pub set: PolicySet,
-    /// Only the `permit` policies: used to tell a forbidden action from one
-    /// that no policy asked for.
-    pub permits: PolicySet,
     /// Metadata by `@id`.
     pub info: BTreeMap<String, PolicyInfo>,
     /// The files read.
@@ -123,7 +120,6 @@ pub fn validate_policies(sources: PolicySources) -> (Option<PolicyPack>, Vec<Dia
     };
 
     let mut set = PolicySet::new();
-    let mut permits = PolicySet::new();
     let mut info: BTreeMap<String, PolicyInfo> = BTreeMap::new();
     let mut file_of: BTreeMap<String, Arc<SourceFile>> = BTreeMap::new();
     for file in &policies {
@@ -169,12 +165,6 @@ pub fn validate_policies(sources: PolicySources) -> (Option<PolicyPack>, Vec<Dia
             }
             let renamed = policy.new_id(PolicyId::new(&meta.id));
             let effect = renamed.effect();
-            if effect == Effect::Permit
-                && let Err(e) = permits.add(renamed.clone())
-            {
-                diagnostics
-                    .push(Diagnostic::error(Code::PolicyInvalid, e.to_string()).at(span.clone()));
-            }
             if let Err(e) = set.add(renamed) {
                 diagnostics
                     .push(Diagnostic::error(Code::PolicyInvalid, e.to_string()).at(span.clone()));
@@ -229,7 +219,6 @@ pub fn validate_policies(sources: PolicySources) -> (Option<PolicyPack>, Vec<Dia
             Some(PolicyPack {
                 schema,
                 set,
-                permits,
                 info,
                 files,
             }),
