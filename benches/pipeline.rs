@@ -57,6 +57,7 @@ fn bench(people: usize, root: &Path, repo: &Path) {
         inventory: inventory.clone(),
         policies: policies.clone(),
         limits: Limits::default(),
+        revision: None,
     })
     .expect("load");
     let load_s = secs(t);
@@ -148,6 +149,7 @@ fn bench(people: usize, root: &Path, repo: &Path) {
     let input = Input {
         inventory: inventory.clone(),
         policies: policies.clone(),
+        revision: None,
     };
     let t = Instant::now();
     let json = severance::report::json::plan(&plan, inv, pack, &evaluation, &input);

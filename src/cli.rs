@@ -8,9 +8,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use jiff::Timestamp;
 
 use crate::commands::{
-    Command, ExplainSettings, Format, Input, KeygenSettings, LedgerCommand, LedgerTarget,
-    PlanSettings, RecordSettings, RecordWhat, ValidateSettings,
+    CheckSettings, Command, DiffFormat, DiffSettings, ExplainSettings, Format, Input,
+    KeygenSettings, LedgerCommand, LedgerTarget, PlanSettings, RecordSettings, RecordWhat,
+    ReportFormat, ReportTarget, ValidateSettings,
 };
+use crate::diag::Severity;
 use crate::ledger::LogFilter;
 
 /// Offboarding as a provable control point: inventory and Cedar policies as
@@ -41,6 +43,100 @@ pub enum Sub {
     Ledger(LedgerArgs),
     /// Write a synthetic organisation (deterministic for a seed): a demo, or a load test.
     Generate(GenerateArgs),
+    /// The merge gate: validation plus the check rules, waivers applied; with --base, the decision diff and which findings are new.
+    Check(CheckArgs),
+    /// What a change does to decisions: every record whose decision differs between two revisions, and why.
+    Diff(DiffArgs),
+}
+
+/// `severance check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    as_of: AsOfArgs,
+    #[command(flatten)]
+    revisions: RevisionArgs,
+    /// The severity at which an unwaived finding fails the check (exit 1).
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    fail_on: FailOn,
+    /// A report to write: FORMAT to standard output, or FORMAT=PATH to a file. Repeatable; formats: human, json, markdown, sarif, junit, github.
+    #[arg(long = "format", value_name = "FORMAT[=PATH]", value_parser = parse_report_target)]
+    formats: Vec<ReportTarget>,
+}
+
+/// Which revisions to read.
+#[derive(Debug, Args)]
+pub struct RevisionArgs {
+    /// Compare with the inventory and policies at this git revision (read from git; the working tree is not touched).
+    #[arg(long, value_name = "REV")]
+    base: Option<String>,
+    /// Read the head at this git revision instead of the working tree.
+    #[arg(long, value_name = "REV")]
+    head: Option<String>,
+}
+
+/// `severance diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    as_of: AsOfArgs,
+    /// The git revision to compare with.
+    #[arg(long, value_name = "REV")]
+    base: String,
+    /// Read the head at this git revision instead of the working tree.
+    #[arg(long, value_name = "REV")]
+    head: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DiffFormatArg::Human)]
+    format: DiffFormatArg,
+}
+
+/// Severities a check can fail on.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FailOn {
+    /// Errors only.
+    Error,
+    /// Errors and warnings.
+    Warning,
+    /// Any unwaived finding, notes included.
+    Note,
+}
+
+/// Formats of `diff`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum DiffFormatArg {
+    /// For people.
+    Human,
+    /// One versioned JSON document.
+    Json,
+    /// A pull request comment.
+    Markdown,
+}
+
+fn parse_report_target(s: &str) -> Result<ReportTarget, String> {
+    let (name, path) = match s.split_once('=') {
+        Some((name, path)) if !path.is_empty() => (name, Some(PathBuf::from(path))),
+        Some((name, _)) => return Err(format!("`{name}=` needs a file after `=`")),
+        None => (s, None),
+    };
+    let format = match name {
+        "human" => ReportFormat::Human,
+        "json" => ReportFormat::Json,
+        "markdown" => ReportFormat::Markdown,
+        "sarif" => ReportFormat::Sarif,
+        "junit" => ReportFormat::Junit,
+        "github" => ReportFormat::Github,
+        other => {
+            return Err(format!(
+                "`{other}` is not a report format; use human, json, markdown, sarif, junit or github"
+            ));
+        }
+    };
+    Ok(ReportTarget { format, path })
 }
 
 /// `severance generate`.
@@ -300,6 +396,7 @@ impl InputArgs {
         Input {
             inventory,
             policies,
+            revision: None,
         }
     }
 }
@@ -447,6 +544,55 @@ impl Cli {
                 anchor,
             }),
             Sub::Ledger(LedgerArgs { command }) => Command::Ledger(command.into_command()),
+            Sub::Check(CheckArgs {
+                input,
+                as_of,
+                revisions: RevisionArgs { base, head },
+                fail_on,
+                formats,
+            }) => Command::Check(CheckSettings {
+                input: Input {
+                    revision: head,
+                    ..input.into_input()
+                },
+                base,
+                as_of: as_of.resolve(),
+                fail_on: match fail_on {
+                    FailOn::Error => Severity::Error,
+                    FailOn::Warning => Severity::Warning,
+                    FailOn::Note => Severity::Note,
+                },
+                reports: if formats.is_empty() {
+                    vec![ReportTarget {
+                        format: ReportFormat::Human,
+                        path: None,
+                    }]
+                } else {
+                    formats
+                },
+                step_summary: std::env::var_os("GITHUB_STEP_SUMMARY")
+                    .filter(|v| !v.is_empty())
+                    .map(PathBuf::from),
+            }),
+            Sub::Diff(DiffArgs {
+                input,
+                as_of,
+                base,
+                head,
+                format,
+            }) => Command::Diff(DiffSettings {
+                input: Input {
+                    revision: head,
+                    ..input.into_input()
+                },
+                base,
+                as_of: as_of.resolve(),
+                format: match format {
+                    DiffFormatArg::Human => DiffFormat::Human,
+                    DiffFormatArg::Json => DiffFormat::Json,
+                    DiffFormatArg::Markdown => DiffFormat::Markdown,
+                },
+            }),
             Sub::Explain(ExplainArgs { id, input, as_of }) => Command::Explain(ExplainSettings {
                 id,
                 input: input.into_input(),

@@ -124,14 +124,27 @@ pub enum Severity {
     Error,
     /// The input can be used, but probably not as intended.
     Warning,
+    /// Worth knowing; never fails anything by itself.
+    Note,
 }
 
 impl Severity {
+    /// Parses `error`, `warning` or `note`.
+    pub fn parse(s: &str) -> Option<Severity> {
+        match s {
+            "error" => Some(Severity::Error),
+            "warning" => Some(Severity::Warning),
+            "note" => Some(Severity::Note),
+            _ => None,
+        }
+    }
+
     /// The lowercase name used in every output.
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Error => "error",
             Severity::Warning => "warning",
+            Severity::Note => "note",
         }
     }
 }
@@ -185,6 +198,8 @@ codes! {
     DuplicatePolicyId = "duplicate-policy-id": "two policies share an `@id`",
     NoPolicies = "no-policies": "the policy directory holds no policies",
     EvaluationFailed = "evaluation-failed": "a policy could not be evaluated on a record; the record's decision is `error`, never a silent retain",
+    WaiverExpired = "waiver-expired": "a waiver in `waivers.yaml` has passed its `expires`; it no longer waives anything",
+    WaiverUnmatched = "waiver-unmatched": "a waiver lists a record on which nothing it names was found; stale exceptions hide the next real finding",
 }
 
 impl fmt::Display for Code {

@@ -49,6 +49,38 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Integrity(#[from] Integrity),
+    /// `git` could not be started to read at a revision.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    GitUnavailable(#[from] GitUnavailable),
+    /// A directory to read at a revision is not in a git work tree.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    NotInRepository(#[from] NotInRepository),
+    /// A revision does not name a commit.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    GitRevision(#[from] GitRevision),
+    /// A directory does not exist at the revision read.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    NotADirectoryAtRevision(#[from] NotADirectoryAtRevision),
+    /// Git failed, or answered unexpectedly, while reading a commit.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    GitRead(#[from] GitRead),
+    /// A report file could not be written.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    ReportFile(#[from] ReportFile),
+    /// Options that cannot be used together.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Usage(#[from] Usage),
+    /// The base of a comparison does not validate.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    BaseInvalid(#[from] BaseInvalid),
 }
 
 /// A key file could not be used. The message never quotes the key.
@@ -165,4 +197,102 @@ impl From<std::io::Error> for Error {
 pub struct Generate {
     pub(crate) path: String,
     pub(crate) message: String,
+}
+
+/// `git` could not be started to read at a revision.
+#[derive(Debug, Error, Diagnostic)]
+#[error("could not run `{program}`: {message}")]
+#[diagnostic(
+    code(severance::git_unavailable),
+    help(
+        "reading at a revision needs `git` on the `PATH`; without a revision the working tree is read"
+    )
+)]
+pub struct GitUnavailable {
+    pub(crate) program: String,
+    pub(crate) message: String,
+}
+
+/// A directory to read at a revision is not in a git work tree.
+#[derive(Debug, Error, Diagnostic)]
+#[error("`{path}` is not in a git repository: {message}")]
+#[diagnostic(
+    code(severance::not_in_repository),
+    help("a revision is read from the repository whose work tree holds the directory")
+)]
+pub struct NotInRepository {
+    pub(crate) path: String,
+    pub(crate) message: String,
+}
+
+/// A revision does not name a commit.
+#[derive(Debug, Error, Diagnostic)]
+#[error("`{rev}` is not a commit in `{repo}`: {message}")]
+#[diagnostic(
+    code(severance::git_revision),
+    help("pass a branch, a tag, a commit id or an expression such as `HEAD~1`")
+)]
+pub struct GitRevision {
+    pub(crate) repo: String,
+    pub(crate) rev: String,
+    pub(crate) message: String,
+}
+
+/// A directory does not exist at the revision read.
+#[derive(Debug, Error, Diagnostic)]
+#[error("`{path}` is not a directory at revision `{rev}` (commit {commit})")]
+#[diagnostic(
+    code(severance::not_a_directory_at_revision),
+    help(
+        "pass the directory as it is named in the working tree; at a revision it must hold files in that commit"
+    )
+)]
+pub struct NotADirectoryAtRevision {
+    pub(crate) path: String,
+    pub(crate) rev: String,
+    pub(crate) commit: String,
+}
+
+/// Git failed, or answered unexpectedly, while reading a commit.
+#[derive(Debug, Error, Diagnostic)]
+#[error("could not read from the git repository `{repo}`: {message}")]
+#[diagnostic(code(severance::git_read))]
+pub struct GitRead {
+    pub(crate) repo: String,
+    pub(crate) message: String,
+}
+
+/// A report file could not be written; nothing was left half-written.
+#[derive(Debug, Error, Diagnostic)]
+#[error("could not write the report `{path}`: {message}")]
+#[diagnostic(code(severance::report_file))]
+pub struct ReportFile {
+    pub(crate) path: String,
+    pub(crate) message: String,
+}
+
+/// Options that cannot be used together.
+#[derive(Debug, Error, Diagnostic)]
+#[error("{message}")]
+#[diagnostic(code(severance::usage))]
+pub struct Usage {
+    pub(crate) message: String,
+    #[help]
+    pub(crate) help: Option<String>,
+}
+
+/// The base of a comparison does not validate, so nothing can be compared
+/// with it.
+#[derive(Debug, Error, Diagnostic)]
+#[error(
+    "the base `{revision}` does not validate ({errors} error{plural}); it cannot be compared with"
+)]
+#[diagnostic(
+    code(severance::base_invalid),
+    help("run `severance validate` on the base, or compare with an older base")
+)]
+pub struct BaseInvalid {
+    pub(crate) revision: String,
+    pub(crate) errors: usize,
+    pub(crate) plural: &'static str,
 }

@@ -8,10 +8,12 @@
 //! → [`decide::decide`] → [`report`]. The [`commands`] compose them; the
 //! binary only parses arguments and prints what the commands return.
 
+pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod decide;
 pub mod diag;
+pub mod diff;
 pub mod error;
 pub mod evaluate;
 pub mod exit;

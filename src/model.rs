@@ -499,6 +499,11 @@ const ACCOUNT: &[FieldSpec] = &[
         "`shared` covers break-glass and group accounts",
     ),
     f(
+        "owner",
+        Link(PEOPLE),
+        "the accountable person for a service, system or shared account",
+    ),
+    f(
         "employee_type",
         Str,
         "what the identity provider says the person is",

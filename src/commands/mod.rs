@@ -2,6 +2,7 @@
 //! they are given; they never see clap and never touch the process's
 //! standard streams themselves.
 
+mod check;
 mod explain;
 mod keygen;
 mod ledger;
@@ -11,6 +12,7 @@ mod validate;
 
 pub use progress_bar::install as show_progress;
 
+pub use check::{CheckSettings, DiffFormat, DiffSettings, ReportFormat, ReportTarget};
 pub use ledger::{LedgerCommand, RecordSettings, RecordWhat};
 
 use std::io::Write;
@@ -32,6 +34,8 @@ pub struct Input {
     pub inventory: PathBuf,
     /// Policy directory.
     pub policies: PathBuf,
+    /// A git revision to read both at, instead of the working tree.
+    pub revision: Option<String>,
 }
 
 /// Output formats.
@@ -107,6 +111,10 @@ pub enum Command {
     Ledger(LedgerCommand),
     /// `severance generate`.
     Generate(crate::generate::GenerateSettings),
+    /// `severance check`.
+    Check(CheckSettings),
+    /// `severance diff`.
+    Diff(DiffSettings),
 }
 
 /// Runs a command, writing its report to `out` and findings and errors to
@@ -119,6 +127,8 @@ pub fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> ExitSt
         Command::Keygen(s) => keygen::run(&s, out),
         Command::Ledger(c) => ledger::run(&c, out, err),
         Command::Generate(s) => generate(&s, out),
+        Command::Check(s) => check::run_check(&s, out, err),
+        Command::Diff(s) => check::run_diff(&s, out),
     };
     crate::progress::done();
     match result {
@@ -162,6 +172,7 @@ fn load_and_validate(input: &Input, err: &mut dyn Write) -> Result<Validation, E
         inventory: input.inventory.clone(),
         policies: input.policies.clone(),
         limits: Limits::default(),
+        revision: input.revision.clone(),
     })?;
     let validation = crate::validate::validate(loaded);
     write_findings(&validation.diagnostics, err)?;
@@ -286,6 +297,7 @@ mod tests {
             input: Input {
                 inventory: root.join("tests/fixtures/invalid/dangling-link/inventory"),
                 policies: root.join("policies"),
+                revision: None,
             },
         });
         let mut err = Vec::new();

@@ -40,6 +40,8 @@ pub struct Departure {
     pub reason: Option<String>,
     /// More than one employment is recorded.
     pub rehired: bool,
+    /// The current employment's `contract_end`.
+    pub contract_end: Option<Timestamp>,
 }
 
 /// The time zone a person's dates are read in: their `time_zone`, or UTC.
@@ -80,7 +82,17 @@ pub fn departure(person: &Record, now: Timestamp) -> Departure {
             .and_then(|t| t.str("reason_category"))
             .map(str::to_string),
         rehired: employments.len() > 1,
+        contract_end: current.and_then(|e| e.end_of("contract_end", &tz)),
     }
+}
+
+/// The strings of a string-list value.
+fn strs(value: &crate::model::Value) -> impl Iterator<Item = &str> {
+    let list: &[String] = match value {
+        crate::model::Value::Strs(list) => list,
+        _ => &[],
+    };
+    list.iter().map(String::as_str)
 }
 
 fn time_expr(t: Timestamp) -> RestrictedExpression {
@@ -227,6 +239,9 @@ fn build_one(
                 if let Some(at) = d.at {
                     attrs.insert("departure_at".into(), time_expr(at));
                 }
+                if let Some(end) = d.contract_end {
+                    attrs.insert("contract_end".into(), time_expr(end));
+                }
                 if let Some(reason) = &d.reason {
                     attrs.insert(
                         "reason_category".into(),
@@ -250,7 +265,38 @@ fn build_one(
                 );
             }
         }
-        Kind::Account | Kind::Nhi | Kind::Credential => {
+        Kind::Nhi => {
+            attrs.insert("known_to_leavers".into(), leavers_among("known_to"));
+            let workloads = inventory.workloads_of(index);
+            let mut environments: std::collections::BTreeSet<&str> = record
+                .fields
+                .get("environments")
+                .into_iter()
+                .flat_map(strs)
+                .collect();
+            for &w in &workloads {
+                environments.extend(
+                    inventory.records[w]
+                        .fields
+                        .get("environments")
+                        .into_iter()
+                        .flat_map(strs),
+                );
+            }
+            attrs.insert(
+                "workload_count".into(),
+                RestrictedExpression::new_long(workloads.len() as i64),
+            );
+            attrs.insert(
+                "environments_in_use".into(),
+                RestrictedExpression::new_set(
+                    environments
+                        .into_iter()
+                        .map(|e| RestrictedExpression::new_string(e.to_string())),
+                ),
+            );
+        }
+        Kind::Account | Kind::Credential => {
             attrs.insert("known_to_leavers".into(), leavers_among("known_to"));
         }
         _ => {}

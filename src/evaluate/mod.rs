@@ -75,6 +75,7 @@ pub fn actions_by_kind(pack: &PolicyPack) -> BTreeMap<Kind, Vec<EntityUid>> {
             let mut actions: Vec<EntityUid> = pack
                 .schema
                 .actions_for_principal_and_resource(&principal_type, &resource_type)
+                .filter(|a| a.id().unescaped() != crate::validate::FLAG)
                 .cloned()
                 .collect();
             actions.sort_by_key(|a| action_rank(a.id().unescaped()));

@@ -1,7 +1,11 @@
-//! Stage 1, load: read the inventory's YAML files and the policy files from
-//! disk, each exactly once, into raw trees that still know their positions.
-//! Nothing here judges content; problems reading or parsing are findings.
+//! Stage 1, load: read the inventory's YAML files and the policy files, each
+//! exactly once, into raw trees that still know their positions. They come
+//! from the working tree or, with [`Sources::revision`], from a git commit
+//! (`git.rs`); both origins share the listing rules and the parsing, so the
+//! same content gives the same records and findings. Nothing here judges
+//! content; problems reading or parsing are findings.
 
+mod git;
 pub mod yaml;
 
 use std::path::{Path, PathBuf};
@@ -23,6 +27,11 @@ pub struct Sources {
     pub policies: PathBuf,
     /// Parser limits.
     pub limits: Limits,
+    /// A git revision (branch, tag, commit id, `HEAD~1`…) to read both
+    /// directories at, from the repository that holds each; `None` reads the
+    /// working tree. Reading at a revision checks nothing out and leaves the
+    /// working tree and the index alone.
+    pub revision: Option<String>,
 }
 
 /// One candidate record: a mapping found at the top of a document or as an
@@ -38,13 +47,24 @@ pub struct RawRecord {
 /// Everything read from the inventory directory, unjudged.
 #[derive(Debug, Default)]
 pub struct RawInventory {
-    /// The files read, sorted by path.
+    /// The record files read, sorted by path.
     pub files: Vec<Arc<SourceFile>>,
     /// Candidate records in file order.
     pub records: Vec<RawRecord>,
     /// Problems reading or parsing.
     pub diagnostics: Vec<Diagnostic>,
+    /// [`WAIVER_FILES`] directly under the inventory directory, read but not
+    /// parsed: waivers are not records. `None` when there is none, when it
+    /// could not be read, or when both names exist (each a diagnostic).
+    pub waivers: Option<Arc<SourceFile>>,
 }
+
+/// The names of the waiver file, which lives directly under the inventory
+/// directory; the same names deeper down are ordinary record files.
+pub const WAIVER_FILES: [&str; 2] = ["waivers.yaml", "waivers.yml"];
+
+/// The name of the Cedar schema, directly under the policy directory.
+pub const SCHEMA_FILE: &str = "schema.cedarschema";
 
 /// The policy directory's files, unparsed.
 #[derive(Debug)]
@@ -62,18 +82,29 @@ pub struct Loaded {
     pub inventory: RawInventory,
     /// The policies.
     pub policies: PolicySources,
+    /// The full id of the commit the inventory was read at, when
+    /// [`Sources::revision`] was given, so that a run can name exactly what it
+    /// read. (When the policies live in another repository, the same revision
+    /// was resolved there separately.)
+    pub commit: Option<String>,
 }
 
-/// Reads the inventory and the policy pack.
+/// Reads the inventory and the policy pack, from the working tree or at
+/// [`Sources::revision`].
 ///
-/// `Err` means a directory could not be read at all; unreadable or malformed
-/// files are diagnostics in the result.
+/// `Err` means a directory could not be read at all (or, at a revision, git
+/// could not be run or the revision is not a commit); unreadable or malformed
+/// inventory files are diagnostics in the result.
 pub fn load(sources: &Sources) -> Result<Loaded, Error> {
+    if let Some(revision) = &sources.revision {
+        return git::load_at(sources, revision, &git::Git::system());
+    }
     let inventory = load_inventory(&sources.inventory, &sources.limits)?;
     let policies = load_policies(&sources.policies)?;
     Ok(Loaded {
         inventory,
         policies,
+        commit: None,
     })
 }
 
@@ -84,10 +115,51 @@ fn walk(dir: &Path) -> impl Iterator<Item = walkdir::Result<walkdir::DirEntry>> 
         .follow_links(true)
         .sort_by_file_name()
         .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
+        .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()))
 }
 
-fn display_path(path: &Path) -> String {
+/// Whether a name below a read directory is skipped by both origins: editors,
+/// version control and archives keep their files in hidden directories.
+fn is_hidden(name: &std::ffi::OsStr) -> bool {
+    name.as_encoded_bytes().starts_with(b".")
+}
+
+/// What a file under the inventory directory is, by its place and name; both
+/// origins ask this, so they read the same files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum InventoryFile {
+    /// A file of records.
+    Records,
+    /// The waiver file.
+    Waivers,
+}
+
+/// The role of the file at `rel` (relative to the inventory directory, no
+/// hidden component), or `None` when it is not read.
+fn inventory_file(rel: &Path) -> Option<InventoryFile> {
+    if !matches!(
+        rel.extension().and_then(|e| e.to_str()),
+        Some("yaml" | "yml")
+    ) {
+        return None;
+    }
+    let mut components = rel.components();
+    let first = components.next()?;
+    let directly_under = components.next().is_none();
+    if directly_under && WAIVER_FILES.iter().any(|w| first.as_os_str() == *w) {
+        Some(InventoryFile::Waivers)
+    } else {
+        Some(InventoryFile::Records)
+    }
+}
+
+/// Whether the file at `path` is a policy file.
+fn is_policy_file(path: &Path) -> bool {
+    path.extension().and_then(|e| e.to_str()) == Some("cedar")
+}
+
+/// A path as reports show it: forward slashes, no leading `./`.
+pub fn display_path(path: &Path) -> String {
     let s = path.to_string_lossy().replace('\\', "/");
     s.strip_prefix("./").map(str::to_string).unwrap_or(s)
 }
@@ -106,28 +178,50 @@ fn require_dir(path: &Path) -> Result<(), Error> {
 /// Reads every YAML file under `dir` (in parallel) and splits it into records.
 pub fn load_inventory(dir: &Path, limits: &Limits) -> Result<RawInventory, Error> {
     require_dir(dir)?;
-    let mut paths = Vec::new();
+    let mut records = Vec::new();
+    let mut waivers = Vec::new();
     for entry in walk(dir) {
         let entry = entry.map_err(|e| ReadDir {
             path: display_path(e.path().unwrap_or(dir)),
             message: e.to_string(),
         })?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
         let path = entry.path();
-        let is_yaml = matches!(
-            path.extension().and_then(|e| e.to_str()),
-            Some("yaml" | "yml")
-        );
-        if entry.file_type().is_file() && is_yaml {
-            paths.push(path.to_path_buf());
+        let rel = path.strip_prefix(dir).unwrap_or(path);
+        match inventory_file(rel) {
+            Some(InventoryFile::Records) => records.push((path.to_path_buf(), ())),
+            Some(InventoryFile::Waivers) => waivers.push((path.to_path_buf(), ())),
+            None => {}
         }
     }
-    paths.sort();
+    Ok(build_inventory(records, waivers, limits, |path, ()| {
+        read_file_bytes(path, limits)
+    }))
+}
 
-    crate::progress::stage("reading", paths.len() as u64);
-    let parsed: Vec<FileRead> = paths
-        .par_iter()
-        .map(|path| {
-            let read = read_yaml_file(path, limits);
+/// Reads and parses the listed files of either origin into a [`RawInventory`].
+///
+/// `records` and `waivers` hold each file's path as the working tree would
+/// show it and whatever `read` needs to get its bytes; `read` is called in
+/// parallel. Record files are parsed in path order whatever the listing order.
+fn build_inventory<S: Send>(
+    mut records: Vec<(PathBuf, S)>,
+    mut waivers: Vec<(PathBuf, S)>,
+    limits: &Limits,
+    read: impl Fn(&Path, S) -> Result<Vec<u8>, Box<Diagnostic>> + Sync,
+) -> RawInventory {
+    records.sort_by(|a, b| a.0.cmp(&b.0));
+    crate::progress::stage("reading", records.len() as u64);
+    let parsed: Vec<FileRead> = records
+        .into_par_iter()
+        .map(|(path, source)| {
+            let shown = display_path(&path);
+            let read = match read(&path, source) {
+                Ok(bytes) => parse_yaml_bytes(shown, bytes, limits),
+                Err(d) => FileRead::failed(*d),
+            };
             crate::progress::advance(1);
             read
         })
@@ -139,7 +233,30 @@ pub fn load_inventory(dir: &Path, limits: &Limits) -> Result<RawInventory, Error
         inventory.records.extend(read.records);
         inventory.diagnostics.extend(read.diagnostics);
     }
-    Ok(inventory)
+
+    waivers.sort_by(|a, b| a.0.cmp(&b.0));
+    if waivers.len() > 1 {
+        let names: Vec<String> = waivers
+            .iter()
+            .map(|(path, _)| format!("`{}`", display_path(path)))
+            .collect();
+        inventory.diagnostics.push(
+            Diagnostic::error(
+                Code::ReadFailed,
+                format!(
+                    "both {} exist; only one waiver file is read",
+                    names.join(" and ")
+                ),
+            )
+            .help("keep the waivers in one of the two files and delete the other"),
+        );
+    } else if let Some((path, source)) = waivers.pop() {
+        match read(&path, source).and_then(|bytes| text_file(display_path(&path), bytes)) {
+            Ok(file) => inventory.waivers = Some(file),
+            Err(d) => inventory.diagnostics.push(*d),
+        }
+    }
+    inventory
 }
 
 /// What reading one file gave.
@@ -159,40 +276,57 @@ impl FileRead {
     }
 }
 
-fn read_yaml_file(path: &Path, limits: &Limits) -> FileRead {
+/// Refuses a file over the size limit before it is read, so that a huge file
+/// costs nothing; both origins know the size without reading.
+fn check_size(shown: &str, size: u64, limits: &Limits) -> Result<(), Box<Diagnostic>> {
+    if size > limits.max_file_bytes {
+        return Err(Box::new(
+            Diagnostic::error(
+                Code::YamlLimit,
+                format!(
+                    "`{shown}` is {size} bytes, over the limit of {} bytes",
+                    limits.max_file_bytes
+                ),
+            )
+            .help("split the file; records may live in any number of files"),
+        ));
+    }
+    Ok(())
+}
+
+/// Reads an inventory file of the working tree, within the size limit.
+fn read_file_bytes(path: &Path, limits: &Limits) -> Result<Vec<u8>, Box<Diagnostic>> {
     let shown = display_path(path);
     let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    if size > limits.max_file_bytes {
-        let d = Diagnostic::error(
-            Code::YamlLimit,
+    check_size(&shown, size, limits)?;
+    std::fs::read(path).map_err(|e| {
+        Box::new(Diagnostic::error(
+            Code::ReadFailed,
+            format!("could not read `{shown}`: {e}"),
+        ))
+    })
+}
+
+/// Wraps an inventory file's bytes, which must be UTF-8.
+fn text_file(shown: String, bytes: Vec<u8>) -> Result<Arc<SourceFile>, Box<Diagnostic>> {
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(SourceFile::new(shown, text)),
+        Err(e) => Err(Box::new(Diagnostic::error(
+            Code::ReadFailed,
             format!(
-                "`{shown}` is {size} bytes, over the limit of {} bytes",
-                limits.max_file_bytes
+                "`{shown}` is not UTF-8 (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
             ),
-        )
-        .help("split the file; records may live in any number of files");
-        return FileRead::failed(d);
+        ))),
     }
-    let text = match std::fs::read(path) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => text,
-            Err(e) => {
-                let d = Diagnostic::error(
-                    Code::ReadFailed,
-                    format!(
-                        "`{shown}` is not UTF-8 (invalid byte at offset {})",
-                        e.utf8_error().valid_up_to()
-                    ),
-                );
-                return FileRead::failed(d);
-            }
-        },
-        Err(e) => {
-            let d = Diagnostic::error(Code::ReadFailed, format!("could not read `{shown}`: {e}"));
-            return FileRead::failed(d);
-        }
+}
+
+/// Parses one inventory file, shown as `shown`, into candidate records.
+fn parse_yaml_bytes(shown: String, bytes: Vec<u8>, limits: &Limits) -> FileRead {
+    let file = match text_file(shown, bytes) {
+        Ok(file) => file,
+        Err(d) => return FileRead::failed(*d),
     };
-    let file = SourceFile::new(shown, text);
     let mut records = Vec::new();
     let mut diagnostics = Vec::new();
     match yaml::parse_documents(&file.text, limits) {
@@ -275,8 +409,7 @@ pub fn node_span(file: &Arc<SourceFile>, node: &Node) -> Span {
 /// Reads the schema and every `*.cedar` file of the policy directory.
 pub fn load_policies(dir: &Path) -> Result<PolicySources, Error> {
     require_dir(dir)?;
-    let schema_path = dir.join("schema.cedarschema");
-    let schema = read_text(&schema_path)?;
+    let schema = read_text(&dir.join(SCHEMA_FILE))?;
     let mut policies = Vec::new();
     for entry in walk(dir) {
         let entry = entry.map_err(|e| ReadDir {
@@ -284,22 +417,43 @@ pub fn load_policies(dir: &Path) -> Result<PolicySources, Error> {
             message: e.to_string(),
         })?;
         let path = entry.path();
-        if entry.file_type().is_file() && path.extension().and_then(|e| e.to_str()) == Some("cedar")
-        {
+        if entry.file_type().is_file() && is_policy_file(path) {
             policies.push(read_text(path)?);
         }
     }
+    Ok(policy_sources(schema, policies))
+}
+
+/// Puts the policy files in the order of their shown paths, whichever origin
+/// listed them.
+fn policy_sources(schema: Arc<SourceFile>, mut policies: Vec<Arc<SourceFile>>) -> PolicySources {
     policies.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(PolicySources { schema, policies })
+    PolicySources { schema, policies }
 }
 
 fn read_text(path: &Path) -> Result<Arc<SourceFile>, Error> {
     let shown = display_path(path);
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok(SourceFile::new(shown, text)),
+    match std::fs::read(path) {
+        Ok(bytes) => policy_text(shown, bytes),
         Err(e) => Err(crate::error::ReadFile {
             path: shown,
             message: e.to_string(),
+        }
+        .into()),
+    }
+}
+
+/// Wraps a policy file's bytes, which must be UTF-8; a policy that cannot be
+/// read stops the run, since deciding without it could permit what it forbids.
+fn policy_text(shown: String, bytes: Vec<u8>) -> Result<Arc<SourceFile>, Error> {
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(SourceFile::new(shown, text)),
+        Err(e) => Err(crate::error::ReadFile {
+            path: shown,
+            message: format!(
+                "not UTF-8 (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ),
         }
         .into()),
     }
@@ -350,5 +504,57 @@ mod tests {
     fn a_missing_directory_is_an_error() {
         let err = load_inventory(Path::new("/nonexistent/inventory"), &Limits::default());
         assert!(err.is_err());
+    }
+
+    #[test]
+    fn the_waiver_file_directly_under_the_inventory_is_not_records() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("teams.yaml"), "kind: team\nid: team/a\n").expect("write");
+        std::fs::write(dir.path().join("waivers.yaml"), "- not: a record\n").expect("write");
+        std::fs::create_dir(dir.path().join("sub")).expect("mkdir");
+        std::fs::write(
+            dir.path().join("sub/waivers.yaml"),
+            "kind: team\nid: team/b\n",
+        )
+        .expect("write");
+        let raw = load_inventory(dir.path(), &Limits::default()).expect("loads");
+        assert!(raw.diagnostics.is_empty(), "{:?}", raw.diagnostics);
+        assert_eq!(raw.records.len(), 2);
+        assert_eq!(raw.files.len(), 2);
+        let waivers = raw.waivers.expect("waivers");
+        assert!(waivers.path.ends_with("/waivers.yaml"), "{}", waivers.path);
+        assert_eq!(waivers.text, "- not: a record\n");
+    }
+
+    #[test]
+    fn two_waiver_files_are_a_finding_naming_both() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("waivers.yaml"), "[]\n").expect("write");
+        std::fs::write(dir.path().join("waivers.yml"), "[]\n").expect("write");
+        let raw = load_inventory(dir.path(), &Limits::default()).expect("loads");
+        assert!(raw.waivers.is_none());
+        assert_eq!(raw.diagnostics.len(), 1);
+        let message = &raw.diagnostics[0].message;
+        assert!(message.contains("waivers.yaml`"), "{message}");
+        assert!(message.contains("waivers.yml`"), "{message}");
+        assert!(raw.records.is_empty());
+    }
+
+    #[test]
+    fn inventory_roles_follow_place_and_name() {
+        assert_eq!(
+            inventory_file(Path::new("waivers.yml")),
+            Some(InventoryFile::Waivers)
+        );
+        assert_eq!(
+            inventory_file(Path::new("a/waivers.yaml")),
+            Some(InventoryFile::Records)
+        );
+        assert_eq!(
+            inventory_file(Path::new("a/b.yml")),
+            Some(InventoryFile::Records)
+        );
+        assert_eq!(inventory_file(Path::new("README.md")), None);
+        assert_eq!(inventory_file(Path::new("x.YAML")), None);
     }
 }

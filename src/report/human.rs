@@ -61,18 +61,21 @@ pub fn validation_summary(v: &Validation, input: &Input) -> String {
     }
     match &v.policies {
         Some(p) => {
+            let rules = p.info.values().filter(|i| i.rule.is_some()).count();
             let forbids = p
                 .info
                 .values()
                 .filter(|i| i.effect == cedar_policy::Effect::Forbid)
                 .count();
+            let decisions = p.info.len() - rules;
             let _ = writeln!(
                 out,
-                "policies `{}`: {} ({} permit, {} forbid) in {}, strictly valid against the schema",
+                "policies `{}`: {} ({} permit, {} forbid) and {} in {}, strictly valid against the schema",
                 input.policies.display(),
-                plural(p.info.len(), "policy", "policies"),
-                p.info.len() - forbids,
+                plural(decisions, "decision policy", "decision policies"),
+                decisions - forbids,
                 forbids,
+                plural(rules, "check rule", "check rules"),
                 plural(p.files.len() - 1, "file", "files"),
             );
         }
@@ -199,7 +202,11 @@ pub fn plan(
         input.inventory.display(),
         plural(inventory.records.len(), "record", "records"),
         input.policies.display(),
-        plural(pack.info.len(), "policy", "policies"),
+        plural(
+            pack.info.values().filter(|i| i.rule.is_none()).count(),
+            "decision policy",
+            "decision policies"
+        ),
     );
 
     // Group due decisions by leaver, leavers in id order, "no leaver" last.

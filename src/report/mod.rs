@@ -2,9 +2,15 @@
 //! Rendering makes no decisions and reads no clock; the same plan always
 //! gives the same bytes.
 
+pub mod check;
+pub mod diff;
 pub mod explain;
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod sarif;
 
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
@@ -13,15 +19,50 @@ use crate::diag::{Diagnostic, Severity};
 /// Renders a finding the way rustc renders its errors, with the file, line,
 /// column and the offending text.
 pub fn render_diagnostic(d: &Diagnostic) -> String {
+    render_finding(&Rendered {
+        severity: d.severity,
+        code: d.code.as_str(),
+        message: &d.message,
+        span: d.span.as_ref(),
+        label: d.label.as_deref(),
+        notes: &d.notes,
+        help: d.help.as_deref(),
+        footer: &[],
+    })
+}
+
+/// The parts of a finding that the terminal rendering shows.
+pub struct Rendered<'a> {
+    /// How bad.
+    pub severity: Severity,
+    /// Stable code.
+    pub code: &'a str,
+    /// The message.
+    pub message: &'a str,
+    /// Where.
+    pub span: Option<&'a crate::diag::Span>,
+    /// Label under the place.
+    pub label: Option<&'a str>,
+    /// Other places.
+    pub notes: &'a [crate::diag::Note],
+    /// A hint.
+    pub help: Option<&'a str>,
+    /// Extra `= note:` lines.
+    pub footer: &'a [String],
+}
+
+/// Renders any finding (a diagnostic or a check finding) like rustc.
+pub fn render_finding(d: &Rendered<'_>) -> String {
     let level = match d.severity {
         Severity::Error => Level::ERROR,
         Severity::Warning => Level::WARNING,
+        Severity::Note => Level::NOTE,
     };
-    let mut group = Group::with_title(level.primary_title(d.message.as_str()).id(d.code.as_str()));
-    if let Some(span) = &d.span {
+    let mut group = Group::with_title(level.primary_title(d.message).id(d.code));
+    if let Some(span) = d.span {
         let mut primary = AnnotationKind::Primary.span(span.range.clone());
-        if let Some(label) = &d.label {
-            primary = primary.label(label.as_str());
+        if let Some(label) = d.label {
+            primary = primary.label(label);
         }
         let mut snippet = Snippet::source(span.file.text.as_str())
             .path(span.file.path.as_str())
@@ -54,8 +95,11 @@ pub fn render_diagnostic(d: &Diagnostic) -> String {
             );
         }
     }
-    if let Some(help) = &d.help {
-        group = group.element(Level::HELP.message(help.as_str()));
+    for line in d.footer {
+        group = group.element(Level::NOTE.message(line.as_str()));
+    }
+    if let Some(help) = d.help {
+        group = group.element(Level::HELP.message(help));
     }
     Renderer::plain().render(&[group])
 }

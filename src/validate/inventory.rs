@@ -22,12 +22,26 @@ pub struct Inventory {
     pub index: HashMap<String, usize>,
     /// The files the records came from.
     pub files: Vec<Arc<SourceFile>>,
+    /// Reviewed exceptions to check findings, from `waivers.yaml`, by id.
+    pub waivers: Vec<crate::validate::Waiver>,
+    /// The workloads that run as each non-human identity (by `identity`).
+    runs_as: HashMap<usize, Vec<usize>>,
 }
 
 impl Inventory {
     /// A record by id.
     pub fn get(&self, id: &str) -> Option<&Record> {
         self.index.get(id).map(|&i| &self.records[i])
+    }
+
+    /// The workloads that use a non-human identity: those in its `used_by`
+    /// and those whose `identity` it is, each once, in index order.
+    pub fn workloads_of(&self, nhi: usize) -> Vec<usize> {
+        let mut out = self.records[nhi].fields.links("used_by");
+        out.extend(self.runs_as.get(&nhi).into_iter().flatten());
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 
     /// How many records of each kind.
@@ -75,9 +89,10 @@ struct Checker<'a> {
 /// errors; the diagnostics hold every problem found either way.
 pub fn validate_inventory(raw: RawInventory) -> (Option<Inventory>, Vec<Diagnostic>) {
     let RawInventory {
-        files,
+        mut files,
         records: raw_records,
         mut diagnostics,
+        waivers: waiver_file,
     } = raw;
 
     let mut records: Vec<Record> = Vec::with_capacity(raw_records.len());
@@ -212,6 +227,18 @@ pub fn validate_inventory(raw: RawInventory) -> (Option<Inventory>, Vec<Diagnost
 
     check_people(&records, &mut diagnostics);
 
+    // Waivers name people and records, so they are checked once the
+    // records are known; their problems make the inventory invalid like
+    // any other input error.
+    let mut waivers = Vec::new();
+    if let Some(file) = waiver_file {
+        let (valid, problems) = crate::validate::validate_waivers(&file, &records, &index);
+        waivers = valid;
+        diagnostics.extend(problems);
+        files.push(file);
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+    }
+
     let has_errors = broken
         || diagnostics
             .iter()
@@ -220,11 +247,21 @@ pub fn validate_inventory(raw: RawInventory) -> (Option<Inventory>, Vec<Diagnost
     if has_errors {
         (None, diagnostics)
     } else {
+        let mut runs_as: HashMap<usize, Vec<usize>> = HashMap::new();
+        for (i, r) in records.iter().enumerate() {
+            if r.kind == Kind::Workload
+                && let Some(nhi) = r.fields.link("identity")
+            {
+                runs_as.entry(nhi).or_default().push(i);
+            }
+        }
         (
             Some(Inventory {
                 records,
                 index,
                 files,
+                waivers,
+                runs_as,
             }),
             diagnostics,
         )
@@ -549,7 +586,9 @@ impl Checker<'_> {
             format!("unknown field `{name}` in {owner}"),
         )
         .at(self.span(key));
-        if let Some(close) = did_you_mean(name, specs.clone().map(|s| s.name)) {
+        if crate::validate::INLINE_NAMES.contains(&name) {
+            d = d.help("waivers are never written inside the records they waive: add one to `waivers.yaml` at the top of the inventory, with a justification, an approver and an expiry");
+        } else if let Some(close) = did_you_mean(name, specs.clone().map(|s| s.name)) {
             d = d.help(format!("did you mean `{close}`?"));
         } else {
             let names: Vec<&str> = specs

@@ -4,9 +4,13 @@
 
 mod inventory;
 mod policies;
+mod waivers;
 
 pub use inventory::{Inventory, validate_inventory};
-pub use policies::{NAMESPACE, PolicyInfo, PolicyPack, is_link_path, parse_due, validate_policies};
+pub use policies::{
+    FLAG, NAMESPACE, PolicyInfo, PolicyPack, Rule, is_link_path, parse_due, validate_policies,
+};
+pub use waivers::{INLINE_NAMES, Waiver, validate_waivers};
 
 use crate::diag::Diagnostic;
 use crate::load::Loaded;
@@ -35,6 +39,7 @@ pub fn validate(loaded: Loaded) -> Validation {
     let Loaded {
         inventory,
         policies,
+        ..
     } = loaded;
     crate::progress::stage("linking", inventory.records.len() as u64);
     let records = inventory.records.len() as u64;

@@ -67,11 +67,28 @@ pub struct PolicyInfo {
     pub leaver: Vec<String>,
     /// `@due`: how long after the leaver's departure the action is due.
     pub due: Option<jiff::SignedDuration>,
+    /// Set when the policy is a check rule (it has `@severity`).
+    pub rule: Option<Rule>,
     /// Where the policy starts.
     pub span: Span,
     /// The policy's text.
     pub text: String,
 }
+
+/// What makes a policy a check rule: it permits `flag` on records that
+/// break it, and each such record is a finding of `severance check`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    /// `@severity`.
+    pub severity: crate::diag::Severity,
+    /// `@field`: the field at fault, so that reports can point at it.
+    pub field: Option<String>,
+    /// `@detail("due")`: the finding quotes the decision's deadline.
+    pub detail_due: bool,
+}
+
+/// The action check rules permit.
+pub const FLAG: &str = "flag";
 
 /// A parsed, annotated, strictly validated policy pack.
 #[derive(Debug)]
@@ -315,6 +332,17 @@ fn annotations(
                 .help("add `@leaver(\"owner\")` (or the link the decision follows from), or remove `@due`"),
         );
     }
+    let rule = rule_annotations(policy, span, diagnostics);
+    if rule.is_some() && (!leaver.is_empty() || due.is_some()) {
+        diagnostics.push(
+            Diagnostic::error(
+                Code::PolicyAnnotation,
+                "a check rule (`@severity`) takes no `@leaver` or `@due`",
+            )
+            .at(span.clone())
+            .help("deadlines belong to decision policies; the `action-overdue` rule checks them"),
+        );
+    }
     if diagnostics.len() > before {
         return None;
     }
@@ -325,8 +353,118 @@ fn annotations(
         effect: policy.effect(),
         leaver,
         due,
+        rule,
         span: span.clone(),
         text: String::new(),
+    })
+}
+
+/// Whether a policy's scope can match the `flag` action, and whether it
+/// matches exactly that one.
+fn flag_scope(policy: &cedar_policy::Policy) -> (bool, bool) {
+    use cedar_policy::ActionConstraint;
+    let is_flag = |a: &cedar_policy::EntityUid| a.id().unescaped() == FLAG;
+    match policy.action_constraint() {
+        ActionConstraint::Any => (true, false),
+        ActionConstraint::Eq(a) => (is_flag(&a), is_flag(&a)),
+        ActionConstraint::In(list) => {
+            let any = list.iter().any(is_flag);
+            (any, any && list.iter().all(is_flag))
+        }
+    }
+}
+
+/// Reads `@severity`, `@field` and `@detail`, and keeps check rules and
+/// decision policies apart: a rule must permit exactly `flag`, and a
+/// decision policy must not be able to match it.
+fn rule_annotations(
+    policy: &cedar_policy::Policy,
+    span: &Span,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Rule> {
+    let (can_flag, only_flag) = flag_scope(policy);
+    let Some(text) = policy.annotation("severity") else {
+        if can_flag {
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::PolicyAnnotation,
+                    "policy can match the `flag` action but has no `@severity`",
+                )
+                .at(span.clone())
+                .help("a decision policy names its actions (`action == Severance::Action::\"revoke\"`); a check rule permits `flag` and carries `@severity(\"error\")`, `\"warning\"` or `\"note\"`"),
+            );
+        }
+        for name in ["field", "detail"] {
+            if policy.annotation(name).is_some() {
+                diagnostics.push(
+                    Diagnostic::error(
+                        Code::PolicyAnnotation,
+                        format!("`@{name}` is only for check rules (policies with `@severity`)"),
+                    )
+                    .at(span.clone()),
+                );
+            }
+        }
+        return None;
+    };
+    let before = diagnostics.len();
+    let severity = crate::diag::Severity::parse(text);
+    if severity.is_none() {
+        diagnostics.push(
+            Diagnostic::error(
+                Code::PolicyAnnotation,
+                format!("`@severity(\"{text}\")` is not a severity"),
+            )
+            .at(span.clone())
+            .help("use `error`, `warning` or `note`"),
+        );
+    }
+    if !only_flag || policy.effect() != Effect::Permit {
+        diagnostics.push(
+            Diagnostic::error(
+                Code::PolicyAnnotation,
+                "a check rule (`@severity`) must be a `permit` of exactly the `flag` action",
+            )
+            .at(span.clone())
+            .help("write `permit (principal, action == Severance::Action::\"flag\", resource is …) when { <the violation> };`"),
+        );
+    }
+    let field = policy.annotation("field").map(str::to_string);
+    if let Some(name) = &field
+        && !crate::model::Kind::ALL
+            .iter()
+            .any(|k| k.field(name).is_some())
+    {
+        diagnostics.push(
+            Diagnostic::error(
+                Code::PolicyAnnotation,
+                format!("`@field` names `{name}`, which is not a field of any record kind"),
+            )
+            .at(span.clone()),
+        );
+    }
+    let detail_due = match policy.annotation("detail") {
+        None => false,
+        Some("due") => true,
+        Some(other) => {
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::PolicyAnnotation,
+                    format!("`@detail(\"{other}\")` is not a known detail"),
+                )
+                .at(span.clone())
+                .help("the only detail is `due`: the finding quotes the decision's deadline"),
+            );
+            false
+        }
+    };
+    if diagnostics.len() > before {
+        return None;
+    }
+    Some(Rule {
+        severity: severity?,
+        field,
+        detail_due,
     })
 }
 

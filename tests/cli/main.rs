@@ -1,8 +1,10 @@
 //! The one integration test binary: runs the real `severance` CLI on fixture
 //! inventories and compares exit code, stdout and stderr with golden files.
 
+mod gitops;
 mod harness;
 mod invalid;
 mod ledger;
 mod plan;
+mod report_schemas;
 mod scenarios;

@@ -1,0 +1,581 @@
+//! Stage 5 of `severance check`: ask the check rules (the `@severity`
+//! policies of the pack) about every record, with its decision in the
+//! request's context, and turn each satisfied rule into a [`Finding`]. Then
+//! apply the reviewed waivers: a waived finding stays listed, an expired
+//! waiver is an error of its own and a waiver that matches nothing is a
+//! warning. Findings are data; what fails a build is the caller's choice.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::str::FromStr;
+
+use cedar_policy::{Authorizer, Context, EntityUid, PolicySet, Request, RestrictedExpression};
+use jiff::Timestamp;
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::decide::{Decision, Effect, Plan};
+use crate::diag::{Code, Diagnostic, Note, Severity, Span};
+use crate::evaluate::{Evaluation, entities};
+use crate::model::{Kind, format_time};
+use crate::validate::{FLAG, Inventory, NAMESPACE, PolicyPack, Waiver};
+
+/// Where a finding comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Origin {
+    /// Loading or validating the input.
+    Validation,
+    /// A check rule of the policy pack.
+    Rule,
+    /// A rule or decision policy that failed to evaluate.
+    Evaluation,
+    /// The waivers file itself (expired or unmatched waivers).
+    Waiver,
+}
+
+impl Origin {
+    /// The lowercase name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Validation => "validation",
+            Origin::Rule => "rule",
+            Origin::Evaluation => "evaluation",
+            Origin::Waiver => "waiver",
+        }
+    }
+}
+
+/// One finding of `severance check`.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    /// Stable kebab-case code: a rule's `@id`, or a diagnostic code.
+    pub code: String,
+    /// How bad.
+    pub severity: Severity,
+    /// Where it comes from.
+    pub origin: Origin,
+    /// Lowercase message; user input in backticks.
+    pub message: String,
+    /// The record at fault, when there is one.
+    pub subject: Option<String>,
+    /// The record's kind.
+    pub kind: Option<Kind>,
+    /// The field at fault, when one is.
+    pub field: Option<String>,
+    /// Where: the field when one is at fault and written, else the record.
+    pub span: Option<Span>,
+    /// Where the record starts (when the finding is about one).
+    pub record_span: Option<Span>,
+    /// Label under the primary place.
+    pub label: Option<String>,
+    /// Other places that explain it.
+    pub notes: Vec<Note>,
+    /// A hint at the fix.
+    pub help: Option<String>,
+    /// The controls the rule serves.
+    pub controls: Vec<String>,
+    /// The policies behind the finding: the rule, and for an overdue
+    /// action the decision policies whose deadline passed.
+    pub policies: Vec<String>,
+    /// The waiver that covers it.
+    pub waived_by: Option<String>,
+    /// Whether the change under review introduced it (only with a base).
+    pub new: Option<bool>,
+}
+
+impl Finding {
+    /// A finding from a load or validation diagnostic.
+    pub fn from_diagnostic(d: &Diagnostic, origin: Origin) -> Finding {
+        Finding {
+            code: d.code.as_str().to_string(),
+            severity: d.severity,
+            origin,
+            message: d.message.clone(),
+            subject: None,
+            kind: None,
+            field: None,
+            span: d.span.clone(),
+            record_span: None,
+            label: d.label.clone(),
+            notes: d.notes.clone(),
+            help: d.help.clone(),
+            controls: Vec::new(),
+            policies: Vec::new(),
+            waived_by: None,
+            new: None,
+        }
+    }
+
+    /// A fingerprint that survives edits elsewhere in the file: the code,
+    /// the record and the field, or for findings without a record the
+    /// file and the message. Lines are left out on purpose, so moving a
+    /// record does not make its findings "new".
+    pub fn fingerprint(&self) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(self.code.as_bytes());
+        hasher.update([0]);
+        match &self.subject {
+            Some(subject) => {
+                hasher.update(subject.as_bytes());
+                hasher.update([0]);
+                hasher.update(self.field.as_deref().unwrap_or_default().as_bytes());
+            }
+            None => {
+                hasher.update(
+                    self.span
+                        .as_ref()
+                        .map(|s| s.file.path.as_str())
+                        .unwrap_or_default()
+                        .as_bytes(),
+                );
+                hasher.update([0]);
+                hasher.update(self.message.as_bytes());
+            }
+        }
+        hex::encode(&hasher.finalize()[..16])
+    }
+
+    /// Whether the finding fails a gate set at `threshold`.
+    pub fn fails(&self, threshold: Severity) -> bool {
+        self.waived_by.is_none() && self.severity <= threshold
+    }
+
+    fn sort_key(&self) -> (String, u32, u32, String, String) {
+        let (path, line, col) = self.span.as_ref().map_or((String::new(), 0, 0), |s| {
+            (s.file.path.clone(), s.line, s.col)
+        });
+        (
+            path,
+            line,
+            col,
+            self.code.clone(),
+            self.subject.clone().unwrap_or_default(),
+        )
+    }
+}
+
+/// How one waiver was used.
+#[derive(Debug, Clone)]
+pub struct WaiverUse {
+    /// The waiver.
+    pub waiver: Waiver,
+    /// Whether it had expired at the run's instant.
+    pub expired: bool,
+    /// How many findings it covers.
+    pub waived: usize,
+}
+
+/// The output of the check stage.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    /// Every finding, sorted by place.
+    pub findings: Vec<Finding>,
+    /// Every waiver, by id.
+    pub waivers: Vec<WaiverUse>,
+    /// Whether any policy failed to evaluate (decisions or rules).
+    pub could_not_evaluate: bool,
+}
+
+/// Sorts findings by file, line, column, code and record.
+pub fn sort(findings: &mut [Finding]) {
+    findings.sort_by_cached_key(Finding::sort_key);
+}
+
+/// Runs the check rules on every record and applies the waivers.
+pub fn check(
+    inventory: &Inventory,
+    pack: &PolicyPack,
+    evaluation: &Evaluation,
+    plan: &Plan,
+) -> Checked {
+    let mut findings: Vec<Finding> = crate::report::evaluation_failures(plan, inventory, pack)
+        .iter()
+        .map(|d| Finding::from_diagnostic(d, Origin::Evaluation))
+        .collect();
+    let could_not_evaluate_decisions = !findings.is_empty();
+
+    let decisions: HashMap<usize, &Decision> =
+        plan.decisions.iter().map(|d| (d.record, d)).collect();
+    let rules = rule_sets(pack);
+    let authorizer = Authorizer::new();
+    let now = format_time(evaluation.as_of);
+    let action = flag_action();
+    let principal = crate::evaluate::principal();
+
+    let per_record: Vec<Vec<Finding>> = inventory
+        .records
+        .par_iter()
+        .enumerate()
+        .filter_map(|(index, record)| Some((index, record, rules.get(&record.kind)?)))
+        .map(|(index, record, set)| {
+            let decision = decisions.get(&index).copied();
+            let resource = entities::uid(record.kind, &record.id);
+            let request = Context::from_pairs([
+                ("now".to_string(), RestrictedExpression::new_datetime(&now)),
+                ("decision".to_string(), decided(decision)),
+            ])
+            .map_err(|e| e.to_string())
+            .and_then(|context| {
+                Request::new(principal.clone(), action.clone(), resource, context, None)
+                    .map_err(|e| e.to_string())
+            });
+            let request = match request {
+                Ok(r) => r,
+                Err(message) => return vec![failed_rule(record, "", &message)],
+            };
+            let response = authorizer.is_authorized(&request, set, &evaluation.entities);
+            let mut out: Vec<Finding> = response
+                .diagnostics()
+                .errors()
+                .map(|e| match e {
+                    cedar_policy::AuthorizationError::PolicyEvaluationError(e) => {
+                        failed_rule(record, e.policy_id().as_ref(), &e.inner().to_string())
+                    }
+                })
+                .collect();
+            for id in response.diagnostics().reason() {
+                if let Some(info) = pack.info.get(&id.to_string()) {
+                    out.push(rule_finding(record, info, decision));
+                }
+            }
+            out
+        })
+        .collect();
+    findings.extend(per_record.into_iter().flatten());
+    let could_not_evaluate =
+        could_not_evaluate_decisions || findings.iter().any(|f| f.origin == Origin::Evaluation);
+
+    let waivers = apply_waivers(&mut findings, &inventory.waivers, evaluation.as_of);
+    sort(&mut findings);
+    Checked {
+        findings,
+        waivers,
+        could_not_evaluate,
+    }
+}
+
+fn flag_action() -> EntityUid {
+    // INVARIANT: a constant, valid type name (the same one `principal` uses).
+    let ty = cedar_policy::EntityTypeName::from_str(&format!("{NAMESPACE}::Action"))
+        .unwrap_or_else(|_| unreachable!("constant type name"));
+    EntityUid::from_type_name_and_id(ty, cedar_policy::EntityId::new(FLAG))
+}
+
+/// The check rules whose scope can match each kind.
+fn rule_sets(pack: &PolicyPack) -> HashMap<Kind, PolicySet> {
+    use cedar_policy::ResourceConstraint;
+    let mut out = HashMap::new();
+    for kind in Kind::ALL {
+        let ty = entities::type_name(kind);
+        let mut set = PolicySet::new();
+        for policy in pack.set.policies() {
+            let is_rule = pack
+                .info
+                .get(&policy.id().to_string())
+                .is_some_and(|i| i.rule.is_some());
+            let resource_ok = match policy.resource_constraint() {
+                ResourceConstraint::Any | ResourceConstraint::In(_) => true,
+                ResourceConstraint::Eq(uid) => *uid.type_name() == ty,
+                ResourceConstraint::Is(t) | ResourceConstraint::IsIn(t, _) => t == ty,
+            };
+            if is_rule && resource_ok {
+                // INVARIANT: ids are unique in the pack, so a subset cannot clash.
+                let _ = set.add(policy.clone());
+            }
+        }
+        if set.policies().next().is_some() {
+            out.insert(kind, set);
+        }
+    }
+    out
+}
+
+/// The decision as the rules see it in `context.decision`.
+fn decided(decision: Option<&Decision>) -> RestrictedExpression {
+    let strings = |list: &[String]| {
+        RestrictedExpression::new_set(
+            list.iter()
+                .map(|a| RestrictedExpression::new_string(a.clone())),
+        )
+    };
+    let mut attrs: Vec<(String, RestrictedExpression)> = vec![
+        (
+            "actions".into(),
+            strings(decision.map(|d| d.actions.as_slice()).unwrap_or_default()),
+        ),
+        (
+            "blocked".into(),
+            strings(decision.map(|d| d.blocked.as_slice()).unwrap_or_default()),
+        ),
+    ];
+    if let Some(due) = decision.and_then(|d| d.due) {
+        attrs.push((
+            "due".into(),
+            RestrictedExpression::new_datetime(format_time(due)),
+        ));
+    }
+    // INVARIANT: the attribute names are distinct constants.
+    RestrictedExpression::new_record(attrs).unwrap_or_else(|e| unreachable!("decision record: {e}"))
+}
+
+fn failed_rule(record: &crate::model::Record, policy: &str, message: &str) -> Finding {
+    let d = Diagnostic::error(
+        Code::EvaluationFailed,
+        format!(
+            "check rule `{policy}` could not be evaluated on `{}`",
+            record.id
+        ),
+    )
+    .at(record.span.clone())
+    .label(message.to_string())
+    .help("the record is not silently passed; fix the rule or the record");
+    Finding {
+        subject: Some(record.id.clone()),
+        kind: Some(record.kind),
+        record_span: Some(record.span.clone()),
+        policies: vec![policy.to_string()],
+        ..Finding::from_diagnostic(&d, Origin::Evaluation)
+    }
+}
+
+fn rule_finding(
+    record: &crate::model::Record,
+    info: &crate::validate::PolicyInfo,
+    decision: Option<&Decision>,
+) -> Finding {
+    let rule = info.rule.as_ref();
+    let field = rule.and_then(|r| r.field.clone());
+    let field_span = field
+        .as_deref()
+        .and_then(|f| record.fields.0.get(f))
+        .map(|f| f.span.clone());
+    let mut message = format!("`{}`: {}", record.id, lowercase_first(&info.description));
+    let mut policies = vec![info.id.clone()];
+    if rule.is_some_and(|r| r.detail_due)
+        && let Some(d) = decision
+    {
+        let mut overdue: BTreeSet<&str> = BTreeSet::new();
+        for reason in &d.reasons {
+            if reason.effect == Effect::Permit && reason.due == d.due {
+                overdue.insert(&reason.action);
+                policies.push(reason.policy.clone());
+            }
+        }
+        if let Some(due) = d.due {
+            message.push_str(&format!(
+                " (`{}` due {})",
+                overdue.into_iter().collect::<Vec<_>>().join(", "),
+                format_time(due)
+            ));
+        }
+    }
+    policies.sort();
+    policies.dedup();
+    let label = match (&field, &field_span) {
+        (Some(f), Some(_)) => Some(format!("`{f}` is at fault")),
+        (Some(f), None) => Some(format!("`{f}` is missing")),
+        _ => None,
+    };
+    Finding {
+        code: info.id.clone(),
+        severity: rule.map_or(Severity::Error, |r| r.severity),
+        origin: Origin::Rule,
+        message,
+        subject: Some(record.id.clone()),
+        kind: Some(record.kind),
+        field,
+        span: Some(field_span.unwrap_or_else(|| record.span.clone())),
+        record_span: Some(record.span.clone()),
+        label,
+        notes: Vec::new(),
+        help: None,
+        controls: info.controls.clone(),
+        policies,
+        waived_by: None,
+        new: None,
+    }
+}
+
+fn lowercase_first(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) => c.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// Marks the findings each live waiver covers, and returns a finding for
+/// every expired waiver and every listed record a waiver matched nothing on.
+fn apply_waivers(
+    findings: &mut Vec<Finding>,
+    waivers: &[Waiver],
+    as_of: Timestamp,
+) -> Vec<WaiverUse> {
+    let mut uses = Vec::new();
+    let mut extra = Vec::new();
+    let codes: BTreeSet<String> = findings.iter().map(|f| f.code.clone()).collect();
+    for waiver in waivers {
+        let expired = waiver.expires <= as_of;
+        let mut waived = 0;
+        let mut matched: BTreeMap<&str, bool> = waiver
+            .records
+            .iter()
+            .map(|(id, _)| (id.as_str(), false))
+            .collect();
+        if expired {
+            extra.push(Finding {
+                code: Code::WaiverExpired.as_str().into(),
+                severity: Severity::Error,
+                subject: None,
+                ..Finding::from_diagnostic(
+                    &Diagnostic::error(
+                        Code::WaiverExpired,
+                        format!(
+                            "waiver `{}` expired at {}; the findings it covered count again",
+                            waiver.id,
+                            format_time(waiver.expires)
+                        ),
+                    )
+                    .at(waiver.expires_span.clone())
+                    .help("renew it with a new approval and `expires`, or fix what it waived and delete it"),
+                    Origin::Waiver,
+                )
+            });
+        } else {
+            for finding in findings.iter_mut() {
+                let covers = finding.origin == Origin::Rule
+                    && finding.waived_by.is_none()
+                    && (waiver.finding.as_deref() == Some(finding.code.as_str())
+                        || waiver
+                            .policy
+                            .as_ref()
+                            .is_some_and(|p| finding.policies.contains(p)));
+                if !covers {
+                    continue;
+                }
+                if let Some(subject) = &finding.subject
+                    && let Some(hit) = matched.get_mut(subject.as_str())
+                {
+                    *hit = true;
+                    finding.waived_by = Some(waiver.id.clone());
+                    waived += 1;
+                }
+            }
+            for (id, span) in &waiver.records {
+                if matched.get(id.as_str()).copied().unwrap_or(true) {
+                    continue;
+                }
+                let what = match (&waiver.finding, &waiver.policy) {
+                    (Some(code), _) => format!("finding `{code}`"),
+                    (None, Some(policy)) => format!("policy `{policy}`"),
+                    (None, None) => "anything".into(),
+                };
+                let mut d = Diagnostic::warning(
+                    Code::WaiverUnmatched,
+                    format!("waiver `{}` matches no {what} on `{id}`", waiver.id),
+                )
+                .at(span.clone())
+                .help("remove the record from the waiver (or the waiver): a stale exception hides the next real finding");
+                if let Some(code) = &waiver.finding
+                    && !codes.contains(code)
+                    && let Some(close) =
+                        crate::diag::did_you_mean(code, codes.iter().map(String::as_str))
+                {
+                    d = d.help(format!(
+                        "no finding has code `{code}`; did you mean `{close}`?"
+                    ));
+                }
+                extra.push(Finding::from_diagnostic(&d, Origin::Waiver));
+            }
+        }
+        uses.push(WaiverUse {
+            waiver: waiver.clone(),
+            expired,
+            waived,
+        });
+    }
+    findings.extend(extra);
+    uses
+}
+
+/// The reference of every check rule of a pack, for `docs/checks.md`.
+pub fn rules_markdown(pack: &PolicyPack) -> String {
+    let mut out = String::new();
+    for info in pack.info.values() {
+        let Some(rule) = &info.rule else { continue };
+        out.push_str(&format!("### {}\n\n", info.id));
+        out.push_str(&format!("{}.\n\n", info.description.trim_end_matches('.')));
+        out.push_str(&format!("- severity: `{}`\n", rule.severity.as_str()));
+        out.push_str(&format!("- controls: {}\n", info.controls.join(", ")));
+        if let Some(field) = &rule.field {
+            out.push_str(&format!("- points at: `{field}`\n"));
+        }
+        out.push_str(&format!(
+            "- defined at: `{}:{}`\n\n",
+            info.span.file.path, info.span.line
+        ));
+    }
+    out.trim_end().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_docs_list_every_rule() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let sources = crate::load::load_policies(&root.join("policies")).expect("policies load");
+        // Paths as a reader of the docs sees them, from the repository root.
+        let sources = crate::load::PolicySources {
+            schema: crate::diag::SourceFile::new(
+                "policies/schema.cedarschema",
+                sources.schema.text.clone(),
+            ),
+            policies: sources
+                .policies
+                .iter()
+                .map(|f| {
+                    let name = std::path::Path::new(&f.path)
+                        .file_name()
+                        .map(|n| n.to_string_lossy().to_string())
+                        .unwrap_or_default();
+                    crate::diag::SourceFile::new(format!("policies/{name}"), f.text.clone())
+                })
+                .collect(),
+        };
+        let (pack, diagnostics) = crate::validate::validate_policies(sources);
+        let pack = pack.unwrap_or_else(|| panic!("the default pack is valid: {diagnostics:#?}"));
+        crate::model::tests::keep_in_step(
+            "docs/checks.md",
+            "<!-- rules:begin -->",
+            "<!-- rules:end -->",
+            &rules_markdown(&pack),
+        );
+    }
+
+    #[test]
+    fn fingerprints_ignore_lines_but_not_records() {
+        let d = Diagnostic::error(Code::EvaluationFailed, "x");
+        let mut a = Finding {
+            subject: Some("nhi/a".into()),
+            ..Finding::from_diagnostic(&d, Origin::Rule)
+        };
+        a.code = "nhi-owner-missing".into();
+        let b = a.clone();
+        let mut c = a.clone();
+        c.subject = Some("nhi/b".into());
+        assert_eq!(a.fingerprint(), b.fingerprint());
+        assert_ne!(a.fingerprint(), c.fingerprint());
+        assert_eq!(a.fingerprint().len(), 32);
+    }
+
+    #[test]
+    fn waived_findings_never_fail_and_notes_fail_only_at_note() {
+        let d = Diagnostic::warning(Code::EvaluationFailed, "x");
+        let mut f = Finding::from_diagnostic(&d, Origin::Rule);
+        assert!(f.fails(Severity::Warning));
+        assert!(!f.fails(Severity::Error));
+        f.waived_by = Some("waiver/x".into());
+        assert!(!f.fails(Severity::Warning));
+    }
+}

@@ -1,0 +1,411 @@
+//! `severance check` and `severance diff`: the merge gate and the reviewer's
+//! view of a change. Both read the head (the working tree, or a revision)
+//! and, with `--base`, a second revision from git, run the same pipeline on
+//! each, and compare.
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use jiff::Timestamp;
+
+use super::Input;
+use crate::check::{Checked, Finding, Origin};
+use crate::diag::Severity;
+use crate::diff::{DecisionDiff, Side};
+use crate::error::{Error, ReportFile, Usage};
+use crate::exit::ExitStatus;
+use crate::report::check::{CheckReport, Revision, Verdict};
+use crate::report::diff::DiffReport;
+use crate::validate::Validation;
+
+/// The formats of a check report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportFormat {
+    /// Findings rendered like rustc, then a summary.
+    Human,
+    /// The versioned JSON document.
+    Json,
+    /// A pull request comment.
+    Markdown,
+    /// SARIF 2.1.0 for code scanning.
+    Sarif,
+    /// JUnit XML for CI test reports.
+    Junit,
+    /// GitHub Actions workflow commands (annotations).
+    Github,
+}
+
+/// One report to write: a format, and a file (or standard output).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportTarget {
+    /// The format.
+    pub format: ReportFormat,
+    /// The file; `None` is standard output.
+    pub path: Option<PathBuf>,
+}
+
+/// Settings of `check`.
+#[derive(Debug, Clone)]
+pub struct CheckSettings {
+    /// The head: inventory, policies and the revision to read them at.
+    pub input: Input,
+    /// The base revision to compare with.
+    pub base: Option<String>,
+    /// The run's instant.
+    pub as_of: Timestamp,
+    /// The severity at which a finding fails the check.
+    pub fail_on: Severity,
+    /// The reports to write.
+    pub reports: Vec<ReportTarget>,
+    /// Where GitHub Actions wants the job summary (`$GITHUB_STEP_SUMMARY`).
+    pub step_summary: Option<PathBuf>,
+}
+
+/// Formats of `diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiffFormat {
+    /// For a terminal.
+    Human,
+    /// The versioned JSON document.
+    Json,
+    /// A pull request comment.
+    Markdown,
+}
+
+/// Settings of `diff`.
+#[derive(Debug, Clone)]
+pub struct DiffSettings {
+    /// The head.
+    pub input: Input,
+    /// The base revision.
+    pub base: String,
+    /// The run's instant.
+    pub as_of: Timestamp,
+    /// Output format.
+    pub format: DiffFormat,
+}
+
+/// One side, fully decided.
+struct Evaluated {
+    revision: Revision,
+    decided: super::Decided,
+    checked: Checked,
+    warnings: Vec<Finding>,
+}
+
+/// What loading one side gave: a decided side, or the findings that stop it.
+enum Outcome {
+    Evaluated(Box<Evaluated>),
+    Invalid {
+        revision: Revision,
+        findings: Vec<Finding>,
+    },
+}
+
+fn revision_of(input: &Input, commit: Option<String>) -> Revision {
+    match &input.revision {
+        Some(label) => Revision {
+            label: label.clone(),
+            commit,
+        },
+        None => Revision::working_tree(),
+    }
+}
+
+/// Loads, validates, evaluates, decides and checks one side, keeping every
+/// finding as data (nothing is written to the error stream).
+fn evaluate_side(input: &Input, as_of: Timestamp) -> Result<Outcome, Error> {
+    let loaded = crate::load::load(&crate::load::Sources {
+        inventory: input.inventory.clone(),
+        policies: input.policies.clone(),
+        revision: input.revision.clone(),
+        limits: crate::load::Limits::default(),
+    })?;
+    let revision = revision_of(input, loaded.commit.clone());
+    let validation = crate::validate::validate(loaded);
+    let findings: Vec<Finding> = validation
+        .diagnostics
+        .iter()
+        .map(|d| Finding::from_diagnostic(d, Origin::Validation))
+        .collect();
+    let (inventory, pack) = match validation {
+        Validation {
+            inventory: Some(inventory),
+            policies: Some(pack),
+            ..
+        } => (inventory, pack),
+        _ => return Ok(Outcome::Invalid { revision, findings }),
+    };
+    let evaluation = crate::evaluate::evaluate(&inventory, &pack, as_of)?;
+    let plan = crate::decide::decide(&inventory, &pack, &evaluation);
+    let checked = crate::check::check(&inventory, &pack, &evaluation, &plan);
+    Ok(Outcome::Evaluated(Box::new(Evaluated {
+        revision,
+        decided: super::Decided {
+            inventory,
+            pack,
+            evaluation,
+            plan,
+        },
+        checked,
+        warnings: findings,
+    })))
+}
+
+/// The base side, which must validate to be compared with.
+fn evaluate_base(input: &Input, base: &str, as_of: Timestamp) -> Result<Box<Evaluated>, Error> {
+    let base_input = Input {
+        revision: Some(base.to_string()),
+        ..input.clone()
+    };
+    match evaluate_side(&base_input, as_of)? {
+        Outcome::Evaluated(e) => Ok(e),
+        Outcome::Invalid { findings, .. } => {
+            let errors = findings
+                .iter()
+                .filter(|f| f.severity == Severity::Error)
+                .count();
+            Err(crate::error::BaseInvalid {
+                revision: base.to_string(),
+                errors,
+                plural: if errors == 1 { "" } else { "s" },
+            }
+            .into())
+        }
+    }
+}
+
+fn decision_diff(base: &Evaluated, head: &Evaluated) -> DecisionDiff {
+    crate::diff::diff(
+        &Side {
+            inventory: &base.decided.inventory,
+            pack: &base.decided.pack,
+            plan: &base.decided.plan,
+        },
+        &Side {
+            inventory: &head.decided.inventory,
+            pack: &head.decided.pack,
+            plan: &head.decided.plan,
+        },
+    )
+}
+
+pub(super) fn run_diff(settings: &DiffSettings, out: &mut dyn Write) -> Result<ExitStatus, Error> {
+    let base = evaluate_base(&settings.input, &settings.base, settings.as_of)?;
+    let head = match evaluate_side(&settings.input, settings.as_of)? {
+        Outcome::Evaluated(e) => e,
+        Outcome::Invalid { revision, findings } => {
+            let errors = findings
+                .iter()
+                .filter(|f| f.severity == Severity::Error)
+                .count();
+            return Err(crate::error::BaseInvalid {
+                revision: revision.label,
+                errors,
+                plural: if errors == 1 { "" } else { "s" },
+            }
+            .into());
+        }
+    };
+    let diff = decision_diff(&base, &head);
+    let report = DiffReport {
+        as_of: settings.as_of,
+        base: base.revision.clone(),
+        head: head.revision.clone(),
+        diff: &diff,
+    };
+    let text = match settings.format {
+        DiffFormat::Human => crate::report::diff::human(&report),
+        DiffFormat::Json => crate::report::diff::json(&report),
+        DiffFormat::Markdown => crate::report::markdown::diff(&report),
+    };
+    super::write_out(out, &text)?;
+    let failed = base.decided.plan.summary.error > 0 || head.decided.plan.summary.error > 0;
+    Ok(if failed {
+        ExitStatus::CouldNotEvaluate
+    } else {
+        ExitStatus::Ok
+    })
+}
+
+pub(super) fn run_check(
+    settings: &CheckSettings,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<ExitStatus, Error> {
+    check_targets(&settings.reports)?;
+    let head = evaluate_side(&settings.input, settings.as_of)?;
+    let base = match (&settings.base, &head) {
+        (Some(base), Outcome::Evaluated(_)) => {
+            Some(evaluate_base(&settings.input, base, settings.as_of)?)
+        }
+        _ => None,
+    };
+
+    let (checked, revision, records, pack, diff) = match head {
+        Outcome::Invalid { revision, findings } => {
+            let mut findings = findings;
+            crate::check::sort(&mut findings);
+            let checked = Checked {
+                findings,
+                waivers: Vec::new(),
+                could_not_evaluate: true,
+            };
+            (checked, revision, 0, None, None)
+        }
+        Outcome::Evaluated(head) => {
+            let diff = base.as_ref().map(|base| decision_diff(base, &head));
+            let Evaluated {
+                revision,
+                decided,
+                mut checked,
+                warnings,
+            } = *head;
+            checked.findings.extend(warnings);
+            if let Some(base) = &base {
+                let before: HashSet<String> = base
+                    .checked
+                    .findings
+                    .iter()
+                    .chain(&base.warnings)
+                    .map(Finding::fingerprint)
+                    .collect();
+                for f in &mut checked.findings {
+                    f.new = Some(!before.contains(&f.fingerprint()));
+                }
+            }
+            crate::check::sort(&mut checked.findings);
+            let records = decided.inventory.records.len();
+            (checked, revision, records, Some(decided.pack), diff)
+        }
+    };
+
+    let verdict = if checked.could_not_evaluate
+        || checked
+            .findings
+            .iter()
+            .any(|f| f.origin == Origin::Validation && f.severity == Severity::Error)
+    {
+        Verdict::CouldNotEvaluate
+    } else if checked.findings.iter().any(|f| f.fails(settings.fail_on)) {
+        Verdict::Fail
+    } else {
+        Verdict::Pass
+    };
+    let report = CheckReport {
+        as_of: settings.as_of,
+        head: revision,
+        base: base.as_ref().map(|b| b.revision.clone()),
+        fail_on: settings.fail_on,
+        checked: &checked,
+        diff: diff.as_ref(),
+        rules: crate::report::check::rules(pack.as_ref()),
+        records,
+        inventory_dir: crate::load::display_path(&settings.input.inventory),
+        verdict,
+    };
+
+    // Files first, each written whole or not at all; then standard output.
+    let mut to_stdout = None;
+    for target in &settings.reports {
+        let text = render(&report, target.format);
+        match &target.path {
+            Some(path) => write_report(path, &text)?,
+            None => to_stdout = Some(text),
+        }
+    }
+    if let Some(path) = &settings.step_summary
+        && settings
+            .reports
+            .iter()
+            .any(|t| t.format == ReportFormat::Github)
+    {
+        append_report(path, &crate::report::markdown::check(&report))?;
+    }
+    if !settings.reports.iter().any(|t| t.path.is_none()) {
+        // Standard output holds only a report; the verdict still reaches a person.
+        writeln!(err, "{}", report.summary_line())?;
+    }
+    if let Some(text) = to_stdout {
+        super::write_out(out, &text)?;
+    }
+    Ok(match verdict {
+        Verdict::Pass => ExitStatus::Ok,
+        Verdict::Fail => ExitStatus::Blocking,
+        Verdict::CouldNotEvaluate => ExitStatus::CouldNotEvaluate,
+    })
+}
+
+fn render(report: &CheckReport<'_>, format: ReportFormat) -> String {
+    match format {
+        ReportFormat::Human => crate::report::check::human(report),
+        ReportFormat::Json => crate::report::check::json(report),
+        ReportFormat::Markdown => crate::report::markdown::check(report),
+        ReportFormat::Sarif => crate::report::sarif::render(report),
+        ReportFormat::Junit => crate::report::junit::render(report),
+        ReportFormat::Github => crate::report::github::render(report),
+    }
+}
+
+/// At most one report on standard output, and no file named twice.
+fn check_targets(targets: &[ReportTarget]) -> Result<(), Error> {
+    if targets.iter().filter(|t| t.path.is_none()).count() > 1 {
+        return Err(Usage {
+            message: "more than one `--format` writes to standard output".into(),
+            help: Some("give every format but one a file: `--format sarif=results.sarif`".into()),
+        }
+        .into());
+    }
+    let mut seen = HashSet::new();
+    for path in targets.iter().filter_map(|t| t.path.as_ref()) {
+        if !seen.insert(path) {
+            return Err(Usage {
+                message: format!("two reports would write `{}`", path.display()),
+                help: None,
+            }
+            .into());
+        }
+    }
+    Ok(())
+}
+
+fn report_error(path: &Path, e: std::io::Error) -> Error {
+    ReportFile {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    }
+    .into()
+}
+
+/// Writes a report to a temporary file beside `path` and renames it into
+/// place, so a reader never sees half a report.
+fn write_report(path: &Path, text: &str) -> Result<(), Error> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| "report".into());
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let written = std::fs::File::create(&tmp)
+        .and_then(|mut f| f.write_all(text.as_bytes()).and_then(|()| f.sync_all()))
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(report_error(path, e));
+    }
+    Ok(())
+}
+
+/// Appends to a file (the GitHub job summary is shared by a job's steps).
+fn append_report(path: &Path, text: &str) -> Result<(), Error> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .map_err(|e| report_error(path, e))
+}

@@ -1,0 +1,435 @@
+//! What `severance check` reports, in one value every format renders: the
+//! findings (waived ones included and marked), the waivers, the decision
+//! diff against a base, and the verdict. Each output format is a function
+//! of this value alone, so the formats cannot disagree.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+
+use crate::check::{Checked, Finding, WaiverUse};
+use crate::diag::Severity;
+use crate::diff::DecisionDiff;
+use crate::model::format_time;
+use crate::validate::PolicyPack;
+
+/// The version of the JSON check report (`docs/schemas/check-v1.schema.json`).
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Which tree of files a side of the comparison was read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revision {
+    /// What the user named (`main`, `HEAD~1`), or `working tree`.
+    pub label: String,
+    /// The commit it resolved to, when read from git.
+    pub commit: Option<String>,
+}
+
+impl Revision {
+    /// The working tree.
+    pub fn working_tree() -> Revision {
+        Revision {
+            label: "working tree".into(),
+            commit: None,
+        }
+    }
+
+    /// `main (1a2b3c4d)` or `working tree`.
+    pub fn describe(&self) -> String {
+        match &self.commit {
+            Some(c) => format!("{} ({})", self.label, &c[..c.len().min(12)]),
+            None => self.label.clone(),
+        }
+    }
+}
+
+/// A check rule as reports describe it (SARIF rule metadata, docs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleInfo {
+    /// The code (`@id` of the rule, or a diagnostic code).
+    pub code: String,
+    /// One line.
+    pub description: String,
+    /// The rule's severity (diagnostic codes: their usual one).
+    pub severity: Severity,
+    /// Controls it serves.
+    pub controls: Vec<String>,
+}
+
+/// The verdict of a check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Nothing at or above the threshold.
+    Pass,
+    /// Unwaived findings at or above the threshold.
+    Fail,
+    /// The input could not be evaluated.
+    CouldNotEvaluate,
+}
+
+impl Verdict {
+    /// `pass`, `fail` or `could-not-evaluate`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+            Verdict::CouldNotEvaluate => "could-not-evaluate",
+        }
+    }
+}
+
+/// Counts over the findings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Unwaived findings by severity.
+    pub error: usize,
+    /// Unwaived warnings.
+    pub warning: usize,
+    /// Unwaived notes.
+    pub note: usize,
+    /// Waived findings.
+    pub waived: usize,
+    /// Findings the change introduced (with a base).
+    pub new: usize,
+}
+
+/// Everything a check report shows.
+pub struct CheckReport<'a> {
+    /// The run's instant.
+    pub as_of: Timestamp,
+    /// What was checked.
+    pub head: Revision,
+    /// What it was compared with.
+    pub base: Option<Revision>,
+    /// The severity at which findings fail the check.
+    pub fail_on: Severity,
+    /// Findings and waivers.
+    pub checked: &'a Checked,
+    /// The decision diff against the base, when there is one.
+    pub diff: Option<&'a DecisionDiff>,
+    /// Every rule and finding code the report can mention, by code.
+    pub rules: BTreeMap<String, RuleInfo>,
+    /// How many records were checked.
+    pub records: usize,
+    /// The inventory directory as shown in places (for findings that have
+    /// no place of their own, formats that need one use it).
+    pub inventory_dir: String,
+    /// The verdict.
+    pub verdict: Verdict,
+}
+
+impl CheckReport<'_> {
+    /// The findings.
+    pub fn findings(&self) -> &[Finding] {
+        &self.checked.findings
+    }
+
+    /// The waivers.
+    pub fn waivers(&self) -> &[WaiverUse] {
+        &self.checked.waivers
+    }
+
+    /// Counts over the findings.
+    pub fn counts(&self) -> Counts {
+        let mut c = Counts::default();
+        for f in self.findings() {
+            if f.new == Some(true) {
+                c.new += 1;
+            }
+            if f.waived_by.is_some() {
+                c.waived += 1;
+                continue;
+            }
+            match f.severity {
+                Severity::Error => c.error += 1,
+                Severity::Warning => c.warning += 1,
+                Severity::Note => c.note += 1,
+            }
+        }
+        c
+    }
+
+    /// One line: the verdict and the counts.
+    pub fn summary_line(&self) -> String {
+        let c = self.counts();
+        let verdict = match self.verdict {
+            Verdict::Pass => "check passed",
+            Verdict::Fail => "check failed",
+            Verdict::CouldNotEvaluate => "check could not evaluate the input",
+        };
+        let mut s = format!(
+            "{verdict}: {} error{}, {} warning{}, {} note{}, {} waived",
+            c.error,
+            plural(c.error),
+            c.warning,
+            plural(c.warning),
+            c.note,
+            plural(c.note),
+            c.waived
+        );
+        if self.base.is_some() {
+            s.push_str(&format!(", {} new", c.new));
+        }
+        let records = if self.verdict == Verdict::CouldNotEvaluate && self.records == 0 {
+            "input not valid".to_string()
+        } else {
+            format!("{} records", self.records)
+        };
+        s.push_str(&format!(
+            " ({records}, fail on {}, as of {})",
+            self.fail_on.as_str(),
+            format_time(self.as_of)
+        ));
+        if let Some(diff) = self.diff {
+            s.push_str(&format!(
+                "; {} decision{} changed",
+                diff.changes.len(),
+                plural(diff.changes.len())
+            ));
+        }
+        s
+    }
+}
+
+/// Rule metadata for every check rule of the pack and every diagnostic code.
+pub fn rules(pack: Option<&PolicyPack>) -> BTreeMap<String, RuleInfo> {
+    let mut out = BTreeMap::new();
+    for code in crate::diag::Code::ALL {
+        let severity = match code {
+            crate::diag::Code::WaiverUnmatched | crate::diag::Code::DepartureUndated => {
+                Severity::Warning
+            }
+            _ => Severity::Error,
+        };
+        out.insert(
+            code.as_str().to_string(),
+            RuleInfo {
+                code: code.as_str().to_string(),
+                description: code.description().to_string(),
+                severity,
+                controls: Vec::new(),
+            },
+        );
+    }
+    for info in pack.iter().flat_map(|p| p.info.values()) {
+        if let Some(rule) = &info.rule {
+            out.insert(
+                info.id.clone(),
+                RuleInfo {
+                    code: info.id.clone(),
+                    description: info.description.clone(),
+                    severity: rule.severity,
+                    controls: info.controls.clone(),
+                },
+            );
+        }
+    }
+    out
+}
+
+/// `s` unless one.
+pub fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// Where a finding is, as `path:line:col`, or the path alone, or `-`.
+pub fn place(f: &Finding) -> String {
+    match &f.span {
+        Some(s) => format!("{}:{}:{}", s.file.path, s.line, s.col),
+        None => "-".into(),
+    }
+}
+
+/// The check report for a terminal: every finding rendered like rustc
+/// (waived and new ones marked), the decision diff when there is a base,
+/// then the summary line.
+pub fn human(report: &CheckReport<'_>) -> String {
+    let mut out = String::new();
+    for f in report.findings() {
+        let mut footer = Vec::new();
+        if let Some(subject) = &f.subject {
+            footer.push(format!("record `{subject}`"));
+        }
+        if !f.controls.is_empty() {
+            footer.push(format!("controls: {}", f.controls.join(", ")));
+        }
+        if let Some(w) = &f.waived_by {
+            footer.push(format!("waived by `{w}`"));
+        }
+        if f.new == Some(true) {
+            footer.push("new in this change".into());
+        }
+        let code = if f.waived_by.is_some() {
+            format!("{} (waived)", f.code)
+        } else {
+            f.code.clone()
+        };
+        out.push_str(&crate::report::render_finding(&crate::report::Rendered {
+            severity: f.severity,
+            code: &code,
+            message: &f.message,
+            span: f.span.as_ref(),
+            label: f.label.as_deref(),
+            notes: &f.notes,
+            help: f.help.as_deref(),
+            footer: &footer,
+        }));
+        out.push_str("\n\n");
+    }
+    if let (Some(diff), Some(base)) = (report.diff, &report.base) {
+        out.push_str(&crate::report::diff::human(
+            &crate::report::diff::DiffReport {
+                as_of: report.as_of,
+                base: base.clone(),
+                head: report.head.clone(),
+                diff,
+            },
+        ));
+        out.push('\n');
+    }
+    out.push_str(&report.summary_line());
+    out.push('\n');
+    out
+}
+
+#[derive(serde::Serialize)]
+struct Doc<'a> {
+    schema_version: u32,
+    as_of: String,
+    head: crate::report::diff::RevisionDoc<'a>,
+    base: Option<crate::report::diff::RevisionDoc<'a>>,
+    fail_on: &'static str,
+    verdict: &'static str,
+    summary: SummaryDoc,
+    findings: Vec<FindingDoc<'a>>,
+    waivers: Vec<WaiverDoc<'a>>,
+    diff: Option<crate::report::diff::DiffDoc>,
+}
+
+#[derive(serde::Serialize)]
+struct SummaryDoc {
+    records: usize,
+    error: usize,
+    warning: usize,
+    note: usize,
+    waived: usize,
+    new: Option<usize>,
+}
+
+#[derive(serde::Serialize)]
+struct PlaceDoc<'a> {
+    path: &'a str,
+    line: u32,
+    col: u32,
+}
+
+#[derive(serde::Serialize)]
+struct FindingDoc<'a> {
+    code: &'a str,
+    severity: &'static str,
+    origin: &'static str,
+    message: &'a str,
+    subject: Option<&'a str>,
+    kind: Option<&'static str>,
+    field: Option<&'a str>,
+    place: Option<PlaceDoc<'a>>,
+    record_place: Option<PlaceDoc<'a>>,
+    controls: &'a [String],
+    policies: &'a [String],
+    fingerprint: String,
+    waived_by: Option<&'a str>,
+    new: Option<bool>,
+}
+
+#[derive(serde::Serialize)]
+struct WaiverDoc<'a> {
+    id: &'a str,
+    finding: Option<&'a str>,
+    policy: Option<&'a str>,
+    records: Vec<&'a str>,
+    justification: &'a str,
+    owner: &'a str,
+    approver: &'a str,
+    ticket: &'a str,
+    expires: String,
+    expired: bool,
+    waived: usize,
+    place: PlaceDoc<'a>,
+}
+
+fn place_doc(span: &crate::diag::Span) -> PlaceDoc<'_> {
+    PlaceDoc {
+        path: &span.file.path,
+        line: span.line,
+        col: span.col,
+    }
+}
+
+/// The check report as one versioned JSON document
+/// (`docs/schemas/check-v1.schema.json`).
+pub fn json(report: &CheckReport<'_>) -> String {
+    let c = report.counts();
+    let doc = Doc {
+        schema_version: SCHEMA_VERSION,
+        as_of: format_time(report.as_of),
+        head: crate::report::diff::RevisionDoc::of(&report.head),
+        base: report
+            .base
+            .as_ref()
+            .map(crate::report::diff::RevisionDoc::of),
+        fail_on: report.fail_on.as_str(),
+        verdict: report.verdict.as_str(),
+        summary: SummaryDoc {
+            records: report.records,
+            error: c.error,
+            warning: c.warning,
+            note: c.note,
+            waived: c.waived,
+            new: report.base.as_ref().map(|_| c.new),
+        },
+        findings: report
+            .findings()
+            .iter()
+            .map(|f| FindingDoc {
+                code: &f.code,
+                severity: f.severity.as_str(),
+                origin: f.origin.as_str(),
+                message: &f.message,
+                subject: f.subject.as_deref(),
+                kind: f.kind.map(crate::model::Kind::as_str),
+                field: f.field.as_deref(),
+                place: f.span.as_ref().map(place_doc),
+                record_place: f.record_span.as_ref().map(place_doc),
+                controls: &f.controls,
+                policies: &f.policies,
+                fingerprint: f.fingerprint(),
+                waived_by: f.waived_by.as_deref(),
+                new: f.new,
+            })
+            .collect(),
+        waivers: report
+            .waivers()
+            .iter()
+            .map(|w| WaiverDoc {
+                id: &w.waiver.id,
+                finding: w.waiver.finding.as_deref(),
+                policy: w.waiver.policy.as_deref(),
+                records: w.waiver.records.iter().map(|(id, _)| id.as_str()).collect(),
+                justification: &w.waiver.justification,
+                owner: &w.waiver.owner,
+                approver: &w.waiver.approver,
+                ticket: &w.waiver.ticket,
+                expires: format_time(w.waiver.expires),
+                expired: w.expired,
+                waived: w.waived,
+                place: place_doc(&w.waiver.span),
+            })
+            .collect(),
+        diff: report.diff.map(crate::report::diff::body),
+    };
+    // INVARIANT: the document holds only strings, numbers, booleans and
+    // maps with string keys, which always serialize.
+    let text = serde_json::to_string_pretty(&doc)
+        .unwrap_or_else(|e| unreachable!("check document serializes: {e}"));
+    format!("{text}\n")
+}

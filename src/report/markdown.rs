@@ -1,0 +1,176 @@
+//! Markdown for pull request comments and CI job summaries: a reviewer should
+//! get the verdict in the first line and what the change does to decisions
+//! in the first table, within twenty seconds. Long tables are cut with a
+//! count of what was left out; the JSON report always has everything.
+
+use crate::check::Finding;
+use crate::diag::Severity;
+use crate::diff::DecisionDiff;
+use crate::report::check::{CheckReport, Verdict, place, plural};
+use crate::report::diff::{DiffReport, cause_line, scope_line, transition};
+
+/// Rows shown per table before the rest is summarised.
+const MAX_ROWS: usize = 50;
+
+/// Makes text safe inside a table cell.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+/// The decision-diff table.
+fn diff_table(out: &mut String, diff: &DecisionDiff) {
+    out.push_str(&format!(
+        "#### Decision changes ({})\n\n",
+        diff.changes.len()
+    ));
+    out.push_str(&format!("{}\n\n", cell(&scope_line(diff))));
+    if diff.changes.is_empty() {
+        out.push_str("No decision changes.\n\n");
+        return;
+    }
+    out.push_str("| Record | Before | After | Because |\n|---|---|---|---|\n");
+    for c in diff.changes.iter().take(MAX_ROWS) {
+        let (before, after) = transition(c);
+        let causes: Vec<String> = c.causes.iter().map(|c| cell(&cause_line(c))).collect();
+        let because = if causes.is_empty() {
+            "nothing it links to changed".to_string()
+        } else {
+            causes.join("<br>")
+        };
+        out.push_str(&format!(
+            "| `{}` | {} | **{}** | {} |\n",
+            cell(&c.subject),
+            cell(&before),
+            cell(&after),
+            because
+        ));
+    }
+    more(out, diff.changes.len());
+    out.push('\n');
+}
+
+fn more(out: &mut String, total: usize) {
+    if total > MAX_ROWS {
+        out.push_str(&format!(
+            "\n… and {} more (see the JSON report).\n",
+            total - MAX_ROWS
+        ));
+    }
+}
+
+fn marker(f: &Finding) -> &'static str {
+    match (f.waived_by.is_some(), f.severity) {
+        (true, _) => "waived",
+        (false, Severity::Error) => "error",
+        (false, Severity::Warning) => "warning",
+        (false, Severity::Note) => "note",
+    }
+}
+
+/// The check report as a pull request comment.
+pub fn check(report: &CheckReport<'_>) -> String {
+    let icon = match report.verdict {
+        Verdict::Pass => "✅",
+        Verdict::Fail => "❌",
+        Verdict::CouldNotEvaluate => "⛔",
+    };
+    let mut out = format!("### {icon} severance check\n\n");
+    out.push_str(&format!("{}\n\n", cell(&report.summary_line())));
+    if let Some(base) = &report.base {
+        out.push_str(&format!(
+            "Compared `{}` with `{}`.\n\n",
+            cell(&base.describe()),
+            cell(&report.head.describe())
+        ));
+    }
+    if let Some(diff) = report.diff {
+        diff_table(&mut out, diff);
+    }
+
+    // Unwaived findings first, worst first, then waived ones.
+    let mut findings: Vec<&Finding> = report.findings().iter().collect();
+    findings.sort_by_key(|f| (f.waived_by.is_some(), f.severity, f.new != Some(true)));
+    out.push_str(&format!("#### Findings ({})\n\n", findings.len()));
+    if findings.is_empty() {
+        out.push_str("No findings.\n\n");
+    } else {
+        out.push_str("| | Code | Record | Where | Finding |\n|---|---|---|---|---|\n");
+        for f in findings.iter().take(MAX_ROWS) {
+            let mut what = marker(f).to_string();
+            if f.new == Some(true) {
+                what.push_str(", new");
+            }
+            let mut message = cell(&f.message);
+            if let Some(w) = &f.waived_by {
+                message.push_str(&format!(" (waived by `{}`)", cell(w)));
+            }
+            out.push_str(&format!(
+                "| {what} | `{}` | {} | `{}` | {message} |\n",
+                cell(&f.code),
+                f.subject
+                    .as_deref()
+                    .map_or_else(String::new, |s| format!("`{}`", cell(s))),
+                cell(&place(f)),
+            ));
+        }
+        more(&mut out, findings.len());
+        out.push('\n');
+    }
+
+    let waivers = report.waivers();
+    if !waivers.is_empty() {
+        out.push_str(&format!("#### Waivers ({})\n\n", waivers.len()));
+        out.push_str(
+            "| Waiver | Waives | Records | Approver | Ticket | Expires | Status |\n|---|---|---|---|---|---|---|\n",
+        );
+        for w in waivers.iter().take(MAX_ROWS) {
+            let what = w
+                .waiver
+                .finding
+                .as_deref()
+                .or(w.waiver.policy.as_deref())
+                .unwrap_or_default();
+            let status = if w.expired {
+                "expired".to_string()
+            } else {
+                format!("covers {} finding{}", w.waived, plural(w.waived))
+            };
+            out.push_str(&format!(
+                "| `{}` | `{}` | {} | `{}` | {} | {} | {status} |\n",
+                cell(&w.waiver.id),
+                cell(what),
+                w.waiver.records.len(),
+                cell(&w.waiver.approver),
+                cell(&w.waiver.ticket),
+                crate::model::format_time(w.waiver.expires),
+            ));
+        }
+        more(&mut out, waivers.len());
+        out.push('\n');
+    }
+    out
+}
+
+/// The decision diff alone, as a pull request comment.
+pub fn diff(report: &DiffReport<'_>) -> String {
+    let mut out = format!(
+        "### severance diff\n\n`{}` → `{}`, as of {}: {} decision{} changed.\n\n",
+        cell(&report.base.describe()),
+        cell(&report.head.describe()),
+        crate::model::format_time(report.as_of),
+        report.diff.changes.len(),
+        plural(report.diff.changes.len())
+    );
+    diff_table(&mut out, report.diff);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_cannot_break_a_table() {
+        assert_eq!(cell("a|b\nc"), "a\\|b c");
+    }
+}

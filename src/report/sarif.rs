@@ -1,0 +1,649 @@
+//! SARIF 2.1.0 for code-scanning dashboards (GitHub code scanning, Azure
+//! DevOps, IDE viewers), so that a check's findings show up where security
+//! teams already triage static-analysis results, with waivers as reviewed
+//! suppressions rather than silently missing results.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+use serde_sarif::sarif::{
+    self, ArtifactLocation, Location, Message, MultiformatMessageString, PhysicalLocation,
+    PropertyBag, Region, ReportingConfiguration, ReportingConfigurationLevel, ReportingDescriptor,
+    ResultBaselineState, ResultColumnKind, ResultLevel, Run, Sarif, Suppression, SupressionKind,
+    SupressionStatus, Tool, ToolComponent, Version,
+};
+
+use crate::check::Finding;
+use crate::diag::{Severity, Span};
+use crate::report::check::{CheckReport, RuleInfo};
+
+/// The schema the output is written against (and tested with).
+const SCHEMA_URI: &str =
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
+
+/// Where people learn about the tool; rule help links are under it.
+const INFORMATION_URI: &str = "https://github.com/severance/severance";
+
+/// The key of our fingerprint in `partialFingerprints`; versioned so that a
+/// future change of what is hashed does not match old results by accident.
+const FINGERPRINT_KEY: &str = "severance/v1";
+
+/// The base every relative artifact URI is resolved against: the checkout.
+const SRCROOT: &str = "%SRCROOT%";
+
+/// Renders the check report as one SARIF 2.1.0 log with a single run.
+pub fn render(report: &CheckReport<'_>) -> String {
+    let (rules, index) = rules(report);
+    let results = report
+        .findings()
+        .iter()
+        .map(|f| result(report, f, index.get(f.code.as_str()).copied()))
+        .collect::<Vec<_>>();
+    let driver = ToolComponent::builder()
+        .name("severance")
+        .version(env!("CARGO_PKG_VERSION"))
+        .information_uri(INFORMATION_URI)
+        .rules(rules)
+        .build();
+    let run = Run::builder()
+        .tool(Tool::from(driver))
+        // Columns are counted in characters (`SourceFile::line_col`), not in
+        // the UTF-16 code units SARIF assumes by default.
+        .column_kind(Value::from(ResultColumnKind::UnicodeCodePoints.to_string()))
+        .results(results)
+        .build();
+    let log = Sarif::builder()
+        .schema(SCHEMA_URI)
+        .version(Value::from(Version::V2_1_0.to_string()))
+        .runs(vec![run])
+        .build();
+    // INVARIANT: every map key is a string and no float is NaN, so the log
+    // always serialises.
+    let mut out = serde_json::to_string_pretty(&log)
+        .unwrap_or_else(|e| unreachable!("a SARIF log always serialises: {e}"));
+    out.push('\n');
+    out
+}
+
+/// The rules the findings use (known ones in code order, then any code
+/// without metadata) and each code's index in them. The report knows every
+/// diagnostic code; listing the unused ones would bury the few that fired.
+fn rules<'r>(report: &'r CheckReport<'_>) -> (Vec<ReportingDescriptor>, BTreeMap<&'r str, i64>) {
+    let used: BTreeSet<&str> = report.findings().iter().map(|f| f.code.as_str()).collect();
+    let mut infos: Vec<RuleInfo> = report
+        .rules
+        .values()
+        .filter(|r| used.contains(r.code.as_str()))
+        .cloned()
+        .collect();
+    // A code the report has no metadata for still needs a rule, or its
+    // results would have no `ruleIndex` and viewers could not group them.
+    for code in used.iter().filter(|c| !report.rules.contains_key(**c)) {
+        if let Some(f) = report.findings().iter().find(|f| f.code == *code) {
+            infos.push(RuleInfo {
+                code: f.code.clone(),
+                description: String::new(),
+                severity: f.severity,
+                controls: f.controls.clone(),
+            });
+        }
+    }
+    let index = infos
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| Some((*used.get(r.code.as_str())?, i as i64)))
+        .collect();
+    (infos.iter().map(descriptor).collect(), index)
+}
+
+fn descriptor(rule: &RuleInfo) -> ReportingDescriptor {
+    let description = if rule.description.is_empty() {
+        rule.code.clone()
+    } else {
+        rule.description.clone()
+    };
+    let mut d = ReportingDescriptor::builder()
+        .id(rule.code.clone())
+        .short_description(
+            MultiformatMessageString::builder()
+                .text(description)
+                .build(),
+        )
+        .default_configuration(
+            ReportingConfiguration::builder()
+                .level(Value::from(configuration_level(rule.severity).to_string()))
+                .build(),
+        )
+        .help_uri(help_uri(&rule.code))
+        .build();
+    if !rule.controls.is_empty() {
+        d.properties = Some(PropertyBag::builder().tags(rule.controls.clone()).build());
+    }
+    d
+}
+
+/// Diagnostic codes are documented with the other loading problems, check
+/// rules with the rules; the two share one namespace of codes.
+fn help_uri(code: &str) -> String {
+    let page = if crate::diag::Code::ALL.iter().any(|c| c.as_str() == code) {
+        "diagnostics"
+    } else {
+        "checks"
+    };
+    format!("{INFORMATION_URI}/blob/main/docs/{page}.md#{code}")
+}
+
+fn configuration_level(severity: Severity) -> ReportingConfigurationLevel {
+    match severity {
+        Severity::Error => ReportingConfigurationLevel::Error,
+        Severity::Warning => ReportingConfigurationLevel::Warning,
+        Severity::Note => ReportingConfigurationLevel::Note,
+    }
+}
+
+fn result_level(severity: Severity) -> ResultLevel {
+    match severity {
+        Severity::Error => ResultLevel::Error,
+        Severity::Warning => ResultLevel::Warning,
+        Severity::Note => ResultLevel::Note,
+    }
+}
+
+fn result(report: &CheckReport<'_>, f: &Finding, rule_index: Option<i64>) -> sarif::Result {
+    let mut properties = BTreeMap::new();
+    if let Some(subject) = &f.subject {
+        properties.insert("subject".to_string(), Value::from(subject.as_str()));
+    }
+    properties.insert("controls".to_string(), Value::from(f.controls.clone()));
+    properties.insert("origin".to_string(), Value::from(f.origin.as_str()));
+    properties.insert("policies".to_string(), Value::from(f.policies.clone()));
+    if let Some(waiver) = &f.waived_by {
+        properties.insert("waiver".to_string(), Value::from(waiver.as_str()));
+    }
+    let mut r = sarif::Result::builder()
+        .rule_id(f.code.clone())
+        .level(result_level(f.severity))
+        .message(Message::builder().text(f.message.clone()).build())
+        .locations(vec![location(report, f)])
+        .partial_fingerprints(BTreeMap::from([(
+            FINGERPRINT_KEY.to_string(),
+            f.fingerprint(),
+        )]))
+        .properties(
+            PropertyBag::builder()
+                .additional_properties(properties)
+                .build(),
+        )
+        .build();
+    r.rule_index = rule_index;
+    if let Some(id) = &f.waived_by {
+        // A waived finding stays a result, marked as an accepted exception,
+        // so the dashboard shows the exception and its reason instead of
+        // pretending the problem is gone.
+        let mut s = Suppression::builder()
+            .kind(Value::from(SupressionKind::External.to_string()))
+            .status(Value::from(SupressionStatus::Accepted.to_string()))
+            .build();
+        s.justification = report
+            .waivers()
+            .iter()
+            .find(|w| w.waiver.id == *id)
+            .map(|w| w.waiver.justification.clone());
+        r.suppressions = Some(vec![s]);
+    }
+    if report.base.is_some() {
+        r.baseline_state = f.new.map(|new| {
+            let state = if new {
+                ResultBaselineState::New
+            } else {
+                ResultBaselineState::Unchanged
+            };
+            Value::from(state.to_string())
+        });
+    }
+    r
+}
+
+/// Every result gets a physical location, because code scanning needs a
+/// place to show it; a finding with no place of its own points at the
+/// inventory directory.
+fn location(report: &CheckReport<'_>, f: &Finding) -> Location {
+    let physical = match &f.span {
+        Some(span) => PhysicalLocation::builder()
+            .artifact_location(artifact(&span.file.path))
+            .region(region(span))
+            .build(),
+        None => PhysicalLocation::builder()
+            .artifact_location(artifact(&directory(&report.inventory_dir)))
+            .build(),
+    };
+    Location::builder().physical_location(physical).build()
+}
+
+fn region(span: &Span) -> Region {
+    let mut region = Region::builder()
+        .start_line(i64::from(span.line))
+        .start_column(i64::from(span.col))
+        .build();
+    // SARIF's end column is the character after the region, which is what
+    // `line_col` gives for the end offset; an empty range is a point and
+    // has no end.
+    if !span.range.is_empty() {
+        let (line, col) = span.file.line_col(span.range.end);
+        region.end_line = Some(i64::from(line));
+        region.end_column = Some(i64::from(col));
+    }
+    region
+}
+
+/// A directory's URI ends in `/`, so viewers do not look for a file.
+fn directory(path: &str) -> String {
+    if path.ends_with('/') {
+        path.to_string()
+    } else {
+        format!("{path}/")
+    }
+}
+
+/// A path as a URI reference: relative paths resolve against the checkout
+/// (`%SRCROOT%`) so the log is portable between machines; absolute paths
+/// become `file:` URIs, since a base would not apply to them.
+fn artifact(path: &str) -> ArtifactLocation {
+    let path = path.replace('\\', "/");
+    let bytes = path.as_bytes();
+    let drive = bytes.len() >= 2
+        && bytes[0].is_ascii_alphabetic()
+        && bytes[1] == b':'
+        && bytes.get(2).is_none_or(|b| *b == b'/');
+    if path.starts_with('/') || drive {
+        let slash = if drive { "/" } else { "" };
+        return ArtifactLocation::builder()
+            .uri(format!("file://{slash}{}", encode(&path, true)))
+            .build();
+    }
+    let mut relative = path.as_str();
+    while let Some(rest) = relative.strip_prefix("./")
+        && !rest.is_empty()
+    {
+        relative = rest;
+    }
+    ArtifactLocation::builder()
+        .uri(encode(relative, false))
+        .uri_base_id(SRCROOT)
+        .build()
+}
+
+/// Percent-encodes everything but unreserved characters and `/`. A `:` in
+/// a relative path would otherwise read as a URI scheme, and spaces are
+/// not allowed in URIs at all. `drive` keeps the `:` of `C:`.
+fn encode(path: &str, drive: bool) -> String {
+    let mut out = String::with_capacity(path.len());
+    for (i, b) in path.bytes().enumerate() {
+        let keep = b.is_ascii_alphanumeric()
+            || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/')
+            || (drive && b == b':' && i == 1);
+        if keep {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    //! Also the sample report the other CI formats are tested with: they
+    //! render the same value, so they share one.
+
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::check::{Checked, Origin, WaiverUse};
+    use crate::diag::{Code, Diagnostic, SourceFile};
+    use crate::model::Kind;
+    use crate::report::check::{Revision, Verdict};
+    use crate::validate::Waiver;
+
+    fn span_of(file: &Arc<SourceFile>, needle: &str) -> Span {
+        let start = file.text.find(needle).expect("needle in sample");
+        Span::new(file, start..start + needle.len())
+    }
+
+    fn rule(code: &str, severity: Severity, controls: &[&str]) -> RuleInfo {
+        RuleInfo {
+            code: code.into(),
+            description: format!("Rule {code}"),
+            severity,
+            controls: controls.iter().map(|c| c.to_string()).collect(),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn finding(
+        code: &str,
+        severity: Severity,
+        origin: Origin,
+        message: &str,
+        subject: Option<(&str, Kind)>,
+        span: Option<Span>,
+        waived_by: Option<&str>,
+        new: bool,
+    ) -> Finding {
+        let d = Diagnostic::error(Code::EvaluationFailed, message);
+        Finding {
+            code: code.into(),
+            severity,
+            subject: subject.map(|(s, _)| s.to_string()),
+            kind: subject.map(|(_, k)| k),
+            span,
+            controls: if origin == Origin::Rule {
+                vec!["NHI1".into(), "AC-2".into()]
+            } else {
+                Vec::new()
+            },
+            policies: if origin == Origin::Rule {
+                vec![code.to_string()]
+            } else {
+                Vec::new()
+            },
+            waived_by: waived_by.map(str::to_string),
+            new: Some(new),
+            ..Finding::from_diagnostic(&d, origin)
+        }
+    }
+
+    /// Findings of every shape the formats must handle: rule errors,
+    /// warnings and notes, one waived, an evaluation failure, a validation
+    /// error with awkward characters at an empty range, and one with no
+    /// place at all.
+    pub(crate) fn sample_checked() -> Checked {
+        let nhi = SourceFile::new(
+            "inventory/nhi.yaml",
+            "- id: nhi/a\n  kind: nhi\n  name: Zoë's bot\n- id: nhi/b\n  kind: nhi\n".to_string(),
+        );
+        let cred = SourceFile::new(
+            "./inventory/creds, old.yaml",
+            "- id: cred/x\n  kind: credential\n".to_string(),
+        );
+        let waivers = SourceFile::new(
+            "inventory/waivers.yaml",
+            "- id: waiver/b\n  records: [nhi/b]\n  expires: 2027-01-01T00:00:00Z\n".to_string(),
+        );
+        let broken = cred.text.find("kind").expect("kind");
+        let mut findings = vec![
+            finding(
+                "nhi-owner-missing",
+                Severity::Error,
+                Origin::Rule,
+                "`nhi/a`: has no owner",
+                Some(("nhi/a", Kind::Nhi)),
+                Some(span_of(&nhi, "name: Zoë's bot")),
+                None,
+                true,
+            ),
+            finding(
+                "nhi-note",
+                Severity::Note,
+                Origin::Rule,
+                "`nhi/a`: worth a look",
+                Some(("nhi/a", Kind::Nhi)),
+                Some(span_of(&nhi, "id: nhi/a")),
+                None,
+                false,
+            ),
+            finding(
+                "nhi-unused",
+                Severity::Warning,
+                Origin::Rule,
+                "`nhi/b`: unused for 90 days",
+                Some(("nhi/b", Kind::Nhi)),
+                Some(span_of(&nhi, "- id: nhi/b\n  kind: nhi\n")),
+                Some("waiver/b"),
+                false,
+            ),
+            finding(
+                Code::EvaluationFailed.as_str(),
+                Severity::Error,
+                Origin::Evaluation,
+                "check rule `cred-age` could not be evaluated on `cred/x`",
+                Some(("cred/x", Kind::Credential)),
+                Some(span_of(&cred, "- id: cred/x")),
+                None,
+                true,
+            ),
+            finding(
+                Code::YamlSyntax.as_str(),
+                Severity::Error,
+                Origin::Validation,
+                "100% broken: `a<b> & \"c\"`,\r\nsecond\u{7} line",
+                None,
+                Some(Span::new(&cred, broken..broken)),
+                None,
+                true,
+            ),
+            finding(
+                Code::EmptyInventory.as_str(),
+                Severity::Error,
+                Origin::Validation,
+                "no records were found under `inventory`",
+                None,
+                None,
+                None,
+                false,
+            ),
+        ];
+        crate::check::sort(&mut findings);
+        let waiver = Waiver {
+            id: "waiver/b".into(),
+            finding: Some("nhi-unused".into()),
+            policy: None,
+            records: vec![("nhi/b".into(), span_of(&waivers, "nhi/b"))],
+            justification: "kept until the migration, see SEC-1".into(),
+            owner: "person/E1".into(),
+            approver: "person/E2".into(),
+            ticket: "SEC-1".into(),
+            expires: "2027-01-01T00:00:00Z".parse().expect("time"),
+            span: span_of(&waivers, "- id: waiver/b"),
+            expires_span: span_of(&waivers, "2027-01-01T00:00:00Z"),
+        };
+        Checked {
+            findings,
+            waivers: vec![WaiverUse {
+                waiver,
+                expired: false,
+                waived: 1,
+            }],
+            could_not_evaluate: true,
+        }
+    }
+
+    /// A report over [`sample_checked`], compared with a base.
+    pub(crate) fn sample_report(checked: &Checked) -> CheckReport<'_> {
+        let mut rules: BTreeMap<String, RuleInfo> = crate::report::check::rules(None);
+        for r in [
+            rule("nhi-owner-missing", Severity::Error, &["NHI1", "AC-2"]),
+            rule("nhi-unused", Severity::Warning, &["NHI1"]),
+            rule("nhi-note", Severity::Note, &[]),
+            rule("never-fires", Severity::Error, &["CM-8"]),
+        ] {
+            rules.insert(r.code.clone(), r);
+        }
+        CheckReport {
+            as_of: "2026-11-25T09:00:00Z".parse().expect("time"),
+            head: Revision::working_tree(),
+            base: Some(Revision {
+                label: "main".into(),
+                commit: Some("1a2b3c4d5e6f7a8b".into()),
+            }),
+            fail_on: Severity::Warning,
+            checked,
+            diff: None,
+            rules,
+            records: 3,
+            inventory_dir: "inventory".into(),
+            verdict: Verdict::CouldNotEvaluate,
+        }
+    }
+
+    fn rendered() -> Value {
+        let checked = sample_checked();
+        let text = render(&sample_report(&checked));
+        assert!(text.ends_with("}\n"));
+        serde_json::from_str(&text).expect("SARIF is JSON")
+    }
+
+    fn result_with<'v>(log: &'v Value, rule: &str) -> &'v Value {
+        log["runs"][0]["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .find(|r| r["ruleId"] == rule)
+            .expect("result for rule")
+    }
+
+    #[test]
+    fn validates_against_the_oasis_schema() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/data/sarif-schema-2.1.0.json"
+        );
+        let schema: Value =
+            serde_json::from_str(&std::fs::read_to_string(path).expect("schema readable"))
+                .expect("schema is JSON");
+        let validator = jsonschema::options()
+            .should_validate_formats(true)
+            .build(&schema)
+            .expect("schema compiles");
+        let log = rendered();
+        let errors: Vec<String> = validator
+            .iter_errors(&log)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{errors:#?}");
+        // The validator must be able to fail, or the test proves nothing.
+        let mut broken = log.clone();
+        broken["runs"][0]["results"][0]["level"] = Value::from("fatal");
+        broken["runs"][0]["tool"]["driver"]["informationUri"] = Value::from("not a uri");
+        assert_eq!(validator.iter_errors(&broken).count(), 2);
+    }
+
+    #[test]
+    fn rules_are_the_used_ones_and_results_point_at_them() {
+        let log = rendered();
+        let rules = log["runs"][0]["tool"]["driver"]["rules"]
+            .as_array()
+            .expect("rules");
+        let ids: Vec<&str> = rules.iter().filter_map(|r| r["id"].as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "empty-inventory",
+                "evaluation-failed",
+                "nhi-note",
+                "nhi-owner-missing",
+                "nhi-unused",
+                "yaml-syntax"
+            ]
+        );
+        for r in log["runs"][0]["results"].as_array().expect("results") {
+            let i = r["ruleIndex"].as_u64().expect("ruleIndex") as usize;
+            assert_eq!(rules[i]["id"], r["ruleId"]);
+        }
+        let owner = &rules[3];
+        assert_eq!(owner["defaultConfiguration"]["level"], "error");
+        assert_eq!(
+            owner["helpUri"],
+            "https://github.com/severance/severance/blob/main/docs/checks.md#nhi-owner-missing"
+        );
+        assert_eq!(
+            owner["properties"]["tags"],
+            serde_json::json!(["NHI1", "AC-2"])
+        );
+        assert_eq!(
+            rules[1]["helpUri"],
+            "https://github.com/severance/severance/blob/main/docs/diagnostics.md#evaluation-failed"
+        );
+        assert_eq!(
+            log["runs"][0]["tool"]["driver"]["version"],
+            env!("CARGO_PKG_VERSION")
+        );
+    }
+
+    #[test]
+    fn places_regions_and_suppressions() {
+        let log = rendered();
+        let owner = result_with(&log, "nhi-owner-missing");
+        let physical = &owner["locations"][0]["physicalLocation"];
+        assert_eq!(physical["artifactLocation"]["uri"], "inventory/nhi.yaml");
+        assert_eq!(physical["artifactLocation"]["uriBaseId"], "%SRCROOT%");
+        assert_eq!(
+            physical["region"],
+            serde_json::json!({"endColumn": 18, "endLine": 3, "startColumn": 3, "startLine": 3})
+        );
+        assert_eq!(owner["baselineState"], "new");
+        assert_eq!(owner["properties"]["subject"], "nhi/a");
+        assert_eq!(owner["properties"]["origin"], "rule");
+        assert!(owner.get("suppressions").is_none());
+        assert_eq!(
+            owner["partialFingerprints"]["severance/v1"]
+                .as_str()
+                .map(str::len),
+            Some(32)
+        );
+
+        let syntax = result_with(&log, "yaml-syntax");
+        let physical = &syntax["locations"][0]["physicalLocation"];
+        assert_eq!(
+            physical["artifactLocation"]["uri"],
+            "inventory/creds%2C%20old.yaml"
+        );
+        assert_eq!(
+            physical["region"],
+            serde_json::json!({"startColumn": 3, "startLine": 2})
+        );
+
+        let empty = result_with(&log, "empty-inventory");
+        let physical = &empty["locations"][0]["physicalLocation"];
+        assert_eq!(physical["artifactLocation"]["uri"], "inventory/");
+        assert!(physical.get("region").is_none());
+        assert_eq!(empty["baselineState"], "unchanged");
+
+        let waived = result_with(&log, "nhi-unused");
+        assert_eq!(
+            waived["suppressions"],
+            serde_json::json!([{
+                "justification": "kept until the migration, see SEC-1",
+                "kind": "external",
+                "status": "accepted"
+            }])
+        );
+        assert_eq!(waived["properties"]["waiver"], "waiver/b");
+        assert_eq!(waived["level"], "warning");
+    }
+
+    #[test]
+    fn absolute_paths_become_file_uris() {
+        assert_eq!(
+            artifact("/srv/inv/a b.yaml").uri.as_deref(),
+            Some("file:///srv/inv/a%20b.yaml")
+        );
+        assert_eq!(artifact("/srv/x.yaml").uri_base_id, None);
+        assert_eq!(
+            artifact("C:\\inv\\x.yaml").uri.as_deref(),
+            Some("file:///C:/inv/x.yaml")
+        );
+        assert_eq!(artifact("a:b.yaml").uri.as_deref(), Some("a%3Ab.yaml"));
+    }
+
+    #[test]
+    fn without_a_base_there_is_no_baseline_state() {
+        let checked = sample_checked();
+        let mut report = sample_report(&checked);
+        report.base = None;
+        let text = render(&report);
+        assert!(!text.contains("baselineState"));
+        assert_eq!(text, render(&report), "byte-stable");
+    }
+}

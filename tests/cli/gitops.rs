@@ -1,0 +1,483 @@
+//! The pull-request workflow end to end: a temporary git repository holding
+//! the sample organisation, a base commit, and a head commit in which an
+//! engineer is terminated. `diff` and `check --base` must read both commits
+//! from git without touching the working tree, and every report format must
+//! say the same thing.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::harness::{AS_OF, Run, repo, run_in, scratch};
+
+/// Runs git with a fixed identity and clock, so commit ids are the same on
+/// every machine and every run.
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "Test")
+        .env("GIT_AUTHOR_EMAIL", "test@example.com")
+        .env("GIT_COMMITTER_NAME", "Test")
+        .env("GIT_COMMITTER_EMAIL", "test@example.com")
+        .env("GIT_AUTHOR_DATE", "2026-11-20T12:00:00Z")
+        .env("GIT_COMMITTER_DATE", "2026-11-20T12:00:00Z")
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("git output is UTF-8")
+}
+
+const SAM_ACTIVE: &str = "  status: active\n  employments:\n    - start: 2022-08-15\n";
+const SAM_TERMINATED: &str = "  status: terminated\n  employments:\n    - start: 2022-08-15\n      termination: {effective: 2026-11-24, reason_category: voluntary}\n";
+
+/// A repository with the sample at `base` and Sam Novak (an engineer who
+/// owns a production service account) terminated at `head`.
+pub fn pull_request() -> tempfile::TempDir {
+    let dir = scratch(&repo().join("inventory"));
+    let root = dir.path();
+    git(root, &["init", "-q", "-b", "main"]);
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-q", "-m", "base"]);
+    let people = root.join("inventory/people/employees.yaml");
+    let text = std::fs::read_to_string(&people).expect("read people");
+    assert_eq!(
+        text.matches(SAM_ACTIVE).count(),
+        1,
+        "Sam's record is unique"
+    );
+    std::fs::write(&people, text.replace(SAM_ACTIVE, SAM_TERMINATED)).expect("write people");
+    git(root, &["commit", "-q", "-am", "terminate Sam Novak"]);
+    dir
+}
+
+pub fn check(dir: &Path, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "check", "--as-of", AS_OF, "--base", "HEAD~1", "--head", "HEAD",
+    ];
+    args.extend_from_slice(extra);
+    run_in(dir, &args)
+}
+
+/// How many findings of a JSON check report are waived.
+fn waived_count(doc: &serde_json::Value) -> usize {
+    doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| !f["waived_by"].is_null())
+        .count()
+}
+
+fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).expect("valid JSON")
+}
+
+#[test]
+fn diff_names_every_changed_decision_and_its_cause() {
+    let pr = pull_request();
+    let human = run_in(
+        pr.path(),
+        &[
+            "diff", "--as-of", AS_OF, "--base", "HEAD~1", "--head", "HEAD",
+        ],
+    );
+    assert_eq!(human.code, 0, "{}", human.stderr);
+    insta::assert_snapshot!("gitops_diff_human", human.transcript());
+
+    let markdown = run_in(
+        pr.path(),
+        &[
+            "diff", "--as-of", AS_OF, "--base", "HEAD~1", "--format", "markdown",
+        ],
+    );
+    insta::assert_snapshot!("gitops_diff_markdown", markdown.transcript());
+
+    let doc = json(
+        &run_in(
+            pr.path(),
+            &[
+                "diff", "--as-of", AS_OF, "--base", "HEAD~1", "--format", "json",
+            ],
+        )
+        .stdout,
+    );
+    assert_eq!(doc["schema_version"], 1);
+    let changes: Vec<(String, String)> = doc["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .map(|c| {
+            let actions = |side: &serde_json::Value| {
+                side["actions"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|x| x.as_str())
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    })
+                    .unwrap_or_default()
+            };
+            (
+                c["subject"].as_str().unwrap_or_default().to_string(),
+                format!("{} -> {}", actions(&c["before"]), actions(&c["after"])),
+            )
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            ("account/okta/snovak".to_string(), " -> revoke".to_string()),
+            (
+                "grant/stripe/payments-ops/snovak".to_string(),
+                "revoke -> revoke".to_string()
+            ),
+            (
+                "nhi/aws/ledger-sync".to_string(),
+                "transfer -> rotate,transfer".to_string()
+            ),
+        ]
+    );
+    for change in doc["changes"].as_array().expect("changes") {
+        let causes = change["causes"].as_array().expect("causes");
+        assert!(
+            causes.iter().any(|c| c["id"] == "person/E1007"
+                && c["change"] == "edited"
+                && c["place"]
+                    .as_str()
+                    .is_some_and(|p| p.starts_with("inventory/people/employees.yaml:"))),
+            "{change}"
+        );
+    }
+}
+
+#[test]
+fn check_marks_what_the_change_introduced_and_fails_on_it() {
+    let pr = pull_request();
+    let human = check(pr.path(), &[]);
+    assert_eq!(human.code, 1, "{}", human.stderr);
+    let tail: Vec<&str> = human.stdout.lines().rev().take(1).collect();
+    insta::assert_snapshot!("gitops_check_summary", tail.join("\n"));
+
+    let doc = json(&check(pr.path(), &["--format", "json"]).stdout);
+    assert_eq!(doc["verdict"], "fail");
+    assert_eq!(doc["base"]["label"], "HEAD~1");
+    let new: Vec<String> = doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["new"] == true)
+        .map(|f| {
+            format!(
+                "{} {} {} {}:{}",
+                f["severity"].as_str().unwrap_or_default(),
+                f["code"].as_str().unwrap_or_default(),
+                f["subject"].as_str().unwrap_or_default(),
+                f["place"]["path"].as_str().unwrap_or_default(),
+                f["place"]["line"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        new,
+        ["error nhi-owner-terminated nhi/aws/ledger-sync inventory/nhi/service-accounts.yaml:36"]
+    );
+    assert!(
+        doc["diff"]["changes"]
+            .as_array()
+            .is_some_and(|c| c.len() == 3)
+    );
+
+    // The sample's waivers cover three findings, each still listed.
+    let waived = waived_count(&doc);
+    assert_eq!(waived, 3);
+}
+
+#[test]
+fn every_report_format_comes_from_one_run() {
+    let pr = pull_request();
+    let out = pr.path().join("reports");
+    std::fs::create_dir(&out).expect("mkdir");
+    let run = check(
+        pr.path(),
+        &[
+            "--format",
+            "github",
+            "--format",
+            "json=reports/check.json",
+            "--format",
+            "sarif=reports/check.sarif",
+            "--format",
+            "junit=reports/check.xml",
+            "--format",
+            "markdown=reports/check.md",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    // Standard output holds only the annotations.
+    assert!(
+        run.stdout.lines().all(|l| l.starts_with("::error ")
+            || l.starts_with("::warning ")
+            || l.starts_with("::notice ")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("::error file=inventory/nhi/service-accounts.yaml,line=36,col=10,")
+    );
+
+    // SARIF 2.1.0, checked against the OASIS schema.
+    let sarif = json(&std::fs::read_to_string(out.join("check.sarif")).expect("sarif"));
+    let schema = json(
+        &std::fs::read_to_string(repo().join("../shared/data/sarif-schema-2.1.0.json"))
+            .expect("the OASIS SARIF schema is at ../shared/data"),
+    );
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let results = sarif["runs"][0]["results"].as_array().expect("results");
+    let check_doc = json(&std::fs::read_to_string(out.join("check.json")).expect("json"));
+    assert_eq!(
+        results.len(),
+        check_doc["findings"].as_array().map_or(0, Vec::len)
+    );
+    for r in results {
+        assert!(
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].is_string(),
+            "{r}"
+        );
+        assert!(r["partialFingerprints"]["severance/v1"].is_string());
+    }
+
+    // JUnit: well-formed, one failure per failing record.
+    let junit = std::fs::read_to_string(out.join("check.xml")).expect("junit");
+    let mut reader = quick_xml::Reader::from_str(&junit);
+    let mut failures = 0;
+    loop {
+        match reader.read_event().expect("well-formed XML") {
+            quick_xml::events::Event::Eof => break,
+            quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e)
+                if e.name().as_ref() == "failure" =>
+            {
+                failures += 1;
+            }
+            _ => {}
+        }
+    }
+    assert!(failures > 0);
+
+    let markdown = std::fs::read_to_string(out.join("check.md")).expect("markdown");
+    assert!(markdown.starts_with("### ❌ severance check\n"));
+    assert!(
+        markdown.contains("| `nhi/aws/ledger-sync` | transfer due 2026-11-18T00:00:00Z | **rotate, transfer due 2026-12-02T00:00:00Z** |"),
+        "{markdown}"
+    );
+}
+
+#[test]
+fn the_working_tree_and_index_are_never_touched() {
+    let pr = pull_request();
+    let root = pr.path();
+    // An uncommitted edit and a staged file must survive and be ignored at HEAD.
+    let scratch_file = root.join("inventory/scratch.yaml");
+    std::fs::write(&scratch_file, "this: [is not valid\n").expect("write");
+    git(root, &["add", "inventory/scratch.yaml"]);
+    let status = git(root, &["status", "--porcelain"]);
+    let index = std::fs::read(root.join(".git/index")).expect("index");
+
+    let at_head = check(root, &["--format", "json"]);
+    assert_eq!(at_head.code, 1, "HEAD is read from git: {}", at_head.stderr);
+
+    // The working tree itself has the broken file: exit 2, never masked.
+    let worktree = run_in(
+        root,
+        &[
+            "check",
+            "--as-of",
+            AS_OF,
+            "--base",
+            "HEAD",
+            "--fail-on",
+            "warning",
+        ],
+    );
+    assert_eq!(worktree.code, 2, "{}", worktree.stdout);
+    assert!(
+        worktree.stdout.contains("inventory/scratch.yaml:1:"),
+        "{}",
+        worktree.stdout
+    );
+
+    assert_eq!(git(root, &["status", "--porcelain"]), status);
+    assert_eq!(
+        std::fs::read(root.join(".git/index")).expect("index"),
+        index
+    );
+}
+
+#[test]
+fn a_revision_that_does_not_exist_cannot_be_evaluated() {
+    let pr = pull_request();
+    let run = run_in(
+        pr.path(),
+        &["check", "--as-of", AS_OF, "--base", "no-such-branch"],
+    );
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("`no-such-branch`"), "{}", run.stderr);
+}
+
+#[test]
+fn expired_and_unmatched_waivers_are_findings() {
+    let pr = pull_request();
+    let root = pr.path();
+    let waivers = root.join("inventory/waivers.yaml");
+    let text = std::fs::read_to_string(&waivers).expect("waivers");
+    let edited = text
+        .replace("expires: 2027-01-15", "expires: 2026-11-01")
+        .replace(
+            "records: [nhi/github/release-bot]",
+            "records: [nhi/github/release-bot, nhi/aws/ledger-sync]",
+        );
+    std::fs::write(&waivers, edited).expect("write");
+    let run = run_in(root, &["check", "--as-of", AS_OF, "--format", "json"]);
+    let doc = json(&run.stdout);
+    let waiver_findings: Vec<String> = doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["origin"] == "waiver")
+        .map(|f| {
+            format!(
+                "{} {} {}:{}",
+                f["severity"].as_str().unwrap_or_default(),
+                f["code"].as_str().unwrap_or_default(),
+                f["place"]["path"].as_str().unwrap_or_default(),
+                f["place"]["line"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        waiver_findings,
+        [
+            "warning waiver-unmatched inventory/waivers.yaml:9",
+            "error waiver-expired inventory/waivers.yaml:28",
+        ]
+    );
+    // The expired waiver no longer covers its findings.
+    let waived = waived_count(&doc);
+    assert_eq!(waived, 1);
+}
+
+#[test]
+fn waivers_cannot_be_written_inline() {
+    let pr = pull_request();
+    let root = pr.path();
+    let path = root.join("inventory/nhi/service-accounts.yaml");
+    let text = std::fs::read_to_string(&path).expect("read");
+    std::fs::write(
+        &path,
+        text.replacen(
+            "  id: nhi/aws/ledger-sync\n",
+            "  id: nhi/aws/ledger-sync\n  waiver: nhi-owner-terminated\n",
+            1,
+        ),
+    )
+    .expect("write");
+    let run = run_in(root, &["check", "--as-of", AS_OF]);
+    assert_eq!(run.code, 2);
+    insta::assert_snapshot!("gitops_inline_waiver", run.transcript());
+}
+
+/// Every string of a YAML document that is a `severance` command line.
+fn commands_in(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::String(s)
+            if ["check", "validate", "diff", "plan"]
+                .iter()
+                .any(|c| s.trim_start().starts_with(&format!("severance {c}"))) =>
+        {
+            out.push(s.trim().to_string());
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| commands_in(v, out)),
+        serde_json::Value::Object(map) => map.values().for_each(|v| commands_in(v, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn the_ci_examples_run_as_written() {
+    let mut found = Vec::new();
+    for file in [
+        "examples/github-actions.yml",
+        "examples/gitlab-ci.yml",
+        ".pre-commit-hooks.yaml",
+    ] {
+        let text = std::fs::read_to_string(repo().join(file)).expect("example exists");
+        let doc: serde_json::Value =
+            serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{file} is YAML: {e}"));
+        let mut commands = Vec::new();
+        commands_in(&doc, &mut commands);
+        assert!(!commands.is_empty(), "{file} runs severance");
+        for command in commands {
+            found.push((file, command));
+        }
+    }
+    // pre-commit's own config names the hooks the repository provides.
+    let config: serde_json::Value = serde_saphyr::from_str(
+        &std::fs::read_to_string(repo().join("examples/pre-commit-config.yaml")).expect("exists"),
+    )
+    .expect("YAML");
+    let hooks: serde_json::Value = serde_saphyr::from_str(
+        &std::fs::read_to_string(repo().join(".pre-commit-hooks.yaml")).expect("exists"),
+    )
+    .expect("YAML");
+    for hook in config["repos"][0]["hooks"].as_array().expect("hooks") {
+        assert!(
+            hooks
+                .as_array()
+                .expect("hook list")
+                .iter()
+                .any(|h| h["id"] == hook["id"]),
+            "{hook}"
+        );
+    }
+
+    for (file, command) in found {
+        let pr = pull_request();
+        // CI variables name the base branch; here it is the commit before HEAD.
+        let line = command
+            .replace("\"origin/${{ github.base_ref }}\"", "HEAD~1")
+            .replace("\"origin/$CI_MERGE_REQUEST_TARGET_BRANCH_NAME\"", "HEAD~1");
+        assert!(
+            !line.contains('$'),
+            "{file}: unsubstituted variable in `{line}`"
+        );
+        let mut args: Vec<&str> = line.split_whitespace().skip(1).collect();
+        let validate = args.first() == Some(&"validate");
+        if !validate {
+            args.extend(["--as-of", AS_OF]);
+        }
+        let run = run_in(pr.path(), &args);
+        let expected = if validate { 0 } else { 1 };
+        assert_eq!(run.code, expected, "{file}: `{line}`\n{}", run.stderr);
+        for target in args
+            .iter()
+            .filter_map(|a| a.split_once('=').map(|(_, p)| p))
+        {
+            assert!(
+                pr.path().join(target).is_file(),
+                "{file}: `{line}` wrote {target}"
+            );
+        }
+    }
+}
