@@ -61,6 +61,9 @@ pub struct CheckArgs {
     /// The severity at which an unwaived finding fails the check (exit 1).
     #[arg(long, value_enum, default_value_t = FailOn::Error)]
     fail_on: FailOn,
+    /// With --base, only findings the change introduced can fail the check (adopting the gate on an inventory that already has findings).
+    #[arg(long, requires = "base")]
+    only_new: bool,
     /// A report to write: FORMAT to standard output, or FORMAT=PATH to a file. Repeatable; formats: human, json, markdown, sarif, junit, github.
     #[arg(long = "format", value_name = "FORMAT[=PATH]", value_parser = parse_report_target)]
     formats: Vec<ReportTarget>,
@@ -549,8 +552,10 @@ impl Cli {
                 as_of,
                 revisions: RevisionArgs { base, head },
                 fail_on,
+                only_new,
                 formats,
             }) => Command::Check(CheckSettings {
+                only_new,
                 input: Input {
                     revision: head,
                     ..input.into_input()

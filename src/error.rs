@@ -77,10 +77,10 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Usage(#[from] Usage),
-    /// The base of a comparison does not validate.
+    /// A side of a comparison does not validate.
     #[error(transparent)]
     #[diagnostic(transparent)]
-    BaseInvalid(#[from] BaseInvalid),
+    RevisionInvalid(#[from] RevisionInvalid),
 }
 
 /// A key file could not be used. The message never quotes the key.
@@ -281,17 +281,18 @@ pub struct Usage {
     pub(crate) help: Option<String>,
 }
 
-/// The base of a comparison does not validate, so nothing can be compared
-/// with it.
+/// A side of a comparison does not validate, so nothing can be compared
+/// with it; its findings are reported before this error.
 #[derive(Debug, Error, Diagnostic)]
 #[error(
-    "the base `{revision}` does not validate ({errors} error{plural}); it cannot be compared with"
+    "the {side} `{revision}` does not validate ({errors} error{plural}); there is nothing to compare"
 )]
 #[diagnostic(
-    code(severance::base_invalid),
-    help("run `severance validate` on the base, or compare with an older base")
+    code(severance::revision_invalid),
+    help("fix the findings above, or compare with another revision")
 )]
-pub struct BaseInvalid {
+pub struct RevisionInvalid {
+    pub(crate) side: &'static str,
     pub(crate) revision: String,
     pub(crate) errors: usize,
     pub(crate) plural: &'static str,

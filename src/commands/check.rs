@@ -56,6 +56,8 @@ pub struct CheckSettings {
     pub as_of: Timestamp,
     /// The severity at which a finding fails the check.
     pub fail_on: Severity,
+    /// Only findings new since the base fail the check.
+    pub only_new: bool,
     /// The reports to write.
     pub reports: Vec<ReportTarget>,
     /// Where GitHub Actions wants the job summary (`$GITHUB_STEP_SUMMARY`).
@@ -153,27 +155,46 @@ fn evaluate_side(input: &Input, as_of: Timestamp) -> Result<Outcome, Error> {
     })))
 }
 
-/// The base side, which must validate to be compared with.
-fn evaluate_base(input: &Input, base: &str, as_of: Timestamp) -> Result<Box<Evaluated>, Error> {
-    let base_input = Input {
-        revision: Some(base.to_string()),
-        ..input.clone()
-    };
-    match evaluate_side(&base_input, as_of)? {
+/// A side that must validate to be compared with: its findings go to
+/// `err`, and it is an error.
+fn must_validate(
+    outcome: Outcome,
+    side: &'static str,
+    err: &mut dyn Write,
+) -> Result<Box<Evaluated>, Error> {
+    match outcome {
         Outcome::Evaluated(e) => Ok(e),
-        Outcome::Invalid { findings, .. } => {
+        Outcome::Invalid { revision, findings } => {
+            for f in &findings {
+                writeln!(err, "{}", crate::report::check::render_one(f))?;
+            }
             let errors = findings
                 .iter()
                 .filter(|f| f.severity == Severity::Error)
                 .count();
-            Err(crate::error::BaseInvalid {
-                revision: base.to_string(),
+            Err(crate::error::RevisionInvalid {
+                side,
+                revision: revision.label,
                 errors,
                 plural: if errors == 1 { "" } else { "s" },
             }
             .into())
         }
     }
+}
+
+/// The base side, read at its revision.
+fn evaluate_base(
+    input: &Input,
+    base: &str,
+    as_of: Timestamp,
+    err: &mut dyn Write,
+) -> Result<Box<Evaluated>, Error> {
+    let base_input = Input {
+        revision: Some(base.to_string()),
+        ..input.clone()
+    };
+    must_validate(evaluate_side(&base_input, as_of)?, "base", err)
 }
 
 fn decision_diff(base: &Evaluated, head: &Evaluated) -> DecisionDiff {
@@ -191,23 +212,13 @@ fn decision_diff(base: &Evaluated, head: &Evaluated) -> DecisionDiff {
     )
 }
 
-pub(super) fn run_diff(settings: &DiffSettings, out: &mut dyn Write) -> Result<ExitStatus, Error> {
-    let base = evaluate_base(&settings.input, &settings.base, settings.as_of)?;
-    let head = match evaluate_side(&settings.input, settings.as_of)? {
-        Outcome::Evaluated(e) => e,
-        Outcome::Invalid { revision, findings } => {
-            let errors = findings
-                .iter()
-                .filter(|f| f.severity == Severity::Error)
-                .count();
-            return Err(crate::error::BaseInvalid {
-                revision: revision.label,
-                errors,
-                plural: if errors == 1 { "" } else { "s" },
-            }
-            .into());
-        }
-    };
+pub(super) fn run_diff(
+    settings: &DiffSettings,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<ExitStatus, Error> {
+    let base = evaluate_base(&settings.input, &settings.base, settings.as_of, err)?;
+    let head = must_validate(evaluate_side(&settings.input, settings.as_of)?, "head", err)?;
     let diff = decision_diff(&base, &head);
     let report = DiffReport {
         as_of: settings.as_of,
@@ -238,7 +249,7 @@ pub(super) fn run_check(
     let head = evaluate_side(&settings.input, settings.as_of)?;
     let base = match (&settings.base, &head) {
         (Some(base), Outcome::Evaluated(_)) => {
-            Some(evaluate_base(&settings.input, base, settings.as_of)?)
+            Some(evaluate_base(&settings.input, base, settings.as_of, err)?)
         }
         _ => None,
     };
@@ -281,30 +292,32 @@ pub(super) fn run_check(
         }
     };
 
-    let verdict = if checked.could_not_evaluate
+    let mut report = CheckReport {
+        as_of: settings.as_of,
+        head: revision,
+        base: base.as_ref().map(|b| b.revision.clone()),
+        fail_on: settings.fail_on,
+        only_new: settings.only_new,
+        checked: &checked,
+        diff: diff.as_ref(),
+        rules: crate::report::check::rules(pack.as_ref()),
+        records,
+        inventory_dir: crate::load::display_path(&settings.input.inventory),
+        verdict: Verdict::Pass,
+    };
+    report.verdict = if checked.could_not_evaluate
         || checked
             .findings
             .iter()
             .any(|f| f.origin == Origin::Validation && f.severity == Severity::Error)
     {
         Verdict::CouldNotEvaluate
-    } else if checked.findings.iter().any(|f| f.fails(settings.fail_on)) {
+    } else if checked.findings.iter().any(|f| report.fails(f)) {
         Verdict::Fail
     } else {
         Verdict::Pass
     };
-    let report = CheckReport {
-        as_of: settings.as_of,
-        head: revision,
-        base: base.as_ref().map(|b| b.revision.clone()),
-        fail_on: settings.fail_on,
-        checked: &checked,
-        diff: diff.as_ref(),
-        rules: crate::report::check::rules(pack.as_ref()),
-        records,
-        inventory_dir: crate::load::display_path(&settings.input.inventory),
-        verdict,
-    };
+    let verdict = report.verdict;
 
     // Files first, each written whole or not at all; then standard output.
     let mut to_stdout = None;

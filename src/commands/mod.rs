@@ -128,7 +128,7 @@ pub fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> ExitSt
         Command::Ledger(c) => ledger::run(&c, out, err),
         Command::Generate(s) => generate(&s, out),
         Command::Check(s) => check::run_check(&s, out, err),
-        Command::Diff(s) => check::run_diff(&s, out),
+        Command::Diff(s) => check::run_diff(&s, out, err),
     };
     crate::progress::done();
     match result {

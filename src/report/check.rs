@@ -103,6 +103,8 @@ pub struct CheckReport<'a> {
     pub base: Option<Revision>,
     /// The severity at which findings fail the check.
     pub fail_on: Severity,
+    /// Only findings new since the base fail the check.
+    pub only_new: bool,
     /// Findings and waivers.
     pub checked: &'a Checked,
     /// The decision diff against the base, when there is one.
@@ -127,6 +129,12 @@ impl CheckReport<'_> {
     /// The waivers.
     pub fn waivers(&self) -> &[WaiverUse] {
         &self.checked.waivers
+    }
+
+    /// Whether a finding fails this check: unwaived, at or above the
+    /// threshold, and new when only new findings count.
+    pub fn fails(&self, f: &Finding) -> bool {
+        f.fails(self.fail_on) && (!self.only_new || f.new == Some(true))
     }
 
     /// Counts over the findings.
@@ -176,8 +184,9 @@ impl CheckReport<'_> {
             format!("{} records", self.records)
         };
         s.push_str(&format!(
-            " ({records}, fail on {}, as of {})",
+            " ({records}, fail on {}{}, as of {})",
             self.fail_on.as_str(),
+            if self.only_new { " when new" } else { "" },
             format_time(self.as_of)
         ));
         if let Some(diff) = self.diff {
@@ -240,40 +249,42 @@ pub fn place(f: &Finding) -> String {
     }
 }
 
+/// One finding rendered like rustc, marked when waived or new.
+pub fn render_one(f: &Finding) -> String {
+    let mut footer = Vec::new();
+    if !f.controls.is_empty() {
+        footer.push(format!("controls: {}", f.controls.join(", ")));
+    }
+    if let Some(w) = &f.waived_by {
+        footer.push(format!("waived by `{w}`"));
+    }
+    if f.new == Some(true) {
+        footer.push("new in this change".into());
+    }
+    let code = if f.waived_by.is_some() {
+        format!("{} (waived)", f.code)
+    } else {
+        f.code.clone()
+    };
+    crate::report::render_finding(&crate::report::Rendered {
+        severity: f.severity,
+        code: &code,
+        message: &f.message,
+        span: f.span.as_ref(),
+        label: f.label.as_deref(),
+        notes: &f.notes,
+        help: f.help.as_deref(),
+        footer: &footer,
+    })
+}
+
 /// The check report for a terminal: every finding rendered like rustc
 /// (waived and new ones marked), the decision diff when there is a base,
 /// then the summary line.
 pub fn human(report: &CheckReport<'_>) -> String {
     let mut out = String::new();
     for f in report.findings() {
-        let mut footer = Vec::new();
-        if let Some(subject) = &f.subject {
-            footer.push(format!("record `{subject}`"));
-        }
-        if !f.controls.is_empty() {
-            footer.push(format!("controls: {}", f.controls.join(", ")));
-        }
-        if let Some(w) = &f.waived_by {
-            footer.push(format!("waived by `{w}`"));
-        }
-        if f.new == Some(true) {
-            footer.push("new in this change".into());
-        }
-        let code = if f.waived_by.is_some() {
-            format!("{} (waived)", f.code)
-        } else {
-            f.code.clone()
-        };
-        out.push_str(&crate::report::render_finding(&crate::report::Rendered {
-            severity: f.severity,
-            code: &code,
-            message: &f.message,
-            span: f.span.as_ref(),
-            label: f.label.as_deref(),
-            notes: &f.notes,
-            help: f.help.as_deref(),
-            footer: &footer,
-        }));
+        out.push_str(&render_one(f));
         out.push_str("\n\n");
     }
     if let (Some(diff), Some(base)) = (report.diff, &report.base) {

@@ -103,9 +103,9 @@ fn cases<'r>(report: &'r CheckReport<'_>) -> Vec<Case<'r>> {
 /// Failing is judged by the report's threshold, so the test report and
 /// the check's verdict never disagree.
 fn outcome<'r>(report: &CheckReport<'_>, case: &Case<'r>) -> Outcome<'r> {
-    let mut failing = case.findings.iter().filter(|f| f.fails(report.fail_on));
+    let mut failing = case.findings.iter().filter(|f| report.fails(f));
     let broken = case.findings.iter().find(|f| {
-        f.fails(report.fail_on)
+        report.fails(f)
             && f.severity == Severity::Error
             && matches!(f.origin, Origin::Evaluation | Origin::Validation)
     });
@@ -210,7 +210,7 @@ fn write_case(
         attrs.push(("line", line.to_string()));
     }
     let (failing, rest): (Vec<&Finding>, Vec<&Finding>) =
-        case.findings.iter().partition(|f| f.fails(report.fail_on));
+        case.findings.iter().partition(|f| report.fails(f));
     let element = w
         .create_element("testcase")
         .with_attributes(attributes(&attrs));

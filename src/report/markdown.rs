@@ -67,6 +67,35 @@ fn marker(f: &Finding) -> &'static str {
     }
 }
 
+/// A findings table under a heading (none when `title` is empty).
+fn findings_table(out: &mut String, title: &str, findings: &[&Finding]) {
+    if !title.is_empty() {
+        out.push_str(&format!("#### {title}\n\n"));
+    }
+    if findings.is_empty() {
+        out.push_str("No findings.\n\n");
+        return;
+    }
+    out.push_str("| | Code | Record | Where | Finding |\n|---|---|---|---|---|\n");
+    for f in findings.iter().take(MAX_ROWS) {
+        let mut message = cell(&f.message);
+        if let Some(w) = &f.waived_by {
+            message.push_str(&format!(" (waived by `{}`)", cell(w)));
+        }
+        out.push_str(&format!(
+            "| {} | `{}` | {} | `{}` | {message} |\n",
+            marker(f),
+            cell(&f.code),
+            f.subject
+                .as_deref()
+                .map_or_else(String::new, |s| format!("`{}`", cell(s))),
+            cell(&place(f)),
+        ));
+    }
+    more(out, findings.len());
+    out.push('\n');
+}
+
 /// The check report as a pull request comment.
 pub fn check(report: &CheckReport<'_>) -> String {
     let icon = match report.verdict {
@@ -87,34 +116,29 @@ pub fn check(report: &CheckReport<'_>) -> String {
         diff_table(&mut out, diff);
     }
 
-    // Unwaived findings first, worst first, then waived ones.
+    // Unwaived findings first, worst first, then waived ones. With a base,
+    // what the change introduced comes first and the rest is folded away:
+    // the reviewer is asked about their change, not the whole inventory.
     let mut findings: Vec<&Finding> = report.findings().iter().collect();
-    findings.sort_by_key(|f| (f.waived_by.is_some(), f.severity, f.new != Some(true)));
-    out.push_str(&format!("#### Findings ({})\n\n", findings.len()));
-    if findings.is_empty() {
-        out.push_str("No findings.\n\n");
-    } else {
-        out.push_str("| | Code | Record | Where | Finding |\n|---|---|---|---|---|\n");
-        for f in findings.iter().take(MAX_ROWS) {
-            let mut what = marker(f).to_string();
-            if f.new == Some(true) {
-                what.push_str(", new");
-            }
-            let mut message = cell(&f.message);
-            if let Some(w) = &f.waived_by {
-                message.push_str(&format!(" (waived by `{}`)", cell(w)));
-            }
+    findings.sort_by_key(|f| (f.waived_by.is_some(), f.severity));
+    if report.base.is_some() {
+        let (new, old): (Vec<&Finding>, Vec<&Finding>) =
+            findings.into_iter().partition(|f| f.new == Some(true));
+        findings_table(&mut out, &format!("New findings ({})", new.len()), &new);
+        if !old.is_empty() {
             out.push_str(&format!(
-                "| {what} | `{}` | {} | `{}` | {message} |\n",
-                cell(&f.code),
-                f.subject
-                    .as_deref()
-                    .map_or_else(String::new, |s| format!("`{}`", cell(s))),
-                cell(&place(f)),
+                "<details><summary>Findings already on the base ({})</summary>\n\n",
+                old.len()
             ));
+            findings_table(&mut out, "", &old);
+            out.push_str("</details>\n\n");
         }
-        more(&mut out, findings.len());
-        out.push('\n');
+    } else {
+        findings_table(
+            &mut out,
+            &format!("Findings ({})", findings.len()),
+            &findings,
+        );
     }
 
     let waivers = report.waivers();

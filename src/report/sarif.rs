@@ -478,6 +478,7 @@ pub(crate) mod tests {
                 commit: Some("1a2b3c4d5e6f7a8b".into()),
             }),
             fail_on: Severity::Warning,
+            only_new: false,
             checked,
             diff: None,
             rules,

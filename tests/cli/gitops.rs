@@ -481,3 +481,36 @@ fn the_ci_examples_run_as_written() {
         }
     }
 }
+
+#[test]
+fn only_new_findings_fail_when_asked() {
+    let pr = pull_request();
+    // The change introduces an error: it fails either way.
+    assert_eq!(check(pr.path(), &["--only-new"]).code, 1);
+    // A change that introduces nothing passes with --only-new, although the
+    // inventory it leaves has errors.
+    let unchanged = |extra: &[&str]| {
+        let mut args = vec![
+            "check", "--as-of", AS_OF, "--base", "HEAD", "--head", "HEAD",
+        ];
+        args.extend_from_slice(extra);
+        run_in(pr.path(), &args)
+    };
+    assert_eq!(unchanged(&[]).code, 1);
+    let run = unchanged(&["--only-new", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(json(&run.stdout)["summary"]["new"], 0);
+    // --only-new without a base is a usage error.
+    assert_eq!(run_in(pr.path(), &["check", "--only-new"]).code, 2);
+}
+
+#[test]
+fn a_diff_needs_both_sides_to_validate() {
+    let pr = pull_request();
+    let root = pr.path();
+    std::fs::write(root.join("inventory/broken.yaml"), "- {kind: team, id: [\n").expect("write");
+    let run = run_in(root, &["diff", "--as-of", AS_OF, "--base", "HEAD"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    insta::assert_snapshot!("gitops_diff_invalid_head", run.stderr);
+}
