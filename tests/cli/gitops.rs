@@ -514,3 +514,25 @@ fn a_diff_needs_both_sides_to_validate() {
     assert!(run.stdout.is_empty(), "{}", run.stdout);
     insta::assert_snapshot!("gitops_diff_invalid_head", run.stderr);
 }
+
+#[test]
+fn github_format_appends_the_job_summary() {
+    let pr = pull_request();
+    let summary = pr.path().join("step-summary.md");
+    std::fs::write(&summary, "earlier step\n").expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_severance"))
+        .args([
+            "check", "--as-of", AS_OF, "--base", "HEAD~1", "--head", "HEAD", "--format", "github",
+        ])
+        .current_dir(pr.path())
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let text = std::fs::read_to_string(&summary).expect("summary");
+    assert!(
+        text.starts_with("earlier step\n### ❌ severance check\n"),
+        "{text}"
+    );
+    assert!(text.contains("#### New findings (1)"), "{text}");
+}
