@@ -199,6 +199,8 @@ codes! {
     NoPolicies = "no-policies": "the policy directory holds no policies",
     EvaluationFailed = "evaluation-failed": "a policy could not be evaluated on a record; the record's decision is `error`, never a silent retain",
     WaiverExpired = "waiver-expired": "a waiver in `waivers.yaml` has passed its `expires`; it no longer waives anything",
+    WaiverOwnerDeparted = "waiver-owner-departed": "a waiver's owner (an error) or approver (a warning) has left; an exception needs an owner who is still here",
+    BaseInvalid = "base-invalid": "the `--base` revision does not validate, so `check` has no decision diff and counts every finding as new",
     WaiverUnmatched = "waiver-unmatched": "a waiver lists a record on which nothing it names was found; stale exceptions hide the next real finding",
 }
 

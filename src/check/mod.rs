@@ -106,8 +106,8 @@ impl Finding {
     }
 
     /// A fingerprint that survives edits elsewhere in the file: the code,
-    /// the record and the field, or for findings without a record the
-    /// file and the message. Lines are left out on purpose, so moving a
+    /// the record, the field and the policies behind it, or for findings
+    /// without a record the file and the message. Lines are left out on purpose, so moving a
     /// record does not make its findings "new".
     pub fn fingerprint(&self) -> String {
         let mut hasher = Sha256::new();
@@ -118,6 +118,10 @@ impl Finding {
                 hasher.update(subject.as_bytes());
                 hasher.update([0]);
                 hasher.update(self.field.as_deref().unwrap_or_default().as_bytes());
+                for policy in &self.policies {
+                    hasher.update([0]);
+                    hasher.update(policy.as_bytes());
+                }
             }
             None => {
                 hasher.update(
@@ -187,10 +191,25 @@ pub fn check(
     evaluation: &Evaluation,
     plan: &Plan,
 ) -> Checked {
-    let mut findings: Vec<Finding> = crate::report::evaluation_failures(plan, inventory, pack)
+    // A decision that could not be made is a finding about its record.
+    let mut findings: Vec<Finding> = Vec::new();
+    for d in plan
+        .decisions
         .iter()
-        .map(|d| Finding::from_diagnostic(d, Origin::Evaluation))
-        .collect();
+        .filter(|d| d.status == crate::decide::Status::Error)
+    {
+        let record = &inventory.records[d.record];
+        for f in &d.failures {
+            let diagnostic = crate::report::evaluation_failure(d, f, inventory, pack);
+            findings.push(Finding {
+                subject: Some(record.id.clone()),
+                kind: Some(record.kind),
+                record_span: Some(record.span.clone()),
+                policies: vec![f.policy.clone()],
+                ..Finding::from_diagnostic(&diagnostic, Origin::Evaluation)
+            });
+        }
+    }
     let could_not_evaluate_decisions = !findings.is_empty();
 
     let decisions: HashMap<usize, &Decision> =
@@ -234,7 +253,7 @@ pub fn check(
                 .collect();
             for id in response.diagnostics().reason() {
                 if let Some(info) = pack.info.get(&id.to_string()) {
-                    out.push(rule_finding(record, info, decision));
+                    out.extend(rule_findings(record, info, decision, evaluation.as_of));
                 }
             }
             out
@@ -245,6 +264,7 @@ pub fn check(
         could_not_evaluate_decisions || findings.iter().any(|f| f.origin == Origin::Evaluation);
 
     let waivers = apply_waivers(&mut findings, &inventory.waivers, evaluation.as_of);
+    findings.extend(departed_waiver_people(inventory, evaluation));
     sort(&mut findings);
     Checked {
         findings,
@@ -262,7 +282,6 @@ fn flag_action() -> EntityUid {
 
 /// The check rules whose scope can match each kind.
 fn rule_sets(pack: &PolicyPack) -> HashMap<Kind, PolicySet> {
-    use cedar_policy::ResourceConstraint;
     let mut out = HashMap::new();
     for kind in Kind::ALL {
         let ty = entities::type_name(kind);
@@ -272,12 +291,7 @@ fn rule_sets(pack: &PolicyPack) -> HashMap<Kind, PolicySet> {
                 .info
                 .get(&policy.id().to_string())
                 .is_some_and(|i| i.rule.is_some());
-            let resource_ok = match policy.resource_constraint() {
-                ResourceConstraint::Any | ResourceConstraint::In(_) => true,
-                ResourceConstraint::Eq(uid) => *uid.type_name() == ty,
-                ResourceConstraint::Is(t) | ResourceConstraint::IsIn(t, _) => t == ty,
-            };
-            if is_rule && resource_ok {
+            if is_rule && crate::evaluate::resource_can_match(policy, &ty) {
                 // INVARIANT: ids are unique in the pack, so a subset cannot clash.
                 let _ = set.add(policy.clone());
             }
@@ -337,45 +351,28 @@ fn failed_rule(record: &crate::model::Record, policy: &str, message: &str) -> Fi
     }
 }
 
-fn rule_finding(
+/// The findings of one satisfied rule on one record: one, or for a rule
+/// about deadlines (`@detail("due")`) one per decision policy whose
+/// deadline has passed, so that a waiver can name exactly which.
+fn rule_findings(
     record: &crate::model::Record,
     info: &crate::validate::PolicyInfo,
     decision: Option<&Decision>,
-) -> Finding {
+    as_of: Timestamp,
+) -> Vec<Finding> {
     let rule = info.rule.as_ref();
     let field = rule.and_then(|r| r.field.clone());
     let field_span = field
         .as_deref()
         .and_then(|f| record.fields.0.get(f))
         .map(|f| f.span.clone());
-    let mut message = format!("`{}`: {}", record.id, lowercase_first(&info.description));
-    let mut policies = vec![info.id.clone()];
-    if rule.is_some_and(|r| r.detail_due)
-        && let Some(d) = decision
-    {
-        let mut overdue: BTreeSet<&str> = BTreeSet::new();
-        for reason in &d.reasons {
-            if reason.effect == Effect::Permit && reason.due == d.due {
-                overdue.insert(&reason.action);
-                policies.push(reason.policy.clone());
-            }
-        }
-        if let Some(due) = d.due {
-            message.push_str(&format!(
-                " (`{}` due {})",
-                overdue.into_iter().collect::<Vec<_>>().join(", "),
-                format_time(due)
-            ));
-        }
-    }
-    policies.sort();
-    policies.dedup();
     let label = match (&field, &field_span) {
         (Some(f), Some(_)) => Some(format!("`{f}` is at fault")),
         (Some(f), None) => Some(format!("`{f}` is missing")),
         _ => None,
     };
-    Finding {
+    let message = format!("`{}`: {}", record.id, lowercase_first(&info.description));
+    let finding = Finding {
         code: info.id.clone(),
         severity: rule.map_or(Severity::Error, |r| r.severity),
         origin: Origin::Rule,
@@ -389,10 +386,43 @@ fn rule_finding(
         notes: Vec::new(),
         help: None,
         controls: info.controls.clone(),
-        policies,
+        policies: vec![info.id.clone()],
         waived_by: None,
         new: None,
+    };
+    let Some(d) = decision.filter(|_| rule.is_some_and(|r| r.detail_due)) else {
+        return vec![finding];
+    };
+    // Every permit whose own deadline has passed, grouped by policy.
+    let mut overdue: BTreeMap<&str, (Timestamp, BTreeSet<&str>)> = BTreeMap::new();
+    for reason in &d.reasons {
+        if reason.effect == Effect::Permit
+            && let Some(due) = reason.due
+            && due < as_of
+        {
+            let entry = overdue
+                .entry(reason.policy.as_str())
+                .or_insert((due, BTreeSet::new()));
+            entry.0 = entry.0.min(due);
+            entry.1.insert(reason.action.as_str());
+        }
     }
+    if overdue.is_empty() {
+        return vec![finding];
+    }
+    overdue
+        .into_iter()
+        .map(|(policy, (due, actions))| {
+            let mut f = finding.clone();
+            f.message.push_str(&format!(
+                " (`{}` due {} under `{policy}`)",
+                actions.into_iter().collect::<Vec<_>>().join(", "),
+                format_time(due)
+            ));
+            f.policies = vec![info.id.clone(), policy.to_string()];
+            f
+        })
+        .collect()
 }
 
 fn lowercase_first(s: &str) -> String {
@@ -401,6 +431,43 @@ fn lowercase_first(s: &str) -> String {
         Some(c) => c.to_lowercase().chain(chars).collect(),
         None => String::new(),
     }
+}
+
+/// A waiver whose owner has left has nobody carrying its risk (an error);
+/// one whose approver has left keeps its approval but is worth a look.
+fn departed_waiver_people(inventory: &Inventory, evaluation: &Evaluation) -> Vec<Finding> {
+    let left = |id: &str| {
+        inventory
+            .index
+            .get(id)
+            .and_then(|i| evaluation.departures.get(i))
+            .is_some_and(|d| d.leaver)
+    };
+    let mut out = Vec::new();
+    for w in inventory
+        .waivers
+        .iter()
+        .filter(|w| w.expires > evaluation.as_of)
+    {
+        for (role, person, severity) in [
+            ("owner", &w.owner, Severity::Error),
+            ("approver", &w.approver, Severity::Warning),
+        ] {
+            if left(person) {
+                let d = Diagnostic {
+                    severity,
+                    ..Diagnostic::error(
+                        Code::WaiverOwnerDeparted,
+                        format!("the {role} of waiver `{}`, `{person}`, has left", w.id),
+                    )
+                    .at(w.span.clone())
+                    .help("give the exception an owner who is still here, with a new approval, or retire it")
+                };
+                out.push(Finding::from_diagnostic(&d, Origin::Waiver));
+            }
+        }
+    }
+    out
 }
 
 /// Marks the findings each live waiver covers, and returns a finding for
@@ -443,21 +510,27 @@ fn apply_waivers(
         } else {
             for finding in findings.iter_mut() {
                 let covers = finding.origin == Origin::Rule
-                    && finding.waived_by.is_none()
-                    && (waiver.finding.as_deref() == Some(finding.code.as_str())
-                        || waiver
-                            .policy
-                            .as_ref()
-                            .is_some_and(|p| finding.policies.contains(p)));
+                    && waiver
+                        .finding
+                        .as_ref()
+                        .is_none_or(|code| *code == finding.code)
+                    && waiver
+                        .policy
+                        .as_ref()
+                        .is_none_or(|p| finding.policies.contains(p));
                 if !covers {
                     continue;
                 }
                 if let Some(subject) = &finding.subject
                     && let Some(hit) = matched.get_mut(subject.as_str())
                 {
+                    // A finding two waivers cover counts as a match for
+                    // both: neither is stale. The first (by id) is cited.
                     *hit = true;
-                    finding.waived_by = Some(waiver.id.clone());
-                    waived += 1;
+                    if finding.waived_by.is_none() {
+                        finding.waived_by = Some(waiver.id.clone());
+                        waived += 1;
+                    }
                 }
             }
             for (id, span) in &waiver.records {

@@ -3,7 +3,7 @@
 //! and, with `--base`, a second revision from git, run the same pipeline on
 //! each, and compare.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -247,13 +247,22 @@ pub(super) fn run_check(
 ) -> Result<ExitStatus, Error> {
     check_targets(&settings.reports)?;
     let head = evaluate_side(&settings.input, settings.as_of)?;
+    // The base only matters when the head can be checked; a base that does
+    // not validate leaves the check without a baseline, not without a report.
     let base = match (&settings.base, &head) {
-        (Some(base), Outcome::Evaluated(_)) => {
-            Some(evaluate_base(&settings.input, base, settings.as_of, err)?)
-        }
+        (Some(base), Outcome::Evaluated(_)) => Some(evaluate_side(
+            &Input {
+                revision: Some(base.clone()),
+                ..settings.input.clone()
+            },
+            settings.as_of,
+        )?),
         _ => None,
     };
 
+    let mut resolved = Vec::new();
+    let mut base_revision = None;
+    let mut base_note = None;
     let (checked, revision, records, pack, diff) = match head {
         Outcome::Invalid { revision, findings } => {
             let mut findings = findings;
@@ -266,7 +275,31 @@ pub(super) fn run_check(
             (checked, revision, 0, None, None)
         }
         Outcome::Evaluated(head) => {
-            let diff = base.as_ref().map(|base| decision_diff(base, &head));
+            let (diff, baseline) = match &base {
+                Some(Outcome::Evaluated(base)) => {
+                    base_revision = Some(base.revision.clone());
+                    (Some(decision_diff(base, &head)), Some(base))
+                }
+                Some(Outcome::Invalid { revision, findings }) => {
+                    base_revision = Some(revision.clone());
+                    let errors = findings
+                        .iter()
+                        .filter(|f| f.severity == Severity::Error)
+                        .count();
+                    let d = crate::diag::Diagnostic::warning(
+                        crate::diag::Code::BaseInvalid,
+                        format!(
+                            "the base `{}` does not validate ({errors} error{}): no decision diff, and every finding counts as new",
+                            revision.label,
+                            if errors == 1 { "" } else { "s" }
+                        ),
+                    )
+                    .help("run `severance validate` at the base to see why");
+                    base_note = Some(Finding::from_diagnostic(&d, Origin::Validation));
+                    (None, None)
+                }
+                None => (None, None),
+            };
             let Evaluated {
                 revision,
                 decided,
@@ -274,16 +307,35 @@ pub(super) fn run_check(
                 warnings,
             } = *head;
             checked.findings.extend(warnings);
-            if let Some(base) = &base {
-                let before: HashSet<String> = base
+            checked.findings.extend(base_note);
+            if let Some(base) = baseline {
+                // A finding is new when the base did not have it, or had it
+                // waived and the change took the waiver away.
+                let mut before: HashMap<String, bool> = HashMap::new();
+                for f in base.checked.findings.iter().chain(&base.warnings) {
+                    let waived = before.entry(f.fingerprint()).or_insert(true);
+                    *waived &= f.waived_by.is_some();
+                }
+                for f in &mut checked.findings {
+                    f.new = Some(match before.get(&f.fingerprint()) {
+                        None => true,
+                        Some(&was_waived) => was_waived && f.waived_by.is_none(),
+                    });
+                }
+                let now: HashSet<String> =
+                    checked.findings.iter().map(Finding::fingerprint).collect();
+                resolved = base
                     .checked
                     .findings
                     .iter()
                     .chain(&base.warnings)
-                    .map(Finding::fingerprint)
+                    .filter(|f| f.waived_by.is_none() && !now.contains(&f.fingerprint()))
+                    .cloned()
                     .collect();
+                crate::check::sort(&mut resolved);
+            } else if base_revision.is_some() {
                 for f in &mut checked.findings {
-                    f.new = Some(!before.contains(&f.fingerprint()));
+                    f.new = Some(true);
                 }
             }
             crate::check::sort(&mut checked.findings);
@@ -295,7 +347,8 @@ pub(super) fn run_check(
     let mut report = CheckReport {
         as_of: settings.as_of,
         head: revision,
-        base: base.as_ref().map(|b| b.revision.clone()),
+        base: base_revision,
+        resolved: &resolved,
         fail_on: settings.fail_on,
         only_new: settings.only_new,
         checked: &checked,

@@ -196,8 +196,15 @@ pub fn decide(inventory: &Inventory, pack: &PolicyPack, evaluation: &Evaluation)
             }
             let due_of = |policy: &str| -> Option<Timestamp> {
                 let person = (*policy_leaver.get(policy)?)?;
-                let due = pack.info.get(policy)?.due?;
-                base(person)?.checked_add(due).ok()
+                let info = pack.info.get(policy)?;
+                let start = if info.from_move {
+                    // A mover's grace period runs from the move; leaving
+                    // during it must not start it again.
+                    inventory.records[person].fields.time("moved_at")?
+                } else {
+                    base(person)?
+                };
+                start.checked_add(info.due?).ok()
             };
             let leaver = policy_leaver
                 .iter()

@@ -224,7 +224,7 @@ impl Scoped {
 /// scope cannot match a request never changes its answer (its condition is
 /// not even evaluated), so leaving it out changes nothing but the cost.
 pub fn scoped_sets(pack: &PolicyPack) -> HashMap<(Kind, String), Scoped> {
-    use cedar_policy::{ActionConstraint, ResourceConstraint};
+    use cedar_policy::ActionConstraint;
     let mut out = HashMap::new();
     for (kind, actions) in actions_by_kind(pack) {
         let ty = entities::type_name(kind);
@@ -237,12 +237,7 @@ pub fn scoped_sets(pack: &PolicyPack) -> HashMap<(Kind, String), Scoped> {
                     ActionConstraint::Eq(a) => a == action,
                     ActionConstraint::In(list) => list.contains(&action),
                 };
-                let resource_ok = match policy.resource_constraint() {
-                    ResourceConstraint::Any | ResourceConstraint::In(_) => true,
-                    ResourceConstraint::Eq(uid) => *uid.type_name() == ty,
-                    ResourceConstraint::Is(t) | ResourceConstraint::IsIn(t, _) => t == ty,
-                };
-                if action_ok && resource_ok {
+                if action_ok && resource_can_match(policy, &ty) {
                     // INVARIANT: ids are unique in the pack, so a subset cannot clash.
                     let _ = all.add(policy.clone());
                     if policy.effect() == cedar_policy::Effect::Permit {
@@ -257,6 +252,20 @@ pub fn scoped_sets(pack: &PolicyPack) -> HashMap<(Kind, String), Scoped> {
         }
     }
     out
+}
+
+/// Whether a policy's resource scope can match a resource of type `ty`
+/// (an `in` constraint can match any type, so it is kept).
+pub fn resource_can_match(
+    policy: &cedar_policy::Policy,
+    ty: &cedar_policy::EntityTypeName,
+) -> bool {
+    use cedar_policy::ResourceConstraint;
+    match policy.resource_constraint() {
+        ResourceConstraint::Any | ResourceConstraint::In(_) => true,
+        ResourceConstraint::Eq(uid) => uid.type_name() == ty,
+        ResourceConstraint::Is(t) | ResourceConstraint::IsIn(t, _) => t == *ty,
+    }
 }
 
 /// A policy that failed to evaluate, as (policy id, Cedar's message).

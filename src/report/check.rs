@@ -107,6 +107,8 @@ pub struct CheckReport<'a> {
     pub only_new: bool,
     /// Findings and waivers.
     pub checked: &'a Checked,
+    /// Unwaived findings the base had and the head no longer has.
+    pub resolved: &'a [Finding],
     /// The decision diff against the base, when there is one.
     pub diff: Option<&'a DecisionDiff>,
     /// Every rule and finding code the report can mention, by code.
@@ -134,7 +136,9 @@ impl CheckReport<'_> {
     /// Whether a finding fails this check: unwaived, at or above the
     /// threshold, and new when only new findings count.
     pub fn fails(&self, f: &Finding) -> bool {
-        f.fails(self.fail_on) && (!self.only_new || f.new == Some(true))
+        // An expired or stale waiver is never "old news": it always counts.
+        f.fails(self.fail_on)
+            && (!self.only_new || f.new == Some(true) || f.origin == crate::check::Origin::Waiver)
     }
 
     /// Counts over the findings.
@@ -176,7 +180,11 @@ impl CheckReport<'_> {
             c.waived
         );
         if self.base.is_some() {
-            s.push_str(&format!(", {} new", c.new));
+            s.push_str(&format!(
+                ", {} new, {} resolved",
+                c.new,
+                self.resolved.len()
+            ));
         }
         let records = if self.verdict == Verdict::CouldNotEvaluate && self.records == 0 {
             "input not valid".to_string()
@@ -310,9 +318,11 @@ struct Doc<'a> {
     head: crate::report::diff::RevisionDoc<'a>,
     base: Option<crate::report::diff::RevisionDoc<'a>>,
     fail_on: &'static str,
+    only_new: bool,
     verdict: &'static str,
     summary: SummaryDoc,
     findings: Vec<FindingDoc<'a>>,
+    resolved: Vec<FindingDoc<'a>>,
     waivers: Vec<WaiverDoc<'a>>,
     diff: Option<crate::report::diff::DiffDoc>,
 }
@@ -325,6 +335,7 @@ struct SummaryDoc {
     note: usize,
     waived: usize,
     new: Option<usize>,
+    resolved: Option<usize>,
 }
 
 #[derive(serde::Serialize)]
@@ -350,6 +361,7 @@ struct FindingDoc<'a> {
     fingerprint: String,
     waived_by: Option<&'a str>,
     new: Option<bool>,
+    blocking: bool,
 }
 
 #[derive(serde::Serialize)]
@@ -376,6 +388,26 @@ fn place_doc(span: &crate::diag::Span) -> PlaceDoc<'_> {
     }
 }
 
+fn finding_doc<'a>(report: &CheckReport<'_>, f: &'a Finding) -> FindingDoc<'a> {
+    FindingDoc {
+        code: &f.code,
+        severity: f.severity.as_str(),
+        origin: f.origin.as_str(),
+        message: &f.message,
+        subject: f.subject.as_deref(),
+        kind: f.kind.map(crate::model::Kind::as_str),
+        field: f.field.as_deref(),
+        place: f.span.as_ref().map(place_doc),
+        record_place: f.record_span.as_ref().map(place_doc),
+        controls: &f.controls,
+        policies: &f.policies,
+        fingerprint: f.fingerprint(),
+        waived_by: f.waived_by.as_deref(),
+        new: f.new,
+        blocking: report.fails(f),
+    }
+}
+
 /// The check report as one versioned JSON document
 /// (`docs/schemas/check-v1.schema.json`).
 pub fn json(report: &CheckReport<'_>) -> String {
@@ -389,6 +421,7 @@ pub fn json(report: &CheckReport<'_>) -> String {
             .as_ref()
             .map(crate::report::diff::RevisionDoc::of),
         fail_on: report.fail_on.as_str(),
+        only_new: report.only_new,
         verdict: report.verdict.as_str(),
         summary: SummaryDoc {
             records: report.records,
@@ -397,25 +430,19 @@ pub fn json(report: &CheckReport<'_>) -> String {
             note: c.note,
             waived: c.waived,
             new: report.base.as_ref().map(|_| c.new),
+            resolved: report.base.as_ref().map(|_| report.resolved.len()),
         },
         findings: report
             .findings()
             .iter()
+            .map(|f| finding_doc(report, f))
+            .collect(),
+        resolved: report
+            .resolved
+            .iter()
             .map(|f| FindingDoc {
-                code: &f.code,
-                severity: f.severity.as_str(),
-                origin: f.origin.as_str(),
-                message: &f.message,
-                subject: f.subject.as_deref(),
-                kind: f.kind.map(crate::model::Kind::as_str),
-                field: f.field.as_deref(),
-                place: f.span.as_ref().map(place_doc),
-                record_place: f.record_span.as_ref().map(place_doc),
-                controls: &f.controls,
-                policies: &f.policies,
-                fingerprint: f.fingerprint(),
-                waived_by: f.waived_by.as_deref(),
-                new: f.new,
+                blocking: false,
+                ..finding_doc(report, f)
             })
             .collect(),
         waivers: report

@@ -88,6 +88,14 @@ pub fn human(report: &DiffReport<'_>) -> String {
         format_time(report.as_of),
         scope_line(diff)
     );
+    for p in &diff.policies {
+        out.push_str(&format!(
+            "policy `{}` {} at {}\n",
+            p.id,
+            p.change.as_str(),
+            p.span
+        ));
+    }
     for c in &diff.changes {
         let (before, after) = transition(c);
         out.push_str(&format!(
@@ -95,7 +103,9 @@ pub fn human(report: &DiffReport<'_>) -> String {
             c.subject, c.kind, c.span
         ));
         if c.causes.is_empty() {
-            out.push_str("  because: nothing it links to changed; see the schema or its team\n");
+            out.push_str(
+                "  because: no attributable cause (a change more than two links away, or the schema)\n",
+            );
         }
         for cause in &c.causes {
             out.push_str(&format!("  because: {}\n", cause_line(cause)));

@@ -7,10 +7,14 @@ use crate::check::Finding;
 use crate::diag::{Severity, Span};
 use crate::report::check::CheckReport;
 
-/// One workflow command per finding, in the report's order.
+/// One workflow command per finding: those that fail the check first, and
+/// of those the ones the change introduced first, because the runner shows
+/// only the first few annotations of each level per step.
 pub fn render(report: &CheckReport<'_>) -> String {
     let mut out = String::new();
-    for f in report.findings() {
+    let mut findings: Vec<&Finding> = report.findings().iter().collect();
+    findings.sort_by_key(|f| (!report.fails(f), f.new != Some(true)));
+    for f in findings {
         out.push_str(&command(f));
         out.push('\n');
     }
@@ -104,7 +108,7 @@ mod tests {
     }
 
     #[test]
-    fn one_line_per_finding_in_report_order() {
+    fn one_line_per_finding_new_and_failing_first() {
         let checked = sample_checked();
         let report = sample_report(&checked);
         let out = render(&report);
@@ -112,11 +116,11 @@ mod tests {
         assert_eq!(
             lines,
             [
-                "::error title=empty-inventory::no records were found under `inventory`",
                 "::error file=./inventory/creds%2C old.yaml,line=1,col=1,endLine=1,endColumn=12,title=evaluation-failed::check rule `cred-age` could not be evaluated on `cred/x`",
                 "::error file=./inventory/creds%2C old.yaml,line=2,col=3,title=yaml-syntax::100%25 broken: `a<b> & \"c\"`,%0D%0Asecond\u{7} line",
-                "::notice file=inventory/nhi.yaml,line=1,col=3,endLine=1,endColumn=11,title=nhi-note::`nhi/a`: worth a look",
                 "::error file=inventory/nhi.yaml,line=3,col=3,endLine=3,endColumn=17,title=nhi-owner-missing::`nhi/a`: has no owner",
+                "::error title=empty-inventory::no records were found under `inventory`",
+                "::notice file=inventory/nhi.yaml,line=1,col=3,endLine=1,endColumn=11,title=nhi-note::`nhi/a`: worth a look",
                 "::notice file=inventory/nhi.yaml,line=4,endLine=5,title=nhi-unused (waived by waiver/b)::`nhi/b`: unused for 90 days",
             ]
         );

@@ -104,8 +104,10 @@ fn cases<'r>(report: &'r CheckReport<'_>) -> Vec<Case<'r>> {
 /// the check's verdict never disagree.
 fn outcome<'r>(report: &CheckReport<'_>, case: &Case<'r>) -> Outcome<'r> {
     let mut failing = case.findings.iter().filter(|f| report.fails(f));
+    // Input that could not be evaluated is an error whatever the
+    // threshold or `--only-new` say: the check itself did not run.
     let broken = case.findings.iter().find(|f| {
-        report.fails(f)
+        f.waived_by.is_none()
             && f.severity == Severity::Error
             && matches!(f.origin, Origin::Evaluation | Origin::Validation)
     });

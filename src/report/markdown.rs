@@ -12,9 +12,14 @@ use crate::report::diff::{DiffReport, cause_line, scope_line, transition};
 /// Rows shown per table before the rest is summarised.
 const MAX_ROWS: usize = 50;
 
-/// Makes text safe inside a table cell.
+/// Makes text safe inside a table cell: no column breaks, no line breaks,
+/// and no HTML from the inventory in a comment a bot posts.
 fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace(['\n', '\r'], " ")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('|', "\\|")
+        .replace(['\n', '\r'], " ")
 }
 
 /// The decision-diff table.
@@ -24,6 +29,14 @@ fn diff_table(out: &mut String, diff: &DecisionDiff) {
         diff.changes.len()
     ));
     out.push_str(&format!("{}\n\n", cell(&scope_line(diff))));
+    if !diff.policies.is_empty() {
+        let list: Vec<String> = diff
+            .policies
+            .iter()
+            .map(|p| format!("`{}` {}", cell(&p.id), p.change.as_str()))
+            .collect();
+        out.push_str(&format!("Policies changed: {}.\n\n", list.join(", ")));
+    }
     if diff.changes.is_empty() {
         out.push_str("No decision changes.\n\n");
         return;
@@ -33,7 +46,7 @@ fn diff_table(out: &mut String, diff: &DecisionDiff) {
         let (before, after) = transition(c);
         let causes: Vec<String> = c.causes.iter().map(|c| cell(&cause_line(c))).collect();
         let because = if causes.is_empty() {
-            "nothing it links to changed".to_string()
+            "no attributable cause (a change more than two links away, or the schema)".to_string()
         } else {
             causes.join("<br>")
         };
@@ -166,7 +179,7 @@ pub fn check(report: &CheckReport<'_>) -> String {
                 w.waiver.records.len(),
                 cell(&w.waiver.approver),
                 cell(&w.waiver.ticket),
-                crate::model::format_time(w.waiver.expires),
+                cell(&w.waiver.expires_as_written),
             ));
         }
         more(&mut out, waivers.len());

@@ -111,31 +111,39 @@ pub fn evaluation_failures(
     inventory: &crate::validate::Inventory,
     pack: &crate::validate::PolicyPack,
 ) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
-    for d in plan
-        .decisions
+    plan.decisions
         .iter()
         .filter(|d| d.status == crate::decide::Status::Error)
-    {
-        let record = &inventory.records[d.record];
-        for f in &d.failures {
-            let mut diag = Diagnostic::error(
-                crate::diag::Code::EvaluationFailed,
-                format!(
-                    "policy `{}` could not be evaluated on `{}` for `{}`",
-                    f.policy, d.subject, f.action
-                ),
-            )
-            .at(record.span.clone())
-            .label(f.message.clone())
-            .help("the record is reported as `error`, not retained; fix the policy or the record");
-            if let Some(info) = pack.info.get(&f.policy) {
-                diag = diag.note(info.span.clone(), "this policy failed");
-            }
-            out.push(diag);
-        }
+        .flat_map(|d| {
+            d.failures
+                .iter()
+                .map(move |f| evaluation_failure(d, f, inventory, pack))
+        })
+        .collect()
+}
+
+/// The finding for one policy that failed to evaluate on a decided record.
+pub fn evaluation_failure(
+    d: &crate::decide::Decision,
+    f: &crate::decide::Failure,
+    inventory: &crate::validate::Inventory,
+    pack: &crate::validate::PolicyPack,
+) -> Diagnostic {
+    let record = &inventory.records[d.record];
+    let mut diag = Diagnostic::error(
+        crate::diag::Code::EvaluationFailed,
+        format!(
+            "policy `{}` could not be evaluated on `{}` for `{}`",
+            f.policy, d.subject, f.action
+        ),
+    )
+    .at(record.span.clone())
+    .label(f.message.clone())
+    .help("the record is reported as `error`, not retained; fix the policy or the record");
+    if let Some(info) = pack.info.get(&f.policy) {
+        diag = diag.note(info.span.clone(), "this policy failed");
     }
-    out
+    diag
 }
 
 /// Renders an error that stopped the run.

@@ -51,6 +51,15 @@ pub fn render(report: &CheckReport<'_>) -> String {
         // the UTF-16 code units SARIF assumes by default.
         .column_kind(Value::from(ResultColumnKind::UnicodeCodePoints.to_string()))
         .results(results)
+        // A run that could not evaluate its input has no trustworthy
+        // results; consumers must not read the absence of one as a pass.
+        .invocations(vec![
+            serde_sarif::sarif::Invocation::builder()
+                .execution_successful(
+                    report.verdict != crate::report::check::Verdict::CouldNotEvaluate,
+                )
+                .build(),
+        ])
         .build();
     let log = Sarif::builder()
         .schema(SCHEMA_URI)
@@ -445,6 +454,7 @@ pub(crate) mod tests {
             approver: "person/E2".into(),
             ticket: "SEC-1".into(),
             expires: "2027-01-01T00:00:00Z".parse().expect("time"),
+            expires_as_written: "2027-01-01T00:00:00Z".into(),
             span: span_of(&waivers, "- id: waiver/b"),
             expires_span: span_of(&waivers, "2027-01-01T00:00:00Z"),
         };
@@ -480,6 +490,7 @@ pub(crate) mod tests {
             fail_on: Severity::Warning,
             only_new: false,
             checked,
+            resolved: &[],
             diff: None,
             rules,
             records: 3,

@@ -67,6 +67,9 @@ pub struct PolicyInfo {
     pub leaver: Vec<String>,
     /// `@due`: how long after the leaver's departure the action is due.
     pub due: Option<jiff::SignedDuration>,
+    /// `@clock("moved_at")`: the deadline counts from the leaver's team
+    /// move, not from their departure (a departure never restarts it).
+    pub from_move: bool,
     /// Set when the policy is a check rule (it has `@severity`).
     pub rule: Option<Rule>,
     /// Where the policy starts.
@@ -332,6 +335,30 @@ fn annotations(
                 .help("add `@leaver(\"owner\")` (or the link the decision follows from), or remove `@due`"),
         );
     }
+    let from_move = match policy.annotation("clock") {
+        None | Some("departure") => false,
+        Some("moved_at") => true,
+        Some(other) => {
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::PolicyAnnotation,
+                    format!("`@clock(\"{other}\")` is not a clock"),
+                )
+                .at(span.clone())
+                .help("`@clock` is `departure` (the default) or `moved_at`"),
+            );
+            false
+        }
+    };
+    if policy.annotation("clock").is_some() && due.is_none() {
+        diagnostics.push(
+            Diagnostic::error(
+                Code::PolicyAnnotation,
+                "`@clock` needs `@due`: it says where a deadline counts from",
+            )
+            .at(span.clone()),
+        );
+    }
     let rule = rule_annotations(policy, span, diagnostics);
     if rule.is_some() && (!leaver.is_empty() || due.is_some()) {
         diagnostics.push(
@@ -353,6 +380,7 @@ fn annotations(
         effect: policy.effect(),
         leaver,
         due,
+        from_move,
         rule,
         span: span.clone(),
         text: String::new(),

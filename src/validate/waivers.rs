@@ -34,6 +34,8 @@ pub struct Waiver {
     pub ticket: String,
     /// When it stops applying.
     pub expires: Timestamp,
+    /// `expires` as written (`2027-01-31` holds through that day).
+    pub expires_as_written: String,
     /// Where the waiver starts.
     pub span: Span,
     /// Where `expires` is written.
@@ -154,6 +156,16 @@ pub fn validate_waivers(
     (waivers, diagnostics)
 }
 
+/// `waiver/` and a lowercase slug.
+fn is_waiver_id(id: &str) -> bool {
+    id.strip_prefix("waiver/").is_some_and(|rest| {
+        !rest.is_empty()
+            && rest.chars().all(|c| {
+                c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.' | '/')
+            })
+    })
+}
+
 struct Checker<'a> {
     file: &'a Arc<SourceFile>,
     records: &'a [Record],
@@ -201,6 +213,19 @@ impl Checker<'_> {
             fields.insert(name, value);
         }
         let id = self.text(&fields, "id", &span);
+        if let (Some(id), Some(node)) = (&id, fields.get("id"))
+            && !is_waiver_id(id)
+        {
+            let at = self.span(node);
+            self.diagnostics.push(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    format!("waiver id `{id}` is not `waiver/` followed by lowercase letters, digits, `-`, `_`, `.` or `/`"),
+                )
+                .at(at)
+                .help("e.g. `waiver/release-bot-single-owner`; the id is what reports cite"),
+            );
+        }
         let finding = self.optional_text(&fields, "finding");
         let policy = self.optional_text(&fields, "policy");
         if finding.is_none()
@@ -240,6 +265,10 @@ impl Checker<'_> {
             return None;
         }
         let (expires, expires_span) = expires?;
+        let expires_as_written = fields
+            .get("expires")
+            .and_then(|n| n.as_key())
+            .unwrap_or_default();
         Some(Waiver {
             id: id?,
             finding,
@@ -250,6 +279,7 @@ impl Checker<'_> {
             approver: approver?,
             ticket: ticket?,
             expires,
+            expires_as_written,
             span,
             expires_span,
         })
@@ -328,7 +358,22 @@ impl Checker<'_> {
         let mut out = Vec::new();
         for item in items {
             match item.as_key() {
-                Some(id) => out.push((id, self.span(item))),
+                Some(id) if self.index.contains_key(&id) => out.push((id, self.span(item))),
+                Some(id) => {
+                    // A typo here would make the waiver silently cover
+                    // nothing, or the wrong thing after a rename.
+                    let mut d = Diagnostic::error(
+                        Code::DanglingLink,
+                        format!("waiver lists `{id}`, which is not in the inventory"),
+                    )
+                    .at(self.span(item));
+                    if let Some(close) =
+                        did_you_mean_id(&id, self.records.iter().map(|r| r.id.as_str()))
+                    {
+                        d = d.help(format!("did you mean `{close}`?"));
+                    }
+                    self.diagnostics.push(d);
+                }
                 None => self.wrong_type("records", "a list of record ids", item),
             }
         }

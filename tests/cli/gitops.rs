@@ -33,11 +33,13 @@ fn git(dir: &Path, args: &[&str]) -> String {
     String::from_utf8(out.stdout).expect("git output is UTF-8")
 }
 
-const SAM_ACTIVE: &str = "  status: active\n  employments:\n    - start: 2022-08-15\n";
-const SAM_TERMINATED: &str = "  status: terminated\n  employments:\n    - start: 2022-08-15\n      termination: {effective: 2026-11-24, reason_category: voluntary}\n";
+const GRACE_ACTIVE: &str =
+    "  team: team/platform\n  status: active\n  employments:\n    - start: 2018-04-03\n";
+const GRACE_TERMINATED: &str = "  team: team/platform\n  status: terminated\n  employments:\n    - start: 2018-04-03\n      termination: {effective: 2026-11-24, reason_category: voluntary}\n";
 
-/// A repository with the sample at `base` and Sam Novak (an engineer who
-/// owns a production service account) terminated at `head`.
+/// A repository with the sample at `base` and Grace Okafor (a platform
+/// engineer who owns service accounts, a release bot and a signing secret,
+/// sponsors a contractor and owns a waiver) terminated at `head`.
 pub fn pull_request() -> tempfile::TempDir {
     let dir = scratch(&repo().join("inventory"));
     let root = dir.path();
@@ -46,13 +48,20 @@ pub fn pull_request() -> tempfile::TempDir {
     git(root, &["commit", "-q", "-m", "base"]);
     let people = root.join("inventory/people/employees.yaml");
     let text = std::fs::read_to_string(&people).expect("read people");
-    assert_eq!(
-        text.matches(SAM_ACTIVE).count(),
-        1,
-        "Sam's record is unique"
+    let grace = text
+        .find("id: person/E1010\n")
+        .expect("Grace is in the sample");
+    let (before, after) = text.split_at(grace);
+    assert!(
+        after.contains(&format!("\"E1010\"\n{GRACE_ACTIVE}")),
+        "Grace's record is as expected"
     );
-    std::fs::write(&people, text.replace(SAM_ACTIVE, SAM_TERMINATED)).expect("write people");
-    git(root, &["commit", "-q", "-am", "terminate Sam Novak"]);
+    let edited = format!(
+        "{before}{}",
+        after.replacen(GRACE_ACTIVE, GRACE_TERMINATED, 1)
+    );
+    std::fs::write(&people, edited).expect("write people");
+    git(root, &["commit", "-q", "-am", "terminate Grace Okafor"]);
     dir
 }
 
@@ -133,21 +142,28 @@ fn diff_names_every_changed_decision_and_its_cause() {
     assert_eq!(
         changes,
         [
-            ("account/okta/snovak".to_string(), " -> revoke".to_string()),
             (
-                "grant/stripe/payments-ops/snovak".to_string(),
-                "revoke -> revoke".to_string()
+                "cred/vault/payments-signing-secret".to_string(),
+                "rotate -> revoke,rotate".to_string()
             ),
             (
-                "nhi/aws/ledger-sync".to_string(),
-                "transfer -> rotate,transfer".to_string()
+                "nhi/gcp/sa-billing-export".to_string(),
+                "rotate,transfer -> rotate,review".to_string()
+            ),
+            (
+                "nhi/github/release-bot".to_string(),
+                " -> review".to_string()
+            ),
+            (
+                "workload/gcp/billing-export".to_string(),
+                " -> transfer".to_string()
             ),
         ]
     );
     for change in doc["changes"].as_array().expect("changes") {
         let causes = change["causes"].as_array().expect("causes");
         assert!(
-            causes.iter().any(|c| c["id"] == "person/E1007"
+            causes.iter().any(|c| c["id"] == "person/E1010"
                 && c["change"] == "edited"
                 && c["place"]
                     .as_str()
@@ -186,12 +202,23 @@ fn check_marks_what_the_change_introduced_and_fails_on_it() {
         .collect();
     assert_eq!(
         new,
-        ["error nhi-owner-terminated nhi/aws/ledger-sync inventory/nhi/service-accounts.yaml:36"]
+        [
+            "error credential-owner-terminated cred/vault/payments-signing-secret inventory/credentials/keys.yaml:64",
+            "error nhi-owner-terminated nhi/github/release-bot inventory/nhi/service-accounts.yaml:6",
+            "error action-overdue nhi/gcp/sa-billing-export inventory/nhi/service-accounts.yaml:10",
+            "error nhi-backup-owner-missing nhi/gcp/sa-billing-export inventory/nhi/service-accounts.yaml:15",
+            "error nhi-owner-terminated nhi/okta/provisioning-svc inventory/nhi/service-accounts.yaml:45",
+            "error contractor-sponsor-missing person/E1004 inventory/people/contractors.yaml:7",
+            // Grace owns one waiver and approved the other.
+            "error waiver-owner-departed  inventory/waivers.yaml:7",
+            "warning waiver-owner-departed  inventory/waivers.yaml:17",
+            "error workload-owner-terminated workload/gcp/billing-export inventory/workloads/aws.yaml:24",
+        ]
     );
     assert!(
         doc["diff"]["changes"]
             .as_array()
-            .is_some_and(|c| c.len() == 3)
+            .is_some_and(|c| c.len() == 4)
     );
 
     // The sample's waivers cover three findings, each still listed.
@@ -230,7 +257,7 @@ fn every_report_format_comes_from_one_run() {
     );
     assert!(
         run.stdout
-            .contains("::error file=inventory/nhi/service-accounts.yaml,line=36,col=10,")
+            .contains("::error file=inventory/nhi/service-accounts.yaml,line=6,col=10,")
     );
 
     // SARIF 2.1.0, checked against the OASIS schema.
@@ -279,7 +306,9 @@ fn every_report_format_comes_from_one_run() {
     let markdown = std::fs::read_to_string(out.join("check.md")).expect("markdown");
     assert!(markdown.starts_with("### ❌ severance check\n"));
     assert!(
-        markdown.contains("| `nhi/aws/ledger-sync` | transfer due 2026-11-18T00:00:00Z | **rotate, transfer due 2026-12-02T00:00:00Z** |"),
+        markdown.contains(
+            "| `nhi/github/release-bot` | retain | **review due 2026-11-26T00:00:00Z** |"
+        ),
         "{markdown}"
     );
 }
@@ -369,6 +398,7 @@ fn expired_and_unmatched_waivers_are_findings() {
     assert_eq!(
         waiver_findings,
         [
+            "error waiver-owner-departed inventory/waivers.yaml:7",
             "warning waiver-unmatched inventory/waivers.yaml:9",
             "error waiver-expired inventory/waivers.yaml:28",
         ]
@@ -468,6 +498,8 @@ fn the_ci_examples_run_as_written() {
             args.extend(["--as-of", AS_OF]);
         }
         let run = run_in(pr.path(), &args);
+        // Even the pre-commit hook (`--only-new`, comparing with HEAD)
+        // fails here: the waiver Grace owned has nobody to carry it now.
         let expected = if validate { 0 } else { 1 };
         assert_eq!(run.code, expected, "{file}: `{line}`\n{}", run.stderr);
         for target in args
@@ -491,7 +523,7 @@ fn only_new_findings_fail_when_asked() {
     // inventory it leaves has errors.
     let unchanged = |extra: &[&str]| {
         let mut args = vec![
-            "check", "--as-of", AS_OF, "--base", "HEAD", "--head", "HEAD",
+            "check", "--as-of", AS_OF, "--base", "HEAD~1", "--head", "HEAD~1",
         ];
         args.extend_from_slice(extra);
         run_in(pr.path(), &args)
@@ -534,5 +566,5 @@ fn github_format_appends_the_job_summary() {
         text.starts_with("earlier step\n### ❌ severance check\n"),
         "{text}"
     );
-    assert!(text.contains("#### New findings (1)"), "{text}");
+    assert!(text.contains("#### New findings (9)"), "{text}");
 }
