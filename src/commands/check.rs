@@ -357,6 +357,11 @@ pub(super) fn run_check(
         records,
         inventory_dir: crate::load::display_path(&settings.input.inventory),
         verdict: Verdict::Pass,
+        repo: std::env::current_dir()
+            .and_then(std::fs::canonicalize)
+            .ok()
+            .zip(crate::load::work_tree_of(&settings.input.inventory))
+            .map(|(cwd, top)| crate::report::check::RepoPaths { cwd, top }),
     };
     report.verdict = if checked.could_not_evaluate
         || checked

@@ -111,6 +111,12 @@ fn complaint(output: &Output) -> String {
     }
 }
 
+/// The top of the work tree that holds `dir` (canonical), when `dir` is in
+/// one and git can say so.
+pub(crate) fn work_tree_of(dir: &Path) -> Option<PathBuf> {
+    locate(&Git::system(), dir).ok().map(|l| l.top)
+}
+
 /// Reads both directories at `rev`, each from the repository whose work tree
 /// holds it.
 pub(crate) fn load_at(sources: &Sources, rev: &str, git: &Git) -> Result<Loaded, Error> {

@@ -158,6 +158,12 @@ fn is_policy_file(path: &Path) -> bool {
     path.extension().and_then(|e| e.to_str()) == Some("cedar")
 }
 
+/// The top of the git work tree that holds `dir`, when there is one; tools
+/// such as code scanning want paths relative to it.
+pub fn work_tree_of(dir: &Path) -> Option<PathBuf> {
+    git::work_tree_of(dir)
+}
+
 /// A path as reports show it: forward slashes, no leading `./`.
 pub fn display_path(path: &Path) -> String {
     let s = path.to_string_lossy().replace('\\', "/");

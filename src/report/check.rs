@@ -120,6 +120,42 @@ pub struct CheckReport<'a> {
     pub inventory_dir: String,
     /// The verdict.
     pub verdict: Verdict,
+    /// Where the run was and the work tree it was in, so that formats read
+    /// by other tools (SARIF, GitHub annotations) can give paths relative
+    /// to the repository rather than to the working directory.
+    pub repo: Option<RepoPaths>,
+}
+
+/// The working directory and the top of its git work tree, both canonical.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepoPaths {
+    /// The process's working directory.
+    pub cwd: std::path::PathBuf,
+    /// The top of the work tree.
+    pub top: std::path::PathBuf,
+}
+
+impl RepoPaths {
+    /// A shown path (relative to `cwd`, or absolute) relative to `top`, with
+    /// forward slashes; unchanged when it is outside the work tree.
+    pub fn relative(&self, shown: &str) -> String {
+        use std::path::Component;
+        let joined = self.cwd.join(shown);
+        let mut normal = std::path::PathBuf::new();
+        for c in joined.components() {
+            match c {
+                Component::CurDir => {}
+                Component::ParentDir => {
+                    normal.pop();
+                }
+                other => normal.push(other),
+            }
+        }
+        match normal.strip_prefix(&self.top) {
+            Ok(rel) if !rel.as_os_str().is_empty() => rel.to_string_lossy().replace('\\', "/"),
+            _ => shown.to_string(),
+        }
+    }
 }
 
 impl CheckReport<'_> {
@@ -131,6 +167,14 @@ impl CheckReport<'_> {
     /// The waivers.
     pub fn waivers(&self) -> &[WaiverUse] {
         &self.checked.waivers
+    }
+
+    /// A shown path as tools that resolve paths against the repository
+    /// want it.
+    pub fn tool_path(&self, shown: &str) -> String {
+        self.repo
+            .as_ref()
+            .map_or_else(|| shown.to_string(), |r| r.relative(shown))
     }
 
     /// Whether a finding fails this check: unwaived, at or above the
@@ -470,4 +514,22 @@ pub fn json(report: &CheckReport<'_>) -> String {
     let text = serde_json::to_string_pretty(&doc)
         .unwrap_or_else(|e| unreachable!("check document serializes: {e}"));
     format!("{text}\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_made_relative_to_the_work_tree() {
+        let repo = RepoPaths {
+            cwd: "/repo/inventory".into(),
+            top: "/repo".into(),
+        };
+        assert_eq!(repo.relative("nhi/a.yaml"), "inventory/nhi/a.yaml");
+        assert_eq!(repo.relative("../policies/x.cedar"), "policies/x.cedar");
+        assert_eq!(repo.relative("/repo/inventory/b.yaml"), "inventory/b.yaml");
+        assert_eq!(repo.relative("/elsewhere/c.yaml"), "/elsewhere/c.yaml");
+        assert_eq!(repo.relative("../../outside.yaml"), "../../outside.yaml");
+    }
 }

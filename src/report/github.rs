@@ -15,7 +15,7 @@ pub fn render(report: &CheckReport<'_>) -> String {
     let mut findings: Vec<&Finding> = report.findings().iter().collect();
     findings.sort_by_key(|f| (!report.fails(f), f.new != Some(true)));
     for f in findings {
-        out.push_str(&command(f));
+        out.push_str(&command(report, f));
         out.push('\n');
     }
     out
@@ -28,7 +28,7 @@ pub fn step_summary(report: &CheckReport<'_>) -> String {
 }
 
 /// `::error file=…,line=…,col=…,endLine=…,endColumn=…,title=code::message`.
-fn command(f: &Finding) -> String {
+fn command(report: &CheckReport<'_>, f: &Finding) -> String {
     // A waived finding is an accepted exception, not a problem to fix in
     // this change; it stays visible but does not look like an error.
     let name = match (&f.waived_by, f.severity) {
@@ -36,7 +36,11 @@ fn command(f: &Finding) -> String {
         (None, Severity::Error) => "error",
         (None, Severity::Warning) => "warning",
     };
-    let mut properties = f.span.as_ref().map(position).unwrap_or_default();
+    let mut properties = f
+        .span
+        .as_ref()
+        .map(|s| position(report, s))
+        .unwrap_or_default();
     let title = match &f.waived_by {
         Some(w) => format!("{} (waived by {w})", f.code),
         None => f.code.clone(),
@@ -57,9 +61,9 @@ fn command(f: &Finding) -> String {
 /// end lines differ, so a range over several lines is given by lines
 /// only; GitHub's end column is the last character of the range (SARIF's
 /// is the one after it).
-fn position(span: &Span) -> Vec<(&'static str, String)> {
+fn position(report: &CheckReport<'_>, span: &Span) -> Vec<(&'static str, String)> {
     let mut out = vec![
-        ("file", span.file.path.clone()),
+        ("file", report.tool_path(&span.file.path)),
         ("line", span.line.to_string()),
     ];
     let last = span
@@ -131,8 +135,10 @@ mod tests {
     fn a_range_ending_in_a_multibyte_character_ends_on_it() {
         let file = SourceFile::new("a.yaml", "x: Zoë\n".to_string());
         let span = Span::new(&file, 3..7);
+        let checked = sample_checked();
+        let report = sample_report(&checked);
         assert_eq!(
-            position(&span),
+            position(&report, &span),
             [
                 ("file", "a.yaml".to_string()),
                 ("line", "1".to_string()),

@@ -219,11 +219,13 @@ fn result(report: &CheckReport<'_>, f: &Finding, rule_index: Option<i64>) -> sar
 fn location(report: &CheckReport<'_>, f: &Finding) -> Location {
     let physical = match &f.span {
         Some(span) => PhysicalLocation::builder()
-            .artifact_location(artifact(&span.file.path))
+            .artifact_location(artifact(&report.tool_path(&span.file.path)))
             .region(region(span))
             .build(),
         None => PhysicalLocation::builder()
-            .artifact_location(artifact(&directory(&report.inventory_dir)))
+            .artifact_location(artifact(&directory(
+                &report.tool_path(&report.inventory_dir),
+            )))
             .build(),
     };
     Location::builder().physical_location(physical).build()
@@ -496,6 +498,7 @@ pub(crate) mod tests {
             records: 3,
             inventory_dir: "inventory".into(),
             verdict: Verdict::CouldNotEvaluate,
+            repo: None,
         }
     }
 

@@ -568,3 +568,30 @@ fn github_format_appends_the_job_summary() {
     );
     assert!(text.contains("#### New findings (9)"), "{text}");
 }
+
+#[test]
+fn tools_get_paths_from_the_repository_root() {
+    let pr = pull_request();
+    let inside = pr.path().join("inventory");
+    let run = run_in(
+        &inside,
+        &[
+            "check",
+            "--as-of",
+            AS_OF,
+            "--inventory",
+            ".",
+            "--policies",
+            "../policies",
+            "--format",
+            "github",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("::error file=inventory/nhi/service-accounts.yaml,line=6,col=10,"),
+        "{}",
+        run.stdout
+    );
+}
