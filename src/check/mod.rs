@@ -166,6 +166,8 @@ pub struct WaiverUse {
     pub expired: bool,
     /// How many findings it covers.
     pub waived: usize,
+    /// Whether the change under review added or edited it (only with a base).
+    pub change: Option<crate::diff::Change>,
 }
 
 /// The output of the check stage.
@@ -564,6 +566,7 @@ fn apply_waivers(
             waiver: waiver.clone(),
             expired,
             waived,
+            change: None,
         });
     }
     findings.extend(extra);

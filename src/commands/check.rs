@@ -322,6 +322,24 @@ pub(super) fn run_check(
                         Some(&was_waived) => was_waived && f.waived_by.is_none(),
                     });
                 }
+                // A waiver the change adds or edits is what a reviewer of
+                // the change must look at hardest.
+                let before: HashMap<&str, String> = base
+                    .decided
+                    .inventory
+                    .waivers
+                    .iter()
+                    .map(|w| (w.id.as_str(), w.terms()))
+                    .collect();
+                for w in &mut checked.waivers {
+                    w.change = match before.get(w.waiver.id.as_str()) {
+                        None => Some(crate::diff::Change::Added),
+                        Some(terms) if *terms != w.waiver.terms() => {
+                            Some(crate::diff::Change::Edited)
+                        }
+                        Some(_) => None,
+                    };
+                }
                 let now: HashSet<String> =
                     checked.findings.iter().map(Finding::fingerprint).collect();
                 resolved = base

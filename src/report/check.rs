@@ -421,6 +421,7 @@ struct WaiverDoc<'a> {
     expires: String,
     expired: bool,
     waived: usize,
+    change: Option<&'static str>,
     place: PlaceDoc<'a>,
 }
 
@@ -504,6 +505,7 @@ pub fn json(report: &CheckReport<'_>) -> String {
                 expires: format_time(w.waiver.expires),
                 expired: w.expired,
                 waived: w.waived,
+                change: w.change.map(crate::diff::Change::as_str),
                 place: place_doc(&w.waiver.span),
             })
             .collect(),

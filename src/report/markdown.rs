@@ -167,11 +167,14 @@ pub fn check(report: &CheckReport<'_>) -> String {
                 .as_deref()
                 .or(w.waiver.policy.as_deref())
                 .unwrap_or_default();
-            let status = if w.expired {
+            let mut status = if w.expired {
                 "expired".to_string()
             } else {
                 format!("covers {} finding{}", w.waived, plural(w.waived))
             };
+            if let Some(change) = w.change {
+                status = format!("**{} in this change**, {status}", change.as_str());
+            }
             out.push_str(&format!(
                 "| `{}` | `{}` | {} | `{}` | {} | {} | {status} |\n",
                 cell(&w.waiver.id),

@@ -466,6 +466,7 @@ pub(crate) mod tests {
                 waiver,
                 expired: false,
                 waived: 1,
+                change: None,
             }],
             could_not_evaluate: true,
         }

@@ -166,6 +166,28 @@ fn is_waiver_id(id: &str) -> bool {
     })
 }
 
+impl Waiver {
+    /// What the waiver says, without where it says it: two waivers with the
+    /// same terms are the same exception wherever they are written.
+    pub fn terms(&self) -> String {
+        let records: Vec<&str> = self.records.iter().map(|(id, _)| id.as_str()).collect();
+        format!(
+            "{:?}",
+            (
+                &self.id,
+                &self.finding,
+                &self.policy,
+                records,
+                &self.justification,
+                &self.owner,
+                &self.approver,
+                &self.ticket,
+                &self.expires_as_written,
+            )
+        )
+    }
+}
+
 struct Checker<'a> {
     file: &'a Arc<SourceFile>,
     records: &'a [Record],

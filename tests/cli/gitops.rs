@@ -406,6 +406,35 @@ fn expired_and_unmatched_waivers_are_findings() {
     // The expired waiver no longer covers its findings.
     let waived = waived_count(&doc);
     assert_eq!(waived, 1);
+
+    // Against the base, both waivers are marked as edited by the change.
+    let against = json(
+        &run_in(
+            root,
+            &[
+                "check", "--as-of", AS_OF, "--base", "HEAD", "--format", "json",
+            ],
+        )
+        .stdout,
+    );
+    let changes: Vec<(&str, &str)> = against["waivers"]
+        .as_array()
+        .expect("waivers")
+        .iter()
+        .map(|w| {
+            (
+                w["id"].as_str().unwrap_or_default(),
+                w["change"].as_str().unwrap_or("none"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            ("waiver/release-bot-single-owner", "edited"),
+            ("waiver/vault-managed-secrets", "edited"),
+        ]
+    );
 }
 
 #[test]
