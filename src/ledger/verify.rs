@@ -9,6 +9,7 @@ use std::path::Path;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use rayon::prelude::*;
 use serde_json::Value;
 
 use super::entry::{self, approval_message};
@@ -87,7 +88,9 @@ impl Report {
 /// own checkpoints (`(name, text)` pairs).
 pub fn verify(dir: &Path, key: &VerifierKey, external: &[(String, String)]) -> Report {
     match read_entries(dir) {
-        Ok(Some(contents)) => check(dir, &contents, key, external).report,
+        // An auditor's check needs the verdict only: not keeping every
+        // parsed entry keeps a million-entry ledger's memory to its text.
+        Ok(Some(contents)) => check_entries(dir, &contents, key, external, false).report,
         Ok(None) => {
             let mut report = Report::new(key);
             report.fail(
@@ -117,12 +120,64 @@ pub struct Checked {
     pub leaves: Vec<Hash>,
 }
 
-/// Runs every check on contents already read from `dir`.
+/// What one line says about itself, before its neighbours are looked at.
+struct Single {
+    leaf: Hash,
+    /// The parsed entry, or the failure's code and message.
+    value: Result<Value, (&'static str, String)>,
+    canonical: bool,
+    schema: Result<(), String>,
+}
+
+fn check_single(line: &str) -> Single {
+    let leaf = merkle::leaf(line.as_bytes());
+    let failed = |code: &'static str, message: String| Single {
+        leaf,
+        value: Err((code, message)),
+        canonical: true,
+        schema: Ok(()),
+    };
+    if line.contains('\r') {
+        return failed("encoding", "carriage return in a line".into());
+    }
+    let value = match jcs::parse(line) {
+        Ok(v) => v,
+        Err(LineError::DuplicateKey(k)) => {
+            return failed("duplicate-key", format!("key `{k}` appears twice"));
+        }
+        Err(LineError::Number(m)) => {
+            return failed(
+                "schema",
+                format!("number `{m}` is not an integer in 0..2^53-1"),
+            );
+        }
+        Err(LineError::Syntax(m)) => return failed("malformed", format!("not JSON: {m}")),
+    };
+    Single {
+        leaf,
+        canonical: jcs::encode(&value) == line,
+        schema: entry::check(&value),
+        value: Ok(value),
+    }
+}
+
+/// Runs every check on contents already read from `dir`, keeping the
+/// parsed entries for a writer that goes on to extend the ledger.
 pub fn check(
     dir: &Path,
     contents: &Contents,
     key: &VerifierKey,
     external: &[(String, String)],
+) -> Checked {
+    check_entries(dir, contents, key, external, true)
+}
+
+fn check_entries(
+    dir: &Path,
+    contents: &Contents,
+    key: &VerifierKey,
+    external: &[(String, String)],
+    keep: bool,
 ) -> Checked {
     let mut report = Report::new(key);
     let mut entries = Vec::with_capacity(contents.lines.len());
@@ -138,46 +193,38 @@ pub fn check(
         );
     }
 
-    // 1. Every line.
+    // 1. Every line. What depends on the line alone (its hash, parse,
+    // canonical form and schema) is checked in parallel; the chain, the
+    // evidence links and the approver list depend on the lines before, so
+    // they are checked in order afterwards.
+    let singles: Vec<Single> = contents
+        .lines
+        .par_iter()
+        .map(|line| check_single(line))
+        .collect();
     let mut leaves: Vec<Hash> = Vec::with_capacity(n);
     let mut by_leaf: HashMap<String, (usize, String)> = HashMap::new();
     let mut approvers: Vec<String> = Vec::new();
-    for (i, line) in contents.lines.iter().enumerate() {
+    for (i, single) in singles.into_iter().enumerate() {
         let place = format!("line {}", i + 1);
-        let leaf = merkle::leaf(line.as_bytes());
         let want_prev = leaves.last().map_or(GENESIS_PREV.to_string(), merkle::tag);
+        let leaf = single.leaf;
         leaves.push(leaf);
-        if line.contains('\r') {
-            report.fail("encoding", &place, "carriage return in a line");
-            continue;
-        }
-        let value = match jcs::parse(line) {
+        let value = match single.value {
             Ok(v) => v,
-            Err(LineError::DuplicateKey(k)) => {
-                report.fail("duplicate-key", &place, format!("key `{k}` appears twice"));
-                continue;
-            }
-            Err(LineError::Number(m)) => {
-                report.fail(
-                    "schema",
-                    &place,
-                    format!("number `{m}` is not an integer in 0..2^53-1"),
-                );
-                continue;
-            }
-            Err(LineError::Syntax(m)) => {
-                report.fail("malformed", &place, format!("not JSON: {m}"));
+            Err((code, message)) => {
+                report.fail(code, &place, message);
                 continue;
             }
         };
-        if jcs::encode(&value) != *line {
+        if !single.canonical {
             report.fail(
                 "non-canonical",
                 &place,
                 "the line is not in RFC 8785 canonical form",
             );
         }
-        if let Err(m) = entry::check(&value) {
+        if let Err(m) = single.schema {
             report.fail("schema", &place, m);
             continue;
         }
@@ -237,7 +284,9 @@ pub fn check(
             });
         }
         by_leaf.insert(merkle::tag(&leaf), (i, kind));
-        entries.push(value);
+        if keep {
+            entries.push(value);
+        }
     }
     report.size = n as u64;
     report.root = Some(merkle::root(&leaves));
