@@ -73,6 +73,21 @@ pub fn check(dir: &Path, extra: &[&str]) -> Run {
     run_in(dir, &args)
 }
 
+/// A JSON finding in one line: severity, code, record (when asked) and place.
+fn finding_line(f: &serde_json::Value, with_subject: bool) -> String {
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
+    let mut parts = vec![text(&f["severity"]), text(&f["code"])];
+    if with_subject {
+        parts.push(text(&f["subject"]));
+    }
+    parts.push(format!(
+        "{}:{}",
+        text(&f["place"]["path"]),
+        f["place"]["line"]
+    ));
+    parts.join(" ")
+}
+
 /// How many findings of a JSON check report are waived.
 fn waived_count(doc: &serde_json::Value) -> usize {
     doc["findings"]
@@ -189,16 +204,7 @@ fn check_marks_what_the_change_introduced_and_fails_on_it() {
         .expect("findings")
         .iter()
         .filter(|f| f["new"] == true)
-        .map(|f| {
-            format!(
-                "{} {} {} {}:{}",
-                f["severity"].as_str().unwrap_or_default(),
-                f["code"].as_str().unwrap_or_default(),
-                f["subject"].as_str().unwrap_or_default(),
-                f["place"]["path"].as_str().unwrap_or_default(),
-                f["place"]["line"]
-            )
-        })
+        .map(|f| finding_line(f, true))
         .collect();
     assert_eq!(
         new,
@@ -385,15 +391,7 @@ fn expired_and_unmatched_waivers_are_findings() {
         .expect("findings")
         .iter()
         .filter(|f| f["origin"] == "waiver")
-        .map(|f| {
-            format!(
-                "{} {} {}:{}",
-                f["severity"].as_str().unwrap_or_default(),
-                f["code"].as_str().unwrap_or_default(),
-                f["place"]["path"].as_str().unwrap_or_default(),
-                f["place"]["line"]
-            )
-        })
+        .map(|f| finding_line(f, false))
         .collect();
     assert_eq!(
         waiver_findings,
