@@ -182,6 +182,7 @@ fn write_properties(w: &mut Writer<Vec<u8>>, report: &CheckReport<'_>) -> io::Re
         properties.push(("base", base.describe()));
     }
     properties.push(("fail-on", report.fail_on.as_str().to_string()));
+    properties.push(("only-new", report.only_new.to_string()));
     properties.push(("verdict", report.verdict.as_str().to_string()));
     w.create_element("properties").write_inner_content(|w| {
         for (name, value) in &properties {
