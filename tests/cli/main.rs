@@ -7,4 +7,5 @@ mod invalid;
 mod ledger;
 mod plan;
 mod report_schemas;
+mod rules;
 mod scenarios;
