@@ -5,19 +5,17 @@
 //! waiver is an error of its own and a waiver that matches nothing is a
 //! warning. Findings are data; what fails a build is the caller's choice.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::str::FromStr;
-
-use cedar_policy::{Authorizer, Context, EntityUid, PolicySet, Request, RestrictedExpression};
+use cedar_policy::{Authorizer, Context, PolicySet, Request, RestrictedExpression};
 use jiff::Timestamp;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::decide::{Decision, Effect, Plan};
 use crate::diag::{Code, Diagnostic, Note, Severity, Span};
 use crate::evaluate::{Evaluation, entities};
 use crate::model::{Kind, format_time};
-use crate::validate::{FLAG, Inventory, NAMESPACE, PolicyPack, Waiver};
+use crate::validate::{FLAG, Inventory, PolicyPack, Waiver};
 
 /// Where a finding comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -219,7 +217,7 @@ pub fn check(
     let rules = rule_sets(pack);
     let authorizer = Authorizer::new();
     let now = format_time(evaluation.as_of);
-    let action = flag_action();
+    let action = crate::evaluate::action(FLAG);
     let principal = crate::evaluate::principal();
 
     let per_record: Vec<Vec<Finding>> = inventory
@@ -273,13 +271,6 @@ pub fn check(
         waivers,
         could_not_evaluate,
     }
-}
-
-fn flag_action() -> EntityUid {
-    // INVARIANT: a constant, valid type name (the same one `principal` uses).
-    let ty = cedar_policy::EntityTypeName::from_str(&format!("{NAMESPACE}::Action"))
-        .unwrap_or_else(|_| unreachable!("constant type name"));
-    EntityUid::from_type_name_and_id(ty, cedar_policy::EntityId::new(FLAG))
 }
 
 /// The check rules whose scope can match each kind.

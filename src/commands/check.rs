@@ -17,7 +17,6 @@ use crate::error::{Error, ReportFile, Usage};
 use crate::exit::ExitStatus;
 use crate::report::check::{CheckReport, Revision, Verdict};
 use crate::report::diff::DiffReport;
-use crate::validate::Validation;
 
 /// The formats of a check report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,11 +87,11 @@ pub struct DiffSettings {
     pub format: DiffFormat,
 }
 
-/// One side, fully decided.
+/// One side, decided.
 struct Evaluated {
     revision: Revision,
     decided: super::Decided,
-    checked: Checked,
+    /// Validation findings of a valid side (warnings).
     warnings: Vec<Finding>,
 }
 
@@ -105,54 +104,44 @@ enum Outcome {
     },
 }
 
-fn revision_of(input: &Input, commit: Option<String>) -> Revision {
-    match &input.revision {
+/// The input read at `revision` instead of its own.
+fn at(input: &Input, revision: &str) -> Input {
+    Input {
+        revision: Some(revision.to_string()),
+        ..input.clone()
+    }
+}
+
+/// Loads, validates, evaluates and decides one side, keeping every finding
+/// as data (nothing is written to the error stream).
+fn evaluate_side(input: &Input, as_of: Timestamp) -> Result<Outcome, Error> {
+    let (validation, commit) = super::load_input(input)?;
+    let revision = match &input.revision {
         Some(label) => Revision {
             label: label.clone(),
             commit,
         },
         None => Revision::working_tree(),
-    }
-}
-
-/// Loads, validates, evaluates, decides and checks one side, keeping every
-/// finding as data (nothing is written to the error stream).
-fn evaluate_side(input: &Input, as_of: Timestamp) -> Result<Outcome, Error> {
-    let loaded = crate::load::load(&crate::load::Sources {
-        inventory: input.inventory.clone(),
-        policies: input.policies.clone(),
-        revision: input.revision.clone(),
-        limits: crate::load::Limits::default(),
-    })?;
-    let revision = revision_of(input, loaded.commit.clone());
-    let validation = crate::validate::validate(loaded);
+    };
     let findings: Vec<Finding> = validation
         .diagnostics
         .iter()
         .map(|d| Finding::from_diagnostic(d, Origin::Validation))
         .collect();
-    let (inventory, pack) = match validation {
-        Validation {
-            inventory: Some(inventory),
-            policies: Some(pack),
-            ..
-        } => (inventory, pack),
-        _ => return Ok(Outcome::Invalid { revision, findings }),
-    };
-    let evaluation = crate::evaluate::evaluate(&inventory, &pack, as_of)?;
-    let plan = crate::decide::decide(&inventory, &pack, &evaluation);
-    let checked = crate::check::check(&inventory, &pack, &evaluation, &plan);
-    Ok(Outcome::Evaluated(Box::new(Evaluated {
-        revision,
-        decided: super::Decided {
-            inventory,
-            pack,
-            evaluation,
-            plan,
-        },
-        checked,
-        warnings: findings,
-    })))
+    Ok(match super::decide_valid(validation, as_of)? {
+        Ok(decided) => Outcome::Evaluated(Box::new(Evaluated {
+            revision,
+            decided,
+            warnings: findings,
+        })),
+        Err(_) => Outcome::Invalid { revision, findings },
+    })
+}
+
+/// The check rules and waivers on a decided side.
+fn check_side(side: &Evaluated) -> Checked {
+    let d = &side.decided;
+    crate::check::check(&d.inventory, &d.pack, &d.evaluation, &d.plan)
 }
 
 /// A side that must validate to be compared with: its findings go to
@@ -183,20 +172,6 @@ fn must_validate(
     }
 }
 
-/// The base side, read at its revision.
-fn evaluate_base(
-    input: &Input,
-    base: &str,
-    as_of: Timestamp,
-    err: &mut dyn Write,
-) -> Result<Box<Evaluated>, Error> {
-    let base_input = Input {
-        revision: Some(base.to_string()),
-        ..input.clone()
-    };
-    must_validate(evaluate_side(&base_input, as_of)?, "base", err)
-}
-
 fn decision_diff(base: &Evaluated, head: &Evaluated) -> DecisionDiff {
     crate::diff::diff(
         &Side {
@@ -217,7 +192,11 @@ pub(super) fn run_diff(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<ExitStatus, Error> {
-    let base = evaluate_base(&settings.input, &settings.base, settings.as_of, err)?;
+    let base = must_validate(
+        evaluate_side(&at(&settings.input, &settings.base), settings.as_of)?,
+        "base",
+        err,
+    )?;
     let head = must_validate(evaluate_side(&settings.input, settings.as_of)?, "head", err)?;
     let diff = decision_diff(&base, &head);
     let report = DiffReport {
@@ -250,13 +229,9 @@ pub(super) fn run_check(
     // The base only matters when the head can be checked; a base that does
     // not validate leaves the check without a baseline, not without a report.
     let base = match (&settings.base, &head) {
-        (Some(base), Outcome::Evaluated(_)) => Some(evaluate_side(
-            &Input {
-                revision: Some(base.clone()),
-                ..settings.input.clone()
-            },
-            settings.as_of,
-        )?),
+        (Some(base), Outcome::Evaluated(_)) => {
+            Some(evaluate_side(&at(&settings.input, base), settings.as_of)?)
+        }
         _ => None,
     };
 
@@ -300,19 +275,21 @@ pub(super) fn run_check(
                 }
                 None => (None, None),
             };
+            let mut checked = check_side(&head);
             let Evaluated {
                 revision,
                 decided,
-                mut checked,
                 warnings,
             } = *head;
             checked.findings.extend(warnings);
             checked.findings.extend(base_note);
             if let Some(base) = baseline {
+                let mut base_findings = check_side(base).findings;
+                base_findings.extend(base.warnings.iter().cloned());
                 // A finding is new when the base did not have it, or had it
                 // waived and the change took the waiver away.
                 let mut before: HashMap<String, bool> = HashMap::new();
-                for f in base.checked.findings.iter().chain(&base.warnings) {
+                for f in &base_findings {
                     let waived = before.entry(f.fingerprint()).or_insert(true);
                     *waived &= f.waived_by.is_some();
                 }
@@ -342,13 +319,9 @@ pub(super) fn run_check(
                 }
                 let now: HashSet<String> =
                     checked.findings.iter().map(Finding::fingerprint).collect();
-                resolved = base
-                    .checked
-                    .findings
-                    .iter()
-                    .chain(&base.warnings)
+                resolved = base_findings
+                    .into_iter()
                     .filter(|f| f.waived_by.is_none() && !now.contains(&f.fingerprint()))
-                    .cloned()
                     .collect();
                 crate::check::sort(&mut resolved);
             } else if base_revision.is_some() {

@@ -166,15 +166,22 @@ fn generate(
     Ok(ExitStatus::Ok)
 }
 
-/// Loads and validates the input, writing every finding to `err`.
-fn load_and_validate(input: &Input, err: &mut dyn Write) -> Result<Validation, Error> {
+/// Loads and validates the input, at its revision when it names one; the
+/// findings come back as data, with the commit read.
+fn load_input(input: &Input) -> Result<(Validation, Option<String>), Error> {
     let loaded = crate::load::load(&Sources {
         inventory: input.inventory.clone(),
         policies: input.policies.clone(),
         limits: Limits::default(),
         revision: input.revision.clone(),
     })?;
-    let validation = crate::validate::validate(loaded);
+    let commit = loaded.commit.clone();
+    Ok((crate::validate::validate(loaded), commit))
+}
+
+/// Loads and validates the input, writing every finding to `err`.
+fn load_and_validate(input: &Input, err: &mut dyn Write) -> Result<Validation, Error> {
+    let (validation, _) = load_input(input)?;
     write_findings(&validation.diagnostics, err)?;
     Ok(validation)
 }
@@ -187,6 +194,30 @@ struct Decided {
     plan: crate::decide::Plan,
 }
 
+/// Evaluates and decides a valid input; the `Validation` back when it is
+/// not valid.
+fn decide_valid(
+    validation: Validation,
+    as_of: Timestamp,
+) -> Result<Result<Decided, Validation>, Error> {
+    let (inventory, pack) = match validation {
+        Validation {
+            inventory: Some(inventory),
+            policies: Some(pack),
+            ..
+        } => (inventory, pack),
+        invalid => return Ok(Err(invalid)),
+    };
+    let evaluation = crate::evaluate::evaluate(&inventory, &pack, as_of)?;
+    let plan = crate::decide::decide(&inventory, &pack, &evaluation);
+    Ok(Ok(Decided {
+        inventory,
+        pack,
+        evaluation,
+        plan,
+    }))
+}
+
 /// Loads, validates, evaluates and decides; `None` when the input is not
 /// valid (its findings and a summary are already written to `err`).
 fn decide_input(
@@ -195,29 +226,17 @@ fn decide_input(
     err: &mut dyn Write,
 ) -> Result<Option<Decided>, Error> {
     let validation = load_and_validate(input, err)?;
-    let (inventory, pack) = match validation {
-        Validation {
-            inventory: Some(inventory),
-            policies: Some(pack),
-            ..
-        } => (inventory, pack),
-        invalid => {
+    match decide_valid(validation, as_of)? {
+        Ok(decided) => Ok(Some(decided)),
+        Err(invalid) => {
             write!(
                 err,
                 "{}",
                 report::human::validation_summary(&invalid, input)
             )?;
-            return Ok(None);
+            Ok(None)
         }
-    };
-    let evaluation = crate::evaluate::evaluate(&inventory, &pack, as_of)?;
-    let plan = crate::decide::decide(&inventory, &pack, &evaluation);
-    Ok(Some(Decided {
-        inventory,
-        pack,
-        evaluation,
-        plan,
-    }))
+    }
 }
 
 /// Writes a report to stdout. A reader that closed the pipe early (`| head`)

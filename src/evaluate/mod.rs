@@ -58,10 +58,21 @@ pub struct Evaluation {
 
 /// The principal of every request: the offboarding process itself.
 pub fn principal() -> EntityUid {
-    // INVARIANT: a constant, valid type name (tested below).
-    let ty = cedar_policy::EntityTypeName::from_str(&format!("{NAMESPACE}::Process"))
+    constant_uid("Process", "offboarding")
+}
+
+/// An action of the schema, by name (`flag`, `revoke`, …).
+pub fn action(name: &str) -> EntityUid {
+    constant_uid("Action", name)
+}
+
+/// An entity of one of our fixed types.
+fn constant_uid(ty: &str, id: &str) -> EntityUid {
+    // INVARIANT: only called with the constant names above, which are
+    // valid type names (tested below).
+    let ty = cedar_policy::EntityTypeName::from_str(&format!("{NAMESPACE}::{ty}"))
         .unwrap_or_else(|_| unreachable!("constant type name"));
-    EntityUid::from_type_name_and_id(ty, cedar_policy::EntityId::new("offboarding"))
+    EntityUid::from_type_name_and_id(ty, cedar_policy::EntityId::new(id))
 }
 
 /// The actions the schema lets apply to each decided kind, in schema order.
@@ -423,6 +434,7 @@ mod tests {
             principal().to_string(),
             "Severance::Process::\"offboarding\""
         );
+        assert_eq!(action("flag").to_string(), "Severance::Action::\"flag\"");
     }
 
     #[test]

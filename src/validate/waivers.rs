@@ -315,19 +315,10 @@ impl Checker<'_> {
     }
 
     fn text(&mut self, fields: &HashMap<String, &Node>, name: &str, span: &Span) -> Option<String> {
-        match fields.get(name) {
-            None => {
-                self.missing(name, span);
-                None
-            }
-            Some(node) => match node.as_key() {
-                Some(s) if !s.trim().is_empty() => Some(s),
-                _ => {
-                    self.wrong_type(name, "a non-empty string", node);
-                    None
-                }
-            },
+        if !fields.contains_key(name) {
+            self.missing(name, span);
         }
+        self.optional_text(fields, name)
     }
 
     fn optional_text(&mut self, fields: &HashMap<String, &Node>, name: &str) -> Option<String> {
