@@ -257,9 +257,9 @@ pub fn rules(pack: Option<&PolicyPack>) -> BTreeMap<String, RuleInfo> {
     let mut out = BTreeMap::new();
     for code in crate::diag::Code::ALL {
         let severity = match code {
-            crate::diag::Code::WaiverUnmatched | crate::diag::Code::DepartureUndated => {
-                Severity::Warning
-            }
+            crate::diag::Code::WaiverUnmatched
+            | crate::diag::Code::DepartureUndated
+            | crate::diag::Code::BaseInvalid => Severity::Warning,
             _ => Severity::Error,
         };
         out.insert(
@@ -521,6 +521,14 @@ pub fn json(report: &CheckReport<'_>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rule_metadata_gives_warnings_their_usual_severity() {
+        let rules = rules(None);
+        assert_eq!(rules["base-invalid"].severity, Severity::Warning);
+        assert_eq!(rules["waiver-unmatched"].severity, Severity::Warning);
+        assert_eq!(rules["waiver-expired"].severity, Severity::Error);
+    }
 
     #[test]
     fn paths_are_made_relative_to_the_work_tree() {
