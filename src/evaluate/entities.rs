@@ -13,10 +13,25 @@ use crate::validate::{Inventory, NAMESPACE};
 
 /// The Cedar entity type name of a kind.
 pub fn type_name(kind: Kind) -> EntityTypeName {
-    // INVARIANT: NAMESPACE and every cedar_type are valid Cedar identifiers,
-    // checked by the unit test `every_kind_has_a_valid_type_name`.
-    EntityTypeName::from_str(&format!("{NAMESPACE}::{}", kind.cedar_type()))
-        .unwrap_or_else(|_| unreachable!("checked by test"))
+    // Parsed once: Cedar's name parser costs microseconds, and every record
+    // and every link asks for a type name.
+    static NAMES: std::sync::LazyLock<Vec<EntityTypeName>> = std::sync::LazyLock::new(|| {
+        Kind::ALL
+            .iter()
+            .map(|kind| {
+                // INVARIANT: NAMESPACE and every cedar_type are valid Cedar
+                // identifiers, checked by the unit test
+                // `every_kind_has_a_valid_type_name`.
+                EntityTypeName::from_str(&format!("{NAMESPACE}::{}", kind.cedar_type()))
+                    .unwrap_or_else(|_| unreachable!("checked by test"))
+            })
+            .collect()
+    });
+    let position = Kind::ALL
+        .iter()
+        .position(|k| *k == kind)
+        .unwrap_or_default();
+    NAMES[position].clone()
 }
 
 /// The entity uid of a record.
@@ -176,9 +191,10 @@ fn record_attrs<'s>(
 /// Builds the entity of every record. `departures` holds the derived facts
 /// of every person, by record index.
 pub fn build(inventory: &Inventory, departures: &HashMap<usize, Departure>) -> Vec<Entity> {
+    use rayon::prelude::*;
     inventory
         .records
-        .iter()
+        .par_iter()
         .enumerate()
         .map(|(index, record)| build_one(inventory, index, record, departures))
         .collect()
