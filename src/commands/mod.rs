@@ -248,6 +248,20 @@ fn write_out(out: &mut dyn Write, text: &str) -> Result<(), Error> {
     }
 }
 
+/// Streams a report to `out` through one buffer (stdout is line-buffered,
+/// and a pretty-printed report has a line per field); like [`write_out`],
+/// a reader that stopped early is not an error.
+fn write_streamed(
+    out: &mut dyn Write,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), Error> {
+    let mut buffered = std::io::BufWriter::with_capacity(1 << 16, out);
+    match write(&mut buffered).and_then(|()| buffered.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.map_err(Error::from),
+    }
+}
+
 fn write_findings(diagnostics: &[Diagnostic], err: &mut dyn Write) -> Result<(), Error> {
     for d in diagnostics {
         writeln!(err, "{}", report::render_diagnostic(d))?;

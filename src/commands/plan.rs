@@ -29,16 +29,6 @@ pub(super) fn run(
     } else {
         ExitStatus::Ok
     };
-    let text = match settings.format {
-        Format::Human => {
-            report::human::plan(&plan, &inventory, &pack, &evaluation, &settings.input)
-        }
-        Format::Json => format!(
-            "{}\n",
-            report::json::plan(&plan, &inventory, &pack, &evaluation, &settings.input)
-        ),
-    };
-
     if let Some(target) = &settings.ledger {
         let key = super::read_signer(&target.key)?;
         let inputs = crate::ledger::RunInputs {
@@ -62,6 +52,16 @@ pub(super) fn run(
             recorded.sealed.size
         )?;
     }
-    super::write_out(out, &text)?;
+    // The report goes out last, once the ledger holds the run, and streams:
+    // at a million records the JSON plan is hundreds of megabytes.
+    match settings.format {
+        Format::Human => super::write_out(
+            out,
+            &report::human::plan(&plan, &inventory, &pack, &evaluation, &settings.input),
+        )?,
+        Format::Json => super::write_streamed(out, |w| {
+            report::json::write_plan(w, &plan, &inventory, &pack, &evaluation, &settings.input)
+        })?,
+    }
     Ok(status)
 }

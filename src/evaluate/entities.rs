@@ -13,25 +13,10 @@ use crate::validate::{Inventory, NAMESPACE};
 
 /// The Cedar entity type name of a kind.
 pub fn type_name(kind: Kind) -> EntityTypeName {
-    // Parsed once: Cedar's name parser costs microseconds, and every record
-    // and every link asks for a type name.
-    static NAMES: std::sync::LazyLock<Vec<EntityTypeName>> = std::sync::LazyLock::new(|| {
-        Kind::ALL
-            .iter()
-            .map(|kind| {
-                // INVARIANT: NAMESPACE and every cedar_type are valid Cedar
-                // identifiers, checked by the unit test
-                // `every_kind_has_a_valid_type_name`.
-                EntityTypeName::from_str(&format!("{NAMESPACE}::{}", kind.cedar_type()))
-                    .unwrap_or_else(|_| unreachable!("checked by test"))
-            })
-            .collect()
-    });
-    let position = Kind::ALL
-        .iter()
-        .position(|k| *k == kind)
-        .unwrap_or_default();
-    NAMES[position].clone()
+    // INVARIANT: NAMESPACE and every cedar_type are valid Cedar identifiers,
+    // checked by the unit test `every_kind_has_a_valid_type_name`.
+    EntityTypeName::from_str(&format!("{NAMESPACE}::{}", kind.cedar_type()))
+        .unwrap_or_else(|_| unreachable!("checked by test"))
 }
 
 /// The entity uid of a record.

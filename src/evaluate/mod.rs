@@ -158,13 +158,25 @@ pub fn ask_all(
     entities: Entities,
 ) -> Evaluation {
     let scoped = scoped_sets(pack);
-    let actions = actions_by_kind(pack);
+    // For each kind, its actions' names and the policies that can apply to
+    // each, looked up once rather than per request.
+    let plan: HashMap<Kind, Vec<(String, Option<&Scoped>)>> = actions_by_kind(pack)
+        .into_iter()
+        .map(|(kind, actions)| {
+            let steps = actions
+                .iter()
+                .map(|a| {
+                    let name = a.id().unescaped().to_string();
+                    let sets = scoped.get(&(kind, name.clone()));
+                    (name, sets)
+                })
+                .collect();
+            (kind, steps)
+        })
+        .collect();
     let authorizer = Authorizer::new();
     let now = format_time(as_of);
 
-    // Each worker builds its own principal, actions and context: sharing
-    // them would make every request bump the same reference counts from
-    // both cores.
     crate::progress::stage(
         "evaluating",
         inventory
@@ -179,23 +191,34 @@ pub fn ask_all(
         .enumerate()
         .filter(|(_, r)| r.kind.is_decided())
         .map_init(
+            // Each worker parses its own principal, action ids and context:
+            // clones of shared ones would make every request bump the same
+            // reference counts from both cores.
             || {
                 let context = Context::from_pairs([(
                     "now".to_string(),
                     RestrictedExpression::new_datetime(&now),
                 )]);
-                (principal(), context)
+                let actions: HashMap<Kind, Vec<EntityUid>> = plan
+                    .iter()
+                    .map(|(kind, steps)| (*kind, steps.iter().map(|(n, _)| action(n)).collect()))
+                    .collect();
+                (principal(), context, actions)
             },
-            |(principal, context), (index, record)| {
+            |(principal, context, actions), (index, record)| {
                 let resource = entities::uid(record.kind, &record.id);
-                let kind_actions = actions
+                let steps = plan
                     .get(&record.kind)
                     .map(Vec::as_slice)
                     .unwrap_or_default();
-                let actions = kind_actions
+                let uids = actions
+                    .get(&record.kind)
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
+                let actions = steps
                     .iter()
-                    .map(|action| {
-                        let name = action.id().unescaped().to_string();
+                    .zip(uids)
+                    .map(|((name, sets), action)| {
                         let failed = |message: String| ActionOutcome {
                             action: name.clone(),
                             due: false,
@@ -207,7 +230,7 @@ pub fn ask_all(
                             Ok(c) => c.clone(),
                             Err(e) => return failed(e.to_string()),
                         };
-                        let Some(sets) = scoped.get(&(record.kind, name.clone())) else {
+                        let Some(sets) = sets else {
                             return failed(format!("no policy set for `{name}`"));
                         };
                         match Request::new(
@@ -217,9 +240,7 @@ pub fn ask_all(
                             context,
                             None,
                         ) {
-                            Ok(request) => {
-                                ask(&authorizer, &request, sets, pack, &entities, action)
-                            }
+                            Ok(request) => ask(&authorizer, &request, sets, pack, &entities, name),
                             Err(e) => failed(e.to_string()),
                         }
                     })
@@ -330,7 +351,7 @@ fn ask(
     sets: &Scoped,
     pack: &PolicyPack,
     entities: &Entities,
-    action: &EntityUid,
+    action: &str,
 ) -> ActionOutcome {
     let response = authorizer.is_authorized(request, &sets.all, entities);
     let mut permits = Vec::new();
@@ -356,7 +377,7 @@ fn ask(
     errors.sort();
     errors.dedup();
     ActionOutcome {
-        action: action.id().unescaped().to_string(),
+        action: action.to_string(),
         due,
         permits,
         forbids,

@@ -23,7 +23,26 @@ struct PlanDoc<'a> {
     summary: SummaryDoc<'a>,
     leavers: Vec<LeaverDoc>,
     upcoming: Vec<LeaverDoc>,
-    decisions: Vec<DecisionDoc<'a>>,
+    decisions: Decisions<'a>,
+}
+
+/// The decisions, turned into documents one at a time as they are written:
+/// at a million records, a vector of documents and the text they make would
+/// each hold the whole plan a second and a third time.
+struct Decisions<'a> {
+    plan: &'a Plan,
+    inventory: &'a Inventory,
+}
+
+impl Serialize for Decisions<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(
+            self.plan
+                .decisions
+                .iter()
+                .map(|d| decision_doc(d, self.inventory)),
+        )
+    }
 }
 
 #[derive(Serialize)]
@@ -138,6 +157,25 @@ pub fn plan(
     evaluation: &Evaluation,
     input: &Input,
 ) -> String {
+    let mut bytes = Vec::new();
+    // INVARIANT: writing to a vector cannot fail, and the document is made
+    // of strings, integers, options and sequences of those, so serializing
+    // it cannot fail either.
+    write_plan(&mut bytes, plan, inventory, pack, evaluation, input)
+        .unwrap_or_else(|e| unreachable!("plan serialization: {e}"));
+    String::from_utf8(bytes).unwrap_or_else(|e| unreachable!("serde_json writes UTF-8: {e}"))
+}
+
+/// Writes the plan as pretty-printed JSON and a final newline to `w`,
+/// streaming the decisions rather than building the document first.
+pub fn write_plan(
+    w: &mut dyn std::io::Write,
+    plan: &Plan,
+    inventory: &Inventory,
+    pack: &PolicyPack,
+    evaluation: &Evaluation,
+    input: &Input,
+) -> std::io::Result<()> {
     let mut leaver_ids: Vec<usize> = plan.decisions.iter().filter_map(|d| d.leaver).collect();
     leaver_ids.sort_unstable();
     leaver_ids.dedup();
@@ -184,13 +222,8 @@ pub fn plan(
         },
         leavers,
         upcoming,
-        decisions: plan
-            .decisions
-            .iter()
-            .map(|d| decision_doc(d, inventory))
-            .collect(),
+        decisions: Decisions { plan, inventory },
     };
-    // INVARIANT: the document is made of strings, integers, options and
-    // vectors of those; serializing it cannot fail.
-    serde_json::to_string_pretty(&doc).unwrap_or_else(|e| unreachable!("plan serialization: {e}"))
+    serde_json::to_writer_pretty(&mut *w, &doc)?;
+    w.write_all(b"\n")
 }

@@ -5,6 +5,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use crate::diag::{Code, Diagnostic, SourceFile, Span, did_you_mean, did_you_mean_id};
 use crate::load::yaml::{Node, NodeValue};
 use crate::load::{RawInventory, RawRecord, node_span};
@@ -102,15 +104,27 @@ pub fn validate_inventory(raw: RawInventory) -> (Option<Inventory>, Vec<Diagnost
     let mut seen: HashMap<String, (Option<Kind>, Span)> = HashMap::new();
     let mut broken = false;
 
-    for raw in raw_records {
-        let RawRecord { file, node } = raw;
-        let mut checker = Checker {
-            file: &file,
-            diagnostics: Vec::new(),
-            links: Vec::new(),
-        };
-        let record = checker.record(&node, &mut seen);
+    // Ids first, in file order and on one core, so that "first defined
+    // here" always names the same copy of a duplicate; then every record's
+    // fields on both cores (each raw tree is freed as soon as it is read).
+    let mut identified = Vec::with_capacity(raw_records.len());
+    for raw in &raw_records {
+        let mut checker = Checker::new(&raw.file);
+        identified.push(checker.identify(&raw.node, &mut seen));
         diagnostics.append(&mut checker.diagnostics);
+    }
+    let checked: Vec<(Option<Record>, Vec<Diagnostic>, Vec<LinkAt>)> = raw_records
+        .into_par_iter()
+        .zip(identified)
+        .map(|(RawRecord { file, node }, identity)| {
+            let mut checker = Checker::new(&file);
+            let record = identity.and_then(|(id, kind)| checker.record(&node, id, kind));
+            (record, checker.diagnostics, checker.links)
+        })
+        .collect();
+
+    for (record, mut found, links) in checked {
+        diagnostics.append(&mut found);
         // Links of a broken record are still checked, so that one run
         // reports every problem; they just have no record to resolve into.
         let at = if record.is_some() {
@@ -119,8 +133,7 @@ pub fn validate_inventory(raw: RawInventory) -> (Option<Inventory>, Vec<Diagnost
             NO_RECORD
         };
         pending.extend(
-            checker
-                .links
+            links
                 .into_iter()
                 .map(|link| PendingLink { record: at, link }),
         );
@@ -378,7 +391,7 @@ fn check_consistency(record: &Record, diagnostics: &mut Vec<Diagnostic>) {
     }
 }
 
-impl Checker<'_> {
+impl<'a> Checker<'a> {
     fn span(&self, node: &Node) -> Span {
         node_span(self.file, node)
     }
@@ -401,11 +414,22 @@ impl Checker<'_> {
         }
     }
 
-    fn record(
+    fn new(file: &'a Arc<SourceFile>) -> Checker<'a> {
+        Checker {
+            file,
+            diagnostics: Vec::new(),
+            links: Vec::new(),
+        }
+    }
+
+    /// Reads a record's id and kind and claims the id in `seen`. `None`
+    /// when either cannot be read or the id is already taken (each a
+    /// diagnostic); the record's fields are then not checked.
+    fn identify(
         &mut self,
         node: &Node,
         seen: &mut HashMap<String, (Option<Kind>, Span)>,
-    ) -> Option<Record> {
+    ) -> Option<(String, Kind)> {
         let NodeValue::Map(entries) = &node.value else {
             return None;
         };
@@ -499,8 +523,20 @@ impl Checker<'_> {
             return None;
         }
         seen.insert(id.clone(), (kind, id_span));
-        let kind = kind?;
+        Some((id, kind?))
+    }
 
+    /// Checks every field of a record whose id and kind [`Checker::identify`] read.
+    fn record(&mut self, node: &Node, id: String, kind: Kind) -> Option<Record> {
+        let NodeValue::Map(entries) = &node.value else {
+            return None;
+        };
+        let record_span = self.span(node);
+        let entry = |name: &str| {
+            entries
+                .iter()
+                .find(|(k, _)| k.as_key().as_deref() == Some(name))
+        };
         let errors_before = self.diagnostics.len();
         let mut status = None;
         let mut fields = Fields::default();
