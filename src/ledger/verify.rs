@@ -90,7 +90,7 @@ pub fn verify(dir: &Path, key: &VerifierKey, external: &[(String, String)]) -> R
     match read_entries(dir) {
         // An auditor's check needs the verdict only: not keeping every
         // parsed entry keeps a million-entry ledger's memory to its text.
-        Ok(Some(contents)) => check_entries(dir, &contents, key, external, false).report,
+        Ok(Some(contents)) => check_entries(dir, &contents, key, external, false, BLOCK).report,
         Ok(None) => {
             let mut report = Report::new(key);
             report.fail(
@@ -169,8 +169,12 @@ pub fn check(
     key: &VerifierKey,
     external: &[(String, String)],
 ) -> Checked {
-    check_entries(dir, contents, key, external, true)
+    check_entries(dir, contents, key, external, true, BLOCK)
 }
+
+/// How many lines are parsed in parallel before the in-order checks run
+/// over them.
+const BLOCK: usize = 1 << 14;
 
 fn check_entries(
     dir: &Path,
@@ -178,6 +182,7 @@ fn check_entries(
     key: &VerifierKey,
     external: &[(String, String)],
     keep: bool,
+    block: usize,
 ) -> Checked {
     let mut report = Report::new(key);
     let mut entries = Vec::with_capacity(contents.lines.len());
@@ -196,16 +201,23 @@ fn check_entries(
     // 1. Every line. What depends on the line alone (its hash, parse,
     // canonical form and schema) is checked in parallel; the chain, the
     // evidence links and the approver list depend on the lines before, so
-    // they are checked in order afterwards.
-    let singles: Vec<Single> = contents
-        .lines
-        .par_iter()
-        .map(|line| check_single(line))
-        .collect();
+    // they are checked in order afterwards. Lines go through in blocks, so
+    // that only one block's parsed values are held at a time.
     let mut leaves: Vec<Hash> = Vec::with_capacity(n);
     let mut by_leaf: HashMap<String, (usize, String)> = HashMap::new();
     let mut approvers: Vec<String> = Vec::new();
-    for (i, single) in singles.into_iter().enumerate() {
+    let blocks = contents
+        .lines
+        .chunks(block)
+        .enumerate()
+        .flat_map(move |(b, lines)| {
+            let singles: Vec<Single> = lines.par_iter().map(|line| check_single(line)).collect();
+            singles
+                .into_iter()
+                .enumerate()
+                .map(move |(j, single)| (b * block + j, single))
+        });
+    for (i, single) in blocks {
         let place = format!("line {}", i + 1);
         let want_prev = leaves.last().map_or(GENESIS_PREV.to_string(), merkle::tag);
         let leaf = single.leaf;
@@ -278,10 +290,17 @@ fn check_entries(
         }
         *report.types.entry(kind.clone()).or_insert(0) += 1;
         if let Some(ts) = value["ts"].as_str() {
-            report.time_range = Some(match report.time_range.take() {
-                None => (ts.to_string(), ts.to_string()),
-                Some((a, b)) => (a.min(ts.to_string()), b.max(ts.to_string())),
-            });
+            match &mut report.time_range {
+                None => report.time_range = Some((ts.to_string(), ts.to_string())),
+                Some((first, last)) => {
+                    if ts < first.as_str() {
+                        *first = ts.to_string();
+                    }
+                    if ts > last.as_str() {
+                        *last = ts.to_string();
+                    }
+                }
+            }
         }
         by_leaf.insert(merkle::tag(&leaf), (i, kind));
         if keep {
@@ -593,5 +612,44 @@ fn check_evidence(
             place,
             "the approver's signature over the decision does not verify",
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Lines are checked block by block; where the blocks break must not
+    /// change a single finding, on the valid vector or on any corrupt one.
+    #[test]
+    fn the_verdict_does_not_depend_on_the_block_size() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/ledger");
+        let key_text = std::fs::read_to_string(root.join("keys/log.key.pub")).expect("key");
+        let key = VerifierKey::parse(key_text.trim()).expect("key parses");
+        let mut dirs = vec![root.join("valid")];
+        let mut corrupt: Vec<_> = std::fs::read_dir(root.join("corrupt"))
+            .expect("corrupt vectors")
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .collect();
+        corrupt.sort();
+        assert!(corrupt.len() > 5);
+        dirs.extend(corrupt);
+        for dir in dirs {
+            let Ok(Some(contents)) = super::super::store::read_entries(&dir) else {
+                continue;
+            };
+            assert!(contents.lines.len() > 3, "`{}` is too short", dir.display());
+            let verdict = |block| {
+                format!(
+                    "{:?}",
+                    check_entries(&dir, &contents, &key, &[], false, block).report
+                )
+            };
+            let whole = verdict(BLOCK);
+            for block in [1, 2, 3] {
+                assert_eq!(verdict(block), whole, "`{}`, block {block}", dir.display());
+            }
+        }
     }
 }
