@@ -61,6 +61,38 @@ pub fn decision_body(d: &Decision, inventory: &Inventory) -> Value {
     })
 }
 
+/// The key under which a decision summary holds its body's digest.
+const SUMMARY_DIGEST: &str = "body_digest";
+
+/// The envelope and reference fields of a decision entry; the rest is its body.
+const ENVELOPE_FIELDS: [&str; 7] = ["v", "seq", "prev", "type", "log", "ts", "run"];
+
+/// `sha256:…` of a canonical text.
+fn text_digest(text: &str) -> String {
+    let digest: [u8; 32] = Sha256::digest(text.as_bytes()).into();
+    merkle::tag(&digest)
+}
+
+/// What a writer keeps of a recorded decision entry: its type, subject,
+/// kind and status, and the digest of its canonical body, which is equal to
+/// a new body's exactly when the two bodies are equal. A million full
+/// entries would hold gigabytes; their summaries a small part of that.
+pub(crate) fn decision_summary(entry: &Value) -> Value {
+    let mut body = entry.clone();
+    if let Some(m) = body.as_object_mut() {
+        for k in ENVELOPE_FIELDS {
+            m.remove(k);
+        }
+    }
+    json!({
+        "type": "decision",
+        "subject": entry["subject"],
+        "kind": entry["kind"],
+        "status": entry["status"],
+        SUMMARY_DIGEST: text_digest(&jcs::encode(&body)),
+    })
+}
+
 /// The digest of a set of files under a directory: SHA-256 over, for each
 /// file in path order, its path relative to the directory, a zero byte, the
 /// SHA-256 of its bytes, and a newline.
@@ -158,39 +190,44 @@ pub fn record_run(
     crate::progress::stage("writing", 1);
     let mut writer = store::Writer::open(dir, key, &ts)?;
 
-    // The last recorded decision body of every subject.
-    let mut last: HashMap<String, Value> = HashMap::new();
+    // The last recorded decision of every subject, as its summary.
+    let mut last: HashMap<&str, &Value> = HashMap::new();
     for e in &writer.existing {
         if e["type"] == "decision"
             && let Some(subject) = e["subject"].as_str()
         {
-            let mut body = e.clone();
-            if let Some(m) = body.as_object_mut() {
-                for k in ["v", "seq", "prev", "type", "log", "ts", "run"] {
-                    m.remove(k);
-                }
-            }
-            last.insert(subject.to_string(), body);
+            last.insert(subject, e);
         }
     }
 
+    // Each body's canonical text, on both cores: it gives both the body's
+    // digest (compared with the last recorded one) and the run's digest of
+    // the whole list.
+    use rayon::prelude::*;
     let bodies: Vec<Value> = plan
         .decisions
-        .iter()
+        .par_iter()
         .map(|d| decision_body(d, inventory))
         .collect();
+    let texts: Vec<String> = bodies.par_iter().map(jcs::encode).collect();
     let mut changed: Vec<Value> = bodies
-        .iter()
-        .filter(|b| b["subject"].as_str().and_then(|s| last.get(s)) != Some(b))
-        .cloned()
+        .into_iter()
+        .zip(&texts)
+        .filter(|(b, text)| {
+            let recorded = b["subject"]
+                .as_str()
+                .and_then(|s| last.get(s))
+                .and_then(|e| e[SUMMARY_DIGEST].as_str());
+            recorded != Some(text_digest(text).as_str())
+        })
+        .map(|(b, _)| b)
         .collect();
-    let present: std::collections::HashSet<&str> = bodies
+    let present: std::collections::HashSet<&str> =
+        plan.decisions.iter().map(|d| d.subject.as_str()).collect();
+    let mut gone: Vec<(&str, &Value)> = last
         .iter()
-        .filter_map(|b| b["subject"].as_str())
-        .collect();
-    let mut gone: Vec<(&String, &Value)> = last
-        .iter()
-        .filter(|(s, b)| !present.contains(s.as_str()) && b["status"] != "absent")
+        .filter(|(s, e)| !present.contains(**s) && e["status"] != "absent")
+        .map(|(s, e)| (*s, *e))
         .collect();
     gone.sort_by(|a, b| a.0.cmp(b.0));
     for (subject, before) in gone {
@@ -200,6 +237,21 @@ pub fn record_run(
         }));
     }
     changed.sort_by(|a, b| a["subject"].as_str().cmp(&b["subject"].as_str()));
+    // RFC 8785 writes an array as its elements' canonical forms, in order,
+    // between brackets and separated by commas, so the list's digest can be
+    // taken from the texts above without building the array again.
+    let mut list = Sha256::new();
+    list.update(b"[");
+    for (i, text) in texts.iter().enumerate() {
+        if i > 0 {
+            list.update(b",");
+        }
+        list.update(text.as_bytes());
+    }
+    list.update(b"]");
+    let list_digest: [u8; 32] = list.finalize().into();
+    let decided = texts.len();
+    drop(texts);
 
     let mut counts = Map::new();
     counts.insert("records".into(), json!(plan.summary.records));
@@ -210,8 +262,6 @@ pub fn record_run(
     for (a, n) in &plan.summary.actions {
         counts.insert(a.clone(), json!(n));
     }
-    let list_digest: [u8; 32] =
-        Sha256::digest(jcs::encode(&Value::Array(bodies.clone())).as_bytes()).into();
     let run_seq = writer.next_seq();
     let run = writer.push(
         json!({
@@ -230,18 +280,22 @@ pub fn record_run(
                 "policies": pack.info.len(),
             },
             "counts": counts,
-            "decisions": {"count": bodies.len(), "digest": merkle::tag(&list_digest), "written": changed.len()},
+            "decisions": {"count": decided, "digest": merkle::tag(&list_digest), "written": changed.len()},
         }),
         &ts,
     )?;
     let decisions_written = changed.len();
-    for mut body in changed {
-        if let Some(m) = body.as_object_mut() {
-            m.insert("type".into(), json!("decision"));
-            m.insert("run".into(), json!(run));
-        }
-        writer.push(body, &ts)?;
-    }
+    let entries: Vec<Value> = changed
+        .into_iter()
+        .map(|mut body| {
+            if let Some(m) = body.as_object_mut() {
+                m.insert("type".into(), json!("decision"));
+                m.insert("run".into(), json!(run));
+            }
+            body
+        })
+        .collect();
+    writer.push_all(entries, &ts)?;
     let sealed = writer.commit()?;
     Ok(RunRecorded {
         run_seq,

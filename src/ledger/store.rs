@@ -174,6 +174,53 @@ impl<'k> Writer<'k> {
         Ok(merkle::tag(&leaf))
     }
 
+    /// Appends entry bodies in order, as [`Writer::push`] would one by one.
+    /// Each line names the leaf hash of the line before, so the chain is
+    /// sequential; but all the rest of the work (the envelope, the schema
+    /// check, the canonical text) is not, so it runs on both cores with a
+    /// stand-in `prev` of the same length, and the chain is then made by
+    /// writing each real `prev` over its stand-in and hashing the line.
+    pub fn push_all(&mut self, bodies: Vec<Value>, ts: &str) -> Result<(), WriteError> {
+        use rayon::prelude::*;
+        const STAND_IN: &str =
+            "sha256:ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff";
+        let first = self.next_seq();
+        let log = self.key.name();
+        let lines: Vec<(String, usize)> = bodies
+            .into_par_iter()
+            .enumerate()
+            .map(|(i, body)| {
+                let value = with_envelope(body, first + i as u64, STAND_IN, log, ts);
+                entry::check(&value).map_err(|m| {
+                    WriteError::Refused(format!("the new entry would not pass verification: {m}"))
+                })?;
+                let line = jcs::encode(&value);
+                // The envelope's `prev` is the only `"prev":"…"` member of
+                // a top-level object: a nested one would be escaped inside a
+                // string or would not hold this stand-in.
+                let key = format!("\"prev\":\"{STAND_IN}\"");
+                let at = line
+                    .find(&key)
+                    .map(|p| p + "\"prev\":\"".len())
+                    .ok_or_else(|| {
+                        WriteError::Refused("the new entry's `prev` could not be placed".into())
+                    })?;
+                Ok((line, at))
+            })
+            .collect::<Result<_, WriteError>>()?;
+        for (mut line, at) in lines {
+            let prev = self
+                .leaves
+                .last()
+                .map_or(GENESIS_PREV.to_string(), merkle::tag);
+            line.replace_range(at..at + STAND_IN.len(), &prev);
+            let leaf = merkle::leaf(line.as_bytes());
+            self.leaves.push(leaf);
+            self.new_lines.push(line);
+        }
+        Ok(())
+    }
+
     /// The leaf hash of an existing entry.
     pub fn leaf_of(&self, seq: usize) -> Option<String> {
         self.leaves.get(seq).map(merkle::tag)

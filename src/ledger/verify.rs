@@ -114,7 +114,9 @@ pub struct Checked {
     /// The verdict.
     pub report: Report,
     /// Every line that parsed and passed the schema, in order (all of them
-    /// when the report has no line failures).
+    /// when the report has no line failures); decision entries are kept as
+    /// their [`super::decision_summary`], which is all a writer needs of
+    /// them and a small part of their size.
     pub entries: Vec<Value>,
     /// The leaf hash of every complete line.
     pub leaves: Vec<Hash>,
@@ -127,15 +129,19 @@ struct Single {
     value: Result<Value, (&'static str, String)>,
     canonical: bool,
     schema: Result<(), String>,
+    /// For a writer, what it keeps of a decision entry in place of the
+    /// whole value (see [`super::decision_summary`]).
+    summary: Option<Value>,
 }
 
-fn check_single(line: &str) -> Single {
+fn check_single(line: &str, keep: bool) -> Single {
     let leaf = merkle::leaf(line.as_bytes());
     let failed = |code: &'static str, message: String| Single {
         leaf,
         value: Err((code, message)),
         canonical: true,
         schema: Ok(()),
+        summary: None,
     };
     if line.contains('\r') {
         return failed("encoding", "carriage return in a line".into());
@@ -153,10 +159,14 @@ fn check_single(line: &str) -> Single {
         }
         Err(LineError::Syntax(m)) => return failed("malformed", format!("not JSON: {m}")),
     };
+    let schema = entry::check(&value);
+    let summary = (keep && schema.is_ok() && value["type"] == "decision")
+        .then(|| super::decision_summary(&value));
     Single {
         leaf,
         canonical: jcs::encode(&value) == line,
-        schema: entry::check(&value),
+        schema,
+        summary,
         value: Ok(value),
     }
 }
@@ -211,7 +221,10 @@ fn check_entries(
         .chunks(block)
         .enumerate()
         .flat_map(move |(b, lines)| {
-            let singles: Vec<Single> = lines.par_iter().map(|line| check_single(line)).collect();
+            let singles: Vec<Single> = lines
+                .par_iter()
+                .map(|line| check_single(line, keep))
+                .collect();
             singles
                 .into_iter()
                 .enumerate()
@@ -304,7 +317,7 @@ fn check_entries(
         }
         by_leaf.insert(merkle::tag(&leaf), (i, kind));
         if keep {
-            entries.push(value);
+            entries.push(single.summary.unwrap_or(value));
         }
     }
     report.size = n as u64;

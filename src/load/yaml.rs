@@ -65,6 +65,15 @@ impl NodeValue {
 }
 
 impl Node {
+    /// Whether this is the scalar key `name` ([`Node::as_key`] without
+    /// building a string: every field lookup of every record asks this).
+    pub fn is_key(&self, name: &str) -> bool {
+        match &self.value {
+            NodeValue::Str(s) => s == name,
+            _ => self.as_key().as_deref() == Some(name),
+        }
+    }
+
     /// The text of a scalar key or value, as a string.
     pub fn as_key(&self) -> Option<String> {
         match &self.value {
@@ -286,6 +295,7 @@ mod tests {
         };
         let (k, v) = &entries[1];
         assert_eq!(k.as_key().as_deref(), Some("id"));
+        assert!(k.is_key("id") && !k.is_key("kind"));
         assert_eq!((v.pos.line, v.pos.col), (2, 5));
         let NodeValue::Seq(items) = &entries[2].1.value else {
             panic!("expected a list")

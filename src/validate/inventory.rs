@@ -434,11 +434,7 @@ impl<'a> Checker<'a> {
             return None;
         };
         let record_span = self.span(node);
-        let entry = |name: &str| {
-            entries
-                .iter()
-                .find(|(k, _)| k.as_key().as_deref() == Some(name))
-        };
+        let entry = |name: &str| entries.iter().find(|(k, _)| k.is_key(name));
 
         let id = match entry("id") {
             Some((_, v)) => match &v.value {
@@ -532,11 +528,7 @@ impl<'a> Checker<'a> {
             return None;
         };
         let record_span = self.span(node);
-        let entry = |name: &str| {
-            entries
-                .iter()
-                .find(|(k, _)| k.as_key().as_deref() == Some(name))
-        };
+        let entry = |name: &str| entries.iter().find(|(k, _)| k.is_key(name));
         let errors_before = self.diagnostics.len();
         let mut status = None;
         let mut fields = Fields::default();
@@ -803,10 +795,7 @@ impl<'a> Checker<'a> {
             }
         }
         for spec in specs.iter().filter(|s| s.required) {
-            if !entries
-                .iter()
-                .any(|(k, _)| k.as_key().as_deref() == Some(spec.name))
-            {
+            if !entries.iter().any(|(k, _)| k.is_key(spec.name)) {
                 self.diagnostics.push(
                     Diagnostic::error(
                         Code::MissingField,
