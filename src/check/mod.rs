@@ -241,7 +241,16 @@ pub fn check(
                 Ok(r) => r,
                 Err(message) => return vec![failed_rule(record, "", &message)],
             };
-            let response = authorizer.is_authorized(&request, set, &evaluation.entities);
+            // A record no other names was built for its decision and not
+            // kept; its slice builds it again here.
+            let slice = match evaluation
+                .store
+                .slice(inventory, &evaluation.departures, index)
+            {
+                Ok(s) => s,
+                Err(message) => return vec![failed_rule(record, "", &message)],
+            };
+            let response = authorizer.is_authorized(&request, set, &slice);
             let mut out: Vec<Finding> = response
                 .diagnostics()
                 .errors()

@@ -99,25 +99,40 @@ fn time_expr(t: Timestamp) -> RestrictedExpression {
     RestrictedExpression::new_datetime(format_time(t))
 }
 
+/// Turns links into entity uids, noting every record an entity names: a
+/// request on a record needs exactly those (and what they name in turn, as
+/// deep as the policies look).
+pub struct Placer<'i> {
+    inventory: &'i Inventory,
+    /// The records named so far, by index (may repeat).
+    pub refs: Vec<usize>,
+}
+
+impl Placer<'_> {
+    fn uid(&mut self, target: usize) -> EntityUid {
+        self.refs.push(target);
+        let r = &self.inventory.records[target];
+        uid(r.kind, &r.id)
+    }
+}
+
 fn value_expr(
     value: &Value,
-    inventory: &Inventory,
+    placer: &mut Placer<'_>,
     spec: &FieldSpec,
 ) -> Option<RestrictedExpression> {
-    let link_uid = |target: usize| {
-        let r = &inventory.records[target];
-        uid(r.kind, &r.id)
-    };
     Some(match value {
         Value::Str(s) => RestrictedExpression::new_string(s.clone()),
         Value::Bool(b) => RestrictedExpression::new_bool(*b),
         Value::Time(t) => time_expr(*t),
         Value::Date(d) => time_expr(crate::model::midnight_utc(*d)?),
-        Value::Link(l) => RestrictedExpression::new_entity_uid(link_uid(l.target)),
-        Value::Links(ls) => RestrictedExpression::new_set(
-            ls.iter()
-                .map(|l| RestrictedExpression::new_entity_uid(link_uid(l.target))),
-        ),
+        Value::Link(l) => RestrictedExpression::new_entity_uid(placer.uid(l.target)),
+        Value::Links(ls) => {
+            let uids: Vec<EntityUid> = ls.iter().map(|l| placer.uid(l.target)).collect();
+            RestrictedExpression::new_set(
+                uids.into_iter().map(RestrictedExpression::new_entity_uid),
+            )
+        }
         Value::Strs(ss) => {
             RestrictedExpression::new_set(ss.iter().cloned().map(RestrictedExpression::new_string))
         }
@@ -125,7 +140,7 @@ fn value_expr(
             let FieldType::Object(specs) = &spec.ty else {
                 return None;
             };
-            RestrictedExpression::new_record(record_attrs(fields, specs.iter(), inventory)).ok()?
+            RestrictedExpression::new_record(record_attrs(fields, specs.iter(), placer)).ok()?
         }
         Value::Objects(_) => return None,
     })
@@ -136,7 +151,7 @@ fn value_expr(
 fn record_attrs<'s>(
     fields: &Fields,
     specs: impl IntoIterator<Item = &'s FieldSpec>,
-    inventory: &Inventory,
+    placer: &mut Placer<'_>,
 ) -> Vec<(String, RestrictedExpression)> {
     let mut attrs = Vec::new();
     for spec in specs {
@@ -147,15 +162,15 @@ fn record_attrs<'s>(
             Some(value) => {
                 if spec.cedar == ToCedar::PerKind {
                     if let Value::Link(l) = value {
-                        let kind = inventory.records[l.target].kind;
+                        let kind = placer.inventory.records[l.target].kind;
                         attrs.push((
                             format!("{}_{}", spec.name, kind.as_str()),
-                            RestrictedExpression::new_entity_uid(uid(kind, &l.id)),
+                            RestrictedExpression::new_entity_uid(placer.uid(l.target)),
                         ));
                     }
                     continue;
                 }
-                if let Some(e) = value_expr(value, inventory, spec) {
+                if let Some(e) = value_expr(value, placer, spec) {
                     attrs.push((spec.name.to_string(), e));
                 }
             }
@@ -173,24 +188,83 @@ fn record_attrs<'s>(
     attrs
 }
 
-/// Builds the entity of every record. `departures` holds the derived facts
-/// of every person, by record index.
-pub fn build(inventory: &Inventory, departures: &HashMap<usize, Departure>) -> Vec<Entity> {
-    use rayon::prelude::*;
-    inventory
-        .records
-        .par_iter()
-        .enumerate()
-        .map(|(index, record)| build_one(inventory, index, record, departures))
-        .collect()
+/// The records a record is `in` (its team, a team's parent), transitively:
+/// each entity carries all its ancestors, so an `in` test needs no other
+/// entity in the request's slice. `Err` names a record that is its own
+/// ancestor.
+fn ancestors(inventory: &Inventory, index: usize) -> Result<Vec<usize>, String> {
+    let parents_of = |i: usize| {
+        let record = &inventory.records[i];
+        crate::model::ENVELOPE
+            .iter()
+            .chain(record.kind.fields())
+            .filter(|spec| spec.cedar == ToCedar::AttrAndParent)
+            .filter_map(|spec| record.fields.link(spec.name))
+            .collect::<Vec<usize>>()
+    };
+    let mut out: Vec<usize> = Vec::new();
+    let mut todo = parents_of(index);
+    while let Some(p) = todo.pop() {
+        if p == index {
+            let r = &inventory.records[index];
+            return Err(format!(
+                "`{}` is its own ancestor: its parent links form a cycle",
+                r.id
+            ));
+        }
+        if !out.contains(&p) {
+            out.push(p);
+            todo.extend(parents_of(p));
+        }
+    }
+    Ok(out)
 }
 
-fn build_one(
+/// The records that some record's entity names, by index: the entities
+/// worth keeping to share between requests. Every name an entity carries
+/// comes from a link field (derived names, such as a grant's `holder`,
+/// repeat a link the chain already holds), so this reads links only.
+pub fn named(inventory: &Inventory) -> Vec<bool> {
+    fn mark(fields: &Fields, out: &mut Vec<bool>) {
+        for field in fields.0.values() {
+            match &field.value {
+                Value::Link(l) => out[l.target] = true,
+                Value::Links(ls) => ls.iter().for_each(|l| out[l.target] = true),
+                Value::Object(o) => mark(o, out),
+                Value::Objects(os) => os.iter().for_each(|o| mark(o, out)),
+                _ => {}
+            }
+        }
+    }
+    let mut out = vec![false; inventory.records.len()];
+    for record in &inventory.records {
+        mark(&record.fields, &mut out);
+    }
+    out
+}
+
+/// A record's entity and the records it names.
+#[derive(Clone, Debug)]
+pub struct Built {
+    /// The entity.
+    pub entity: Entity,
+    /// The records its attributes name, by index, each once.
+    pub refs: Vec<usize>,
+}
+
+/// Builds the entity of the record at `index`. `departures` holds the
+/// derived facts of every person, by record index. `Err` when the record's
+/// parent links form a cycle.
+pub fn build_one(
     inventory: &Inventory,
     index: usize,
-    record: &Record,
     departures: &HashMap<usize, Departure>,
-) -> Entity {
+) -> Result<Built, String> {
+    let record = &inventory.records[index];
+    let mut placer = Placer {
+        inventory,
+        refs: Vec::new(),
+    };
     let specs: Vec<&FieldSpec> = crate::model::ENVELOPE
         .iter()
         .chain(record.kind.fields())
@@ -200,33 +274,26 @@ fn build_one(
         "status".into(),
         RestrictedExpression::new_string(record.status.clone()),
     );
-    for (name, expr) in record_attrs(&record.fields, specs.iter().copied(), inventory) {
+    for (name, expr) in record_attrs(&record.fields, specs.iter().copied(), &mut placer) {
         attrs.insert(name, expr);
     }
-    let mut parents = HashSet::new();
-    for spec in &specs {
-        if spec.cedar == ToCedar::AttrAndParent
-            && let Some(target) = record.fields.link(spec.name)
-        {
-            let t = &inventory.records[target];
-            parents.insert(uid(t.kind, &t.id));
-        }
-    }
+    let parents: HashSet<EntityUid> = ancestors(inventory, index)?
+        .into_iter()
+        .map(|a| {
+            let r = &inventory.records[a];
+            uid(r.kind, &r.id)
+        })
+        .collect();
 
-    let leavers_among = |field: &str| {
-        RestrictedExpression::new_set(
-            record
-                .fields
-                .links(field)
-                .into_iter()
-                .filter(|t| departures.get(t).is_some_and(|d| d.leaver))
-                .map(|t| {
-                    RestrictedExpression::new_entity_uid(uid(
-                        Kind::Person,
-                        &inventory.records[t].id,
-                    ))
-                }),
-        )
+    let leavers_among = |placer: &mut Placer<'_>, field: &str| {
+        let uids: Vec<EntityUid> = record
+            .fields
+            .links(field)
+            .into_iter()
+            .filter(|t| departures.get(t).is_some_and(|d| d.leaver))
+            .map(|t| placer.uid(t))
+            .collect();
+        RestrictedExpression::new_set(uids.into_iter().map(RestrictedExpression::new_entity_uid))
     };
     match record.kind {
         Kind::Person => {
@@ -259,15 +326,15 @@ fn build_one(
             if let Some(p) = holder {
                 attrs.insert(
                     "holder".into(),
-                    RestrictedExpression::new_entity_uid(uid(
-                        Kind::Person,
-                        &inventory.records[p].id,
-                    )),
+                    RestrictedExpression::new_entity_uid(placer.uid(p)),
                 );
             }
         }
         Kind::Nhi => {
-            attrs.insert("known_to_leavers".into(), leavers_among("known_to"));
+            attrs.insert(
+                "known_to_leavers".into(),
+                leavers_among(&mut placer, "known_to"),
+            );
             let workloads = inventory.workloads_of(index);
             let mut environments: std::collections::BTreeSet<&str> = record
                 .fields
@@ -298,17 +365,24 @@ fn build_one(
             );
         }
         Kind::Account | Kind::Credential => {
-            attrs.insert("known_to_leavers".into(), leavers_among("known_to"));
+            attrs.insert(
+                "known_to_leavers".into(),
+                leavers_among(&mut placer, "known_to"),
+            );
         }
         _ => {}
     }
     // INVARIANT: every attribute expression above is a literal, a set or
     // record of literals, or a datetime() call on a string we formatted, so
     // Entity::new cannot fail on it; a failure would be a bug we must not hide.
-    match Entity::new(uid(record.kind, &record.id), attrs, parents) {
+    let entity = match Entity::new(uid(record.kind, &record.id), attrs, parents) {
         Ok(e) => e,
         Err(e) => unreachable!("entity for `{}` could not be built: {e}", record.id),
-    }
+    };
+    let mut refs = placer.refs;
+    refs.sort_unstable();
+    refs.dedup();
+    Ok(Built { entity, refs })
 }
 
 #[cfg(test)]

@@ -279,10 +279,11 @@ fn explain_decision(
             {
                 let _ = writeln!(out, "    due: {}", format_time(due));
             }
-            let rows: Vec<Vec<String>> = attribute_values(evaluation, &resource, &info.text)
-                .into_iter()
-                .map(|(path, value)| vec![path, format!("= {value}")])
-                .collect();
+            let rows: Vec<Vec<String>> =
+                attribute_values(evaluation, inventory, &resource, &info.text)
+                    .into_iter()
+                    .map(|(path, value)| vec![path, format!("= {value}")])
+                    .collect();
             if !rows.is_empty() {
                 out.push_str(&table(rows, "    "));
             }

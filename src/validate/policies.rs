@@ -104,7 +104,16 @@ pub struct PolicyPack {
     pub info: BTreeMap<String, PolicyInfo>,
     /// The files read.
     pub files: Vec<Arc<SourceFile>>,
+    /// The deepest chain of entity dereferences any policy makes (its
+    /// Cedar "level", RFC 76): a request needs only the entities that many
+    /// attribute hops from its resource, less one. `None` when no level up
+    /// to [`MAX_LEVEL`] holds, and a request then gets every entity its
+    /// resource reaches.
+    pub level: Option<u32>,
 }
+
+/// The deepest level looked for; real packs need two or three.
+pub const MAX_LEVEL: u32 = 8;
 
 /// Turns one of Cedar's miette diagnostics into a finding placed in `file`.
 fn from_cedar(code: Code, d: &dyn miette::Diagnostic, file: &Arc<SourceFile>) -> Diagnostic {
@@ -237,6 +246,11 @@ pub fn validate_policies(sources: PolicySources) -> (Option<PolicyPack>, Vec<Dia
     match parsed_schema {
         Some(schema) if !has_errors => (
             Some(PolicyPack {
+                level: (0..=MAX_LEVEL).find(|&level| {
+                    Validator::new(schema.clone())
+                        .validate_with_level(&set, ValidationMode::Strict, level)
+                        .validation_passed()
+                }),
                 schema,
                 set,
                 info,
