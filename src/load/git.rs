@@ -802,7 +802,17 @@ mod tests {
             ids(&loaded.inventory.files),
             [(shown.as_str(), "kind: team\nid: team/a\n")]
         );
-        assert_eq!(loaded.inventory.records.len(), 1);
+        let records: usize = loaded
+            .inventory
+            .files
+            .iter()
+            .map(|f| {
+                super::super::parse_records(f, &loaded.inventory.limits)
+                    .0
+                    .len()
+            })
+            .sum();
+        assert_eq!(records, 1);
         assert!(loaded.inventory.diagnostics.is_empty());
         assert_eq!(loaded.policies.policies.len(), 1);
         assert_eq!(loaded.policies.schema.text, "namespace Severance {}\n");
@@ -874,12 +884,18 @@ mod tests {
         assert!(shown.iter().any(|p| p.ends_with("inv/sub/waivers.yaml")));
         let waivers = loaded.inventory.waivers.as_ref().expect("waivers");
         assert_eq!(waivers.text, "- waive: everything\n");
-        let codes: Vec<Code> = loaded
+        // Reading problems come from loading, parsing problems from parsing
+        // the files read.
+        let mut codes: Vec<Code> = loaded
             .inventory
             .diagnostics
             .iter()
             .map(|d| d.code)
             .collect();
+        for file in &loaded.inventory.files {
+            let (_, problems) = super::super::parse_records(file, &loaded.inventory.limits);
+            codes.extend(problems.iter().map(|d| d.code));
+        }
         assert!(codes.contains(&Code::YamlLimit), "{codes:?}");
         assert!(codes.contains(&Code::YamlSyntax), "{codes:?}");
         assert!(codes.contains(&Code::NotARecord), "{codes:?}");

@@ -44,14 +44,18 @@ pub struct RawRecord {
     pub node: Node,
 }
 
-/// Everything read from the inventory directory, unjudged.
+/// Everything read from the inventory directory, unjudged. The record files
+/// are read but not yet parsed: [`parse_records`] turns one file into its
+/// candidate records when the validation stage gets to it, so that the
+/// trees of a million records (larger than the records they become) never
+/// all exist at once.
 #[derive(Debug, Default)]
 pub struct RawInventory {
     /// The record files read, sorted by path.
     pub files: Vec<Arc<SourceFile>>,
-    /// Candidate records in file order.
-    pub records: Vec<RawRecord>,
-    /// Problems reading or parsing.
+    /// The parser limits the files are to be parsed with.
+    pub limits: Limits,
+    /// Problems reading.
     pub diagnostics: Vec<Diagnostic>,
     /// [`WAIVER_FILES`] directly under the inventory directory, read but not
     /// parsed: waivers are not records. `None` when there is none, when it
@@ -220,24 +224,24 @@ fn build_inventory<S: Send>(
 ) -> RawInventory {
     records.sort_by(|a, b| a.0.cmp(&b.0));
     crate::progress::stage("reading", records.len() as u64);
-    let parsed: Vec<FileRead> = records
+    let texts: Vec<Result<Arc<SourceFile>, Box<Diagnostic>>> = records
         .into_par_iter()
         .map(|(path, source)| {
-            let shown = display_path(&path);
-            let read = match read(&path, source) {
-                Ok(bytes) => parse_yaml_bytes(shown, bytes, limits),
-                Err(d) => FileRead::failed(*d),
-            };
+            let file = read(&path, source).and_then(|bytes| text_file(display_path(&path), bytes));
             crate::progress::advance(1);
-            read
+            file
         })
         .collect();
 
-    let mut inventory = RawInventory::default();
-    for read in parsed {
-        inventory.files.extend(read.file);
-        inventory.records.extend(read.records);
-        inventory.diagnostics.extend(read.diagnostics);
+    let mut inventory = RawInventory {
+        limits: *limits,
+        ..RawInventory::default()
+    };
+    for file in texts {
+        match file {
+            Ok(file) => inventory.files.push(file),
+            Err(d) => inventory.diagnostics.push(*d),
+        }
     }
 
     waivers.sort_by(|a, b| a.0.cmp(&b.0));
@@ -263,23 +267,6 @@ fn build_inventory<S: Send>(
         }
     }
     inventory
-}
-
-/// What reading one file gave.
-struct FileRead {
-    file: Option<Arc<SourceFile>>,
-    records: Vec<RawRecord>,
-    diagnostics: Vec<Diagnostic>,
-}
-
-impl FileRead {
-    fn failed(d: Diagnostic) -> FileRead {
-        FileRead {
-            file: None,
-            records: Vec::new(),
-            diagnostics: vec![d],
-        }
-    }
 }
 
 /// Refuses a file over the size limit before it is read, so that a huge file
@@ -327,18 +314,15 @@ fn text_file(shown: String, bytes: Vec<u8>) -> Result<Arc<SourceFile>, Box<Diagn
     }
 }
 
-/// Parses one inventory file, shown as `shown`, into candidate records.
-fn parse_yaml_bytes(shown: String, bytes: Vec<u8>, limits: &Limits) -> FileRead {
-    let file = match text_file(shown, bytes) {
-        Ok(file) => file,
-        Err(d) => return FileRead::failed(*d),
-    };
+/// Parses one inventory file into its candidate records, with the problems
+/// parsing it (a syntax error, a limit, a document that is not a record).
+pub fn parse_records(file: &Arc<SourceFile>, limits: &Limits) -> (Vec<RawRecord>, Vec<Diagnostic>) {
     let mut records = Vec::new();
     let mut diagnostics = Vec::new();
     match yaml::parse_documents(&file.text, limits) {
         Ok(documents) => {
             for document in documents {
-                split_records(&file, document, &mut records, &mut diagnostics);
+                split_records(file, document, &mut records, &mut diagnostics);
             }
         }
         Err(e) => {
@@ -352,16 +336,12 @@ fn parse_yaml_bytes(shown: String, bytes: Vec<u8>, limits: &Limits) -> FileRead 
                 d = d.help("limits on size, nodes and aliases keep crafted input (such as an alias bomb) from exhausting memory; split large files");
             }
             if let Some((line, col)) = e.line_col {
-                d = d.at(Span::at(&file, line, col, 0));
+                d = d.at(Span::at(file, line, col, 0));
             }
             diagnostics.push(d);
         }
     }
-    FileRead {
-        file: Some(file),
-        records,
-        diagnostics,
-    }
+    (records, diagnostics)
 }
 
 fn split_records(
@@ -469,6 +449,18 @@ fn policy_text(shown: String, bytes: Vec<u8>) -> Result<Arc<SourceFile>, Error> 
 mod tests {
     use super::*;
 
+    /// How many records the read files hold, and the problems parsing them.
+    fn parsed(raw: &RawInventory) -> (usize, Vec<Diagnostic>) {
+        let mut count = 0;
+        let mut problems = Vec::new();
+        for file in &raw.files {
+            let (records, found) = parse_records(file, &raw.limits);
+            count += records.len();
+            problems.extend(found);
+        }
+        (count, problems)
+    }
+
     #[test]
     fn a_file_may_hold_one_record_a_list_or_documents() {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -493,8 +485,10 @@ mod tests {
         .expect("write");
         let raw = load_inventory(dir.path(), &Limits::default()).expect("loads");
         assert_eq!(raw.files.len(), 3);
-        assert_eq!(raw.records.len(), 5);
         assert!(raw.diagnostics.is_empty());
+        let (records, problems) = parsed(&raw);
+        assert_eq!(records, 5);
+        assert!(problems.is_empty());
     }
 
     #[test]
@@ -502,8 +496,11 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(dir.path().join("x.yaml"), "- 42\n").expect("write");
         let raw = load_inventory(dir.path(), &Limits::default()).expect("loads");
-        assert_eq!(raw.diagnostics.len(), 1);
-        assert_eq!(raw.diagnostics[0].code, Code::NotARecord);
+        assert!(raw.diagnostics.is_empty());
+        let (records, problems) = parsed(&raw);
+        assert_eq!(records, 0);
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].code, Code::NotARecord);
     }
 
     #[test]
@@ -525,7 +522,7 @@ mod tests {
         .expect("write");
         let raw = load_inventory(dir.path(), &Limits::default()).expect("loads");
         assert!(raw.diagnostics.is_empty(), "{:?}", raw.diagnostics);
-        assert_eq!(raw.records.len(), 2);
+        assert_eq!(parsed(&raw).0, 2);
         assert_eq!(raw.files.len(), 2);
         let waivers = raw.waivers.expect("waivers");
         assert!(waivers.path.ends_with("/waivers.yaml"), "{}", waivers.path);
@@ -543,7 +540,7 @@ mod tests {
         let message = &raw.diagnostics[0].message;
         assert!(message.contains("waivers.yaml`"), "{message}");
         assert!(message.contains("waivers.yml`"), "{message}");
-        assert!(raw.records.is_empty());
+        assert!(raw.files.is_empty());
     }
 
     #[test]

@@ -69,6 +69,20 @@ struct LinkAt {
     span: Span,
 }
 
+/// What checking one raw record found.
+struct Read {
+    /// Its id, the id's place and its kind, when they could be read.
+    identity: Option<(String, Span, Option<Kind>)>,
+    /// Problems with the id or kind.
+    identity_problems: Vec<Diagnostic>,
+    /// The record, when every field is valid.
+    record: Option<Record>,
+    /// Problems with the fields.
+    problems: Vec<Diagnostic>,
+    /// Its links, unresolved.
+    links: Vec<LinkAt>,
+}
+
 /// A link and the index of the record it is written in.
 struct PendingLink {
     record: usize,
@@ -92,54 +106,92 @@ struct Checker<'a> {
 pub fn validate_inventory(raw: RawInventory) -> (Option<Inventory>, Vec<Diagnostic>) {
     let RawInventory {
         mut files,
-        records: raw_records,
+        limits,
         mut diagnostics,
         waivers: waiver_file,
     } = raw;
 
-    let mut records: Vec<Record> = Vec::with_capacity(raw_records.len());
+    // Each file is parsed and its records checked on both cores, and each
+    // raw tree is dropped as soon as its record is read: at a million
+    // records the trees would outweigh the records.
+    crate::progress::stage("parsing", files.len() as u64);
+    let per_file: Vec<(Vec<Diagnostic>, Vec<Read>)> = files
+        .par_iter()
+        .map(|file| {
+            let (raw_records, problems) = crate::load::parse_records(file, &limits);
+            let reads = raw_records
+                .into_iter()
+                .map(|RawRecord { file, node }| {
+                    let mut checker = Checker::new(&file);
+                    let identity = checker.identify(&node);
+                    let identity_problems = std::mem::take(&mut checker.diagnostics);
+                    let record = match &identity {
+                        Some((id, _, Some(kind))) => checker.record(&node, id.clone(), *kind),
+                        _ => None,
+                    };
+                    Read {
+                        identity,
+                        identity_problems,
+                        record,
+                        problems: checker.diagnostics,
+                        links: checker.links,
+                    }
+                })
+                .collect();
+            crate::progress::advance(1);
+            (problems, reads)
+        })
+        .collect();
+
+    let read_count: usize = per_file.iter().map(|(_, reads)| reads.len()).sum();
+    crate::progress::stage("linking", read_count as u64);
+    let mut records: Vec<Record> = Vec::with_capacity(read_count);
     let mut pending: Vec<PendingLink> = Vec::new();
     // Ids of every record whose kind could be read, valid or not, so that a
     // broken record does not also make every link to it "dangling".
     let mut seen: HashMap<String, (Option<Kind>, Span)> = HashMap::new();
     let mut broken = false;
 
-    // Ids first, in file order and on one core, so that "first defined
-    // here" always names the same copy of a duplicate; then every record's
-    // fields on both cores (each raw tree is freed as soon as it is read).
-    let mut identified = Vec::with_capacity(raw_records.len());
-    for raw in &raw_records {
-        let mut checker = Checker::new(&raw.file);
-        identified.push(checker.identify(&raw.node, &mut seen));
-        diagnostics.append(&mut checker.diagnostics);
-    }
-    let checked: Vec<(Option<Record>, Vec<Diagnostic>, Vec<LinkAt>)> = raw_records
-        .into_par_iter()
-        .zip(identified)
-        .map(|(RawRecord { file, node }, identity)| {
-            let mut checker = Checker::new(&file);
-            let record = identity.and_then(|(id, kind)| checker.record(&node, id, kind));
-            (record, checker.diagnostics, checker.links)
-        })
-        .collect();
-
-    for (record, mut found, links) in checked {
-        diagnostics.append(&mut found);
-        // Links of a broken record are still checked, so that one run
-        // reports every problem; they just have no record to resolve into.
-        let at = if record.is_some() {
-            records.len()
-        } else {
-            NO_RECORD
-        };
-        pending.extend(
-            links
-                .into_iter()
-                .map(|link| PendingLink { record: at, link }),
-        );
-        match record {
-            Some(record) => records.push(record),
-            None => broken = true,
+    // Ids are claimed in file order, so that "first defined here" always
+    // names the same copy of a duplicate; a later copy is reported and its
+    // fields are not (they were checked, and are dropped unread).
+    for (problems, reads) in per_file {
+        diagnostics.extend(problems);
+        for read in reads {
+            diagnostics.extend(read.identity_problems);
+            let Some((id, id_span, kind)) = read.identity else {
+                broken = true;
+                continue;
+            };
+            if let Some((_, first)) = seen.get(&id) {
+                diagnostics.push(
+                    Diagnostic::error(Code::DuplicateId, format!("duplicate id `{id}`"))
+                        .at(id_span)
+                        .label("defined again here")
+                        .note(first.clone(), "first defined here")
+                        .help("ids must be unique across the whole inventory"),
+                );
+                broken = true;
+                continue;
+            }
+            seen.insert(id, (kind, id_span));
+            diagnostics.extend(read.problems);
+            // Links of a broken record are still checked, so that one run
+            // reports every problem; they just have no record to resolve into.
+            let at = if read.record.is_some() {
+                records.len()
+            } else {
+                NO_RECORD
+            };
+            pending.extend(
+                read.links
+                    .into_iter()
+                    .map(|link| PendingLink { record: at, link }),
+            );
+            match read.record {
+                Some(record) => records.push(record),
+                None => broken = true,
+            }
         }
     }
 
@@ -252,6 +304,7 @@ pub fn validate_inventory(raw: RawInventory) -> (Option<Inventory>, Vec<Diagnost
         files.sort_by(|a, b| a.path.cmp(&b.path));
     }
 
+    crate::progress::advance(read_count as u64);
     let has_errors = broken
         || diagnostics
             .iter()
@@ -422,14 +475,10 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// Reads a record's id and kind and claims the id in `seen`. `None`
-    /// when either cannot be read or the id is already taken (each a
-    /// diagnostic); the record's fields are then not checked.
-    fn identify(
-        &mut self,
-        node: &Node,
-        seen: &mut HashMap<String, (Option<Kind>, Span)>,
-    ) -> Option<(String, Kind)> {
+    /// Reads a record's id (with its place) and kind. `None` when the id
+    /// cannot be read; the kind is `None` when it cannot be (a diagnostic
+    /// each), and the record's fields are then not checked.
+    fn identify(&mut self, node: &Node) -> Option<(String, Span, Option<Kind>)> {
         let NodeValue::Map(entries) = &node.value else {
             return None;
         };
@@ -508,18 +557,7 @@ impl<'a> Checker<'a> {
         };
 
         let (id, id_span) = id?;
-        if let Some((_, first)) = seen.get(&id) {
-            self.diagnostics.push(
-                Diagnostic::error(Code::DuplicateId, format!("duplicate id `{id}`"))
-                    .at(id_span)
-                    .label("defined again here")
-                    .note(first.clone(), "first defined here")
-                    .help("ids must be unique across the whole inventory"),
-            );
-            return None;
-        }
-        seen.insert(id.clone(), (kind, id_span));
-        Some((id, kind?))
+        Some((id, id_span, kind))
     }
 
     /// Checks every field of a record whose id and kind [`Checker::identify`] read.

@@ -41,10 +41,7 @@ pub fn validate(loaded: Loaded) -> Validation {
         policies,
         ..
     } = loaded;
-    crate::progress::stage("linking", inventory.records.len() as u64);
-    let records = inventory.records.len() as u64;
     let (inventory, mut diagnostics) = validate_inventory(inventory);
-    crate::progress::advance(records);
     let (policies, policy_diagnostics) = validate_policies(policies);
     diagnostics.extend(policy_diagnostics);
     crate::diag::sort(&mut diagnostics);
