@@ -75,7 +75,12 @@ fn bench(people: usize, root: &Path, repo: &Path) {
         bytes / 1e6
     );
     row("load (read files)", load_s, "MB", bytes / 1e6);
-    row("validate (parse YAML + check)", validate_s, "MB", bytes / 1e6);
+    row(
+        "validate (parse YAML + check)",
+        validate_s,
+        "MB",
+        bytes / 1e6,
+    );
     row("validate (records)", validate_s, "records", records);
 
     let t = Instant::now();

@@ -2,7 +2,6 @@
 //! One table per kind drives validation, the Cedar entities built for
 //! evaluation and the format documentation, so the three cannot drift apart.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use jiff::Timestamp;
@@ -699,14 +698,50 @@ pub struct Record {
     pub fields: Fields,
 }
 
-/// Named, validated field values.
+/// Named, validated field values, sorted by name. A sorted vector rather
+/// than a map: a record has a dozen fields, and a million records' B-tree
+/// nodes (allocated whole, eleven slots each) weighed twice the fields.
 #[derive(Debug, Default)]
-pub struct Fields(pub BTreeMap<&'static str, Field>);
+pub struct Fields(Vec<(&'static str, Field)>);
 
 impl Fields {
+    /// Sets a field, replacing any value it had.
+    pub fn insert(&mut self, name: &'static str, field: Field) {
+        match self.0.binary_search_by(|(n, _)| (*n).cmp(name)) {
+            Ok(i) => self.0[i].1 = field,
+            Err(i) => self.0.insert(i, (name, field)),
+        }
+    }
+
+    /// Gives back the room left over from building.
+    pub fn shrink(&mut self) {
+        self.0.shrink_to_fit();
+    }
+
+    /// A field, with its place.
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        self.0
+            .binary_search_by(|(n, _)| (*n).cmp(name))
+            .ok()
+            .map(|i| &self.0[i].1)
+    }
+
+    /// A field, to change it.
+    pub fn field_mut(&mut self, name: &str) -> Option<&mut Field> {
+        self.0
+            .binary_search_by(|(n, _)| (*n).cmp(name))
+            .ok()
+            .map(|i| &mut self.0[i].1)
+    }
+
+    /// Every field, by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &Field)> {
+        self.0.iter().map(|(n, f)| (*n, f))
+    }
+
     /// A field's value.
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.0.get(name).map(|f| &f.value)
+        self.field(name).map(|f| &f.value)
     }
 
     /// A string or enum field.

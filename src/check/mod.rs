@@ -366,7 +366,7 @@ fn rule_findings(
     let field = rule.and_then(|r| r.field.clone());
     let field_span = field
         .as_deref()
-        .and_then(|f| record.fields.0.get(f))
+        .and_then(|f| record.fields.field(f))
         .map(|f| f.span.clone());
     let label = match (&field, &field_span) {
         (Some(f), Some(_)) => Some(format!("`{f}` is at fault")),

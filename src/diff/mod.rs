@@ -288,7 +288,7 @@ fn dependencies(inventory: &Inventory, record: usize) -> BTreeSet<usize> {
 }
 
 fn links(fields: &Fields, out: &mut Vec<usize>) {
-    for field in fields.0.values() {
+    for (_, field) in fields.iter() {
         match &field.value {
             Value::Link(l) => out.push(l.target),
             Value::Links(ls) => out.extend(ls.iter().map(|l| l.target)),
@@ -329,7 +329,7 @@ fn record_changes<'a>(
 pub fn content(record: &Record) -> String {
     fn fields(out: &mut String, f: &Fields) {
         out.push('{');
-        for (name, field) in &f.0 {
+        for (name, field) in f.iter() {
             out.push_str(name);
             out.push(':');
             value(out, &field.value);

@@ -226,7 +226,7 @@ fn ancestors(inventory: &Inventory, index: usize) -> Result<Vec<usize>, String> 
 /// repeat a link the chain already holds), so this reads links only.
 pub fn named(inventory: &Inventory) -> Vec<bool> {
     fn mark(fields: &Fields, out: &mut Vec<bool>) {
-        for field in fields.0.values() {
+        for (_, field) in fields.iter() {
             match &field.value {
                 Value::Link(l) => out[l.target] = true,
                 Value::Links(ls) => ls.iter().for_each(|l| out[l.target] = true),

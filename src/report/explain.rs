@@ -27,7 +27,6 @@ fn format_value(value: &Value) -> String {
         Value::Strs(ss) => format!("[{}]", ss.join(", ")),
         Value::Object(fields) => {
             let parts: Vec<String> = fields
-                .0
                 .iter()
                 .map(|(k, f)| format!("{k}: {}", format_value(&f.value)))
                 .collect();
@@ -38,7 +37,6 @@ fn format_value(value: &Value) -> String {
                 .iter()
                 .map(|fields| {
                     let inner: Vec<String> = fields
-                        .0
                         .iter()
                         .map(|(k, f)| format!("{k}: {}", format_value(&f.value)))
                         .collect();
@@ -52,7 +50,7 @@ fn format_value(value: &Value) -> String {
 
 /// Every link in a record's fields, as (field path, target index).
 fn links_of(fields: &Fields, prefix: &str, out: &mut Vec<(String, usize)>) {
-    for (name, field) in &fields.0 {
+    for (name, field) in fields.iter() {
         let path = if prefix.is_empty() {
             (*name).to_string()
         } else {
@@ -101,7 +99,7 @@ pub fn explain(
     out.push_str("\nfields\n");
     let mut rows = vec![vec!["status".to_string(), record.status.clone()]];
     for spec in ENVELOPE.iter().chain(record.kind.fields()) {
-        if let Some(field) = record.fields.0.get(spec.name) {
+        if let Some(field) = record.fields.field(spec.name) {
             rows.push(vec![spec.name.to_string(), format_value(&field.value)]);
         }
     }

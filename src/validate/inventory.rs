@@ -338,7 +338,7 @@ fn set_link_target(fields: &mut Fields, path: &[LinkSlot], target: usize) {
     let [LinkSlot::Field(name), rest @ ..] = path else {
         return;
     };
-    let Some(field) = fields.0.get_mut(name) else {
+    let Some(field) = fields.field_mut(name) else {
         return;
     };
     match (&mut field.value, rest) {
@@ -370,13 +370,11 @@ fn check_people(records: &[Record], diagnostics: &mut Vec<Diagnostic>) {
         if let Some(first) = by_number.get(number) {
             let span = record
                 .fields
-                .0
-                .get("employee_number")
+                .field("employee_number")
                 .map_or(record.span.clone(), |f| f.span.clone());
             let first_span = first
                 .fields
-                .0
-                .get("employee_number")
+                .field("employee_number")
                 .map_or(first.span.clone(), |f| f.span.clone());
             diagnostics.push(
                 Diagnostic::error(
@@ -395,7 +393,7 @@ fn check_people(records: &[Record], diagnostics: &mut Vec<Diagnostic>) {
 
 /// Contradictions inside one person record.
 fn check_consistency(record: &Record, diagnostics: &mut Vec<Diagnostic>) {
-    if let Some(field) = record.fields.0.get("time_zone")
+    if let Some(field) = record.fields.field("time_zone")
         && let Value::Str(name) = &field.value
         && jiff::tz::TimeZone::get(name).is_err()
     {
@@ -413,8 +411,7 @@ fn check_consistency(record: &Record, diagnostics: &mut Vec<Diagnostic>) {
     if starts.windows(2).any(|w| w[0] > w[1]) {
         let span = record
             .fields
-            .0
-            .get("employments")
+            .field("employments")
             .map_or(record.span.clone(), |f| f.span.clone());
         diagnostics.push(
             Diagnostic::error(
@@ -601,7 +598,7 @@ impl<'a> Checker<'a> {
                 continue;
             }
             if let Some(v) = self.value(spec, value, vec![LinkSlot::Field(spec.name)], &name) {
-                fields.0.insert(
+                fields.insert(
                     spec.name,
                     Field {
                         value: v,
@@ -631,6 +628,7 @@ impl<'a> Checker<'a> {
         if self.diagnostics.len() > errors_before {
             return None;
         }
+        fields.shrink();
         Some(Record {
             kind,
             id,
@@ -823,7 +821,7 @@ impl<'a> Checker<'a> {
             p.push(LinkSlot::Field(spec.name));
             let child = format!("{shown}.{name}");
             if let Some(v) = self.value(spec, value, p, &child) {
-                fields.0.insert(
+                fields.insert(
                     spec.name,
                     Field {
                         value: v,
@@ -849,6 +847,7 @@ impl<'a> Checker<'a> {
                 );
             }
         }
+        fields.shrink();
         fields
     }
 
