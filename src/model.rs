@@ -847,8 +847,9 @@ pub enum Value {
     /// midnight UTC; a termination or contract end on that date takes
     /// effect at the end of the day in the person's time zone.
     Date(jiff::civil::Date),
-    /// A link.
-    Link(LinkRef),
+    /// A link (boxed: it is the largest value, and every field would
+    /// otherwise pay its size).
+    Link(Box<LinkRef>),
     /// A list of links.
     Links(Vec<LinkRef>),
     /// A list of strings.

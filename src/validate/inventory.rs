@@ -753,7 +753,9 @@ impl<'a> Checker<'a> {
                     None
                 }
             },
-            (FieldType::Link(allowed), _) => self.link(node, allowed, path, shown).map(Value::Link),
+            (FieldType::Link(allowed), _) => self
+                .link(node, allowed, path, shown)
+                .map(|l| Value::Link(Box::new(l))),
             (FieldType::Links(allowed), NodeValue::Seq(items)) => {
                 let mut links = Vec::new();
                 for (i, item) in items.iter().enumerate() {
