@@ -399,6 +399,34 @@ mod tests {
 }
 
 #[cfg(test)]
+mod ancestor_tests {
+    use super::*;
+    use crate::validate::test_inventory;
+
+    #[test]
+    fn every_entity_carries_all_its_ancestors() {
+        let inv = test_inventory(
+            "- {kind: team, id: team/a, status: active}\n- {kind: team, id: team/b, status: active, parent: team/a}\n- {kind: person, id: person/p, employee_number: '1', status: active, team: team/b}\n",
+        );
+        let person = inv.index["person/p"];
+        let mut found = ancestors(&inv, person).expect("no cycle");
+        found.sort_unstable();
+        let mut want = vec![inv.index["team/a"], inv.index["team/b"]];
+        want.sort_unstable();
+        assert_eq!(found, want);
+    }
+
+    #[test]
+    fn a_cycle_of_parents_is_refused() {
+        let inv = test_inventory(
+            "- {kind: team, id: team/a, status: active, parent: team/b}\n- {kind: team, id: team/b, status: active, parent: team/a}\n",
+        );
+        let err = build_one(&inv, inv.index["team/a"], &HashMap::new()).expect_err("a cycle");
+        assert!(err.contains("`team/a` is its own ancestor"), "{err}");
+    }
+}
+
+#[cfg(test)]
 mod departure_tests {
     use super::*;
     use crate::validate::test_inventory;
