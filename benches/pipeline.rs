@@ -109,7 +109,7 @@ fn bench(people: usize, root: &Path, repo: &Path) {
     // The ceiling runs on one pre-built store of every record, as a naive
     // caller would build it (our stage cuts a slice per record instead).
     let t = Instant::now();
-    let whole = evaluate::whole_store(inv, &evaluation.departures).expect("whole store");
+    let whole = evaluate::whole_store(inv, pack, &evaluation.departures).expect("whole store");
     let whole_s = secs(t);
     row("whole store build (ceiling)", whole_s, "entities", records);
 

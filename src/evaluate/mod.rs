@@ -145,6 +145,16 @@ pub struct EntityStore {
     /// Attribute hops from the resource that a policy can dereference;
     /// `None`: every entity the resource reaches.
     hops: Option<usize>,
+    /// The schema's action entities, when it groups actions (so that
+    /// `action in Action::"group"` holds); otherwise empty.
+    actions: Vec<Entity>,
+}
+
+/// The schema's action entities, with their groups as parents.
+fn action_entities(pack: &PolicyPack) -> Entities {
+    pack.schema
+        .action_entities()
+        .unwrap_or_else(|_| Entities::empty())
 }
 
 impl EntityStore {
@@ -194,6 +204,7 @@ impl EntityStore {
             std::borrow::Cow::Borrowed(b) => b.entity.clone(),
             std::borrow::Cow::Owned(b) => b.entity,
         });
+        slice.extend(self.actions.iter().cloned());
         Entities::from_entities(slice, None).map_err(|e| e.to_string())
     }
 }
@@ -213,7 +224,18 @@ pub fn entity_store(
         .map(|(index, _)| entities::build_one(inventory, index, departures).map(|b| (index, b)))
         .collect::<Result<HashMap<usize, entities::Built>, String>>()
         .map_err(|message| crate::error::Entities { message })?;
+    let actions = action_entities(pack);
+    let grouped = actions.iter().any(|a| {
+        actions
+            .ancestors(&a.uid())
+            .is_some_and(|mut up| up.next().is_some())
+    });
     Ok(EntityStore {
+        actions: if grouped {
+            actions.iter().cloned().collect()
+        } else {
+            Vec::new()
+        },
         shared,
         // Level n lets a policy follow n - 1 attribute hops from the
         // resource before reading an attribute.
@@ -226,13 +248,15 @@ pub fn entity_store(
 /// compare the slices' answers with its answers.
 pub fn whole_store(
     inventory: &Inventory,
+    pack: &PolicyPack,
     departures: &HashMap<usize, Departure>,
 ) -> Result<Entities, Error> {
-    let built = (0..inventory.records.len())
+    let mut built = (0..inventory.records.len())
         .into_par_iter()
         .map(|index| entities::build_one(inventory, index, departures).map(|b| b.entity))
         .collect::<Result<Vec<Entity>, String>>()
         .map_err(|message| crate::error::Entities { message })?;
+    built.extend(action_entities(pack).iter().cloned());
     Entities::from_entities(built, None).map_err(|e| {
         crate::error::Entities {
             message: e.to_string(),
@@ -391,6 +415,7 @@ impl Scoped {
 /// not even evaluated), so leaving it out changes nothing but the cost.
 pub fn scoped_sets(pack: &PolicyPack) -> HashMap<(Kind, String), Scoped> {
     use cedar_policy::ActionConstraint;
+    let groups = action_entities(pack);
     let mut out = HashMap::new();
     for (kind, actions) in actions_by_kind(pack) {
         let ty = entities::type_name(kind);
@@ -401,7 +426,10 @@ pub fn scoped_sets(pack: &PolicyPack) -> HashMap<(Kind, String), Scoped> {
                 let action_ok = match policy.action_constraint() {
                     ActionConstraint::Any => true,
                     ActionConstraint::Eq(a) => a == action,
-                    ActionConstraint::In(list) => list.contains(&action),
+                    // `action in [...]` also matches through action groups.
+                    ActionConstraint::In(list) => list
+                        .iter()
+                        .any(|g| *g == action || groups.is_ancestor_of(g, &action)),
                 };
                 if action_ok && resource_can_match(policy, &ty) {
                     // INVARIANT: ids are unique in the pack, so a subset cannot clash.
@@ -664,11 +692,21 @@ mod tests {
             let (inventory, pack) = validation.valid().expect("valid");
             assert_eq!(pack.level, Some(3), "the default pack's level");
             let departures = departures(inventory, as_of());
-            let whole = whole_store(inventory, &departures).expect("whole store");
+            let whole = whole_store(inventory, pack, &departures).expect("whole store");
             let store = entity_store(inventory, pack, &departures).expect("store");
             let mut actions = actions_by_kind(pack);
-            for list in actions.values_mut() {
-                list.push(action(crate::validate::FLAG));
+            let process = principal().type_name().clone();
+            for kind in Kind::ALL {
+                let flags = pack
+                    .schema
+                    .actions_for_principal_and_resource(&process, &entities::type_name(kind))
+                    .any(|a| a.id().unescaped() == crate::validate::FLAG);
+                if flags {
+                    actions
+                        .entry(kind)
+                        .or_default()
+                        .push(action(crate::validate::FLAG));
+                }
             }
             let now = || RestrictedExpression::new_datetime(format_time(as_of()));
             let context = Context::from_pairs([("now".to_string(), now())]).expect("context");
@@ -724,6 +762,59 @@ mod tests {
             }
             assert!(asked > 0);
         }
+    }
+
+    /// A policy on an action group (`action in Action::"offboard"`) applies
+    /// to the group's actions: the scoping keeps it and the slices carry
+    /// the action entities that make `in` hold.
+    #[test]
+    fn policies_on_action_groups_apply_to_their_actions() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let dir = tempfile::tempdir().expect("tempdir");
+        for entry in std::fs::read_dir(root.join("policies")).expect("policies") {
+            let path = entry.expect("entry").path();
+            let text = std::fs::read_to_string(&path).expect("read");
+            let text = text.replace(
+                "  action revoke appliesTo {",
+                "  action offboard;\n  action revoke in [offboard] appliesTo {",
+            );
+            let name = path.file_name().expect("name");
+            std::fs::write(dir.path().join(name), text).expect("write");
+        }
+        std::fs::write(
+            dir.path().join("groups.cedar"),
+            "@id(\"group-revoke\")\n@description(\"a leaver's account, through the group\")\n@control(\"SP800-53-AC-2\")\npermit (principal, action in Severance::Action::\"offboard\", resource is Severance::Account)\nwhen { resource has principal && resource.principal.leaver };\n",
+        )
+        .expect("write");
+        let loaded = crate::load::load(&crate::load::Sources {
+            inventory: root.join("inventory"),
+            policies: dir.path().to_path_buf(),
+            limits: crate::load::Limits::default(),
+            revision: None,
+        })
+        .expect("loads");
+        let validation = crate::validate::validate(loaded);
+        let Some((inventory, pack)) = validation.valid() else {
+            panic!("{:#?}", validation.diagnostics);
+        };
+        let evaluation = evaluate(inventory, pack, as_of()).expect("evaluates");
+        let by_group = evaluation
+            .outcomes
+            .iter()
+            .flat_map(|o| &o.actions)
+            .filter(|a| a.action == "revoke" && a.permits.iter().any(|p| p == "group-revoke"))
+            .count();
+        let by_leaver_policy = evaluation
+            .outcomes
+            .iter()
+            .flat_map(|o| &o.actions)
+            .filter(|a| a.permits.iter().any(|p| p == "leaver-account-revoke"))
+            .count();
+        assert!(by_group > 0);
+        assert!(
+            by_group >= by_leaver_policy,
+            "{by_group} < {by_leaver_policy}"
+        );
     }
 
     #[test]

@@ -179,14 +179,19 @@ impl<'k> Writer<'k> {
     /// sequential; but all the rest of the work (the envelope, the schema
     /// check, the canonical text) is not, so it runs on both cores with a
     /// stand-in `prev` of the same length, and the chain is then made by
-    /// writing each real `prev` over its stand-in and hashing the line.
+    /// writing each real `prev` over its stand-in and hashing the line. A
+    /// line in which the stand-in member is not found exactly once (a body
+    /// could hold the same text under a key of its own) is encoded again
+    /// with its real `prev` instead.
     pub fn push_all(&mut self, bodies: Vec<Value>, ts: &str) -> Result<(), WriteError> {
         use rayon::prelude::*;
         const STAND_IN: &str =
             "sha256:ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff";
+        const MEMBER: &str = "\"prev\":\"";
         let first = self.next_seq();
         let log = self.key.name();
-        let lines: Vec<(String, usize)> = bodies
+        let member = format!("{MEMBER}{STAND_IN}\"");
+        let lines: Vec<(String, Result<usize, Value>)> = bodies
             .into_par_iter()
             .enumerate()
             .map(|(i, body)| {
@@ -195,25 +200,26 @@ impl<'k> Writer<'k> {
                     WriteError::Refused(format!("the new entry would not pass verification: {m}"))
                 })?;
                 let line = jcs::encode(&value);
-                // The envelope's `prev` is the only `"prev":"…"` member of
-                // a top-level object: a nested one would be escaped inside a
-                // string or would not hold this stand-in.
-                let key = format!("\"prev\":\"{STAND_IN}\"");
-                let at = line
-                    .find(&key)
-                    .map(|p| p + "\"prev\":\"".len())
-                    .ok_or_else(|| {
-                        WriteError::Refused("the new entry's `prev` could not be placed".into())
-                    })?;
-                Ok((line, at))
+                let mut found = line.match_indices(&member);
+                let place = match (found.next(), found.next()) {
+                    (Some((at, _)), None) => Ok(at + MEMBER.len()),
+                    _ => Err(value),
+                };
+                Ok((line, place))
             })
             .collect::<Result<_, WriteError>>()?;
-        for (mut line, at) in lines {
+        for (mut line, place) in lines {
             let prev = self
                 .leaves
                 .last()
                 .map_or(GENESIS_PREV.to_string(), merkle::tag);
-            line.replace_range(at..at + STAND_IN.len(), &prev);
+            match place {
+                Ok(at) => line.replace_range(at..at + STAND_IN.len(), &prev),
+                Err(mut value) => {
+                    value["prev"] = Value::String(prev);
+                    line = jcs::encode(&value);
+                }
+            }
             let leaf = merkle::leaf(line.as_bytes());
             self.leaves.push(leaf);
             self.new_lines.push(line);
@@ -385,4 +391,39 @@ fn atomic_write(path: &Path, text: &str) -> Result<(), WriteError> {
         .and_then(|d| d.sync_all())
         .map_err(io("could not fsync directory", dir))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `push_all` writes the same bytes as `push` one entry at a time, even
+    /// when a body holds the stand-in text under a `prev` key of its own.
+    #[test]
+    fn pushing_all_at_once_writes_what_pushing_one_by_one_does() {
+        let key = SignerKey::from_seed("test.example/ledger", [7u8; 32]);
+        let ts = "2026-11-25T09:00:00Z";
+        let decision = |subject: &str| {
+            json!({"type": "decision", "run": format!("sha256:{}", "a".repeat(64)),
+                "subject": subject, "kind": "account", "status": "ok", "actions": ["revoke"],
+                "policies": {"revoke": ["p"]}, "blocked": {}, "leaver": null, "due": null})
+        };
+        let tricky = json!({"type": "verification", "decision": format!("sha256:{}", "b".repeat(64)),
+            "method": "re-read",
+            "observed": {"prev": format!("sha256:{}", "f".repeat(64))}});
+        let bodies = vec![decision("account/a"), tricky, decision("account/b")];
+
+        let one = tempfile::tempdir().expect("tempdir");
+        let mut w = Writer::open(one.path(), &key, ts).expect("open");
+        for body in bodies.clone() {
+            w.push(body, ts).expect("push");
+        }
+        let by_one = (w.new_lines.clone(), w.leaves.clone());
+
+        let all = tempfile::tempdir().expect("tempdir");
+        let mut w = Writer::open(all.path(), &key, ts).expect("open");
+        w.push_all(bodies, ts).expect("push_all");
+        assert_eq!((w.new_lines.clone(), w.leaves.clone()), by_one);
+        assert!(w.new_lines[2].contains("\"observed\":{\"prev\":\"sha256:fff"));
+    }
 }
