@@ -739,6 +739,20 @@ impl Fields {
         self.0.iter().map(|(n, f)| (*n, f))
     }
 
+    /// Appends the index of every record these fields link to, nested
+    /// mappings included, in field order (a record linked twice appears twice).
+    pub fn link_targets(&self, out: &mut Vec<usize>) {
+        for (_, field) in self.iter() {
+            match &field.value {
+                Value::Link(l) => out.push(l.target),
+                Value::Links(ls) => out.extend(ls.iter().map(|l| l.target)),
+                Value::Object(o) => o.link_targets(out),
+                Value::Objects(os) => os.iter().for_each(|o| o.link_targets(out)),
+                _ => {}
+            }
+        }
+    }
+
     /// A field's value.
     pub fn get(&self, name: &str) -> Option<&Value> {
         self.field(name).map(|f| &f.value)

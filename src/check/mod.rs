@@ -285,19 +285,11 @@ pub fn check(
 /// The check rules whose scope can match each kind.
 fn rule_sets(pack: &PolicyPack) -> HashMap<Kind, PolicySet> {
     let mut out = HashMap::new();
-    let principal = crate::evaluate::principal().type_name().clone();
     for kind in Kind::ALL {
-        let ty = entities::type_name(kind);
-        // Only where the schema lets `flag` apply: elsewhere Cedar's
-        // validation (and the level that bounds each request's entities)
-        // never looked at the rules.
-        let flags = pack
-            .schema
-            .actions_for_principal_and_resource(&principal, &ty)
-            .any(|a| a.id().unescaped() == FLAG);
-        if !flags {
+        if !crate::evaluate::flag_applies(pack, kind) {
             continue;
         }
+        let ty = entities::type_name(kind);
         let mut set = PolicySet::new();
         for policy in pack.set.policies() {
             let is_rule = pack

@@ -242,15 +242,12 @@ fn decide_input(
 /// Writes a report to stdout. A reader that closed the pipe early (`| head`)
 /// is not an error, and never changes the exit status the command computed.
 fn write_out(out: &mut dyn Write, text: &str) -> Result<(), Error> {
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => other.map_err(Error::from),
-    }
+    write_streamed(out, |w| w.write_all(text.as_bytes()))
 }
 
 /// Streams a report to `out` through one buffer (stdout is line-buffered,
-/// and a pretty-printed report has a line per field); like [`write_out`],
-/// a reader that stopped early is not an error.
+/// and a pretty-printed report has a line per field). A reader that closed
+/// the pipe early is not an error here either.
 fn write_streamed(
     out: &mut dyn Write,
     write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,

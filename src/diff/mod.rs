@@ -272,7 +272,7 @@ fn dependencies(inventory: &Inventory, record: usize) -> BTreeSet<usize> {
         for &r in &frontier {
             let rec = &inventory.records[r];
             let mut targets = Vec::new();
-            links(&rec.fields, &mut targets);
+            rec.fields.link_targets(&mut targets);
             if rec.kind == Kind::Nhi {
                 targets.extend(inventory.workloads_of(r));
             }
@@ -285,18 +285,6 @@ fn dependencies(inventory: &Inventory, record: usize) -> BTreeSet<usize> {
         frontier = next;
     }
     out
-}
-
-fn links(fields: &Fields, out: &mut Vec<usize>) {
-    for (_, field) in fields.iter() {
-        match &field.value {
-            Value::Link(l) => out.push(l.target),
-            Value::Links(ls) => out.extend(ls.iter().map(|l| l.target)),
-            Value::Object(o) => links(o, out),
-            Value::Objects(os) => os.iter().for_each(|o| links(o, out)),
-            _ => {}
-        }
-    }
 }
 
 /// Every record added, removed or edited, with where it is now (or was).

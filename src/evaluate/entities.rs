@@ -225,20 +225,14 @@ fn ancestors(inventory: &Inventory, index: usize) -> Result<Vec<usize>, String> 
 /// comes from a link field (derived names, such as a grant's `holder`,
 /// repeat a link the chain already holds), so this reads links only.
 pub fn named(inventory: &Inventory) -> Vec<bool> {
-    fn mark(fields: &Fields, out: &mut Vec<bool>) {
-        for (_, field) in fields.iter() {
-            match &field.value {
-                Value::Link(l) => out[l.target] = true,
-                Value::Links(ls) => ls.iter().for_each(|l| out[l.target] = true),
-                Value::Object(o) => mark(o, out),
-                Value::Objects(os) => os.iter().for_each(|o| mark(o, out)),
-                _ => {}
-            }
-        }
-    }
     let mut out = vec![false; inventory.records.len()];
+    let mut targets = Vec::new();
     for record in &inventory.records {
-        mark(&record.fields, &mut out);
+        targets.clear();
+        record.fields.link_targets(&mut targets);
+        for &t in &targets {
+            out[t] = true;
+        }
     }
     out
 }

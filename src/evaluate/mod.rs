@@ -97,6 +97,14 @@ pub fn actions_by_kind(pack: &PolicyPack) -> BTreeMap<Kind, Vec<EntityUid>> {
         .collect()
 }
 
+/// Whether the schema lets the check rules' `flag` action apply to a kind:
+/// only there has Cedar validated the rules (and proved their level).
+pub fn flag_applies(pack: &PolicyPack, kind: Kind) -> bool {
+    pack.schema
+        .actions_for_principal_and_resource(principal().type_name(), &entities::type_name(kind))
+        .any(|a| a.id().unescaped() == crate::validate::FLAG)
+}
+
 /// The order actions are listed in: access first, property, then people.
 pub fn action_rank(action: &str) -> (usize, String) {
     const ORDER: [&str; 6] = ["revoke", "rotate", "transfer", "reclaim", "wipe", "review"];
@@ -695,13 +703,8 @@ mod tests {
             let whole = whole_store(inventory, pack, &departures).expect("whole store");
             let store = entity_store(inventory, pack, &departures).expect("store");
             let mut actions = actions_by_kind(pack);
-            let process = principal().type_name().clone();
             for kind in Kind::ALL {
-                let flags = pack
-                    .schema
-                    .actions_for_principal_and_resource(&process, &entities::type_name(kind))
-                    .any(|a| a.id().unescaped() == crate::validate::FLAG);
-                if flags {
+                if flag_applies(pack, kind) {
                     actions
                         .entry(kind)
                         .or_default()

@@ -51,6 +51,12 @@ pub fn tag(hash: &Hash) -> String {
     format!("sha256:{}", hex::encode(hash))
 }
 
+/// The SHA-256 of `bytes`, as a [`tag`]: how entries name a digest of
+/// content (a response, discarded bytes, a decision body).
+pub fn digest_tag(bytes: &[u8]) -> String {
+    tag(&Sha256::digest(bytes).into())
+}
+
 /// The `prev` of entry 0.
 pub const GENESIS_PREV: &str =
     "sha256:0000000000000000000000000000000000000000000000000000000000000000";

@@ -67,12 +67,6 @@ const SUMMARY_DIGEST: &str = "body_digest";
 /// The envelope and reference fields of a decision entry; the rest is its body.
 const ENVELOPE_FIELDS: [&str; 7] = ["v", "seq", "prev", "type", "log", "ts", "run"];
 
-/// `sha256:…` of a canonical text.
-fn text_digest(text: &str) -> String {
-    let digest: [u8; 32] = Sha256::digest(text.as_bytes()).into();
-    merkle::tag(&digest)
-}
-
 /// What a writer keeps of a recorded decision entry: its type, subject,
 /// kind and status, and the digest of its canonical body, which is equal to
 /// a new body's exactly when the two bodies are equal. A million full
@@ -89,7 +83,7 @@ pub(crate) fn decision_summary(entry: &Value) -> Value {
         "subject": entry["subject"],
         "kind": entry["kind"],
         "status": entry["status"],
-        SUMMARY_DIGEST: text_digest(&jcs::encode(&body)),
+        SUMMARY_DIGEST: merkle::digest_tag(jcs::encode(&body).as_bytes()),
     })
 }
 
@@ -218,7 +212,7 @@ pub fn record_run(
                 .as_str()
                 .and_then(|s| last.get(s))
                 .and_then(|e| e[SUMMARY_DIGEST].as_str());
-            recorded != Some(text_digest(text).as_str())
+            recorded != Some(merkle::digest_tag(text.as_bytes()).as_str())
         })
         .map(|(b, _)| b)
         .collect();
@@ -386,13 +380,12 @@ pub fn record_evidence(
             status,
             response,
         } => {
-            let digest: [u8; 32] = Sha256::digest(response).into();
             let inline = (response.len() <= MAX_INLINE_RESPONSE)
                 .then(|| String::from_utf8(response.clone()).ok())
                 .flatten();
             json!({
                 "type": "execution", "decision": leaf, "system": system, "request_id": request_id,
-                "status": status, "response_digest": merkle::tag(&digest), "response": inline,
+                "status": status, "response_digest": merkle::digest_tag(response), "response": inline,
             })
         }
         Evidence::Verification { method, observed } => {

@@ -8,7 +8,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use super::entry::{self, with_envelope};
 use super::jcs;
@@ -133,12 +132,12 @@ impl<'k> Writer<'k> {
             )?;
         }
         if !writer.torn.is_empty() {
-            let digest: Hash = Sha256::digest(&writer.torn).into();
+            let discarded_digest = merkle::digest_tag(&writer.torn);
             writer.push(
                 json!({
                     "type": "recovery",
                     "discarded_bytes": writer.torn.len(),
-                    "discarded_digest": merkle::tag(&digest),
+                    "discarded_digest": discarded_digest,
                 }),
                 ts,
             )?;

@@ -802,17 +802,7 @@ mod tests {
             ids(&loaded.inventory.files),
             [(shown.as_str(), "kind: team\nid: team/a\n")]
         );
-        let records: usize = loaded
-            .inventory
-            .files
-            .iter()
-            .map(|f| {
-                super::super::parse_records(f, &loaded.inventory.limits)
-                    .0
-                    .len()
-            })
-            .sum();
-        assert_eq!(records, 1);
+        assert_eq!(crate::load::tests::parsed(&loaded.inventory).0, 1);
         assert!(loaded.inventory.diagnostics.is_empty());
         assert_eq!(loaded.policies.policies.len(), 1);
         assert_eq!(loaded.policies.schema.text, "namespace Severance {}\n");
@@ -892,10 +882,8 @@ mod tests {
             .iter()
             .map(|d| d.code)
             .collect();
-        for file in &loaded.inventory.files {
-            let (_, problems) = super::super::parse_records(file, &loaded.inventory.limits);
-            codes.extend(problems.iter().map(|d| d.code));
-        }
+        let (_, problems) = crate::load::tests::parsed(&loaded.inventory);
+        codes.extend(problems.iter().map(|d| d.code));
         assert!(codes.contains(&Code::YamlLimit), "{codes:?}");
         assert!(codes.contains(&Code::YamlSyntax), "{codes:?}");
         assert!(codes.contains(&Code::NotARecord), "{codes:?}");

@@ -1,8 +1,10 @@
 //! Stage 1, load: read the inventory's YAML files and the policy files, each
-//! exactly once, into raw trees that still know their positions. They come
-//! from the working tree or, with [`Sources::revision`], from a git commit
-//! (`git.rs`); both origins share the listing rules and the parsing, so the
-//! same content gives the same records and findings. Nothing here judges
+//! exactly once. They come from the working tree or, with
+//! [`Sources::revision`], from a git commit (`git.rs`); both origins share
+//! the listing rules, and [`parse_records`] turns any file into raw trees
+//! that still know their positions, so the same content gives the same
+//! records and findings. Validation calls it file by file, so that the raw
+//! trees of a whole inventory never exist at once. Nothing here judges
 //! content; problems reading or parsing are findings.
 
 mod git;
@@ -450,7 +452,7 @@ mod tests {
     use super::*;
 
     /// How many records the read files hold, and the problems parsing them.
-    fn parsed(raw: &RawInventory) -> (usize, Vec<Diagnostic>) {
+    pub(in crate::load) fn parsed(raw: &RawInventory) -> (usize, Vec<Diagnostic>) {
         let mut count = 0;
         let mut problems = Vec::new();
         for file in &raw.files {
