@@ -119,11 +119,7 @@ fn body(kind: &str) -> Option<&'static [(&'static str, Shape)]> {
 
 /// Whether a string is `sha256:` followed by 64 lowercase hex digits.
 pub fn is_hash(s: &str) -> bool {
-    s.strip_prefix("sha256:").is_some_and(|h| {
-        h.len() == 64
-            && h.bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    })
+    super::merkle::is_tag(s)
 }
 
 /// Whether a string is an RFC 3339 UTC time as severance writes them.
@@ -143,7 +139,17 @@ pub fn is_time(s: &str) -> bool {
         && s.parse::<jiff::Timestamp>().is_ok()
 }
 
-fn check_shape(path: &str, value: &Value, shape: Shape) -> Result<(), String> {
+/// A field's dotted path, for messages: built only when a check fails, as
+/// a verifier asks this of every field of a million lines.
+fn path(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_string()
+    } else {
+        format!("{prefix}.{name}")
+    }
+}
+
+fn check_shape(prefix: &str, name: &str, value: &Value, shape: Shape) -> Result<(), String> {
     let ok = match (shape, value) {
         (Shape::Str, Value::String(_)) => true,
         (Shape::Int, Value::Number(n)) => n.is_u64(),
@@ -159,7 +165,7 @@ fn check_shape(path: &str, value: &Value, shape: Shape) -> Result<(), String> {
         (Shape::StrByKey, Value::Object(m)) => m.values().all(Value::is_string),
         (Shape::IntByKey, Value::Object(m)) => m.values().all(Value::is_u64),
         (Shape::Obj(fields), Value::Object(m)) => {
-            check_fields(path, m, fields)?;
+            check_fields(&path(prefix, name), m, &[fields])?;
             true
         }
         _ => false,
@@ -167,33 +173,31 @@ fn check_shape(path: &str, value: &Value, shape: Shape) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!("`{path}` has the wrong type or form"))
+        Err(format!(
+            "`{}` has the wrong type or form",
+            path(prefix, name)
+        ))
     }
 }
 
+/// Checks that `m` has exactly the fields of `groups` (the envelope and a
+/// body, or an object's own fields), each of its shape.
 fn check_fields(
     prefix: &str,
     m: &Map<String, Value>,
-    fields: &[(&str, Shape)],
+    groups: &[&[(&str, Shape)]],
 ) -> Result<(), String> {
-    for (name, shape) in fields {
-        let path = if prefix.is_empty() {
-            (*name).to_string()
-        } else {
-            format!("{prefix}.{name}")
-        };
+    let fields = || groups.iter().flat_map(|g| g.iter());
+    for (name, shape) in fields() {
         let Some(v) = m.get(*name) else {
-            return Err(format!("`{path}` is missing"));
+            return Err(format!("`{}` is missing", path(prefix, name)));
         };
-        check_shape(&path, v, *shape)?;
+        check_shape(prefix, name, v, *shape)?;
     }
-    if let Some(extra) = m.keys().find(|k| !fields.iter().any(|(n, _)| n == k)) {
-        let path = if prefix.is_empty() {
-            extra.clone()
-        } else {
-            format!("{prefix}.{extra}")
-        };
-        return Err(format!("unknown field `{path}`"));
+    if m.len() != fields().count()
+        && let Some(extra) = m.keys().find(|k| !fields().any(|(n, _)| n == k))
+    {
+        return Err(format!("unknown field `{}`", path(prefix, extra)));
     }
     Ok(())
 }
@@ -207,8 +211,7 @@ pub fn check(entry: &Value) -> Result<(), String> {
     let Some(fields) = body(kind) else {
         return Err(format!("unknown entry type `{kind}`"));
     };
-    let all: Vec<(&str, Shape)> = ENVELOPE.iter().chain(fields).copied().collect();
-    check_fields("", m, &all)?;
+    check_fields("", m, &[ENVELOPE, fields])?;
     if m.get("v").and_then(Value::as_u64) != Some(1) {
         return Err("`v` must be 1".into());
     }

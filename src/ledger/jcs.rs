@@ -3,10 +3,11 @@
 //! refuses duplicate keys, so that two verifiers can never read one line two
 //! ways.
 
-use std::collections::BTreeSet;
+use std::cmp::Ordering;
 use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::map::Entry;
 use serde_json::{Map, Value};
 
 /// The largest integer a line may hold (I-JSON's exact range).
@@ -41,7 +42,9 @@ impl fmt::Display for LineError {
     }
 }
 
-struct Strict(Value);
+/// A parsed value, and whether every object in it had its keys in
+/// canonical order (strictly ascending by UTF-16 code units).
+struct Strict(Value, bool);
 
 struct StrictVisitor;
 
@@ -56,14 +59,14 @@ impl<'de> Visitor<'de> for StrictVisitor {
     }
 
     fn visit_bool<E>(self, v: bool) -> Result<Strict, E> {
-        Ok(Strict(Value::Bool(v)))
+        Ok(Strict(Value::Bool(v), true))
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Strict, E> {
         if v > MAX_INT {
             return Err(E::custom(format!("{NUM}{v}")));
         }
-        Ok(Strict(Value::from(v)))
+        Ok(Strict(Value::from(v), true))
     }
 
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Strict, E> {
@@ -78,37 +81,55 @@ impl<'de> Visitor<'de> for StrictVisitor {
     }
 
     fn visit_str<E>(self, v: &str) -> Result<Strict, E> {
-        Ok(Strict(Value::String(v.to_string())))
+        Ok(Strict(Value::String(v.to_string()), true))
     }
 
     fn visit_string<E>(self, v: String) -> Result<Strict, E> {
-        Ok(Strict(Value::String(v)))
+        Ok(Strict(Value::String(v), true))
     }
 
     fn visit_unit<E>(self) -> Result<Strict, E> {
-        Ok(Strict(Value::Null))
+        Ok(Strict(Value::Null, true))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Strict, A::Error> {
         let mut items = Vec::new();
-        while let Some(Strict(v)) = seq.next_element()? {
+        let mut sorted = true;
+        while let Some(Strict(v, s)) = seq.next_element()? {
             items.push(v);
+            sorted &= s;
         }
-        Ok(Strict(Value::Array(items)))
+        Ok(Strict(Value::Array(items), sorted))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Strict, A::Error> {
-        let mut seen = BTreeSet::new();
         let mut out = Map::new();
+        let mut sorted = true;
         while let Some(key) = map.next_key::<String>()? {
-            if !seen.insert(key.clone()) {
-                return Err(de::Error::custom(format!("{DUP}{key}")));
+            let Strict(v, s) = map.next_value()?;
+            sorted &= s;
+            if sorted
+                && let Some((last, _)) = out.iter().next_back()
+                && utf16_order(last, &key) != Ordering::Less
+            {
+                sorted = false;
             }
-            let Strict(v) = map.next_value()?;
-            out.insert(key, v);
+            match out.entry(key) {
+                Entry::Vacant(slot) => {
+                    slot.insert(v);
+                }
+                Entry::Occupied(slot) => {
+                    return Err(de::Error::custom(format!("{DUP}{}", slot.key())));
+                }
+            }
         }
-        Ok(Strict(Value::Object(out)))
+        Ok(Strict(Value::Object(out), sorted))
     }
+}
+
+/// How JCS orders object keys: by their UTF-16 code units.
+fn utf16_order(a: &str, b: &str) -> Ordering {
+    a.encode_utf16().cmp(b.encode_utf16())
 }
 
 impl<'de> Deserialize<'de> for Strict {
@@ -120,18 +141,35 @@ impl<'de> Deserialize<'de> for Strict {
 /// Parses one line strictly: valid JSON, no duplicate keys, only integers
 /// in range.
 pub fn parse(line: &str) -> Result<Value, LineError> {
-    serde_json::from_str::<Strict>(line)
-        .map(|Strict(v)| v)
-        .map_err(|e| {
-            let m = e.to_string();
-            if let Some(rest) = m.strip_prefix(DUP) {
-                LineError::DuplicateKey(rest.split(" at line").next().unwrap_or(rest).to_string())
-            } else if let Some(rest) = m.strip_prefix(NUM) {
-                LineError::Number(rest.split(" at line").next().unwrap_or(rest).to_string())
-            } else {
-                LineError::Syntax(m)
-            }
-        })
+    parse_checked(line).map(|(v, _)| v)
+}
+
+/// [`parse`], and whether the line is in canonical form, that is, whether
+/// `encode(&value) == line`, found without encoding: for the values a line
+/// may hold (no floats), the canonical form is serde_json's compact output
+/// with every object's keys in UTF-16 order, and serde_json escapes strings
+/// exactly as RFC 8785 does (the short escapes `\b \t \n \f \r \" \\`,
+/// other control characters as lowercase `\u00xx`, nothing else). So a line
+/// is canonical when its keys were already in that order and serde_json's
+/// compact output of what was parsed is the line itself, byte for byte.
+/// The property test `the_fast_check_agrees_with_encoding` holds this to
+/// [`encode`].
+pub fn parse_checked(line: &str) -> Result<(Value, bool), LineError> {
+    let Strict(value, sorted) = serde_json::from_str::<Strict>(line).map_err(|e| {
+        let m = e.to_string();
+        if let Some(rest) = m.strip_prefix(DUP) {
+            LineError::DuplicateKey(rest.split(" at line").next().unwrap_or(rest).to_string())
+        } else if let Some(rest) = m.strip_prefix(NUM) {
+            LineError::Number(rest.split(" at line").next().unwrap_or(rest).to_string())
+        } else {
+            LineError::Syntax(m)
+        }
+    })?;
+    let canonical = sorted && {
+        let mut compact = Vec::with_capacity(line.len());
+        serde_json::to_writer(&mut compact, &value).is_ok() && compact == line.as_bytes()
+    };
+    Ok((value, canonical))
 }
 
 #[cfg(test)]
@@ -182,5 +220,94 @@ mod tests {
         assert_eq!(encode(&parse(line).expect("parses")), line);
         let spaced = r#"{"log": "x","prev":"sha256:00","seq":3,"type":"run","v":1}"#;
         assert_ne!(encode(&parse(spaced).expect("parses")), spaced);
+    }
+
+    use proptest::prelude::*;
+
+    /// Strings that stress the corners RFC 8785 defines: control characters
+    /// (short and `\u00xx` escapes), quotes and backslashes, DEL, U+2028,
+    /// characters on both sides of the surrogate range (whose UTF-8 and
+    /// UTF-16 orders differ) and ordinary text.
+    fn text() -> impl Strategy<Value = String> {
+        let chars = prop_oneof![
+            Just('a'),
+            Just('b'),
+            Just('Z'),
+            Just('"'),
+            Just('\\'),
+            Just('/'),
+            Just('\n'),
+            Just('\t'),
+            Just('\u{1}'),
+            Just('\u{1f}'),
+            Just('\u{7f}'),
+            Just('é'),
+            Just('\u{2028}'),
+            Just('\u{e000}'),
+            Just('\u{ffff}'),
+            Just('\u{10000}'),
+            Just('\u{1f600}'),
+        ];
+        proptest::collection::vec(chars, 0..4).prop_map(|v| v.into_iter().collect())
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            (0..=MAX_INT).prop_map(Value::from),
+            text().prop_map(Value::String),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::vec((text(), inner), 0..5)
+                    .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// The ways a writer might put a value on a line: canonical, compact in
+    /// the order it was built, pretty, and with one character written as a
+    /// `\u` escape (in either case of hex digit).
+    fn spellings(v: &Value, at: usize, upper: bool) -> Vec<String> {
+        let compact = serde_json::to_string(v).expect("serializes");
+        let mut escaped = compact.clone();
+        if let Some((i, c)) = compact
+            .char_indices()
+            .nth(at % compact.chars().count().max(1))
+            && c.is_alphanumeric()
+            && c.len_utf16() == 1
+        {
+            let e = if upper {
+                format!("\\u{:04X}", c as u32)
+            } else {
+                format!("\\u{:04x}", c as u32)
+            };
+            escaped.replace_range(i..i + c.len_utf8(), &e);
+        }
+        vec![
+            encode(v),
+            compact,
+            serde_json::to_string_pretty(v).expect("serializes"),
+            escaped,
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn the_fast_check_agrees_with_encoding(v in value(), at in 0usize..64, upper in any::<bool>()) {
+            for line in spellings(&v, at, upper) {
+                // A `\u` escape inside a key can make two keys equal; any
+                // spelling must then be refused the same way by both.
+                let Ok((parsed, canonical)) = parse_checked(&line) else {
+                    prop_assert!(parse(&line).is_err());
+                    continue;
+                };
+                prop_assert_eq!(canonical, encode(&parsed) == line, "line: {}", line);
+            }
+            let (_, canonical) = parse_checked(&encode(&v)).expect("canonical text parses");
+            prop_assert!(canonical);
+        }
     }
 }

@@ -51,11 +51,104 @@ pub fn tag(hash: &Hash) -> String {
     format!("sha256:{}", hex::encode(hash))
 }
 
+/// The hash a [`tag`] names, when `text` is exactly a tag (lowercase hex
+/// only, so that one hash has one spelling).
+pub fn parse_tag(text: &str) -> Option<Hash> {
+    let digits = text.strip_prefix("sha256:")?.as_bytes();
+    if digits.len() != 64 {
+        return None;
+    }
+    // Lowercase only; a verifier reads two of these per line, so this is
+    // the plain loop rather than a general hex decoder's.
+    let nibble = |b: u8| match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        _ => None,
+    };
+    let mut hash = [0u8; 32];
+    for (byte, pair) in hash.iter_mut().zip(digits.chunks_exact(2)) {
+        *byte = nibble(pair[0])? << 4 | nibble(pair[1])?;
+    }
+    Some(hash)
+}
+
+/// Whether `text` is a [`tag`], without decoding it.
+pub fn is_tag(text: &str) -> bool {
+    text.strip_prefix("sha256:").is_some_and(|digits| {
+        digits.len() == 64
+            && digits
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
+/// Every perfect, aligned subtree over a list of leaves, hashed once, so
+/// that the root of any prefix (the size each checkpoint signs) costs a
+/// few dozen hashes rather than one per leaf: a verifier checks several
+/// checkpoints against a million-entry ledger.
+pub struct Tree<'a> {
+    leaves: &'a [Hash],
+    /// `levels[k - 1][i]` is the root of leaves `i·2^k .. (i+1)·2^k`.
+    levels: Vec<Vec<Hash>>,
+}
+
+impl<'a> Tree<'a> {
+    /// Hashes the subtrees, on every core.
+    pub fn new(leaves: &'a [Hash]) -> Tree<'a> {
+        use rayon::prelude::*;
+        let mut levels: Vec<Vec<Hash>> = Vec::new();
+        loop {
+            let below = levels.last().map_or(leaves, Vec::as_slice);
+            if below.len() < 2 {
+                break;
+            }
+            let level = below
+                .par_chunks_exact(2)
+                .map(|pair| node(&pair[0], &pair[1]))
+                .collect();
+            levels.push(level);
+        }
+        Tree { leaves, levels }
+    }
+
+    /// How many leaves the tree is over.
+    pub fn size(&self) -> usize {
+        self.leaves.len()
+    }
+
+    /// The root of the first `size` leaves, as [`root`] gives it; `None`
+    /// when there are fewer leaves than that.
+    pub fn root(&self, size: usize) -> Option<Hash> {
+        (size <= self.leaves.len()).then(|| match size {
+            0 => Sha256::digest([]).into(),
+            n => self.subtree(0, n),
+        })
+    }
+
+    /// RFC 6962's split always leaves the left part a perfect subtree and
+    /// the right part starting on a boundary of its own size's power of
+    /// two, so every piece is found in `levels` or split again.
+    fn subtree(&self, start: usize, len: usize) -> Hash {
+        if len.is_power_of_two() && start.is_multiple_of(len) {
+            let k = len.trailing_zeros() as usize;
+            return match k {
+                0 => self.leaves[start],
+                _ => self.levels[k - 1][start >> k],
+            };
+        }
+        let k = split(len);
+        node(&self.subtree(start, k), &self.subtree(start + k, len - k))
+    }
+}
+
 /// The SHA-256 of `bytes`, as a [`tag`]: how entries name a digest of
 /// content (a response, discarded bytes, a decision body).
 pub fn digest_tag(bytes: &[u8]) -> String {
     tag(&Sha256::digest(bytes).into())
 }
+
+/// The hash [`GENESIS_PREV`] names.
+pub const GENESIS_HASH: Hash = [0; 32];
 
 /// The `prev` of entry 0.
 pub const GENESIS_PREV: &str =
@@ -99,6 +192,46 @@ mod tests {
         );
         for (n, want) in ROOTS.iter().enumerate() {
             assert_eq!(hex::encode(root(&leaves[..=n])), *want, "size {}", n + 1);
+        }
+    }
+
+    #[test]
+    fn the_tree_gives_every_prefix_root() {
+        let leaves: Vec<Hash> = (0u32..70).map(|i| leaf(&i.to_be_bytes())).collect();
+        let tree = Tree::new(&leaves);
+        for size in 0..=leaves.len() {
+            assert_eq!(tree.root(size), Some(root(&leaves[..size])), "size {size}");
+        }
+        assert_eq!(tree.root(leaves.len() + 1), None);
+        let known: Vec<Hash> = LEAVES
+            .iter()
+            .map(|h| leaf(&hex::decode(h).expect("hex")))
+            .collect();
+        let tree = Tree::new(&known);
+        for (n, want) in ROOTS.iter().enumerate() {
+            let got = tree.root(n + 1).map(hex::encode);
+            assert_eq!(got.as_deref(), Some(*want), "size {}", n + 1);
+        }
+    }
+
+    #[test]
+    fn tags_have_one_spelling() {
+        let hash = leaf(b"x");
+        assert_eq!(parse_tag(&tag(&hash)), Some(hash));
+        assert_eq!(
+            parse_tag(&tag(&hash).to_uppercase().replace("SHA256", "sha256")),
+            None
+        );
+        assert_eq!(parse_tag("sha256:00"), None);
+        assert_eq!(parse_tag(&tag(&hash).replace("sha256:", "sha512:")), None);
+        assert_eq!(parse_tag(GENESIS_PREV), Some(GENESIS_HASH));
+        for text in [
+            tag(&hash),
+            tag(&hash).to_uppercase(),
+            "sha256:0".into(),
+            "x".into(),
+        ] {
+            assert_eq!(is_tag(&text), parse_tag(&text).is_some(), "{text}");
         }
     }
 

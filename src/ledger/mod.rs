@@ -455,9 +455,10 @@ pub fn history(dir: &Path, filter: &LogFilter) -> Result<History, String> {
     let Some(contents) = store::read_entries(dir)? else {
         return Err(format!("`{}` holds no ledger", dir.display()));
     };
-    let mut entries = Vec::with_capacity(contents.lines.len());
-    let mut leaf_of = Vec::with_capacity(contents.lines.len());
-    for (i, line) in contents.lines.iter().enumerate() {
+    let lines = contents.lines();
+    let mut entries = Vec::with_capacity(lines.len());
+    let mut leaf_of = Vec::with_capacity(lines.len());
+    for (i, line) in lines.iter().enumerate() {
         entries.push(jcs::parse(line).map_err(|e| format!("line {}: {e}", i + 1))?);
         leaf_of.push(merkle::tag(&merkle::leaf(line.as_bytes())));
     }

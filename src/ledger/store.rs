@@ -42,30 +42,45 @@ fn io(context: &str, path: &Path) -> impl Fn(std::io::Error) -> WriteError {
 }
 
 /// The complete lines of a ledger and what follows the last newline.
+#[derive(Default)]
 pub struct Contents {
-    /// Complete lines, without their newlines.
-    pub lines: Vec<String>,
+    /// Every complete line, each with its newline.
+    text: String,
     /// Bytes after the last newline (a torn line), if any.
     pub torn: Vec<u8>,
+}
+
+impl Contents {
+    /// The complete lines, without their newlines, borrowed from the one
+    /// text read.
+    pub fn lines(&self) -> Vec<&str> {
+        self.text.split_terminator('\n').collect()
+    }
+
+    /// Whether there is no complete line.
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty()
+    }
+
+    /// The bytes of the complete lines, newlines included.
+    pub fn len(&self) -> usize {
+        self.text.len()
+    }
 }
 
 /// Reads `entries.jsonl` (empty when absent). Lines must be UTF-8.
 pub fn read_entries(dir: &Path) -> Result<Option<Contents>, String> {
     let path = dir.join(ENTRIES);
-    let bytes = match std::fs::read(&path) {
+    let mut bytes = match std::fs::read(&path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("could not read `{}`: {e}", path.display())),
     };
     let end = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    let (complete, torn) = bytes.split_at(end);
-    let text = std::str::from_utf8(complete)
-        .map_err(|e| format!("`{}` is not UTF-8: {e}", path.display()))?;
-    let lines = text.split_terminator('\n').map(str::to_string).collect();
-    Ok(Some(Contents {
-        lines,
-        torn: torn.to_vec(),
-    }))
+    let torn = bytes.split_off(end);
+    let text = String::from_utf8(bytes)
+        .map_err(|e| format!("`{}` is not UTF-8: {}", path.display(), e.utf8_error()))?;
+    Ok(Some(Contents { text, torn }))
 }
 
 /// A write in progress; dropping it without [`Writer::commit`] writes nothing.
@@ -96,11 +111,8 @@ impl<'k> Writer<'k> {
 
         let contents = read_entries(dir)
             .map_err(WriteError::Integrity)?
-            .unwrap_or(Contents {
-                lines: Vec::new(),
-                torn: Vec::new(),
-            });
-        let (existing, leaves) = if contents.lines.is_empty() {
+            .unwrap_or_default();
+        let (existing, leaves) = if contents.is_empty() {
             if has_checkpoints(dir) {
                 return Err(WriteError::Integrity(
                     "checkpoints exist but the entries are gone; restore the ledger".into(),
@@ -114,7 +126,7 @@ impl<'k> Writer<'k> {
             check_extension(dir, key, &checked)?;
             (checked.entries, checked.leaves)
         };
-        let existing_len = contents.lines.iter().map(|l| l.len() + 1).sum();
+        let existing_len = contents.len();
         let mut writer = Writer {
             dir: dir.to_path_buf(),
             key,
@@ -234,7 +246,9 @@ impl<'k> Writer<'k> {
     /// Writes the new lines and seals a checkpoint over the whole log.
     pub fn commit(self) -> Result<Sealed, WriteError> {
         let size = self.leaves.len() as u64;
-        let root = merkle::root(&self.leaves);
+        let root = merkle::Tree::new(&self.leaves)
+            .root(self.leaves.len())
+            .unwrap_or_else(|| merkle::root(&self.leaves));
         let text = note::sign_checkpoint(self.key, size, &root);
         // Refuse before writing anything if the size was ever signed differently.
         let numbered = self.dir.join(CHECKPOINTS).join(size.to_string());
@@ -338,7 +352,7 @@ fn check_extension(
         )));
     }
     if report.sealed < report.size {
-        let root = merkle::root(&checked.leaves);
+        let root = report.root.unwrap_or_else(|| merkle::root(&checked.leaves));
         let vouched = std::fs::read_to_string(dir.join(PENDING))
             .ok()
             .and_then(|t| Checkpoint::parse(&t).ok())

@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use super::entry::{self, approval_message};
 use super::jcs::{self, LineError};
-use super::merkle::{self, GENESIS_PREV, Hash};
+use super::merkle::{self, GENESIS_HASH, Hash};
 use super::note::{self, Checkpoint, SignatureCheck, VerifierKey};
 use super::store::{CHECKPOINT, CHECKPOINTS, Contents, read_entries};
 
@@ -122,32 +122,58 @@ pub struct Checked {
     pub leaves: Vec<Hash>,
 }
 
-/// What one line says about itself, before its neighbours are looked at.
+/// What one line says about itself and its place in the log: all that can
+/// be checked knowing only the line, its index and the leaf hash before it,
+/// which is every check but the evidence links and the approver list.
 struct Single {
-    leaf: Hash,
-    /// The parsed entry, or the failure's code and message.
-    value: Result<Value, (&'static str, String)>,
-    canonical: bool,
-    schema: Result<(), String>,
-    /// For a writer, what it keeps of a decision entry in place of the
-    /// whole value (see [`super::decision_summary`]).
-    summary: Option<Value>,
+    /// Failures, in the order they are reported.
+    failures: Vec<(&'static str, String)>,
+    /// What the in-order pass needs; `None` when the line could not be read
+    /// as an entry of its type, and so takes part in no later check.
+    facts: Option<Facts>,
 }
 
-fn check_single(line: &str, keep: bool) -> Single {
-    let leaf = merkle::leaf(line.as_bytes());
+/// The parts of an entry that later lines depend on, or that the report
+/// sums up. The parsed value itself is dropped where it was parsed (unless
+/// a writer keeps it), on the core that parsed it.
+struct Facts {
+    kind: &'static str,
+    ts: Option<String>,
+    evidence: Option<Evidence>,
+    /// The trusted list an `approvers` entry sets.
+    approvers: Option<Vec<String>>,
+    /// For a writer: the entry, or for a decision its
+    /// [`super::decision_summary`], which is all a writer needs of it.
+    kept: Option<Value>,
+}
+
+/// An entry's reference to an earlier one.
+struct Evidence {
+    field: &'static str,
+    target: &'static str,
+    reference: Option<Hash>,
+    /// An approval's approver key and signature.
+    approval: Option<(String, String)>,
+}
+
+/// What a line is checked against besides itself.
+struct Expect<'k> {
+    key: &'k VerifierKey,
+    /// The pinned key as a genesis entry names it.
+    encoded_key: String,
+    keep: bool,
+}
+
+fn check_single(line: &str, i: usize, prev: &Hash, expect: &Expect) -> Single {
     let failed = |code: &'static str, message: String| Single {
-        leaf,
-        value: Err((code, message)),
-        canonical: true,
-        schema: Ok(()),
-        summary: None,
+        failures: vec![(code, message)],
+        facts: None,
     };
     if line.contains('\r') {
         return failed("encoding", "carriage return in a line".into());
     }
-    let value = match jcs::parse(line) {
-        Ok(v) => v,
+    let (value, canonical) = match jcs::parse_checked(line) {
+        Ok(parsed) => parsed,
         Err(LineError::DuplicateKey(k)) => {
             return failed("duplicate-key", format!("key `{k}` appears twice"));
         }
@@ -159,15 +185,98 @@ fn check_single(line: &str, keep: bool) -> Single {
         }
         Err(LineError::Syntax(m)) => return failed("malformed", format!("not JSON: {m}")),
     };
-    let schema = entry::check(&value);
-    let summary = (keep && schema.is_ok() && value["type"] == "decision")
-        .then(|| super::decision_summary(&value));
+    let mut failures = Vec::new();
+    if !canonical {
+        failures.push((
+            "non-canonical",
+            "the line is not in RFC 8785 canonical form".to_string(),
+        ));
+    }
+    if let Err(m) = entry::check(&value) {
+        failures.push(("schema", m));
+        return Single {
+            failures,
+            facts: None,
+        };
+    }
+    if value["seq"].as_u64() != Some(i as u64) {
+        failures.push((
+            "seq-mismatch",
+            format!("`seq` is {}, the line's index is {i}", value["seq"]),
+        ));
+    }
+    let key = expect.key;
+    if value["log"].as_str() != Some(key.name.as_str()) {
+        failures.push((
+            "wrong-log",
+            format!(
+                "`log` is {}, the pinned log is `{}`",
+                value["log"], key.name
+            ),
+        ));
+    }
+    if value["prev"].as_str().and_then(merkle::parse_tag).as_ref() != Some(prev) {
+        failures.push((
+            "chain-broken",
+            "`prev` is not the leaf hash of the line before".to_string(),
+        ));
+    }
+    // The schema passed, so the type is one of the known ones.
+    let kind = value["type"].as_str().unwrap_or_default();
+    let kind = entry::TYPES
+        .iter()
+        .copied()
+        .find(|t| *t == kind)
+        .unwrap_or("");
+    if (i == 0) != (kind == "genesis") {
+        failures.push((
+            "schema",
+            "the first entry, and only the first, is `genesis`".to_string(),
+        ));
+    }
+    if kind == "genesis" && value["key"].as_str() != Some(expect.encoded_key.as_str()) {
+        failures.push((
+            "genesis-key-mismatch",
+            "the log key named in the genesis entry is not the pinned key".to_string(),
+        ));
+    }
+    let text = |field: &str| value[field].as_str().unwrap_or_default().to_string();
+    let evidence = match kind {
+        "decision" => Some(("run", "run")),
+        "approval" | "execution" | "verification" => Some(("decision", "decision")),
+        _ => None,
+    }
+    .map(|(field, target)| Evidence {
+        field,
+        target,
+        reference: value[field].as_str().and_then(merkle::parse_tag),
+        approval: (kind == "approval").then(|| (text("approver"), text("signature"))),
+    });
+    let approvers = (kind == "approvers").then(|| {
+        value["approvers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect()
+    });
+    let ts = value["ts"].as_str().map(str::to_string);
+    let kept = expect.keep.then(|| {
+        if kind == "decision" {
+            super::decision_summary(&value)
+        } else {
+            value
+        }
+    });
     Single {
-        leaf,
-        canonical: jcs::encode(&value) == line,
-        schema,
-        summary,
-        value: Ok(value),
+        failures,
+        facts: Some(Facts {
+            kind,
+            ts,
+            evidence,
+            approvers,
+            kept,
+        }),
     }
 }
 
@@ -195,8 +304,8 @@ fn check_entries(
     block: usize,
 ) -> Checked {
     let mut report = Report::new(key);
-    let mut entries = Vec::with_capacity(contents.lines.len());
-    let n = contents.lines.len();
+    let lines = contents.lines();
+    let n = lines.len();
     if !contents.torn.is_empty() {
         report.fail(
             "torn-tail",
@@ -208,120 +317,88 @@ fn check_entries(
         );
     }
 
-    // 1. Every line. What depends on the line alone (its hash, parse,
-    // canonical form and schema) is checked in parallel; the chain, the
-    // evidence links and the approver list depend on the lines before, so
-    // they are checked in order afterwards. Lines go through in blocks, so
-    // that only one block's parsed values are held at a time.
-    let mut leaves: Vec<Hash> = Vec::with_capacity(n);
-    let mut by_leaf: HashMap<String, (usize, String)> = HashMap::new();
+    // 1. Every line. The leaf hashes come first, so that each line's own
+    // checks (parse, canonical form, schema, sequence, log, chain) can run
+    // in parallel knowing the hash before it; the evidence links and the
+    // approver list depend on earlier lines' contents, so they are checked
+    // in order afterwards. Lines go through in blocks, so that only one
+    // block's results are held at a time.
+    let leaves: Vec<Hash> = lines
+        .par_iter()
+        .map(|line| merkle::leaf(line.as_bytes()))
+        .collect();
+    let expect = Expect {
+        key,
+        encoded_key: key.encode(),
+        keep,
+    };
+    let mut entries = Vec::with_capacity(if keep { n } else { 0 });
+    // Leaf hashes of the entries evidence may point at (runs, decisions).
+    let mut targets: HashMap<Hash, &'static str> = HashMap::new();
     let mut approvers: Vec<String> = Vec::new();
-    let blocks = contents
-        .lines
-        .chunks(block)
-        .enumerate()
-        .flat_map(move |(b, lines)| {
-            let singles: Vec<Single> = lines
-                .par_iter()
-                .map(|line| check_single(line, keep))
-                .collect();
-            singles
-                .into_iter()
-                .enumerate()
-                .map(move |(j, single)| (b * block + j, single))
-        });
-    for (i, single) in blocks {
-        let place = format!("line {}", i + 1);
-        let want_prev = leaves.last().map_or(GENESIS_PREV.to_string(), merkle::tag);
-        let leaf = single.leaf;
-        leaves.push(leaf);
-        let value = match single.value {
-            Ok(v) => v,
-            Err((code, message)) => {
-                report.fail(code, &place, message);
-                continue;
+    for (b, chunk) in lines.chunks(block).enumerate() {
+        let start = b * block;
+        let singles: Vec<Single> = chunk
+            .par_iter()
+            .enumerate()
+            .map(|(j, line)| {
+                let i = start + j;
+                let prev = i.checked_sub(1).map_or(GENESIS_HASH, |p| leaves[p]);
+                check_single(line, i, &prev, &expect)
+            })
+            .collect();
+        for (j, single) in singles.into_iter().enumerate() {
+            let i = start + j;
+            let place = || format!("line {}", i + 1);
+            for (code, message) in single.failures {
+                report.fail(code, place(), message);
             }
-        };
-        if !single.canonical {
-            report.fail(
-                "non-canonical",
-                &place,
-                "the line is not in RFC 8785 canonical form",
-            );
-        }
-        if let Err(m) = single.schema {
-            report.fail("schema", &place, m);
-            continue;
-        }
-        if value["seq"].as_u64() != Some(i as u64) {
-            report.fail(
-                "seq-mismatch",
-                &place,
-                format!("`seq` is {}, the line's index is {i}", value["seq"]),
-            );
-        }
-        if value["log"].as_str() != Some(key.name.as_str()) {
-            report.fail(
-                "wrong-log",
-                &place,
-                format!(
-                    "`log` is {}, the pinned log is `{}`",
-                    value["log"], key.name
-                ),
-            );
-        }
-        if value["prev"].as_str() != Some(want_prev.as_str()) {
-            report.fail(
-                "chain-broken",
-                &place,
-                "`prev` is not the leaf hash of the line before",
-            );
-        }
-        let kind = value["type"].as_str().unwrap_or_default().to_string();
-        if (i == 0) != (kind == "genesis") {
-            report.fail(
-                "schema",
-                &place,
-                "the first entry, and only the first, is `genesis`",
-            );
-        }
-        if kind == "genesis" && value["key"].as_str() != Some(key.encode().as_str()) {
-            report.fail(
-                "genesis-key-mismatch",
-                &place,
-                "the log key named in the genesis entry is not the pinned key",
-            );
-        }
-        check_evidence(&mut report, &place, &value, &by_leaf, &approvers, &key.name);
-        if kind == "approvers"
-            && let Some(list) = value["approvers"].as_array()
-        {
-            approvers = list
-                .iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect();
-        }
-        *report.types.entry(kind.clone()).or_insert(0) += 1;
-        if let Some(ts) = value["ts"].as_str() {
-            match &mut report.time_range {
-                None => report.time_range = Some((ts.to_string(), ts.to_string())),
-                Some((first, last)) => {
-                    if ts < first.as_str() {
-                        *first = ts.to_string();
-                    }
-                    if ts > last.as_str() {
-                        *last = ts.to_string();
+            let Some(facts) = single.facts else {
+                continue;
+            };
+            if let Some(evidence) = &facts.evidence {
+                check_evidence(
+                    &mut report,
+                    place,
+                    evidence,
+                    &targets,
+                    &approvers,
+                    &key.name,
+                );
+            }
+            if let Some(list) = facts.approvers {
+                approvers = list;
+            }
+            let kind = facts.kind;
+            match report.types.get_mut(kind) {
+                Some(count) => *count += 1,
+                None => {
+                    report.types.insert(kind.to_string(), 1);
+                }
+            }
+            if let Some(ts) = facts.ts {
+                match &mut report.time_range {
+                    None => report.time_range = Some((ts.clone(), ts)),
+                    Some((first, last)) => {
+                        if ts < *first {
+                            *first = ts;
+                        } else if ts > *last {
+                            *last = ts;
+                        }
                     }
                 }
             }
-        }
-        by_leaf.insert(merkle::tag(&leaf), (i, kind));
-        if keep {
-            entries.push(single.summary.unwrap_or(value));
+            if matches!(kind, "run" | "decision") {
+                targets.insert(leaves[i], kind);
+            }
+            if let Some(kept) = facts.kept {
+                entries.push(kept);
+            }
         }
     }
     report.size = n as u64;
-    report.root = Some(merkle::root(&leaves));
+    let tree = merkle::Tree::new(&leaves);
+    report.root = tree.root(n);
 
     // 2. The ledger's own checkpoints.
     let mut own: Vec<(String, Checkpoint)> = Vec::new();
@@ -370,7 +447,7 @@ fn check_entries(
         sources.push(("checkpoint".to_string(), text, None));
     }
     for (source, text, file_size) in sources {
-        let Some(cp) = check_checkpoint(&mut report, &source, &text, key, &leaves) else {
+        let Some(cp) = check_checkpoint(&mut report, &source, &text, key, &tree) else {
             continue;
         };
         if let Some(name) = file_size
@@ -468,8 +545,7 @@ fn check_entries(
                     cp.size, report.size
                 ),
             );
-        } else if merkle::root(&leaves[..usize::try_from(cp.size).unwrap_or(usize::MAX)]) != cp.root
-        {
+        } else if tree.root(usize::try_from(cp.size).unwrap_or(usize::MAX)) != Some(cp.root) {
             report.fail(
                 "fork",
                 source,
@@ -546,7 +622,7 @@ fn check_checkpoint(
     source: &str,
     text: &str,
     key: &VerifierKey,
-    leaves: &[Hash],
+    tree: &merkle::Tree,
 ) -> Option<Checkpoint> {
     let cp = parse_signed(report, source, text, key)?;
     report.checkpoints.push(CheckedCheckpoint {
@@ -554,19 +630,19 @@ fn check_checkpoint(
         size: Some(cp.size),
     });
     let size = usize::try_from(cp.size).unwrap_or(usize::MAX);
-    if size > leaves.len() {
+    let Some(root) = tree.root(size) else {
         report.fail(
             "truncated",
             source,
             format!(
                 "signs size {} but the ledger holds {} entries",
                 cp.size,
-                leaves.len()
+                tree.size()
             ),
         );
         return None;
-    }
-    if merkle::root(&leaves[..size]) != cp.root {
+    };
+    if root != cp.root {
         report.fail(
             "root-mismatch",
             source,
@@ -581,48 +657,48 @@ fn check_checkpoint(
 /// be signed by a trusted approver.
 fn check_evidence(
     report: &mut Report,
-    place: &str,
-    value: &Value,
-    by_leaf: &HashMap<String, (usize, String)>,
+    place: impl Fn() -> String,
+    evidence: &Evidence,
+    targets: &HashMap<Hash, &'static str>,
     approvers: &[String],
     origin: &str,
 ) {
-    let kind = value["type"].as_str().unwrap_or_default();
-    let (field, target) = match kind {
-        "decision" => ("run", "run"),
-        "approval" | "execution" | "verification" => ("decision", "decision"),
-        _ => return,
-    };
-    let reference = value[field].as_str().unwrap_or_default();
-    match by_leaf.get(reference) {
-        Some((_, t)) if t == target => {}
-        _ => report.fail(
+    let Evidence {
+        field,
+        target,
+        reference,
+        approval,
+    } = evidence;
+    let found = reference.and_then(|r| targets.get(&r));
+    if found != Some(target) {
+        report.fail(
             "dangling-reference",
-            place,
+            place(),
             format!("`{field}` is not the leaf hash of an earlier `{target}` entry"),
-        ),
+        );
     }
-    if kind != "approval" {
+    let Some((approver, signature)) = approval else {
         return;
-    }
-    let approver = value["approver"].as_str().unwrap_or_default();
+    };
     if !approvers.iter().any(|a| a == approver) {
         report.fail(
             "untrusted-approver",
-            place,
+            place(),
             "the approver is not in the ledger's list of trusted approvers",
         );
         return;
     }
-    let signed = VerifierKey::parse(approver).ok().is_some_and(|k| {
-        STANDARD
-            .decode(value["signature"].as_str().unwrap_or_default())
-            .is_ok_and(|sig| k.verify(approval_message(origin, reference).as_bytes(), &sig))
+    let signed = reference.is_some_and(|r| {
+        VerifierKey::parse(approver).ok().is_some_and(|k| {
+            STANDARD.decode(signature).is_ok_and(|sig| {
+                k.verify(approval_message(origin, &merkle::tag(&r)).as_bytes(), &sig)
+            })
+        })
     });
     if !signed {
         report.fail(
             "bad-approval-signature",
-            place,
+            place(),
             "the approver's signature over the decision does not verify",
         );
     }
@@ -655,7 +731,11 @@ mod tests {
                 continue;
             };
             compared += 1;
-            assert!(contents.lines.len() > 3, "`{}` is too short", dir.display());
+            assert!(
+                contents.lines().len() > 3,
+                "`{}` is too short",
+                dir.display()
+            );
             let verdict = |block| {
                 format!(
                     "{:?}",
