@@ -3,7 +3,11 @@
 //! times as RFC 3339 UTC) so that a verifier in any language reads each line
 //! exactly one way.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value, json};
+
+use super::jcs::{self, Json};
 
 /// The entry types.
 pub const TYPES: &[&str] = &[
@@ -149,22 +153,21 @@ fn path(prefix: &str, name: &str) -> String {
     }
 }
 
-fn check_shape(prefix: &str, name: &str, value: &Value, shape: Shape) -> Result<(), String> {
+fn check_shape(prefix: &str, name: &str, value: &Json, shape: Shape) -> Result<(), String> {
+    let strs = |v: &Json| v.as_array().is_some_and(|a| a.iter().all(is_str));
     let ok = match (shape, value) {
-        (Shape::Str, Value::String(_)) => true,
-        (Shape::Int, Value::Number(n)) => n.is_u64(),
-        (Shape::Hash, Value::String(s)) => is_hash(s),
-        (Shape::Time, Value::String(s)) => is_time(s),
-        (Shape::OptStr, Value::String(_) | Value::Null) => true,
-        (Shape::OptTime, Value::Null) => true,
-        (Shape::OptTime, Value::String(s)) => is_time(s),
-        (Shape::Strs, Value::Array(a)) => a.iter().all(Value::is_string),
-        (Shape::StrsByKey, Value::Object(m)) => m
-            .values()
-            .all(|v| v.as_array().is_some_and(|a| a.iter().all(Value::is_string))),
-        (Shape::StrByKey, Value::Object(m)) => m.values().all(Value::is_string),
-        (Shape::IntByKey, Value::Object(m)) => m.values().all(Value::is_u64),
-        (Shape::Obj(fields), Value::Object(m)) => {
+        (Shape::Str, Json::Str(_)) => true,
+        (Shape::Int, Json::Int(_)) => true,
+        (Shape::Hash, Json::Str(s)) => is_hash(s),
+        (Shape::Time, Json::Str(s)) => is_time(s),
+        (Shape::OptStr, Json::Str(_) | Json::Null) => true,
+        (Shape::OptTime, Json::Null) => true,
+        (Shape::OptTime, Json::Str(s)) => is_time(s),
+        (Shape::Strs, v) => strs(v),
+        (Shape::StrsByKey, Json::Object(m)) => m.iter().all(|(_, v)| strs(v)),
+        (Shape::StrByKey, Json::Object(m)) => m.iter().all(|(_, v)| is_str(v)),
+        (Shape::IntByKey, Json::Object(m)) => m.iter().all(|(_, v)| v.as_u64().is_some()),
+        (Shape::Obj(fields), Json::Object(m)) => {
             check_fields(&path(prefix, name), m, &[fields])?;
             true
         }
@@ -180,22 +183,28 @@ fn check_shape(prefix: &str, name: &str, value: &Value, shape: Shape) -> Result<
     }
 }
 
-/// Checks that `m` has exactly the fields of `groups` (the envelope and a
-/// body, or an object's own fields), each of its shape.
+fn is_str(v: &Json) -> bool {
+    matches!(v, Json::Str(_))
+}
+
+/// Checks that `members` are exactly the fields of `groups` (the envelope
+/// and a body, or an object's own fields), each of its shape.
 fn check_fields(
     prefix: &str,
-    m: &Map<String, Value>,
+    members: &[(Cow<str>, Json)],
     groups: &[&[(&str, Shape)]],
 ) -> Result<(), String> {
     let fields = || groups.iter().flat_map(|g| g.iter());
     for (name, shape) in fields() {
-        let Some(v) = m.get(*name) else {
+        let Some((_, v)) = members.iter().find(|(k, _)| k == name) else {
             return Err(format!("`{}` is missing", path(prefix, name)));
         };
         check_shape(prefix, name, v, *shape)?;
     }
-    if m.len() != fields().count()
-        && let Some(extra) = m.keys().find(|k| !fields().any(|(n, _)| n == k))
+    // Every field was found and keys are unique, so a count that matches
+    // leaves no room for another.
+    if members.len() != fields().count()
+        && let Some((extra, _)) = members.iter().find(|(k, _)| !fields().any(|(n, _)| n == k))
     {
         return Err(format!("unknown field `{}`", path(prefix, extra)));
     }
@@ -203,19 +212,28 @@ fn check_fields(
 }
 
 /// Checks an entry against the schema of its type.
-pub fn check(entry: &Value) -> Result<(), String> {
-    let Value::Object(m) = entry else {
+pub fn check(entry: &Json) -> Result<(), String> {
+    let Json::Object(members) = entry else {
         return Err("an entry is a JSON object".into());
     };
-    let kind = m.get("type").and_then(Value::as_str).unwrap_or_default();
+    let kind = entry["type"].as_str().unwrap_or_default();
     let Some(fields) = body(kind) else {
         return Err(format!("unknown entry type `{kind}`"));
     };
-    check_fields("", m, &[ENVELOPE, fields])?;
-    if m.get("v").and_then(Value::as_u64) != Some(1) {
+    check_fields("", members, &[ENVELOPE, fields])?;
+    if entry["v"].as_u64() != Some(1) {
         return Err("`v` must be 1".into());
     }
     Ok(())
+}
+
+/// Checks a line a writer is about to append, as a verifier will read it.
+pub fn check_line(line: &str) -> Result<(), String> {
+    let (json, canonical) = jcs::parse_checked(line).map_err(|e| e.to_string())?;
+    if !canonical {
+        return Err("the line is not in canonical form".into());
+    }
+    check(&json)
 }
 
 /// Adds the envelope to an entry body.
@@ -241,6 +259,11 @@ pub fn approval_message(origin: &str, decision: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The schema is checked on lines as written; so are these.
+    fn check(entry: &Value) -> Result<(), String> {
+        check_line(&jcs::encode(entry))
+    }
 
     fn run_entry() -> Value {
         json!({

@@ -3,12 +3,15 @@
 //! refuses duplicate keys, so that two verifiers can never read one line two
 //! ways.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
+use std::collections::HashSet;
 use std::fmt;
+use std::ops::Index;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_json::map::Entry;
-use serde_json::{Map, Value};
+use serde::{Serialize, Serializer};
+use serde_json::Value;
 
 /// The largest integer a line may hold (I-JSON's exact range).
 pub const MAX_INT: u64 = (1 << 53) - 1;
@@ -42,88 +45,240 @@ impl fmt::Display for LineError {
     }
 }
 
+/// A line's JSON as a verifier reads it: strings borrowed from the line
+/// where they are written without escapes, objects as their members in
+/// the order written. Reading a million lines into `serde_json::Value`s (a
+/// hash map for every object, a copy of every string) cost more than all
+/// the checks then made of them.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Json<'a> {
+    /// `null`.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// An integer in `0..=MAX_INT`, the only numbers a line may hold.
+    Int(u64),
+    /// A string.
+    Str(Cow<'a, str>),
+    /// An array.
+    Array(Vec<Json<'a>>),
+    /// An object's members, in the order written, no key twice.
+    Object(Vec<(Cow<'a, str>, Json<'a>)>),
+}
+
+static NULL: Json<'static> = Json::Null;
+
+impl<'a> Json<'a> {
+    /// A member of an object.
+    pub fn get(&self, key: &str) -> Option<&Json<'a>> {
+        match self {
+            Json::Object(members) => members.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// The text of a string.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Json::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The value of an integer.
+    pub fn as_u64(&self) -> Option<u64> {
+        match self {
+            Json::Int(n) => Some(*n),
+            _ => None,
+        }
+    }
+
+    /// The items of an array.
+    pub fn as_array(&self) -> Option<&[Json<'a>]> {
+        match self {
+            Json::Array(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    /// The same value as a `serde_json::Value`, for code that keeps it.
+    pub fn to_value(&self) -> Value {
+        match self {
+            Json::Null => Value::Null,
+            Json::Bool(b) => Value::Bool(*b),
+            Json::Int(n) => Value::from(*n),
+            Json::Str(s) => Value::String(s.to_string()),
+            Json::Array(items) => Value::Array(items.iter().map(Json::to_value).collect()),
+            Json::Object(members) => Value::Object(
+                members
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_value()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// `value["key"]`, `null` when there is no such member, as with
+/// `serde_json::Value`.
+impl<'a> Index<&str> for Json<'a> {
+    type Output = Json<'a>;
+
+    fn index(&self, key: &str) -> &Json<'a> {
+        self.get(key).unwrap_or(&NULL)
+    }
+}
+
+/// The compact JSON text, for messages.
+impl fmt::Display for Json<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = serde_json::to_string(self).map_err(|_| fmt::Error)?;
+        f.write_str(&text)
+    }
+}
+
+impl Serialize for Json<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Json::Null => s.serialize_unit(),
+            Json::Bool(b) => s.serialize_bool(*b),
+            Json::Int(n) => s.serialize_u64(*n),
+            Json::Str(t) => s.serialize_str(t),
+            Json::Array(items) => s.collect_seq(items),
+            Json::Object(members) => s.collect_map(members.iter().map(|(k, v)| (k.as_ref(), v))),
+        }
+    }
+}
+
 /// A parsed value, and whether every object in it had its keys in
 /// canonical order (strictly ascending by UTF-16 code units).
-struct Strict(Value, bool);
+struct Strict<'a>(Json<'a>, bool);
 
 struct StrictVisitor;
 
 const DUP: &str = "\u{0}duplicate:";
 const NUM: &str = "\u{0}number:";
 
+/// An object with more members than this, written out of order, has its
+/// keys checked for repeats through a set rather than by looking back.
+const LOOK_BACK: usize = 32;
+
 impl<'de> Visitor<'de> for StrictVisitor {
-    type Value = Strict;
+    type Value = Strict<'de>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON value")
     }
 
-    fn visit_bool<E>(self, v: bool) -> Result<Strict, E> {
-        Ok(Strict(Value::Bool(v), true))
+    fn visit_bool<E>(self, v: bool) -> Result<Strict<'de>, E> {
+        Ok(Strict(Json::Bool(v), true))
     }
 
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Strict, E> {
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Strict<'de>, E> {
         if v > MAX_INT {
             return Err(E::custom(format!("{NUM}{v}")));
         }
-        Ok(Strict(Value::from(v), true))
+        Ok(Strict(Json::Int(v), true))
     }
 
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Strict, E> {
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Strict<'de>, E> {
         match u64::try_from(v) {
             Ok(u) => self.visit_u64(u),
             Err(_) => Err(E::custom(format!("{NUM}{v}"))),
         }
     }
 
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Strict, E> {
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Strict<'de>, E> {
         Err(E::custom(format!("{NUM}{v}")))
     }
 
-    fn visit_str<E>(self, v: &str) -> Result<Strict, E> {
-        Ok(Strict(Value::String(v.to_string()), true))
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Strict<'de>, E> {
+        Ok(Strict(Json::Str(Cow::Borrowed(v)), true))
     }
 
-    fn visit_string<E>(self, v: String) -> Result<Strict, E> {
-        Ok(Strict(Value::String(v), true))
+    fn visit_str<E>(self, v: &str) -> Result<Strict<'de>, E> {
+        Ok(Strict(Json::Str(Cow::Owned(v.to_string())), true))
     }
 
-    fn visit_unit<E>(self) -> Result<Strict, E> {
-        Ok(Strict(Value::Null, true))
+    fn visit_string<E>(self, v: String) -> Result<Strict<'de>, E> {
+        Ok(Strict(Json::Str(Cow::Owned(v)), true))
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Strict, A::Error> {
+    fn visit_unit<E>(self) -> Result<Strict<'de>, E> {
+        Ok(Strict(Json::Null, true))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Strict<'de>, A::Error> {
         let mut items = Vec::new();
         let mut sorted = true;
         while let Some(Strict(v, s)) = seq.next_element()? {
             items.push(v);
             sorted &= s;
         }
-        Ok(Strict(Value::Array(items), sorted))
+        Ok(Strict(Json::Array(items), sorted))
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Strict, A::Error> {
-        let mut out = Map::new();
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Strict<'de>, A::Error> {
+        let mut members: Vec<(Cow<'de, str>, Json<'de>)> = Vec::new();
         let mut sorted = true;
-        while let Some(key) = map.next_key::<String>()? {
+        // While keys ascend none can repeat; once they do not, each new
+        // key is looked for among the earlier ones.
+        let mut ascending = true;
+        let mut seen: Option<HashSet<String>> = None;
+        while let Some(Key(key)) = map.next_key()? {
             let Strict(v, s) = map.next_value()?;
             sorted &= s;
-            if sorted
-                && let Some((last, _)) = out.iter().next_back()
-                && utf16_order(last, &key) != Ordering::Less
-            {
-                sorted = false;
+            ascending &= members
+                .last()
+                .is_none_or(|(last, _)| utf16_order(last, &key) == Ordering::Less);
+            if !ascending {
+                let repeated = match &mut seen {
+                    Some(set) => !set.insert(key.to_string()),
+                    None if members.len() < LOOK_BACK => members.iter().any(|(k, _)| *k == key),
+                    None => {
+                        let mut set: HashSet<String> =
+                            members.iter().map(|(k, _)| k.to_string()).collect();
+                        let repeated = !set.insert(key.to_string());
+                        seen = Some(set);
+                        repeated
+                    }
+                };
+                if repeated {
+                    return Err(de::Error::custom(format!("{DUP}{key}")));
+                }
             }
-            match out.entry(key) {
-                Entry::Vacant(slot) => {
-                    slot.insert(v);
-                }
-                Entry::Occupied(slot) => {
-                    return Err(de::Error::custom(format!("{DUP}{}", slot.key())));
-                }
+            members.push((key, v));
+        }
+        Ok(Strict(Json::Object(members), sorted && ascending))
+    }
+}
+
+/// An object key, borrowed from the line when it has no escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string key")
+            }
+
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_string())))
+            }
+
+            fn visit_string<E>(self, v: String) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v)))
             }
         }
-        Ok(Strict(Value::Object(out), sorted))
+        d.deserialize_str(KeyVisitor)
     }
 }
 
@@ -132,7 +287,7 @@ fn utf16_order(a: &str, b: &str) -> Ordering {
     a.encode_utf16().cmp(b.encode_utf16())
 }
 
-impl<'de> Deserialize<'de> for Strict {
+impl<'de> Deserialize<'de> for Strict<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_any(StrictVisitor)
     }
@@ -141,21 +296,21 @@ impl<'de> Deserialize<'de> for Strict {
 /// Parses one line strictly: valid JSON, no duplicate keys, only integers
 /// in range.
 pub fn parse(line: &str) -> Result<Value, LineError> {
-    parse_checked(line).map(|(v, _)| v)
+    parse_checked(line).map(|(v, _)| v.to_value())
 }
 
-/// [`parse`], and whether the line is in canonical form, that is, whether
-/// `encode(&value) == line`, found without encoding: for the values a line
-/// may hold (no floats), the canonical form is serde_json's compact output
-/// with every object's keys in UTF-16 order, and serde_json escapes strings
-/// exactly as RFC 8785 does (the short escapes `\b \t \n \f \r \" \\`,
-/// other control characters as lowercase `\u00xx`, nothing else). So a line
-/// is canonical when its keys were already in that order and serde_json's
-/// compact output of what was parsed is the line itself, byte for byte.
-/// The property test `the_fast_check_agrees_with_encoding` holds this to
-/// [`encode`].
-pub fn parse_checked(line: &str) -> Result<(Value, bool), LineError> {
-    let Strict(value, sorted) = serde_json::from_str::<Strict>(line).map_err(|e| {
+/// Reads one line strictly, as [`parse`] does, and tells whether it is in
+/// canonical form, that is, whether `encode` of what it says is the line
+/// itself, found without encoding: for the values a line may hold (no
+/// floats), the canonical form is serde_json's compact output with every
+/// object's keys in UTF-16 order, and serde_json escapes strings exactly as
+/// RFC 8785 does (the short escapes `\b \t \n \f \r \" \\`, other control
+/// characters as lowercase `\u00xx`, nothing else). So a line is canonical
+/// when its keys were already in that order and serde_json's compact
+/// output of what was read is the line, byte for byte. The property test
+/// `the_fast_check_agrees_with_encoding` holds this to [`encode`].
+pub fn parse_checked(line: &str) -> Result<(Json<'_>, bool), LineError> {
+    let Strict(json, sorted) = serde_json::from_str::<Strict>(line).map_err(|e| {
         let m = e.to_string();
         if let Some(rest) = m.strip_prefix(DUP) {
             LineError::DuplicateKey(rest.split(" at line").next().unwrap_or(rest).to_string())
@@ -167,9 +322,9 @@ pub fn parse_checked(line: &str) -> Result<(Value, bool), LineError> {
     })?;
     let canonical = sorted && {
         let mut compact = Vec::with_capacity(line.len());
-        serde_json::to_writer(&mut compact, &value).is_ok() && compact == line.as_bytes()
+        serde_json::to_writer(&mut compact, &json).is_ok() && compact == line.as_bytes()
     };
-    Ok((value, canonical))
+    Ok((json, canonical))
 }
 
 #[cfg(test)]
@@ -200,6 +355,19 @@ mod tests {
         assert_eq!(
             parse(r#"{"a":1,"b":{"c":1,"c":2}}"#),
             Err(LineError::DuplicateKey("c".into()))
+        );
+        // Out of order, spelled with an escape, and in an object long
+        // enough that repeats are looked for through a set.
+        assert_eq!(
+            parse(r#"{"b":1,"a":2,"\u0062":3}"#),
+            Err(LineError::DuplicateKey("b".into()))
+        );
+        let mut long: Vec<String> = (0..100).rev().map(|i| format!("\"k{i}\":{i}")).collect();
+        assert!(parse(&format!("{{{}}}", long.join(","))).is_ok());
+        long.push("\"k7\":0".into());
+        assert_eq!(
+            parse(&format!("{{{}}}", long.join(","))),
+            Err(LineError::DuplicateKey("k7".into()))
         );
     }
 
@@ -304,7 +472,7 @@ mod tests {
                     prop_assert!(parse(&line).is_err());
                     continue;
                 };
-                prop_assert_eq!(canonical, encode(&parsed) == line, "line: {}", line);
+                prop_assert_eq!(canonical, encode(&parsed.to_value()) == line, "line: {}", line);
             }
             let (_, canonical) = parse_checked(&encode(&v)).expect("canonical text parses");
             prop_assert!(canonical);

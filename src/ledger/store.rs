@@ -175,10 +175,10 @@ impl<'k> Writer<'k> {
             .last()
             .map_or(GENESIS_PREV.to_string(), merkle::tag);
         let value = with_envelope(body, self.next_seq(), &prev, self.key.name(), ts);
-        entry::check(&value).map_err(|m| {
+        let line = jcs::encode(&value);
+        entry::check_line(&line).map_err(|m| {
             WriteError::Refused(format!("the new entry would not pass verification: {m}"))
         })?;
-        let line = jcs::encode(&value);
         let leaf = merkle::leaf(line.as_bytes());
         self.leaves.push(leaf);
         self.new_lines.push(line);
@@ -207,10 +207,10 @@ impl<'k> Writer<'k> {
             .enumerate()
             .map(|(i, body)| {
                 let value = with_envelope(body, first + i as u64, STAND_IN, log, ts);
-                entry::check(&value).map_err(|m| {
+                let line = jcs::encode(&value);
+                entry::check_line(&line).map_err(|m| {
                     WriteError::Refused(format!("the new entry would not pass verification: {m}"))
                 })?;
-                let line = jcs::encode(&value);
                 let mut found = line.match_indices(&member);
                 let place = match (found.next(), found.next()) {
                     (Some((at, _)), None) => Ok(at + MEMBER.len()),

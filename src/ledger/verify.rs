@@ -262,6 +262,7 @@ fn check_single(line: &str, i: usize, prev: &Hash, expect: &Expect) -> Single {
     });
     let ts = value["ts"].as_str().map(str::to_string);
     let kept = expect.keep.then(|| {
+        let value = value.to_value();
         if kind == "decision" {
             super::decision_summary(&value)
         } else {
@@ -332,13 +333,16 @@ fn check_entries(
         encoded_key: key.encode(),
         keep,
     };
-    let mut entries = Vec::with_capacity(if keep { n } else { 0 });
-    // Leaf hashes of the entries evidence may point at (runs, decisions).
-    let mut targets: HashMap<Hash, &'static str> = HashMap::new();
-    let mut approvers: Vec<String> = Vec::new();
-    for (b, chunk) in lines.chunks(block).enumerate() {
+    let mut in_order = InOrder {
+        entries: Vec::with_capacity(if keep { n } else { 0 }),
+        targets: HashMap::with_capacity(n),
+        approvers: Vec::new(),
+    };
+    // Two block buffers, reused: a fresh one per block would be a large
+    // allocation the allocator hands back to the system and takes again.
+    let check_block = |b: usize, out: &mut Vec<Single>| {
         let start = b * block;
-        let singles: Vec<Single> = chunk
+        lines[start..n.min(start + block)]
             .par_iter()
             .enumerate()
             .map(|(j, line)| {
@@ -346,56 +350,31 @@ fn check_entries(
                 let prev = i.checked_sub(1).map_or(GENESIS_HASH, |p| leaves[p]);
                 check_single(line, i, &prev, &expect)
             })
-            .collect();
-        for (j, single) in singles.into_iter().enumerate() {
-            let i = start + j;
-            let place = || format!("line {}", i + 1);
-            for (code, message) in single.failures {
-                report.fail(code, place(), message);
-            }
-            let Some(facts) = single.facts else {
-                continue;
-            };
-            if let Some(evidence) = &facts.evidence {
-                check_evidence(
-                    &mut report,
-                    place,
-                    evidence,
-                    &targets,
-                    &approvers,
-                    &key.name,
-                );
-            }
-            if let Some(list) = facts.approvers {
-                approvers = list;
-            }
-            let kind = facts.kind;
-            match report.types.get_mut(kind) {
-                Some(count) => *count += 1,
-                None => {
-                    report.types.insert(kind.to_string(), 1);
-                }
-            }
-            if let Some(ts) = facts.ts {
-                match &mut report.time_range {
-                    None => report.time_range = Some((ts.clone(), ts)),
-                    Some((first, last)) => {
-                        if ts < *first {
-                            *first = ts;
-                        } else if ts > *last {
-                            *last = ts;
-                        }
-                    }
-                }
-            }
-            if matches!(kind, "run" | "decision") {
-                targets.insert(leaves[i], kind);
-            }
-            if let Some(kept) = facts.kept {
-                entries.push(kept);
-            }
-        }
+            .collect_into_vec(out);
+    };
+    // Each block's in-order pass runs while the next block is checked.
+    let blocks = n.div_ceil(block);
+    let (mut current, mut next) = (Vec::new(), Vec::new());
+    if blocks > 0 {
+        check_block(0, &mut current);
     }
+    for b in 0..blocks {
+        rayon::join(
+            || {
+                if b + 1 < blocks {
+                    check_block(b + 1, &mut next);
+                }
+            },
+            || {
+                for (j, single) in current.drain(..).enumerate() {
+                    let i = b * block + j;
+                    in_order.take(&mut report, i, single, &leaves, &key.name);
+                }
+            },
+        );
+        std::mem::swap(&mut current, &mut next);
+    }
+    let entries = in_order.entries;
     report.size = n as u64;
     let tree = merkle::Tree::new(&leaves);
     report.root = tree.root(n);
@@ -651,6 +630,75 @@ fn check_checkpoint(
         return None;
     }
     Some(cp)
+}
+
+/// What the in-order pass over the lines carries from one to the next.
+struct InOrder {
+    /// What a writer keeps of each entry.
+    entries: Vec<Value>,
+    /// Leaf hashes of the entries evidence may point at (runs, decisions).
+    targets: HashMap<Hash, &'static str>,
+    /// The trusted approvers, as the latest `approvers` entry set them.
+    approvers: Vec<String>,
+}
+
+impl InOrder {
+    /// Reports line `i`'s own failures, then checks what depends on the
+    /// lines before it, and sums it up.
+    fn take(
+        &mut self,
+        report: &mut Report,
+        i: usize,
+        single: Single,
+        leaves: &[Hash],
+        origin: &str,
+    ) {
+        let place = || format!("line {}", i + 1);
+        for (code, message) in single.failures {
+            report.fail(code, place(), message);
+        }
+        let Some(facts) = single.facts else {
+            return;
+        };
+        if let Some(evidence) = &facts.evidence {
+            check_evidence(
+                report,
+                place,
+                evidence,
+                &self.targets,
+                &self.approvers,
+                origin,
+            );
+        }
+        if let Some(list) = facts.approvers {
+            self.approvers = list;
+        }
+        let kind = facts.kind;
+        match report.types.get_mut(kind) {
+            Some(count) => *count += 1,
+            None => {
+                report.types.insert(kind.to_string(), 1);
+            }
+        }
+        if let Some(ts) = facts.ts {
+            match &mut report.time_range {
+                None => report.time_range = Some((ts.clone(), ts)),
+                Some((first, last)) => {
+                    if ts < *first {
+                        *first = ts;
+                    } else if ts > *last {
+                        *last = ts;
+                    }
+                }
+            }
+        }
+        if matches!(kind, "run" | "decision") {
+            self.targets.insert(leaves[i], kind);
+        }
+        if let Some(kept) = facts.kept {
+            self.entries.push(kept);
+        }
+    }
 }
 
 /// Evidence must point at earlier entries of the right type; approvals must
