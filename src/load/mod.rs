@@ -8,6 +8,7 @@
 //! content; problems reading or parsing are findings.
 
 mod git;
+mod plain;
 pub mod yaml;
 
 use std::path::{Path, PathBuf};

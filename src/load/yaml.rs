@@ -22,7 +22,7 @@ pub struct Pos {
 }
 
 /// A YAML value with its position.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Node {
     /// Where the value is written (for an alias, where the alias is used).
     pub pos: Pos,
@@ -31,7 +31,7 @@ pub struct Node {
 }
 
 /// The shapes a YAML value can take.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum NodeValue {
     /// `~`, `null` or an empty value.
     Null,
@@ -231,6 +231,16 @@ pub struct YamlError {
 
 /// Parses every document of a file into spanned trees.
 pub fn parse_documents(text: &str, limits: &Limits) -> Result<Vec<Node>, YamlError> {
+    let options = saphyr_options(limits);
+    let budget = options.budget.clone().unwrap_or_default();
+    if let Some(documents) = super::plain::read(text, limits, &budget) {
+        return Ok(documents);
+    }
+    parse_with_serde_saphyr(text, options)
+}
+
+/// How serde-saphyr is asked to read inventory files.
+pub(super) fn saphyr_options(limits: &Limits) -> Options {
     let mut budget = Budget::default();
     budget.max_events = limits.max_events;
     budget.max_aliases = limits.max_aliases;
@@ -245,6 +255,15 @@ pub fn parse_documents(text: &str, limits: &Limits) -> Result<Vec<Node>, YamlErr
     options.underscored_numbers_as_strings = true;
     options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::Error;
     options.alias_limits.max_total_replayed_events = limits.max_events;
+    options
+}
+
+/// Every file the plain reader passes on: aliases and tags, and every
+/// error, worded by serde-saphyr.
+pub(super) fn parse_with_serde_saphyr(
+    text: &str,
+    options: Options,
+) -> Result<Vec<Node>, YamlError> {
     serde_saphyr::from_multiple_with_options::<Node>(text, options).map_err(|e| {
         let line_col = e.location().map(|l| {
             (
