@@ -54,7 +54,8 @@ impl Contents {
     /// The complete lines, without their newlines, borrowed from the one
     /// text read.
     pub fn lines(&self) -> Vec<&str> {
-        self.text.split_terminator('\n').collect()
+        use rayon::prelude::*;
+        self.text.par_split_terminator('\n').collect()
     }
 
     /// Whether there is no complete line.
