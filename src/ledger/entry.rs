@@ -230,13 +230,16 @@ pub fn check(entry: &Json) -> Result<(), String> {
     Ok(())
 }
 
+/// A list of fields and the shape of each.
+type FieldList = Vec<(&'static str, Shape)>;
+
 /// Each type's fields, the envelope's and its body's together, sorted by
 /// name.
-static SORTED: LazyLock<Vec<(&'static str, Vec<(&'static str, Shape)>)>> = LazyLock::new(|| {
+static SORTED: LazyLock<Vec<(&'static str, FieldList)>> = LazyLock::new(|| {
     TYPES
         .iter()
         .filter_map(|kind| {
-            let mut all: Vec<(&str, Shape)> = ENVELOPE.iter().chain(body(kind)?).copied().collect();
+            let mut all: FieldList = ENVELOPE.iter().chain(body(kind)?).copied().collect();
             all.sort_by_key(|(name, _)| *name);
             Some((*kind, all))
         })
