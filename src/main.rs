@@ -11,6 +11,7 @@ fn main() -> std::process::ExitCode {
     if show_progress {
         severance::commands::show_progress();
     }
+    severance::commands::leave_memory_to_exit();
     let status = severance::commands::run(
         command,
         &mut std::io::stdout().lock(),

@@ -41,6 +41,7 @@ pub(super) fn run(
         .decisions
         .iter()
         .any(|d| d.record == index && d.status == crate::decide::Status::Error);
+    super::release((inventory, evaluation, plan));
     Ok(if failed {
         ExitStatus::CouldNotEvaluate
     } else {

@@ -63,5 +63,6 @@ pub(super) fn run(
             report::json::write_plan(w, &plan, &inventory, &pack, &evaluation, &settings.input)
         })?,
     }
+    super::release((inventory, evaluation, plan));
     Ok(status)
 }

@@ -19,9 +19,11 @@ pub(super) fn run(
         "{}",
         report::human::validation_summary(&validation, &settings.input)
     )?;
-    Ok(if validation.valid().is_some() {
+    let status = if validation.valid().is_some() {
         ExitStatus::Ok
     } else {
         ExitStatus::CouldNotEvaluate
-    })
+    };
+    super::release(validation);
+    Ok(status)
 }
