@@ -22,7 +22,7 @@ pub struct Inventory {
     /// Records sorted by id.
     pub records: Vec<Record>,
     /// Index of each id in `records`.
-    pub index: HashMap<String, usize>,
+    pub index: IdIndex,
     /// The files the records came from.
     pub files: Vec<Arc<SourceFile>>,
     /// Reviewed exceptions to check findings, from `waivers.yaml`, by id.
@@ -69,6 +69,15 @@ struct LinkAt {
     field: String,
     span: Span,
 }
+
+/// Each record's position by id. Hashed with foldhash (seeded per
+/// process, as std's hasher is) rather than SipHash: a million ids are
+/// hashed several times over between validation and evaluation.
+pub type IdIndex = HashMap<String, usize, foldhash::fast::RandomState>;
+
+/// Every id whose record could be identified, valid or not, with its kind
+/// and where it is first defined.
+type SeenIds = HashMap<String, (Option<Kind>, Span), foldhash::fast::RandomState>;
 
 /// What checking one raw record found.
 struct Read {
@@ -147,10 +156,14 @@ pub fn validate_inventory(raw: RawInventory) -> (Option<Inventory>, Vec<Diagnost
     let read_count: usize = per_file.iter().map(|(_, reads)| reads.len()).sum();
     crate::progress::stage("linking", read_count as u64);
     let mut records: Vec<Record> = Vec::with_capacity(read_count);
-    let mut pending: Vec<PendingLink> = Vec::new();
+    let link_count: usize = per_file
+        .iter()
+        .flat_map(|(_, reads)| reads.iter().map(|r| r.links.len()))
+        .sum();
+    let mut pending: Vec<PendingLink> = Vec::with_capacity(link_count);
     // Ids of every record whose kind could be read, valid or not, so that a
     // broken record does not also make every link to it "dangling".
-    let mut seen: HashMap<String, (Option<Kind>, Span)> = HashMap::new();
+    let mut seen = SeenIds::with_capacity_and_hasher(read_count, Default::default());
     let mut broken = false;
 
     // Ids are claimed in file order, so that "first defined here" always
@@ -196,90 +209,39 @@ pub fn validate_inventory(raw: RawInventory) -> (Option<Inventory>, Vec<Diagnost
         }
     }
 
-    // Sort by id and remap pending links to the new positions.
+    // Sort by id, in place, and remap pending links to the new positions.
+    // Ids are unique here, so an unstable sort gives the one order.
     let mut order: Vec<usize> = (0..records.len()).collect();
-    order.sort_by(|&a, &b| records[a].id.cmp(&records[b].id));
+    order.par_sort_unstable_by(|&a, &b| records[a].id.cmp(&records[b].id));
     let mut new_pos = vec![0; records.len()];
     for (new, &old) in order.iter().enumerate() {
         new_pos[old] = new;
     }
-    let mut slots: Vec<Option<Record>> = records.into_iter().map(Some).collect();
-    let mut records: Vec<Record> = order.iter().filter_map(|&old| slots[old].take()).collect();
-    let index: HashMap<String, usize> = records
+    permute(&mut records, &order);
+    let index: IdIndex = records
         .iter()
         .enumerate()
         .map(|(i, r)| (r.id.clone(), i))
         .collect();
 
-    for PendingLink { record: at, link } in pending {
-        let Some(&target) = index.get(&link.id) else {
-            if seen.contains_key(&link.id) {
-                // The target exists but is itself broken; its own findings say why.
+    // Each link is looked up on both cores; what it resolves to is then
+    // applied in order, so findings come out as before.
+    let resolved: Vec<Resolution> = pending
+        .par_iter()
+        .map(|PendingLink { link, .. }| resolve(link, &index, &seen, &records))
+        .collect();
+    for (PendingLink { record: at, link }, resolution) in pending.into_iter().zip(resolved) {
+        match resolution {
+            Resolution::Target(target) => {
+                if at != NO_RECORD {
+                    let record = &mut records[new_pos[at]];
+                    set_link_target(&mut record.fields, &link.path, target);
+                }
+            }
+            Resolution::Broken(problem) => {
+                diagnostics.extend(problem.map(|d| *d));
                 broken = true;
-                continue;
             }
-            let mut d = Diagnostic::error(
-                Code::DanglingLink,
-                format!(
-                    "`{}` links to `{}`, which is not in the inventory",
-                    link.field, link.id
-                ),
-            )
-            .at(link.span.clone())
-            .label("no record has this id");
-            let ids = index.keys().map(String::as_str);
-            if let Some(close) = did_you_mean_id(&link.id, ids) {
-                d = d.help(format!("did you mean `{close}`?"));
-            }
-            diagnostics.push(d);
-            broken = true;
-            continue;
-        };
-        let target_kind = records[target].kind;
-        if let Some((declared, span)) = &link.declared_kind
-            && *declared != target_kind
-        {
-            diagnostics.push(
-                Diagnostic::error(
-                    Code::WrongLinkKind,
-                    format!(
-                        "`{}` says `{}` is a {declared}, but it is a {target_kind}",
-                        link.field, link.id
-                    ),
-                )
-                .at(span.clone())
-                .note(
-                    records[target].span.clone(),
-                    format!("`{}` is defined here", link.id),
-                ),
-            );
-            broken = true;
-            continue;
-        }
-        if !link.allowed.contains(&target_kind) {
-            let allowed: Vec<&str> = link.allowed.iter().map(|k| k.as_str()).collect();
-            diagnostics.push(
-                Diagnostic::error(
-                    Code::WrongLinkKind,
-                    format!(
-                        "`{}` must link to a {}, but `{}` is a {target_kind}",
-                        link.field,
-                        allowed.join(" or "),
-                        link.id
-                    ),
-                )
-                .at(link.span.clone())
-                .note(
-                    records[target].span.clone(),
-                    format!("`{}` is defined here", link.id),
-                ),
-            );
-            broken = true;
-            continue;
-        }
-        if at != NO_RECORD {
-            let record = &mut records[new_pos[at]];
-            set_link_target(&mut record.fields, &link.path, target);
         }
     }
 
@@ -332,6 +294,95 @@ pub fn validate_inventory(raw: RawInventory) -> (Option<Inventory>, Vec<Diagnost
             }),
             diagnostics,
         )
+    }
+}
+
+/// What a link resolves to: its target, or why it has none (a finding, or
+/// none when the target is itself broken and its own findings say why).
+enum Resolution {
+    Target(usize),
+    /// Boxed: there is one resolution per link, and nearly all are targets.
+    Broken(Option<Box<Diagnostic>>),
+}
+
+fn resolve(link: &LinkAt, index: &IdIndex, seen: &SeenIds, records: &[Record]) -> Resolution {
+    let Some(&target) = index.get(&link.id) else {
+        if seen.contains_key(&link.id) {
+            // The target exists but is itself broken; its own findings say why.
+            return Resolution::Broken(None);
+        }
+        let mut d = Diagnostic::error(
+            Code::DanglingLink,
+            format!(
+                "`{}` links to `{}`, which is not in the inventory",
+                link.field, link.id
+            ),
+        )
+        .at(link.span.clone())
+        .label("no record has this id");
+        let ids = index.keys().map(String::as_str);
+        if let Some(close) = did_you_mean_id(&link.id, ids) {
+            d = d.help(format!("did you mean `{close}`?"));
+        }
+        return Resolution::Broken(Some(Box::new(d)));
+    };
+    let target_kind = records[target].kind;
+    if let Some((declared, span)) = &link.declared_kind
+        && *declared != target_kind
+    {
+        return Resolution::Broken(Some(Box::new(
+            Diagnostic::error(
+                Code::WrongLinkKind,
+                format!(
+                    "`{}` says `{}` is a {declared}, but it is a {target_kind}",
+                    link.field, link.id
+                ),
+            )
+            .at(span.clone())
+            .note(
+                records[target].span.clone(),
+                format!("`{}` is defined here", link.id),
+            ),
+        )));
+    }
+    if !link.allowed.contains(&target_kind) {
+        let allowed: Vec<&str> = link.allowed.iter().map(|k| k.as_str()).collect();
+        return Resolution::Broken(Some(Box::new(
+            Diagnostic::error(
+                Code::WrongLinkKind,
+                format!(
+                    "`{}` must link to a {}, but `{}` is a {target_kind}",
+                    link.field,
+                    allowed.join(" or "),
+                    link.id
+                ),
+            )
+            .at(link.span.clone())
+            .note(
+                records[target].span.clone(),
+                format!("`{}` is defined here", link.id),
+            ),
+        )));
+    }
+    Resolution::Target(target)
+}
+
+/// Puts `items` in `order` (position `i` gets the item that was at
+/// `order[i]`) by following each cycle of the permutation with swaps, so
+/// that a million records are not copied into a second vector.
+fn permute<T>(items: &mut [T], order: &[usize]) {
+    let mut placed = vec![false; items.len()];
+    for start in 0..items.len() {
+        let mut at = start;
+        while !placed[at] {
+            placed[at] = true;
+            let from = order[at];
+            if from == start {
+                break;
+            }
+            items.swap(at, from);
+            at = from;
+        }
     }
 }
 
@@ -935,5 +986,37 @@ impl<'a> Checker<'a> {
             target: usize::MAX,
             span,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::permute;
+
+    #[test]
+    fn permute_puts_every_item_where_the_order_says() {
+        // Every permutation of five items, including fixed points and
+        // several cycles.
+        let n = 5;
+        let mut order: Vec<usize> = (0..n).collect();
+        let mut count = 0;
+        loop {
+            let mut items: Vec<String> = (0..n).map(|i| format!("item{i}")).collect();
+            permute(&mut items, &order);
+            let want: Vec<String> = order.iter().map(|i| format!("item{i}")).collect();
+            assert_eq!(items, want, "order {order:?}");
+            count += 1;
+            // Next permutation in lexicographic order.
+            let Some(i) = (0..n - 1).rev().find(|&i| order[i] < order[i + 1]) else {
+                break;
+            };
+            let j = (i + 1..n)
+                .rev()
+                .find(|&j| order[j] > order[i])
+                .expect("exists");
+            order.swap(i, j);
+            order[i + 1..].reverse();
+        }
+        assert_eq!(count, 120);
     }
 }

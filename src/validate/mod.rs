@@ -6,7 +6,7 @@ mod inventory;
 mod policies;
 mod waivers;
 
-pub use inventory::{Inventory, validate_inventory};
+pub use inventory::{IdIndex, Inventory, validate_inventory};
 pub use policies::{
     FLAG, NAMESPACE, PolicyInfo, PolicyPack, Rule, is_link_path, parse_due, validate_policies,
 };

@@ -69,7 +69,7 @@ pub const INLINE_NAMES: &[&str] = &[
 pub fn validate_waivers(
     file: &Arc<SourceFile>,
     records: &[Record],
-    index: &HashMap<String, usize>,
+    index: &crate::validate::IdIndex,
 ) -> (Vec<Waiver>, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
     let documents = match crate::load::yaml::parse_documents(&file.text, &Limits::default()) {
@@ -191,7 +191,7 @@ impl Waiver {
 struct Checker<'a> {
     file: &'a Arc<SourceFile>,
     records: &'a [Record],
-    index: &'a HashMap<String, usize>,
+    index: &'a crate::validate::IdIndex,
     diagnostics: &'a mut Vec<Diagnostic>,
 }
 
