@@ -52,7 +52,7 @@ pub(super) fn read(text: &str, limits: &Limits, budget: &Budget) -> Option<Vec<N
     let mut documents = Vec::new();
     let mut open: Vec<Open> = Vec::new();
     let mut root: Option<Node> = None;
-    let (mut events, mut nodes) = (0usize, 0usize);
+    let (mut events, mut nodes, mut started) = (0usize, 0usize, 0usize);
     for item in Parser::with_options(granit_parser::StrInput::new(text), parser_options(budget)) {
         let (event, span) = item.ok()?;
         events += 1;
@@ -62,7 +62,9 @@ pub(super) fn read(text: &str, limits: &Limits, budget: &Budget) -> Option<Vec<N
         let node = match event {
             Event::StreamStart | Event::StreamEnd | Event::Comment(..) => continue,
             Event::DocumentStart(..) => {
-                if documents.len() >= budget.max_documents / 2 {
+                // Every document counts against the limit, kept or not.
+                started += 1;
+                if started > budget.max_documents / 2 {
                     return None;
                 }
                 continue;
@@ -144,13 +146,21 @@ pub(super) fn read(text: &str, limits: &Limits, budget: &Budget) -> Option<Vec<N
     Some(documents)
 }
 
-/// A key read here is a string, not `<<` (a merge), and not written
-/// before in its mapping (serde-saphyr refuses repeats and words the error).
+/// A key read here is a string, not `<<` (a merge), not written before in
+/// its mapping (serde-saphyr refuses repeats and words the error), and
+/// does not start like a number: serde-saphyr compares such keys by the
+/// integer they spell in any radix, with underscores (`1_000` repeats
+/// `10_00`), even where the value would stay text.
 fn plain_key(key: &Node, entries: &[(Node, Node)]) -> bool {
     let NodeValue::Str(text) = &key.value else {
         return false;
     };
-    text != "<<" && !entries.iter().any(|(k, _)| k.is_key(text))
+    let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
+    let number_like = unsigned
+        .as_bytes()
+        .first()
+        .is_some_and(|b| b.is_ascii_digit() || *b == b'.');
+    text != "<<" && !number_like && !entries.iter().any(|(k, _)| k.is_key(text))
 }
 
 /// Where a node starts, as serde-saphyr reports it: 1-based line and
@@ -394,6 +404,30 @@ mod tests {
             assert!(agrees(&format!("k: '{s}'\n"), s));
         }
         assert!(typed_here > spellings.len() * 2, "{typed_here}");
+        // The spellings an inventory is made of are all typed here.
+        for s in [
+            "",
+            "~",
+            "null",
+            "true",
+            "False",
+            "0",
+            "-7",
+            "+7",
+            "007",
+            "1_000",
+            "0X1F",
+            "1.5",
+            "1e3",
+            "2026-01-01",
+            "2026-01-01T09:00:00Z",
+            "10.0.0.1",
+            "inf",
+            "text",
+        ] {
+            let text = format!("k: {s}\n");
+            assert!(agrees(&text, &text), "{text:?} should be read here");
+        }
     }
 
     #[test]
@@ -434,6 +468,9 @@ mod tests {
             "a: .inf\n",
             "a: 0x1F\n",
             "a: 99999999999999999999\n",
+            "1_000: a\n10_00: b\n",
+            "0X1F: a\n0X1f: b\n",
+            "007: a\n",
         ] {
             assert!(plain(text).is_none(), "{text:?} must go to serde-saphyr");
         }
@@ -447,6 +484,10 @@ mod tests {
         };
         let many: String = (0..15).map(|i| format!("k{i}: {i}\n")).collect();
         assert!(read(&many, &limits, &Budget::default()).is_none());
+        // Null documents are skipped, but each still counts.
+        assert!(plain(&"---\n".repeat(1100)).is_none());
+        assert!(plain(&"---\n~\n".repeat(1100)).is_none());
+        assert!(serde_saphyr(&"---\n".repeat(1100)).is_err());
         let deep = "a:\n".to_string()
             + &(1..40)
                 .map(|i| format!("{}b{i}:\n", "  ".repeat(i)))
