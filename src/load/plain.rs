@@ -155,12 +155,17 @@ fn plain_key(key: &Node, entries: &[(Node, Node)]) -> bool {
     let NodeValue::Str(text) = &key.value else {
         return false;
     };
-    let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
-    let number_like = unsigned
+    text != "<<" && !starts_like_number(text) && !entries.iter().any(|(k, _)| k.is_key(text))
+}
+
+/// Whether `text`, after one sign, starts with a digit or `.`: how every
+/// integer and float YAML's core schema knows is spelled.
+fn starts_like_number(text: &str) -> bool {
+    text.strip_prefix(['+', '-'])
+        .unwrap_or(text)
         .as_bytes()
         .first()
-        .is_some_and(|b| b.is_ascii_digit() || *b == b'.');
-    text != "<<" && !number_like && !entries.iter().any(|(k, _)| k.is_key(text))
+        .is_some_and(|b| b.is_ascii_digit() || *b == b'.')
 }
 
 /// Where a node starts, as serde-saphyr reports it: 1-based line and
@@ -203,13 +208,9 @@ fn resolve_plain(text: Cow<'_, str>) -> Option<NodeValue> {
         return None;
     }
     let unsigned = t.strip_prefix(['+', '-']).unwrap_or(t);
-    let numeric_start = unsigned
-        .as_bytes()
-        .first()
-        .is_some_and(|b| b.is_ascii_digit() || *b == b'.');
     // Neither an integer (a digit first) nor a float (a digit or `.` first;
     // Rust's `inf` and `nan` are refused as not finite): text.
-    if !numeric_start {
+    if !starts_like_number(t) {
         return Some(NodeValue::Str(text.into_owned()));
     }
     let uppercase_radix = matches!(unsigned.as_bytes(), [b'0', b'X' | b'O' | b'B', ..]);
