@@ -78,12 +78,55 @@ pub(crate) fn decision_summary(entry: &Value) -> Value {
             m.remove(k);
         }
     }
+    summary(
+        entry["subject"].clone(),
+        entry["kind"].clone(),
+        entry["status"].clone(),
+        merkle::digest_tag(jcs::encode(&body).as_bytes()),
+    )
+}
+
+/// [`decision_summary`] of a decision line a verifier has read, when the
+/// line is canonical: its body's canonical text is then its members less
+/// the envelope's, written compactly as they stand, so the line is neither
+/// converted to a `Value` nor encoded again (a writer reads a million of
+/// them on every run).
+pub(crate) fn decision_summary_of_line(entry: &jcs::Json) -> Value {
+    /// The members of a decision entry that make its body.
+    struct Body<'a, 'j>(&'a jcs::Json<'j>);
+    impl serde::Serialize for Body<'_, '_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let members = match self.0 {
+                jcs::Json::Object(members) => members.as_slice(),
+                _ => &[],
+            };
+            s.collect_map(
+                members
+                    .iter()
+                    .filter(|(k, _)| !ENVELOPE_FIELDS.contains(&k.as_ref()))
+                    .map(|(k, v)| (k.as_ref(), v)),
+            )
+        }
+    }
+    // INVARIANT: a `Json` holds only strings, integers, booleans, null,
+    // arrays and objects with string keys; writing it to memory cannot fail.
+    let text = serde_json::to_vec(&Body(entry))
+        .unwrap_or_else(|e| unreachable!("compact JSON of a line: {e}"));
+    summary(
+        entry["subject"].to_value(),
+        entry["kind"].to_value(),
+        entry["status"].to_value(),
+        merkle::digest_tag(&text),
+    )
+}
+
+fn summary(subject: Value, kind: Value, status: Value, body_digest: String) -> Value {
     json!({
         "type": "decision",
-        "subject": entry["subject"],
-        "kind": entry["kind"],
-        "status": entry["status"],
-        SUMMARY_DIGEST: merkle::digest_tag(jcs::encode(&body).as_bytes()),
+        "subject": subject,
+        "kind": kind,
+        "status": status,
+        SUMMARY_DIGEST: body_digest,
     })
 }
 

@@ -261,13 +261,10 @@ fn check_single(line: &str, i: usize, prev: &Hash, expect: &Expect) -> Single {
             .collect()
     });
     let ts = value["ts"].as_str().map(str::to_string);
-    let kept = expect.keep.then(|| {
-        let value = value.to_value();
-        if kind == "decision" {
-            super::decision_summary(&value)
-        } else {
-            value
-        }
+    let kept = expect.keep.then(|| match kind {
+        "decision" if canonical => super::decision_summary_of_line(&value),
+        "decision" => super::decision_summary(&value.to_value()),
+        _ => value.to_value(),
     });
     Single {
         failures,
@@ -796,5 +793,29 @@ mod tests {
             }
         }
         assert!(compared > 5, "only {compared} vectors could be read");
+    }
+
+    /// A writer's summary of a recorded decision is the same whether it is
+    /// taken from the line as read or from the entry as a `Value`.
+    #[test]
+    fn a_decision_summarised_from_its_line_matches_its_value() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/ledger/valid");
+        let contents = super::super::store::read_entries(&dir)
+            .expect("reads")
+            .expect("has entries");
+        let mut decisions = 0;
+        for line in contents.lines() {
+            let (json, canonical) = jcs::parse_checked(line).expect("parses");
+            if json["type"].as_str() != Some("decision") {
+                continue;
+            }
+            assert!(canonical);
+            decisions += 1;
+            assert_eq!(
+                super::super::decision_summary_of_line(&json),
+                super::super::decision_summary(&json.to_value())
+            );
+        }
+        assert!(decisions >= 3, "only {decisions} decisions");
     }
 }
