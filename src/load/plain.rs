@@ -14,7 +14,7 @@ use std::borrow::Cow;
 use serde_saphyr::Budget;
 use serde_saphyr::granit_parser::{self, Event, Parser, ScalarStyle, Span};
 
-use super::yaml::{Limits, Node, NodeValue, Pos};
+use super::yaml::{Node, NodeValue, Pos};
 
 /// A collection being read, with where it starts.
 enum Open {
@@ -40,10 +40,10 @@ pub(super) fn parser_options(budget: &Budget) -> granit_parser::Options {
 }
 
 /// Reads every document of `text`, or gives `None` when serde-saphyr must.
-pub(super) fn read(text: &str, limits: &Limits, budget: &Budget) -> Option<Vec<Node>> {
+pub(super) fn read(text: &str, budget: &Budget) -> Option<Vec<Node>> {
     // Far from every limit, or not read here: near one, serde-saphyr
     // decides exactly where the line is.
-    if text.len() > limits.max_file_bytes as usize / 2
+    if text.len() > budget.max_reader_input_bytes.unwrap_or(usize::MAX) / 2
         || text.len() > budget.max_total_scalar_bytes / 2
         || text.len() > budget.max_total_comment_bytes / 2
     {
@@ -56,7 +56,7 @@ pub(super) fn read(text: &str, limits: &Limits, budget: &Budget) -> Option<Vec<N
     for item in Parser::with_options(granit_parser::StrInput::new(text), parser_options(budget)) {
         let (event, span) = item.ok()?;
         events += 1;
-        if events > limits.max_events / 2 {
+        if events > budget.max_events / 2 {
             return None;
         }
         let node = match event {
@@ -91,14 +91,14 @@ pub(super) fn read(text: &str, limits: &Limits, budget: &Budget) -> Option<Vec<N
             },
             Event::SequenceStart(_, 0, None) => {
                 open.push(Open::Seq(pos(&span), Vec::new()));
-                if open.len() > limits.max_depth / 2 {
+                if open.len() > budget.max_depth / 2 {
                     return None;
                 }
                 continue;
             }
             Event::MappingStart(_, 0, None) => {
                 open.push(Open::Map(pos(&span), Vec::new(), None));
-                if open.len() > limits.max_depth / 2 {
+                if open.len() > budget.max_depth / 2 {
                     return None;
                 }
                 continue;
@@ -118,7 +118,7 @@ pub(super) fn read(text: &str, limits: &Limits, budget: &Budget) -> Option<Vec<N
             _ => return None,
         };
         nodes += 1;
-        if nodes > limits.max_nodes / 2 {
+        if nodes > budget.max_nodes / 2 {
             return None;
         }
         match open.last_mut() {
@@ -243,13 +243,19 @@ mod tests {
 
     use super::*;
 
+    use super::super::yaml::{Limits, parse_with_serde_saphyr, saphyr_options};
+
     fn serde_saphyr(text: &str) -> Result<Vec<Node>, String> {
-        let options = super::super::yaml::saphyr_options(&Limits::default());
-        super::super::yaml::parse_with_serde_saphyr(text, options).map_err(|e| e.message)
+        parse_with_serde_saphyr(text, saphyr_options(&Limits::default())).map_err(|e| e.message)
+    }
+
+    /// The budget serde-saphyr is given for `limits`, which bounds both readers.
+    fn budget(limits: &Limits) -> Budget {
+        saphyr_options(limits).budget.unwrap_or_default()
     }
 
     fn plain(text: &str) -> Option<Vec<Node>> {
-        read(text, &Limits::default(), &Budget::default())
+        read(text, &budget(&Limits::default()))
     }
 
     /// Where the plain reader answers, its answer is serde-saphyr's, node
@@ -484,7 +490,7 @@ mod tests {
             ..Limits::default()
         };
         let many: String = (0..15).map(|i| format!("k{i}: {i}\n")).collect();
-        assert!(read(&many, &limits, &Budget::default()).is_none());
+        assert!(read(&many, &budget(&limits)).is_none());
         // Null documents are skipped, but each still counts.
         assert!(plain(&"---\n".repeat(1100)).is_none());
         assert!(plain(&"---\n~\n".repeat(1100)).is_none());

@@ -233,7 +233,7 @@ pub struct YamlError {
 pub fn parse_documents(text: &str, limits: &Limits) -> Result<Vec<Node>, YamlError> {
     let options = saphyr_options(limits);
     let budget = options.budget.clone().unwrap_or_default();
-    if let Some(documents) = super::plain::read(text, limits, &budget) {
+    if let Some(documents) = super::plain::read(text, &budget) {
         return Ok(documents);
     }
     parse_with_serde_saphyr(text, options)
