@@ -1,7 +1,7 @@
 //! Parses the inventory's files and turns their raw YAML records into typed
-//! [`Record`]s, reporting every problem
-//! of every record with its place: unknown kinds and fields, wrong types,
-//! bad dates, duplicate ids and links that lead nowhere or to the wrong kind.
+//! [`Record`]s, reporting every problem of every record with its place:
+//! unknown kinds and fields, wrong types, bad dates, duplicate ids and links
+//! that lead nowhere or to the wrong kind.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
