@@ -22,15 +22,31 @@ fn write_new(path: &std::path::Path, text: &str, private: bool) -> Result<(), Er
     }
     #[cfg(not(unix))]
     let _ = private;
-    let mut f = options.open(path).map_err(|e| {
-        key_error(format!(
-            "could not create (an existing key is never overwritten): {e}"
-        ))
-    })?;
+    let mut f = options
+        .open(path)
+        .map_err(|e| key_error(create_failure(path, &e)))?;
     f.write_all(text.as_bytes())
         .and_then(|()| f.sync_all())
         .map_err(|e| key_error(format!("could not write: {e}")))?;
     Ok(())
+}
+
+/// Why a key file could not be created, in words that point at the fix.
+fn create_failure(path: &std::path::Path, e: &std::io::Error) -> String {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    match e.kind() {
+        std::io::ErrorKind::AlreadyExists => {
+            "already exists; an existing key is never overwritten".to_string()
+        }
+        std::io::ErrorKind::NotFound => format!(
+            "the directory `{}` does not exist; create it first (keygen makes no directories)",
+            dir.display()
+        ),
+        _ => format!("could not create: {e}"),
+    }
 }
 
 pub(super) fn run(settings: &KeygenSettings, out: &mut dyn Write) -> Result<ExitStatus, Error> {
@@ -63,4 +79,34 @@ pub(super) fn run(settings: &KeygenSettings, out: &mut dyn Write) -> Result<Exit
     writeln!(out, "verifier key: {}", public.display())?;
     writeln!(out, "{}", key.verifier().encode())?;
     Ok(ExitStatus::Ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keygen(out: std::path::PathBuf) -> String {
+        let settings = KeygenSettings {
+            name: "test.example/log".into(),
+            out,
+        };
+        match run(&settings, &mut Vec::new()) {
+            Ok(_) => String::new(),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn failures_say_what_to_do() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let missing = keygen(dir.path().join("no/such/dir/log.key"));
+        assert!(
+            missing.contains("does not exist; create it first"),
+            "{missing}"
+        );
+        assert!(!missing.contains("overwritten"), "{missing}");
+        assert_eq!(keygen(dir.path().join("log.key")), "");
+        let again = keygen(dir.path().join("log.key"));
+        assert!(again.contains("never overwritten"), "{again}");
+    }
 }

@@ -35,8 +35,9 @@ pub struct Input {
     pub inventory: PathBuf,
     /// Policy directory.
     pub policies: PathBuf,
-    /// A git revision to read both at, instead of the working tree.
-    pub revision: Option<String>,
+    /// A git revision, or the index, to read both at instead of the
+    /// working tree.
+    pub revision: Option<crate::load::Snapshot>,
 }
 
 /// Output formats.
@@ -144,6 +145,7 @@ fn release<T>(value: T) {
 /// Runs a command, writing its report to `out` and findings and errors to
 /// `err`. A closed `out` (e.g. piped into `head`) is not a failure.
 pub fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> ExitStatus {
+    let out = &mut ReaderMayLeave { out, gone: false };
     let result = match command {
         Command::Validate(s) => validate::run(&s, out, err),
         Command::Plan(s) => plan::run(&s, out, err),
@@ -164,6 +166,43 @@ pub fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> ExitSt
         Err(e) => {
             let _ = writeln!(err, "{}", report::render_error(&e));
             ExitStatus::CouldNotEvaluate
+        }
+    }
+}
+
+/// Standard output whose reader may stop reading (`| head`): once the pipe
+/// is closed, the rest of the report is dropped rather than failing the
+/// command, whose status stays the one its work earned. Every command gets
+/// this, so none can forget it.
+struct ReaderMayLeave<'w> {
+    out: &'w mut dyn Write,
+    gone: bool,
+}
+
+impl Write for ReaderMayLeave<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.gone {
+            return Ok(buf.len());
+        }
+        match self.out.write(buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.gone = true;
+                Ok(buf.len())
+            }
+            other => other,
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.gone {
+            return Ok(());
+        }
+        match self.out.flush() {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.gone = true;
+                Ok(())
+            }
+            other => other,
         }
     }
 }
@@ -358,5 +397,62 @@ mod tests {
         let status = run(command, &mut ClosedPipe, &mut err);
         assert_eq!(status, ExitStatus::CouldNotEvaluate);
         assert!(String::from_utf8_lossy(&err).contains("dangling-link"));
+    }
+
+    #[test]
+    fn a_closed_stdout_is_no_error_for_any_command() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let input = Input {
+            inventory: root.join("inventory"),
+            policies: root.join("policies"),
+            revision: None,
+        };
+        let as_of: Timestamp = "2026-11-25T09:00:00Z".parse().expect("time");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let key = dir.path().join("log.key");
+        let commands = [
+            Command::Validate(ValidateSettings {
+                input: input.clone(),
+            }),
+            Command::Explain(ExplainSettings {
+                id: "person/E1011".into(),
+                input: input.clone(),
+                as_of,
+            }),
+            Command::Keygen(KeygenSettings {
+                name: "test.example/log".into(),
+                out: key.clone(),
+            }),
+            Command::Plan(PlanSettings {
+                input: input.clone(),
+                as_of,
+                format: Format::Human,
+                ledger: Some(LedgerTarget {
+                    dir: dir.path().join("ledger"),
+                    key: key.clone(),
+                }),
+            }),
+            Command::Ledger(LedgerCommand::Log {
+                ledger: dir.path().join("ledger"),
+                filter: crate::ledger::LogFilter::default(),
+            }),
+            Command::Ledger(LedgerCommand::Verify {
+                ledger: dir.path().join("ledger"),
+                vkey: dir.path().join("log.key.pub"),
+                checkpoints: Vec::new(),
+                format: Format::Human,
+            }),
+        ];
+        for command in commands {
+            let name = format!("{command:?}");
+            let mut err = Vec::new();
+            let status = run(command, &mut ClosedPipe, &mut err);
+            assert_eq!(
+                status,
+                ExitStatus::Ok,
+                "{name}: {}",
+                String::from_utf8_lossy(&err)
+            );
+        }
     }
 }

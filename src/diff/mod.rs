@@ -356,13 +356,29 @@ pub fn content(record: &Record) -> String {
     out
 }
 
-/// Every policy added, removed or edited (its text or annotations), by id.
+/// What a policy means, whatever its layout: Cedar's JSON form of it
+/// (conditions and annotations, no whitespace or comments), or its text
+/// when Cedar cannot give one.
+fn meaning(pack: &PolicyPack, id: &str, text: &str) -> String {
+    pack.set
+        .policy(&cedar_policy::PolicyId::new(id))
+        .and_then(|p| p.to_json().ok())
+        .map_or_else(|| text.to_string(), |json| json.to_string())
+}
+
+/// Every policy added, removed or edited (its conditions or annotations,
+/// not its layout: `cedar format` changes nothing here), by id.
 fn policy_changes(base: &PolicyPack, head: &PolicyPack) -> Vec<PolicyChange> {
     let mut out = Vec::new();
     for (id, info) in &head.info {
         let change = match base.info.get(id) {
             None => Some(Change::Added),
-            Some(old) if old.text != info.text => Some(Change::Edited),
+            Some(old)
+                if old.text != info.text
+                    && meaning(base, id, &old.text) != meaning(head, id, &info.text) =>
+            {
+                Some(Change::Edited)
+            }
             Some(_) => None,
         };
         if let Some(change) = change {
@@ -403,6 +419,47 @@ mod tests {
         );
         assert_eq!(content(&a.records[0]), content(&b.records[0]));
         assert_ne!(content(&a.records[0]), content(&c.records[0]));
+    }
+
+    fn pack(policies: &str) -> PolicyPack {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let schema =
+            std::fs::read_to_string(root.join("policies/schema.cedarschema")).expect("schema");
+        let sources = crate::load::PolicySources {
+            schema: crate::diag::SourceFile::new("policies/schema.cedarschema", schema),
+            policies: vec![crate::diag::SourceFile::new(
+                "policies/p.cedar",
+                policies.to_string(),
+            )],
+        };
+        let (pack, diagnostics) = crate::validate::validate_policies(sources);
+        pack.unwrap_or_else(|| panic!("valid: {diagnostics:#?}"))
+    }
+
+    #[test]
+    fn policies_compare_by_meaning_not_layout() {
+        let base = pack(
+            "@id(\"p\")\n@description(\"d\")\n@control(\"AC-2\")\npermit (principal, action == Severance::Action::\"revoke\", resource is Severance::Device) when { resource.status == \"lost\" };\n",
+        );
+        // What `cedar format` does: layout, and a comment.
+        let formatted = pack(
+            "// formatted\n@id(\"p\")\n@description(\"d\")\n@control(\"AC-2\")\npermit (\n  principal,\n  action == Severance::Action::\"revoke\",\n  resource is Severance::Device\n)\nwhen { resource.status == \"lost\" };\n",
+        );
+        assert!(policy_changes(&base, &formatted).is_empty());
+        let edited = pack(
+            "@id(\"p\")\n@description(\"d\")\n@control(\"AC-2\")\npermit (principal, action == Severance::Action::\"revoke\", resource is Severance::Device) when { resource.status == \"stolen\" };\n",
+        );
+        let changes = policy_changes(&base, &edited);
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].change, Change::Edited);
+        let annotated = pack(
+            "@id(\"p\")\n@description(\"another\")\n@control(\"AC-2\")\npermit (principal, action == Severance::Action::\"revoke\", resource is Severance::Device) when { resource.status == \"lost\" };\n",
+        );
+        assert_eq!(
+            policy_changes(&base, &annotated).len(),
+            1,
+            "annotations count"
+        );
     }
 
     #[test]

@@ -260,7 +260,8 @@ pub fn validate_inventory(raw: RawInventory) -> (Option<Inventory>, Vec<Diagnost
     // any other input error.
     let mut waivers = Vec::new();
     if let Some(file) = waiver_file {
-        let (valid, problems) = crate::validate::validate_waivers(&file, &records, &index);
+        let broken = |id: &str| seen.contains_key(id) && !index.contains_key(id);
+        let (valid, problems) = crate::validate::validate_waivers(&file, &records, &index, &broken);
         waivers = valid;
         diagnostics.extend(problems);
         files.push(file);

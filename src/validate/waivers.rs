@@ -66,10 +66,14 @@ pub const INLINE_NAMES: &[&str] = &[
 ];
 
 /// Parses and checks the waivers file against the validated records.
+/// `broken` says whether an id belongs to a record that was read but did
+/// not validate: its own findings say why, and a waiver naming it is not
+/// dangling.
 pub fn validate_waivers(
     file: &Arc<SourceFile>,
     records: &[Record],
     index: &crate::validate::IdIndex,
+    broken: &dyn Fn(&str) -> bool,
 ) -> (Vec<Waiver>, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
     let documents = match crate::load::yaml::parse_documents(&file.text, &Limits::default()) {
@@ -137,6 +141,7 @@ pub fn validate_waivers(
             file,
             records,
             index,
+            broken,
             diagnostics: &mut diagnostics,
         };
         if let Some(w) = checker.waiver(item) {
@@ -192,6 +197,7 @@ struct Checker<'a> {
     file: &'a Arc<SourceFile>,
     records: &'a [Record],
     index: &'a crate::validate::IdIndex,
+    broken: &'a dyn Fn(&str) -> bool,
     diagnostics: &'a mut Vec<Diagnostic>,
 }
 
@@ -372,6 +378,7 @@ impl Checker<'_> {
         for item in items {
             match item.as_key() {
                 Some(id) if self.index.contains_key(&id) => out.push((id, self.span(item))),
+                Some(id) if (self.broken)(&id) => {}
                 Some(id) => {
                     // A typo here would make the waiver silently cover
                     // nothing, or the wrong thing after a rename.
@@ -418,6 +425,7 @@ impl Checker<'_> {
                 );
                 None
             }
+            None if (self.broken)(&id) => None,
             None => {
                 let at = self.span(node);
                 let mut d = Diagnostic::error(

@@ -191,3 +191,42 @@ when { context.now.offset(duration("106751991167d")) > context.now };
     assert_eq!(device["actions"], serde_json::json!([]));
     assert_eq!(plan["summary"]["error"], 1);
 }
+
+#[test]
+fn a_record_dropped_for_its_own_error_is_not_also_a_dangling_waiver() {
+    let dir = scratch(&repo().join("inventory"));
+    let root = dir.path();
+    // The waived bot and the waiver's owner both get a misspelt field: each
+    // is reported once, for what is wrong with it, and the waiver that
+    // names them is not blamed for it.
+    for (file, id) in [
+        (
+            "inventory/nhi/service-accounts.yaml",
+            "nhi/github/release-bot",
+        ),
+        ("inventory/people/employees.yaml", "person/E1010"),
+    ] {
+        let path = root.join(file);
+        let text = std::fs::read_to_string(&path).expect("read");
+        let needle = format!("id: {id}\n");
+        assert!(text.contains(&needle), "{id} in {file}");
+        std::fs::write(
+            &path,
+            text.replacen(&needle, &format!("{needle}  ownr: x\n"), 1),
+        )
+        .expect("write");
+    }
+    let out = run_in(root, &["validate"]);
+    assert_eq!(out.code, 2, "{}", out.transcript());
+    assert_eq!(
+        out.stderr.matches("error[unknown-field]").count(),
+        2,
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains("waiver lists") && !out.stderr.contains("waiver `owner` names"),
+        "{}",
+        out.stderr
+    );
+}
