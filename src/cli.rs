@@ -32,7 +32,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Sub {
     /// Check the inventory and policies, reporting every problem with its place.
-    Validate(InputArgs),
+    Validate(ValidateArgs),
     /// Decide, for every record, which offboarding actions are due.
     Plan(PlanArgs),
     /// Show one record, what it links to, and why each action is or is not due.
@@ -64,20 +64,53 @@ pub struct CheckArgs {
     /// With --base, only findings the change introduced can fail the check (adopting the gate on an inventory that already has findings).
     #[arg(long, requires = "base")]
     only_new: bool,
-    /// A report to write: FORMAT to standard output, or FORMAT=PATH to a file. Repeatable; formats: human, json, markdown, sarif, junit, github.
+    /// A report to write: FORMAT to standard output, or FORMAT=PATH to a file. Repeatable; formats: human, json, markdown, sarif, junit (as GitLab reads it), junit-strict (valid against junit-10.xsd), github.
     #[arg(long = "format", value_name = "FORMAT[=PATH]", value_parser = parse_report_target)]
     formats: Vec<ReportTarget>,
+    /// The most results a SARIF report carries: unwaived, new and more severe findings first, and the log says what it left out. GitHub code scanning keeps 5,000 of a run and rejects more than 25,000; 0 keeps every finding.
+    #[arg(long, value_name = "N", default_value_t = crate::report::sarif::DEFAULT_MAX_RESULTS)]
+    sarif_max_results: usize,
+}
+
+/// `severance validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    head: HeadArgs,
 }
 
 /// Which revisions to read.
 #[derive(Debug, Args)]
 pub struct RevisionArgs {
-    /// Compare with the inventory and policies at this git revision (read from git; the working tree is not touched).
+    /// Compare with the inventory and policies at this git revision (read from git; the working tree is not touched). `HEAD` in a repository with no commit yet compares with nothing: every finding is new.
     #[arg(long, value_name = "REV")]
     base: Option<String>,
+    #[command(flatten)]
+    head: HeadArgs,
+}
+
+/// What to read as the head, when not the working tree.
+#[derive(Debug, Args)]
+pub struct HeadArgs {
     /// Read the head at this git revision instead of the working tree.
-    #[arg(long, value_name = "REV")]
+    #[arg(long, value_name = "REV", conflicts_with = "staged")]
     head: Option<String>,
+    /// Read what is staged in git's index (what the next commit holds) instead of the working tree: unstaged and untracked files play no part. For pre-commit hooks.
+    #[arg(long)]
+    staged: bool,
+}
+
+impl HeadArgs {
+    fn into_snapshot(self) -> Option<crate::load::Snapshot> {
+        let HeadArgs { head, staged } = self;
+        if staged {
+            Some(crate::load::Snapshot::Index)
+        } else {
+            head.map(crate::load::Snapshot::Revision)
+        }
+    }
 }
 
 /// `severance diff`.
@@ -90,9 +123,8 @@ pub struct DiffArgs {
     /// The git revision to compare with.
     #[arg(long, value_name = "REV")]
     base: String,
-    /// Read the head at this git revision instead of the working tree.
-    #[arg(long, value_name = "REV")]
-    head: Option<String>,
+    #[command(flatten)]
+    head: HeadArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = DiffFormatArg::Human)]
     format: DiffFormatArg,
@@ -132,10 +164,11 @@ fn parse_report_target(s: &str) -> Result<ReportTarget, String> {
         "markdown" => ReportFormat::Markdown,
         "sarif" => ReportFormat::Sarif,
         "junit" => ReportFormat::Junit,
+        "junit-strict" => ReportFormat::JunitStrict,
         "github" => ReportFormat::Github,
         other => {
             return Err(format!(
-                "`{other}` is not a report format; use human, json, markdown, sarif, junit or github"
+                "`{other}` is not a report format; use human, json, markdown, sarif, junit, junit-strict or github"
             ));
         }
     };
@@ -519,8 +552,11 @@ impl Cli {
     pub fn into_command(self) -> (Command, bool) {
         let show_progress = !self.quiet;
         let command = match self.command {
-            Sub::Validate(input) => Command::Validate(ValidateSettings {
-                input: input.into_input(),
+            Sub::Validate(ValidateArgs { input, head }) => Command::Validate(ValidateSettings {
+                input: Input {
+                    revision: head.into_snapshot(),
+                    ..input.into_input()
+                },
             }),
             Sub::Plan(PlanArgs {
                 input,
@@ -554,10 +590,12 @@ impl Cli {
                 fail_on,
                 only_new,
                 formats,
+                sarif_max_results,
             }) => Command::Check(CheckSettings {
+                sarif_max_results: Some(sarif_max_results).filter(|n| *n > 0),
                 only_new,
                 input: Input {
-                    revision: head,
+                    revision: head.into_snapshot(),
                     ..input.into_input()
                 },
                 base,
@@ -587,7 +625,7 @@ impl Cli {
                 format,
             }) => Command::Diff(DiffSettings {
                 input: Input {
-                    revision: head,
+                    revision: head.into_snapshot(),
                     ..input.into_input()
                 },
                 base,

@@ -150,7 +150,7 @@ impl Severity {
 }
 
 macro_rules! codes {
-    ($($variant:ident = $name:literal: $desc:literal,)*) => {
+    ($($variant:ident = $name:literal: $desc:literal => $fix:literal,)*) => {
         /// Stable kebab-case codes of findings; `docs/diagnostics.md` documents each.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub enum Code {
@@ -170,38 +170,82 @@ macro_rules! codes {
             pub fn description(self) -> &'static str {
                 match self { $(Code::$variant => $desc,)* }
             }
+
+            /// What usually fixes it: the help of code-scanning rules and
+            /// of the documentation.
+            pub fn fix(self) -> &'static str {
+                match self { $(Code::$variant => $fix,)* }
+            }
         }
     };
 }
 
 codes! {
-    ReadFailed = "read-failed": "a file under the inventory or policy directory could not be read",
-    YamlSyntax = "yaml-syntax": "a file is not well-formed YAML",
-    YamlLimit = "yaml-limit": "a file exceeds a size, alias or nesting limit that protects the run from crafted input",
-    NotARecord = "not-a-record": "a YAML document or list item is not a mapping and so cannot be a record",
-    UnknownKind = "unknown-kind": "a record's `kind` is not one severance knows",
-    MissingField = "missing-field": "a field that the record's kind requires is absent",
-    UnknownField = "unknown-field": "a field is not part of the record's kind",
-    WrongType = "wrong-type": "a field's value has the wrong YAML type",
-    InvalidValue = "invalid-value": "a field's value is not one of the values its kind allows",
-    InvalidDate = "invalid-date": "a date or time is not RFC 3339",
-    DuplicateId = "duplicate-id": "two records share an id",
-    DanglingLink = "dangling-link": "a link names a record that does not exist",
-    WrongLinkKind = "wrong-link-kind": "a link names a record of a kind the link does not allow",
-    InconsistentRecord = "inconsistent-record": "fields of one record contradict each other",
-    DepartureUndated = "departure-undated": "a terminated person has no termination date; severance treats them as departed at the run's instant",
-    EmptyInventory = "empty-inventory": "no records were found under the inventory directory",
-    SchemaSyntax = "schema-syntax": "the Cedar schema does not parse",
-    PolicySyntax = "policy-syntax": "a Cedar policy file does not parse",
-    PolicyInvalid = "policy-invalid": "a policy does not type-check against the schema in strict mode",
-    PolicyAnnotation = "policy-annotation": "a policy lacks a required annotation (`@id`, `@description`, `@control`) or one is malformed",
-    DuplicatePolicyId = "duplicate-policy-id": "two policies share an `@id`",
-    NoPolicies = "no-policies": "the policy directory holds no policies",
-    EvaluationFailed = "evaluation-failed": "a policy could not be evaluated on a record; the record's decision is `error`, never a silent retain",
-    WaiverExpired = "waiver-expired": "a waiver in `waivers.yaml` has passed its `expires`; it no longer waives anything",
-    WaiverOwnerDeparted = "waiver-owner-departed": "a waiver's owner (an error) or approver (a warning) has left; an exception needs an owner who is still here",
-    BaseInvalid = "base-invalid": "the `--base` revision does not validate, so `check` has no decision diff and counts every finding as new",
-    WaiverUnmatched = "waiver-unmatched": "a waiver lists a record on which nothing it names was found; stale exceptions hide the next real finding",
+    ReadFailed = "read-failed": "a file under the inventory or policy directory could not be read"
+        => "make the path a regular file that the user running severance can read",
+    YamlSyntax = "yaml-syntax": "a file is not well-formed YAML"
+        => "correct the YAML at the line and column shown; quoting a value that contains `:` or `#` is the usual fix",
+    YamlLimit = "yaml-limit": "a file exceeds a size, alias or nesting limit that protects the run from crafted input"
+        => "split the file, or write out the aliases and nesting that exceed the limit; records need neither",
+    NotARecord = "not-a-record": "a YAML document or list item is not a mapping and so cannot be a record"
+        => "make each document or list item a mapping that has at least `id` and `kind`",
+    UnknownKind = "unknown-kind": "a record's `kind` is not one severance knows"
+        => "use one of the kinds listed in docs/inventory.md; the message suggests the nearest one",
+    MissingField = "missing-field": "a field that the record's kind requires is absent"
+        => "add the field; docs/inventory.md lists the fields each kind requires",
+    UnknownField = "unknown-field": "a field is not part of the record's kind"
+        => "remove the field or correct its spelling; the message suggests the nearest known field",
+    WrongType = "wrong-type": "a field's value has the wrong YAML type"
+        => "write the value with the type the field expects, quoting strings that YAML would read as numbers, booleans or dates",
+    InvalidValue = "invalid-value": "a field's value is not one of the values its kind allows"
+        => "use one of the values the message lists for the field",
+    InvalidDate = "invalid-date": "a date or time is not RFC 3339"
+        => "write the instant in RFC 3339 with an offset, for example `2026-10-01T00:00:00Z`, or a date `2026-10-01`",
+    DuplicateId = "duplicate-id": "two records share an id"
+        => "give each record its own id; if both describe the same thing, merge them into one record",
+    DanglingLink = "dangling-link": "a link names a record that does not exist"
+        => "correct the id, or add the record it names",
+    WrongLinkKind = "wrong-link-kind": "a link names a record of a kind the link does not allow"
+        => "point the link at a record of a kind the field allows (docs/inventory.md lists them)",
+    InconsistentRecord = "inconsistent-record": "fields of one record contradict each other"
+        => "change one of the contradicting fields, named in the message, so that the record tells one story",
+    DepartureUndated = "departure-undated": "a terminated person has no termination date; severance treats them as departed at the run's instant"
+        => "add `employments[-1].termination.effective` from the HR record, so that deadlines count from the real departure",
+    EmptyInventory = "empty-inventory": "no records were found under the inventory directory"
+        => "point `--inventory` at the directory that holds the YAML records",
+    SchemaSyntax = "schema-syntax": "the Cedar schema does not parse"
+        => "correct the Cedar schema at the line and column shown",
+    PolicySyntax = "policy-syntax": "a Cedar policy file does not parse"
+        => "correct the Cedar policy at the line and column shown",
+    PolicyInvalid = "policy-invalid": "a policy does not type-check against the schema in strict mode"
+        => "make the policy type-check against the schema: the message names the attribute or type at fault; guard optional attributes with `has`",
+    PolicyAnnotation = "policy-annotation": "a policy lacks a required annotation (`@id`, `@description`, `@control`) or one is malformed"
+        => "add the annotation or correct its value; docs/policies.md describes each",
+    DuplicatePolicyId = "duplicate-policy-id": "two policies share an `@id`"
+        => "give each policy its own `@id`; finding codes and waivers name policies by it",
+    NoPolicies = "no-policies": "the policy directory holds no policies"
+        => "point `--policies` at the directory that holds the `.cedar` files and the schema",
+    EvaluationFailed = "evaluation-failed": "a policy could not be evaluated on a record; the record's decision is `error`, never a silent retain"
+        => "fix the record or the policy so that every attribute the policy reads is there (guard optional ones with `has`); until then the record's decision is `error`",
+    WaiverExpired = "waiver-expired": "a waiver in `waivers.yaml` has passed its `expires`; it no longer waives anything"
+        => "renew the waiver with a new `expires` and a fresh approval, or fix what it waived and delete it",
+    WaiverOwnerDeparted = "waiver-owner-departed": "a waiver's owner (an error) or approver (a warning) has left; an exception needs an owner who is still here"
+        => "give the waiver an `owner` and an `approver` who are still here",
+    BaseInvalid = "base-invalid": "the `--base` revision does not validate, so `check` has no decision diff and counts every finding as new"
+        => "make the base revision validate (`severance validate` at it); until then every finding counts as new",
+    WaiverUnmatched = "waiver-unmatched": "a waiver lists a record on which nothing it names was found; stale exceptions hide the next real finding"
+        => "take the record out of the waiver, or delete the waiver, now that nothing it waives is found there",
+}
+
+impl Code {
+    /// The severity findings of this code usually have (a waiver's departed
+    /// approver is a warning, its departed owner an error).
+    pub fn usual_severity(self) -> Severity {
+        match self {
+            Code::WaiverUnmatched | Code::DepartureUndated | Code::BaseInvalid => Severity::Warning,
+            _ => Severity::Error,
+        }
+    }
 }
 
 impl fmt::Display for Code {
@@ -368,9 +412,20 @@ mod tests {
 
     #[test]
     fn diagnostics_docs_list_every_code() {
-        let mut table = String::from("| code | meaning |\n|---|---|\n");
+        // A heading per code, so that links to `#code` (SARIF rule help,
+        // the JSON report) land on it.
+        let mut table = String::new();
         for c in Code::ALL {
-            table.push_str(&format!("| `{}` | {} |\n", c.as_str(), c.description()));
+            let mut meaning = c.description().to_string();
+            if let Some(first) = meaning.get_mut(0..1) {
+                first.make_ascii_uppercase();
+            }
+            table.push_str(&format!(
+                "### {}\n\n{meaning}.\n\n- severity: `{}`\n- fix: {}.\n\n",
+                c.as_str(),
+                c.usual_severity().as_str(),
+                c.fix()
+            ));
         }
         crate::model::tests::keep_in_step(
             "docs/diagnostics.md",

@@ -65,6 +65,10 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     NotADirectoryAtRevision(#[from] NotADirectoryAtRevision),
+    /// The index holds an unresolved conflict.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    IndexConflict(#[from] IndexConflict),
     /// Git failed, or answered unexpectedly, while reading a commit.
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -238,19 +242,31 @@ pub struct GitRevision {
     pub(crate) message: String,
 }
 
-/// A directory does not exist at the revision read.
+/// A directory does not exist at the revision read (or in the index).
 #[derive(Debug, Error, Diagnostic)]
-#[error("`{path}` is not a directory at revision `{rev}` (commit {commit})")]
+#[error("`{path}` is not a directory in {at}")]
 #[diagnostic(
     code(severance::not_a_directory_at_revision),
     help(
-        "pass the directory as it is named in the working tree; at a revision it must hold files in that commit"
+        "pass the directory as it is named in the working tree; at a revision it must hold files in that commit, in the index staged files"
     )
 )]
 pub struct NotADirectoryAtRevision {
     pub(crate) path: String,
-    pub(crate) rev: String,
-    pub(crate) commit: String,
+    /// `revision `main` (commit …)`, or `the index`.
+    pub(crate) at: String,
+}
+
+/// The index holds a conflict, so it is not yet what a commit will hold.
+#[derive(Debug, Error, Diagnostic)]
+#[error("`{path}` has an unresolved merge conflict in the index of `{repo}`")]
+#[diagnostic(
+    code(severance::index_conflict),
+    help("resolve the conflict and stage the result (`git add`), then run again")
+)]
+pub struct IndexConflict {
+    pub(crate) repo: String,
+    pub(crate) path: String,
 }
 
 /// Git failed, or answered unexpectedly, while reading a commit.

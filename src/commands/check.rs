@@ -15,8 +15,10 @@ use crate::diag::Severity;
 use crate::diff::{DecisionDiff, Side};
 use crate::error::{Error, ReportFile, Usage};
 use crate::exit::ExitStatus;
+use crate::load::Snapshot;
 use crate::report::check::{CheckReport, Revision, Verdict};
 use crate::report::diff::DiffReport;
+use crate::report::junit::Dialect;
 
 /// The formats of a check report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,8 +31,10 @@ pub enum ReportFormat {
     Markdown,
     /// SARIF 2.1.0 for code scanning.
     Sarif,
-    /// JUnit XML for CI test reports.
+    /// JUnit XML for CI test reports, as GitLab and most CI systems read it.
     Junit,
+    /// JUnit XML valid against the strict `junit-10.xsd` (Jenkins).
+    JunitStrict,
     /// GitHub Actions workflow commands (annotations).
     Github,
 }
@@ -61,6 +65,8 @@ pub struct CheckSettings {
     pub reports: Vec<ReportTarget>,
     /// Where GitHub Actions wants the job summary (`$GITHUB_STEP_SUMMARY`).
     pub step_summary: Option<PathBuf>,
+    /// The most results a SARIF log carries (`None`: every finding).
+    pub sarif_max_results: Option<usize>,
 }
 
 /// Formats of `diff`.
@@ -107,7 +113,7 @@ enum Outcome {
 /// The input read at `revision` instead of its own.
 fn at(input: &Input, revision: &str) -> Input {
     Input {
-        revision: Some(revision.to_string()),
+        revision: Some(Snapshot::Revision(revision.to_string())),
         ..input.clone()
     }
 }
@@ -117,8 +123,8 @@ fn at(input: &Input, revision: &str) -> Input {
 fn evaluate_side(input: &Input, as_of: Timestamp) -> Result<Outcome, Error> {
     let (validation, commit) = super::load_input(input)?;
     let revision = match &input.revision {
-        Some(label) => Revision {
-            label: label.clone(),
+        Some(snapshot) => Revision {
+            label: snapshot.label().to_string(),
             commit,
         },
         None => Revision::working_tree(),
@@ -228,15 +234,29 @@ pub(super) fn run_check(
     let head = evaluate_side(&settings.input, settings.as_of)?;
     // The base only matters when the head can be checked; a base that does
     // not validate leaves the check without a baseline, not without a report.
+    // A repository's first commit has nothing before it: `HEAD` names no
+    // commit yet, and everything the commit holds is new.
+    let first_commit = settings
+        .base
+        .as_deref()
+        .is_some_and(|b| matches!(b, "HEAD" | "@"))
+        && crate::load::unborn_head(&settings.input.inventory);
     let base = match (&settings.base, &head) {
-        (Some(base), Outcome::Evaluated(_)) => {
+        (Some(base), Outcome::Evaluated(_)) if !first_commit => {
             Some(evaluate_side(&at(&settings.input, base), settings.as_of)?)
         }
         _ => None,
     };
 
     let mut resolved = Vec::new();
-    let mut base_revision = None;
+    let mut base_revision = settings
+        .base
+        .as_ref()
+        .filter(|_| first_commit)
+        .map(|base| Revision {
+            label: format!("{base} (no commit yet)"),
+            commit: None,
+        });
     let mut base_note = None;
     let (checked, revision, records, pack, diff) = match head {
         Outcome::Invalid { revision, findings } => {
@@ -371,7 +391,7 @@ pub(super) fn run_check(
     // Files first, each written whole or not at all; then standard output.
     let mut to_stdout = None;
     for target in &settings.reports {
-        let text = render(&report, target.format);
+        let text = render(&report, target.format, settings, err)?;
         match &target.path {
             Some(path) => write_report(path, &text)?,
             None => to_stdout = Some(text),
@@ -399,15 +419,38 @@ pub(super) fn run_check(
     })
 }
 
-fn render(report: &CheckReport<'_>, format: ReportFormat) -> String {
-    match format {
+/// One report's text; what a format had to leave out is said on `err`.
+fn render(
+    report: &CheckReport<'_>,
+    format: ReportFormat,
+    settings: &CheckSettings,
+    err: &mut dyn Write,
+) -> Result<String, Error> {
+    Ok(match format {
         ReportFormat::Human => crate::report::check::human(report),
         ReportFormat::Json => crate::report::check::json(report),
         ReportFormat::Markdown => crate::report::markdown::check(report),
-        ReportFormat::Sarif => crate::report::sarif::render(report),
-        ReportFormat::Junit => crate::report::junit::render(report),
+        ReportFormat::Sarif => {
+            let rendered = crate::report::sarif::render(report, settings.sarif_max_results);
+            if rendered.left_out.total() > 0 {
+                let total = report.findings().len();
+                writeln!(
+                    err,
+                    "warning: {} (`--sarif-max-results {}`)",
+                    crate::report::sarif::left_out_message(
+                        &rendered.left_out,
+                        total,
+                        total - rendered.left_out.total()
+                    ),
+                    settings.sarif_max_results.unwrap_or(0)
+                )?;
+            }
+            rendered.text
+        }
+        ReportFormat::Junit => crate::report::junit::render(report, Dialect::Common),
+        ReportFormat::JunitStrict => crate::report::junit::render(report, Dialect::Strict),
         ReportFormat::Github => crate::report::github::render(report),
-    }
+    })
 }
 
 /// At most one report on standard output, and no file named twice.

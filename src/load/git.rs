@@ -11,11 +11,12 @@ use std::process::{Command, Output, Stdio};
 
 use crate::diag::{Code, Diagnostic};
 use crate::error::{
-    Error, GitRead, GitRevision, GitUnavailable, NotADirectoryAtRevision, NotInRepository, ReadFile,
+    Error, GitRead, GitRevision, GitUnavailable, IndexConflict, NotADirectoryAtRevision,
+    NotInRepository, ReadFile,
 };
 
 use super::{
-    InventoryFile, Limits, Loaded, PolicySources, RawInventory, SCHEMA_FILE, Sources,
+    InventoryFile, Limits, Loaded, PolicySources, RawInventory, SCHEMA_FILE, Snapshot, Sources,
     build_inventory, check_size, display_path, inventory_file, is_policy_file, policy_sources,
     policy_text,
 };
@@ -60,6 +61,17 @@ impl Git {
             .env_remove("GIT_DIR")
             .env_remove("GIT_WORK_TREE")
             .stdin(Stdio::null());
+        // `git commit -a` and `git commit PATH` hand their hooks a temporary
+        // index, which is what will be committed; `-C` must not change
+        // where a relative one is found.
+        if let Some(index) = std::env::var_os("GIT_INDEX_FILE") {
+            let index = PathBuf::from(index);
+            if index.is_relative()
+                && let Ok(cwd) = std::env::current_dir()
+            {
+                command.env("GIT_INDEX_FILE", cwd.join(index));
+            }
+        }
         for (key, value) in &self.env {
             command.env(key, value);
         }
@@ -117,30 +129,76 @@ pub(crate) fn work_tree_of(dir: &Path) -> Option<PathBuf> {
     locate(&Git::system(), dir).ok().map(|l| l.top)
 }
 
-/// Reads both directories at `rev`, each from the repository whose work tree
-/// holds it.
-pub(crate) fn load_at(sources: &Sources, rev: &str, git: &Git) -> Result<Loaded, Error> {
+/// Reads both directories at a revision or in the index, each from the
+/// repository whose work tree holds it.
+pub(crate) fn load_at(sources: &Sources, snapshot: &Snapshot, git: &Git) -> Result<Loaded, Error> {
     let inventory_repo = locate(git, &sources.inventory)?;
     let policies_repo = locate(git, &sources.policies)?;
-    let commit = resolve_commit(git, &inventory_repo.top, rev)?;
-    let policies_commit = if policies_repo.top == inventory_repo.top {
-        commit.clone()
-    } else {
-        resolve_commit(git, &policies_repo.top, rev)?
+    let tree = |repo: &Located| -> Result<Tree, Error> {
+        Ok(match snapshot {
+            Snapshot::Revision(rev) => Tree::Commit(resolve_commit(git, &repo.top, rev)?),
+            Snapshot::Index => Tree::Index,
+        })
     };
-    let at = At { git, rev };
+    let inventory_tree = tree(&inventory_repo)?;
+    let policies_tree = if policies_repo.top == inventory_repo.top {
+        inventory_tree.clone()
+    } else {
+        tree(&policies_repo)?
+    };
+    let at = At {
+        git,
+        rev: snapshot.label(),
+    };
     let inventory = at.inventory(
         &inventory_repo,
-        &commit,
+        &inventory_tree,
         &sources.inventory,
         &sources.limits,
     )?;
-    let policies = at.policies(&policies_repo, &policies_commit, &sources.policies)?;
+    let policies = at.policies(&policies_repo, &policies_tree, &sources.policies)?;
     Ok(Loaded {
         inventory,
         policies,
-        commit: Some(commit),
+        commit: match inventory_tree {
+            Tree::Commit(id) => Some(id),
+            Tree::Index => None,
+        },
     })
+}
+
+/// Whether the repository that holds `dir` has no commit yet (its branch
+/// is unborn), as in a pre-commit hook's first commit: `HEAD` names a
+/// branch, and that branch names nothing.
+pub(crate) fn unborn_head(git: &Git, dir: &Path) -> bool {
+    let Ok(repo) = locate(git, dir) else {
+        return false;
+    };
+    let run = |args: &[&str]| {
+        let args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+        git.run(&repo.top, &args)
+            .is_ok_and(|output| output.status.success())
+    };
+    run(&["symbolic-ref", "-q", "HEAD"]) && !run(&["rev-parse", "-q", "--verify", "HEAD^{commit}"])
+}
+
+/// The tree a snapshot resolved to in one repository.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Tree {
+    /// A commit, by its full id.
+    Commit(String),
+    /// The index.
+    Index,
+}
+
+impl Tree {
+    /// `revision `main` (commit 1a2b…)`, or `the index`, for messages.
+    fn describe(&self, rev: &str) -> String {
+        match self {
+            Tree::Commit(id) => format!("revision `{rev}` (commit {id})"),
+            Tree::Index => "the index".to_string(),
+        }
+    }
 }
 
 /// A directory's place in its repository.
@@ -483,6 +541,137 @@ fn read_batch(mut out: impl BufRead, oids: &[&str]) -> Result<Vec<Option<Vec<u8>
     Ok(blobs)
 }
 
+/// The error of a git command that failed, or answered unexpectedly, while
+/// listing a located directory.
+fn read_error(located: &Located, message: String) -> Error {
+    GitRead {
+        repo: located.top.display().to_string(),
+        message,
+    }
+    .into()
+}
+
+/// One line of `git ls-files --stage`: an entry, and its merge stage (0
+/// unless the index holds a conflict).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Staged {
+    entry: TreeEntry,
+    stage: u8,
+}
+
+/// Parses `git ls-files --stage -z` output: NUL-terminated
+/// `<mode> SP <oid> SP <stage> TAB <path>` records. Sizes are not listed.
+fn parse_ls_files(output: &[u8]) -> Result<Vec<Staged>, String> {
+    let mut staged = Vec::new();
+    for record in output.split(|&b| b == 0).filter(|r| !r.is_empty()) {
+        let unexpected = || {
+            format!(
+                "unexpected `git ls-files` output `{}`",
+                String::from_utf8_lossy(record)
+            )
+        };
+        let tab = record
+            .iter()
+            .position(|&b| b == b'\t')
+            .ok_or_else(unexpected)?;
+        let (meta, path) = (&record[..tab], &record[tab + 1..]);
+        let meta = std::str::from_utf8(meta).map_err(|_| unexpected())?;
+        let mut fields = meta.split(' ');
+        let (Some(mode), Some(oid), Some(stage), None) =
+            (fields.next(), fields.next(), fields.next(), fields.next())
+        else {
+            return Err(unexpected());
+        };
+        let valid =
+            !path.is_empty() && !oid.is_empty() && oid.bytes().all(|b| b.is_ascii_hexdigit());
+        let stage: u8 = stage.parse().map_err(|_| unexpected())?;
+        if !valid || stage > 3 {
+            return Err(unexpected());
+        }
+        let kind = match mode {
+            "120000" => EntryKind::Symlink,
+            "160000" => EntryKind::Submodule,
+            "100644" | "100755" | "100664" => EntryKind::File,
+            _ => return Err(unexpected()),
+        };
+        staged.push(Staged {
+            entry: TreeEntry {
+                kind,
+                oid: oid.to_string(),
+                size: None,
+                path: path.to_vec(),
+            },
+            stage,
+        });
+    }
+    Ok(staged)
+}
+
+/// The sizes of blobs, through one `git cat-file --batch-check`: `None` for
+/// one the repository does not have.
+fn blob_sizes(git: &Git, top: &Path, oids: &[&str]) -> Result<Vec<Option<u64>>, Error> {
+    if oids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let failed = |message: String| -> Error {
+        GitRead {
+            repo: top.display().to_string(),
+            message,
+        }
+        .into()
+    };
+    let mut request = Vec::with_capacity(oids.len() * 41);
+    for oid in oids {
+        request.extend_from_slice(oid.as_bytes());
+        request.push(b'\n');
+    }
+    let mut child = git
+        .command(top)
+        .args(["cat-file", "--batch-check", "--buffer"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| git.unavailable(&e))?;
+    let Some(mut stdin) = child.stdin.take() else {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err(failed("could not talk to `git cat-file`".to_string()));
+    };
+    // The answers are short lines, but a large request could still fill the
+    // pipe back while git waits for us to read: write from another thread.
+    let output = std::thread::scope(|scope| {
+        let writer = scope.spawn(move || stdin.write_all(&request));
+        let output = child.wait_with_output();
+        let _ = writer.join();
+        output
+    })
+    .map_err(|e| failed(e.to_string()))?;
+    if !output.status.success() {
+        return Err(failed(complaint(&output)));
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    let mut lines = text.lines();
+    oids.iter()
+        .map(|oid| {
+            let line = lines
+                .next()
+                .ok_or_else(|| failed("`git cat-file` stopped early".to_string()))?;
+            let fields: Vec<&str> = line.split(' ').collect();
+            match fields[..] {
+                [id, "missing"] if id == *oid => Ok(None),
+                [id, "blob", size] if id == *oid => size
+                    .parse()
+                    .map(Some)
+                    .map_err(|_| failed(format!("`git cat-file` answered `{line}`"))),
+                _ => Err(failed(format!(
+                    "`git cat-file` answered `{line}` when asked for {oid}"
+                ))),
+            }
+        })
+        .collect()
+}
+
 /// Where a listed file's bytes will come from.
 enum Pending {
     /// The blob at this index of the batch read.
@@ -498,22 +687,29 @@ struct At<'a> {
 }
 
 impl At<'_> {
-    /// The entries below a located directory at `commit` (see [`below`]);
+    /// The entries below a located directory in `tree` (see [`below`]);
     /// only that directory's part of the tree is listed, however large the
     /// repository.
     fn list(
         &self,
         located: &Located,
-        commit: &str,
+        tree: &Tree,
         dir: &Path,
     ) -> Result<Vec<(PathBuf, TreeEntry)>, Error> {
-        let read_error = |message: String| -> Error {
-            GitRead {
-                repo: located.top.display().to_string(),
-                message,
+        let entries = match tree {
+            Tree::Commit(commit) => self.list_commit(located, commit)?,
+            Tree::Index => self.list_index(located)?,
+        };
+        below(entries, &located.rel).ok_or_else(|| {
+            NotADirectoryAtRevision {
+                path: display_path(dir),
+                at: tree.describe(self.rev),
             }
             .into()
-        };
+        })
+    }
+
+    fn list_commit(&self, located: &Located, commit: &str) -> Result<Vec<TreeEntry>, Error> {
         let spec = git_to_path(&located.rel);
         let mut args: Vec<&OsStr> = ["ls-tree", "-r", "-z", "-l", "--full-tree", commit, "--"]
             .map(OsStr::new)
@@ -523,31 +719,64 @@ impl At<'_> {
         }
         let output = self.git.run(&located.top, &args)?;
         if !output.status.success() {
-            return Err(read_error(complaint(&output)));
+            return Err(read_error(located, complaint(&output)));
         }
-        let entries = parse_ls_tree(&output.stdout).map_err(read_error)?;
-        below(entries, &located.rel).ok_or_else(|| {
-            NotADirectoryAtRevision {
-                path: display_path(dir),
-                rev: self.rev.to_string(),
-                commit: commit.to_string(),
-            }
-            .into()
-        })
+        parse_ls_tree(&output.stdout).map_err(|m| read_error(located, m))
     }
 
-    /// The inventory at `commit`: the same files, in the same order, with the
+    /// The staged entries under the directory, with their blobs' sizes (so
+    /// that limits apply before anything is read), as `ls-tree` gives them
+    /// for a commit.
+    fn list_index(&self, located: &Located) -> Result<Vec<TreeEntry>, Error> {
+        let spec = git_to_path(&located.rel);
+        let mut args: Vec<&OsStr> = ["ls-files", "--stage", "-z", "--full-name", "--"]
+            .map(OsStr::new)
+            .to_vec();
+        if !located.rel.is_empty() {
+            args.push(spec.as_os_str());
+        }
+        let output = self.git.run(&located.top, &args)?;
+        if !output.status.success() {
+            return Err(read_error(located, complaint(&output)));
+        }
+        let staged = parse_ls_files(&output.stdout).map_err(|m| read_error(located, m))?;
+        if let Some(conflict) = staged.iter().find(|s| s.stage != 0) {
+            return Err(IndexConflict {
+                repo: located.top.display().to_string(),
+                path: String::from_utf8_lossy(&conflict.entry.path).into_owned(),
+            }
+            .into());
+        }
+        let mut entries: Vec<TreeEntry> = staged.into_iter().map(|s| s.entry).collect();
+        let blobs: Vec<&str> = entries
+            .iter()
+            .filter(|e| e.kind == EntryKind::File)
+            .map(|e| e.oid.as_str())
+            .collect();
+        let sizes = blob_sizes(self.git, &located.top, &blobs)?;
+        for (entry, size) in entries
+            .iter_mut()
+            .filter(|e| e.kind == EntryKind::File)
+            .zip(sizes)
+        {
+            // A blob the repository lacks has no size; reading it reports it.
+            entry.size = size;
+        }
+        Ok(entries)
+    }
+
+    /// The inventory in `tree`: the same files, in the same order, with the
     /// same shown paths and findings as the working-tree walk would give for
     /// the same content. Symbolic links, which that walk follows, are
     /// findings, since a commit holds only their targets' names.
     fn inventory(
         &self,
         located: &Located,
-        commit: &str,
+        tree: &Tree,
         dir: &Path,
         limits: &Limits,
     ) -> Result<RawInventory, Error> {
-        let listed = self.list(located, commit, dir)?;
+        let listed = self.list(located, tree, dir)?;
         let mut oids: Vec<&str> = Vec::new();
         let mut records = Vec::new();
         let mut waivers = Vec::new();
@@ -603,13 +832,8 @@ impl At<'_> {
     /// The policy pack at `commit`. Unlike the inventory, a policy that
     /// cannot be read stops the run, as in the working tree; so does a
     /// symbolic link, which may lead to policies that would be left out.
-    fn policies(
-        &self,
-        located: &Located,
-        commit: &str,
-        dir: &Path,
-    ) -> Result<PolicySources, Error> {
-        let listed = self.list(located, commit, dir)?;
+    fn policies(&self, located: &Located, tree: &Tree, dir: &Path) -> Result<PolicySources, Error> {
+        let listed = self.list(located, tree, dir)?;
         let mut schema = None;
         let mut files = Vec::new();
         for (sub, entry) in &listed {
@@ -636,7 +860,7 @@ impl At<'_> {
         }
         let schema = schema.ok_or_else(|| ReadFile {
             path: display_path(&dir.join(SCHEMA_FILE)),
-            message: format!("it is not in commit {commit} (revision `{}`)", self.rev),
+            message: format!("it is not in {}", tree.describe(self.rev)),
         })?;
         let wanted: Vec<(PathBuf, &str)> = std::iter::once(schema).chain(files).collect();
         let oids: Vec<&str> = wanted.iter().map(|(_, oid)| *oid).collect();
@@ -682,6 +906,10 @@ mod tests {
         ("GIT_CONFIG_GLOBAL", "/dev/null"),
         ("GIT_CONFIG_NOSYSTEM", "1"),
     ];
+
+    fn rev(rev: &str) -> Snapshot {
+        Snapshot::Revision(rev.to_string())
+    }
 
     fn isolated() -> Git {
         Git {
@@ -791,7 +1019,7 @@ mod tests {
         let inventory = root.join("inventory");
         let loaded = load_at(
             &sources(inventory.clone(), root.join("policies")),
-            "HEAD",
+            &rev("HEAD"),
             &isolated(),
         )
         .expect("loads");
@@ -855,7 +1083,7 @@ mod tests {
         let inventory = root.join("inv");
         let mut at = sources(inventory.clone(), root.join("pol"));
         at.limits = limits;
-        let loaded = load_at(&at, "HEAD", &isolated()).expect("loads");
+        let loaded = load_at(&at, &rev("HEAD"), &isolated()).expect("loads");
         let tree = crate::load::load_inventory(&inventory, &limits).expect("loads");
 
         assert_eq!(format!("{:?}", loaded.inventory), format!("{tree:?}"));
@@ -910,7 +1138,7 @@ mod tests {
         let inventory = root.join("org/gone/../inventory");
         let loaded = load_at(
             &sources(inventory.clone(), root.join("org/policies")),
-            "HEAD",
+            &rev("HEAD"),
             &isolated(),
         )
         .expect("loads");
@@ -930,7 +1158,8 @@ mod tests {
         repo.commit();
         let at = sources(root.join("inventory"), root.join("policies"));
         for rev in ["no-such-branch", "HEAD^{tree}", "--output=x", ""] {
-            let err = load_at(&at, rev, &isolated()).expect_err("not a commit");
+            let err = load_at(&at, &Snapshot::Revision(rev.to_string()), &isolated())
+                .expect_err("not a commit");
             assert!(matches!(err, Error::GitRevision(_)), "{rev}: {err:?}");
             assert!(err.to_string().contains(&format!("`{rev}`")), "{err}");
         }
@@ -945,14 +1174,14 @@ mod tests {
         repo.policies("policies");
         repo.commit();
         let at = sources(root.join("inventory"), root.join("policies"));
-        let err = load_at(&at, &first, &isolated()).expect_err("no policies");
+        let err = load_at(&at, &rev(&first), &isolated()).expect_err("no policies");
         assert!(matches!(err, Error::NotADirectoryAtRevision(_)), "{err:?}");
         assert!(err.to_string().contains(&format!("`{first}`")), "{err}");
 
         repo.write("policies/sub/x.cedar", "// x\n");
         std::fs::remove_file(root.join("policies/schema.cedarschema")).expect("rm");
         repo.commit();
-        let err = load_at(&at, "HEAD", &isolated()).expect_err("no schema");
+        let err = load_at(&at, &rev("HEAD"), &isolated()).expect_err("no schema");
         assert!(matches!(err, Error::ReadFile(_)), "{err:?}");
     }
 
@@ -966,7 +1195,7 @@ mod tests {
             root.parent().expect("parent").as_os_str().to_owned(),
         ));
         let at = sources(root.join("inventory"), root.join("policies"));
-        let err = load_at(&at, "HEAD", &git).expect_err("no repository");
+        let err = load_at(&at, &rev("HEAD"), &git).expect_err("no repository");
         assert!(matches!(err, Error::NotInRepository(_)), "{err:?}");
     }
 
@@ -979,7 +1208,7 @@ mod tests {
             env: Vec::new(),
         };
         let at = sources(root.join("inventory"), root.join("policies"));
-        let err = load_at(&at, "HEAD", &git).expect_err("no git");
+        let err = load_at(&at, &rev("HEAD"), &git).expect_err("no git");
         assert!(matches!(err, Error::GitUnavailable(_)), "{err:?}");
     }
 
@@ -997,7 +1226,7 @@ mod tests {
         let inventory = root.join("inventory");
         let loaded = load_at(
             &sources(inventory.clone(), root.join("policies")),
-            "HEAD",
+            &rev("HEAD"),
             &isolated(),
         )
         .expect("loads");
@@ -1058,5 +1287,92 @@ mod tests {
             assert_eq!(resolve(&root.join("link/x/y")), root.join("real/x/y"));
         }
         assert_eq!(path_to_git(Path::new("a/./b")), b"a/b");
+    }
+
+    #[test]
+    fn ls_files_output_is_parsed_with_stages_and_kinds() {
+        let oid = "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391";
+        let output = format!(
+            "100644 {oid} 0\tinv/a b.yaml\0120000 {oid} 0\tinv/link\0160000 {oid} 0\tinv/sub\0100644 {oid} 2\tinv/c.yaml\0"
+        );
+        let staged = parse_ls_files(output.as_bytes()).expect("parses");
+        let kinds: Vec<(EntryKind, u8, &[u8])> = staged
+            .iter()
+            .map(|s| (s.entry.kind, s.stage, &s.entry.path[..]))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                (EntryKind::File, 0, &b"inv/a b.yaml"[..]),
+                (EntryKind::Symlink, 0, &b"inv/link"[..]),
+                (EntryKind::Submodule, 0, &b"inv/sub"[..]),
+                (EntryKind::File, 2, &b"inv/c.yaml"[..]),
+            ]
+        );
+        for bad in [
+            "100644 xyz 0\ta\0",
+            "100644 {oid} 9\ta\0",
+            "040000 {oid} 0\ta\0",
+            "100644 {oid}\ta\0",
+        ] {
+            let bad = bad.replace("{oid}", oid);
+            assert!(parse_ls_files(bad.as_bytes()).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_index_is_read_and_a_conflict_refused() {
+        let repo = Repo::new();
+        let root = repo.root();
+        std::fs::create_dir_all(root.join("inv")).expect("mkdir");
+        std::fs::write(
+            root.join("inv/a.yaml"),
+            "- {kind: team, id: team/a, name: A}\n",
+        )
+        .expect("write");
+        repo.git(&["add", "inv/a.yaml"]);
+        // Untracked: not in the index, so not read.
+        std::fs::write(
+            root.join("inv/b.yaml"),
+            "- {kind: team, id: team/b, name: B}\n",
+        )
+        .expect("write");
+        let at = At {
+            git: &isolated(),
+            rev: "index",
+        };
+        let located = locate(&isolated(), &root.join("inv")).expect("located");
+        let listed = at
+            .list(&located, &Tree::Index, &root.join("inv"))
+            .expect("listed");
+        let names: Vec<String> = listed
+            .iter()
+            .map(|(p, _)| p.display().to_string())
+            .collect();
+        assert_eq!(names, ["a.yaml"]);
+        assert_eq!(listed[0].1.size, Some(36));
+        // A conflicted path has stages 1 to 3 and no stage 0.
+        let blob = repo.git(&["hash-object", "-w", "inv/b.yaml"]);
+        let index_info = format!("100644 {} 2\tinv/b.yaml\n", blob.trim());
+        let status = Command::new("git")
+            .arg("-C")
+            .arg(&root)
+            .args(["update-index", "--index-info"])
+            .stdin(Stdio::piped())
+            .spawn()
+            .and_then(|mut child| {
+                child
+                    .stdin
+                    .take()
+                    .expect("stdin")
+                    .write_all(index_info.as_bytes())?;
+                child.wait()
+            })
+            .expect("git runs");
+        assert!(status.success());
+        let err = at
+            .list(&located, &Tree::Index, &root.join("inv"))
+            .expect_err("conflict");
+        assert!(matches!(err, Error::IndexConflict(_)), "{err:?}");
     }
 }

@@ -30,11 +30,31 @@ pub struct Sources {
     pub policies: PathBuf,
     /// Parser limits.
     pub limits: Limits,
-    /// A git revision (branch, tag, commit id, `HEAD~1`…) to read both
-    /// directories at, from the repository that holds each; `None` reads the
-    /// working tree. Reading at a revision checks nothing out and leaves the
-    /// working tree and the index alone.
-    pub revision: Option<String>,
+    /// A git revision, or the index, to read both directories at, from the
+    /// repository that holds each; `None` reads the working tree. Reading a
+    /// snapshot checks nothing out and leaves the working tree and the index
+    /// alone.
+    pub revision: Option<Snapshot>,
+}
+
+/// A state of the files that git recorded, read instead of the working tree.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Snapshot {
+    /// A revision: a branch, a tag, a commit id, `HEAD~1`…
+    Revision(String),
+    /// What is staged in git's index, which is what the next commit will
+    /// hold: a pre-commit hook judges this, not the files beside it.
+    Index,
+}
+
+impl Snapshot {
+    /// How reports name it: the revision as the user wrote it, or `index`.
+    pub fn label(&self) -> &str {
+        match self {
+            Snapshot::Revision(rev) => rev,
+            Snapshot::Index => "index",
+        }
+    }
 }
 
 /// One candidate record: a mapping found at the top of a document or as an
@@ -103,8 +123,8 @@ pub struct Loaded {
 /// could not be run or the revision is not a commit); unreadable or malformed
 /// inventory files are diagnostics in the result.
 pub fn load(sources: &Sources) -> Result<Loaded, Error> {
-    if let Some(revision) = &sources.revision {
-        return git::load_at(sources, revision, &git::Git::system());
+    if let Some(snapshot) = &sources.revision {
+        return git::load_at(sources, snapshot, &git::Git::system());
     }
     let inventory = load_inventory(&sources.inventory, &sources.limits)?;
     let policies = load_policies(&sources.policies)?;
@@ -169,6 +189,11 @@ fn is_policy_file(path: &Path) -> bool {
 /// such as code scanning want paths relative to it.
 pub fn work_tree_of(dir: &Path) -> Option<PathBuf> {
     git::work_tree_of(dir)
+}
+
+/// Whether `dir` is in a git repository that has no commit yet.
+pub fn unborn_head(dir: &Path) -> bool {
+    git::unborn_head(&git::Git::system(), dir)
 }
 
 /// A path as reports show it: forward slashes, no leading `./`.

@@ -54,7 +54,17 @@ pub struct RuleInfo {
     pub severity: Severity,
     /// Controls it serves.
     pub controls: Vec<String>,
+    /// What resolves a finding of it, in a sentence or two.
+    pub fix: String,
+    /// The field a check rule points at, when it names one.
+    pub field: Option<String>,
+    /// Where a check rule is defined (`policies/hygiene.cedar:47`).
+    pub defined_at: Option<String>,
 }
+
+/// How a check rule's finding is resolved: the record changes, or a
+/// reviewed waiver accepts it.
+const RULE_FIX: &str = "change the record so that the rule no longer matches it, or accept the finding with a waiver in `waivers.yaml` that names the rule and the record, with a justification, an owner, an approver, a ticket and an expiry";
 
 /// The verdict of a check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -256,12 +266,7 @@ impl CheckReport<'_> {
 pub fn rules(pack: Option<&PolicyPack>) -> BTreeMap<String, RuleInfo> {
     let mut out = BTreeMap::new();
     for code in crate::diag::Code::ALL {
-        let severity = match code {
-            crate::diag::Code::WaiverUnmatched
-            | crate::diag::Code::DepartureUndated
-            | crate::diag::Code::BaseInvalid => Severity::Warning,
-            _ => Severity::Error,
-        };
+        let severity = code.usual_severity();
         out.insert(
             code.as_str().to_string(),
             RuleInfo {
@@ -269,6 +274,9 @@ pub fn rules(pack: Option<&PolicyPack>) -> BTreeMap<String, RuleInfo> {
                 description: code.description().to_string(),
                 severity,
                 controls: Vec::new(),
+                fix: code.fix().to_string(),
+                field: None,
+                defined_at: None,
             },
         );
     }
@@ -281,6 +289,9 @@ pub fn rules(pack: Option<&PolicyPack>) -> BTreeMap<String, RuleInfo> {
                     description: info.description.clone(),
                     severity: rule.severity,
                     controls: info.controls.clone(),
+                    fix: RULE_FIX.to_string(),
+                    field: rule.field.clone(),
+                    defined_at: Some(format!("{}:{}", info.span.file.path, info.span.line)),
                 },
             );
         }

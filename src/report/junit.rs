@@ -43,13 +43,27 @@ enum Outcome<'r> {
     Passed,
 }
 
+/// Which readers of JUnit XML the document is written for. There is no one
+/// JUnit schema: GitLab and most CI systems read a test case's `file` and
+/// `line` and a suite's `skipped` count, which the strict schema that
+/// Jenkins and many validators use (`junit-10.xsd`) refuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// What GitLab, Azure Pipelines, CircleCI and Buildkite read: test
+    /// cases carry `file` and `line`, so merge requests link to them.
+    Common,
+    /// Valid against `junit-10.xsd`: no attribute the schema lacks. The
+    /// place of each finding is still in its failure text.
+    Strict,
+}
+
 /// Renders the check report as a JUnit XML document.
-pub fn render(report: &CheckReport<'_>) -> String {
+pub fn render(report: &CheckReport<'_>, dialect: Dialect) -> String {
     let cases = cases(report);
     let outcomes: Vec<Outcome<'_>> = cases.iter().map(|c| outcome(report, c)).collect();
     let mut writer = Writer::new_with_indent(Vec::new(), b' ', 2);
     // INVARIANT: writing into a `Vec` cannot fail.
-    write(&mut writer, report, &cases, &outcomes)
+    write(&mut writer, report, &cases, &outcomes, dialect)
         .unwrap_or_else(|e| unreachable!("writing XML into memory: {e}"));
     let mut out = String::from_utf8(writer.into_inner())
         .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
@@ -135,9 +149,10 @@ fn write(
     report: &CheckReport<'_>,
     cases: &[Case<'_>],
     outcomes: &[Outcome<'_>],
+    dialect: Dialect,
 ) -> io::Result<()> {
     let count = |pick: fn(&Outcome<'_>) -> bool| outcomes.iter().filter(|o| pick(o)).count();
-    let totals = [
+    let totals = vec![
         ("name", SUITE.to_string()),
         ("tests", cases.len().to_string()),
         (
@@ -153,16 +168,22 @@ fn write(
             count(|o| matches!(o, Outcome::Skipped(_))).to_string(),
         ),
     ];
+    // `junit-10.xsd` has no `skipped` on `testsuites`.
+    let suites_totals: Vec<(&str, String)> = totals
+        .iter()
+        .filter(|(name, _)| dialect == Dialect::Common || *name != "skipped")
+        .cloned()
+        .collect();
     w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
     w.create_element("testsuites")
-        .with_attributes(attributes(&totals))
+        .with_attributes(attributes(&suites_totals))
         .write_inner_content(|w| {
             w.create_element("testsuite")
                 .with_attributes(attributes(&totals))
                 .write_inner_content(|w| {
                     write_properties(w, report)?;
                     for (case, outcome) in cases.iter().zip(outcomes) {
-                        write_case(w, report, case, outcome)?;
+                        write_case(w, report, case, outcome, dialect)?;
                     }
                     Ok(())
                 })?;
@@ -203,12 +224,13 @@ fn write_case(
     report: &CheckReport<'_>,
     case: &Case<'_>,
     outcome: &Outcome<'_>,
+    dialect: Dialect,
 ) -> io::Result<()> {
     let mut attrs = vec![
         ("name", case.name.clone()),
         ("classname", case.classname.to_string()),
     ];
-    if let Some((file, line)) = case.file {
+    if let Some((file, line)) = case.file.filter(|_| dialect == Dialect::Common) {
         attrs.push(("file", file.to_string()));
         attrs.push(("line", line.to_string()));
     }
@@ -373,7 +395,7 @@ mod tests {
 
     fn rendered() -> (String, Parsed) {
         let checked = sample_checked();
-        let xml = render(&sample_report(&checked));
+        let xml = render(&sample_report(&checked), Dialect::Common);
         let parsed = parse(&xml);
         (xml, parsed)
     }
@@ -465,22 +487,49 @@ mod tests {
             f.waived_by = None;
         }
         let mut report = sample_report(&checked);
-        let p = parse(&render(&report));
+        let p = parse(&render(&report, Dialect::Common));
         assert!(
             child(&p, "nhi/b", "failure").is_some(),
             "an unwaived warning fails"
         );
         report.fail_on = Severity::Error;
-        let p = parse(&render(&report));
+        let p = parse(&render(&report, Dialect::Common));
         assert!(child(&p, "nhi/b", "failure").is_none());
         assert!(child(&p, "nhi/b", "system-out").is_some());
         assert_eq!(p.suites[0]["failures"], "1");
         report.fail_on = Severity::Note;
-        let p = parse(&render(&report));
+        let p = parse(&render(&report, Dialect::Common));
         assert!(
             child(&p, "nhi/a", "system-out").is_none(),
             "the note fails too"
         );
-        assert_eq!(render(&report), render(&report), "byte-stable");
+        assert_eq!(
+            render(&report, Dialect::Common),
+            render(&report, Dialect::Common),
+            "byte-stable"
+        );
+    }
+
+    #[test]
+    fn the_strict_dialect_has_only_what_junit_10_allows() {
+        let checked = sample_checked();
+        let report = sample_report(&checked);
+        let p = parse(&render(&report, Dialect::Strict));
+        // `junit-10.xsd`: `testsuites` has no `skipped`, `testcase` no
+        // `file` or `line`.
+        assert!(!p.suites[0].contains_key("skipped"));
+        assert_eq!(p.suites[1]["skipped"], "1");
+        for case in &p.cases {
+            let keys: Vec<&str> = case.keys().map(String::as_str).collect();
+            assert_eq!(keys, ["classname", "name"], "{case:?}");
+        }
+        // The place is still there, in the text of each finding.
+        assert!(
+            p.texts
+                .concat()
+                .contains("error nhi-owner-missing inventory/nhi.yaml:3:3")
+        );
+        let common = parse(&render(&report, Dialect::Common));
+        assert_eq!(common.children, p.children, "the same outcomes");
     }
 }

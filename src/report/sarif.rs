@@ -31,35 +31,115 @@ const FINGERPRINT_KEY: &str = "severance/v1";
 /// The base every relative artifact URI is resolved against: the checkout.
 const SRCROOT: &str = "%SRCROOT%";
 
-/// Renders the check report as one SARIF 2.1.0 log with a single run.
-pub fn render(report: &CheckReport<'_>) -> String {
-    let (rules, index) = rules(report);
-    let results = report
-        .findings()
+/// The most results one log carries unless told otherwise: what GitHub code
+/// scanning keeps of a run (it rejects a run of over 25,000 outright).
+pub const DEFAULT_MAX_RESULTS: usize = 5_000;
+
+/// A SARIF log and the results it had no room for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    /// The log.
+    pub text: String,
+    /// The findings left out by the cap, by kind; all zero when none were.
+    pub left_out: LeftOut,
+}
+
+/// Findings a capped log left out.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LeftOut {
+    /// Unwaived errors.
+    pub error: usize,
+    /// Unwaived warnings.
+    pub warning: usize,
+    /// Unwaived notes.
+    pub note: usize,
+    /// Waived findings of any severity.
+    pub waived: usize,
+}
+
+impl LeftOut {
+    /// How many in all.
+    pub fn total(&self) -> usize {
+        self.error + self.warning + self.note + self.waived
+    }
+
+    /// `3 errors, 40 warnings, 0 notes and 2 waived`.
+    pub fn describe(&self) -> String {
+        use crate::report::check::plural;
+        format!(
+            "{} error{}, {} warning{}, {} note{} and {} waived",
+            self.error,
+            plural(self.error),
+            self.warning,
+            plural(self.warning),
+            self.note,
+            plural(self.note),
+            self.waived
+        )
+    }
+}
+
+/// Renders the check report as one SARIF 2.1.0 log with a single run,
+/// with at most `max_results` results (`None`: all of them). What a capped
+/// log keeps is what a reviewer needs first: unwaived findings before
+/// waived ones, findings the change introduced before old ones, errors
+/// before warnings before notes; the log says what it left out.
+pub fn render(report: &CheckReport<'_>, max_results: Option<usize>) -> Rendered {
+    let findings = report.findings();
+    let kept = keep(findings, max_results);
+    let mut left_out = LeftOut::default();
+    for (f, _) in findings.iter().zip(&kept).filter(|(_, k)| !**k) {
+        match (f.waived_by.is_some(), f.severity) {
+            (true, _) => left_out.waived += 1,
+            (false, Severity::Error) => left_out.error += 1,
+            (false, Severity::Warning) => left_out.warning += 1,
+            (false, Severity::Note) => left_out.note += 1,
+        }
+    }
+    let shown: Vec<&Finding> = findings
+        .iter()
+        .zip(&kept)
+        .filter_map(|(f, k)| k.then_some(f))
+        .collect();
+    let (rules, index) = rules(report, &shown);
+    let results = shown
         .iter()
         .map(|f| result(report, f, index.get(f.code.as_str()).copied()))
         .collect::<Vec<_>>();
     let driver = ToolComponent::builder()
         .name("severance")
+        .full_name(concat!("severance ", env!("CARGO_PKG_VERSION")))
         .version(env!("CARGO_PKG_VERSION"))
+        .semantic_version(env!("CARGO_PKG_VERSION"))
         .information_uri(INFORMATION_URI)
         .rules(rules)
         .build();
+    let mut invocation = serde_sarif::sarif::Invocation::builder()
+        // A run that could not evaluate its input has no trustworthy
+        // results; consumers must not read the absence of one as a pass.
+        .execution_successful(report.verdict != crate::report::check::Verdict::CouldNotEvaluate)
+        .build();
+    if left_out.total() > 0 {
+        // A dashboard that shows fewer alerts than there are must say so,
+        // or a reader takes the silence for a clean inventory.
+        invocation.tool_execution_notifications = Some(vec![
+            sarif::Notification::builder()
+                .level(Value::from(sarif::NotificationLevel::Warning.to_string()))
+                .message(
+                    Message::builder()
+                        .text(left_out_message(&left_out, findings.len(), shown.len()))
+                        .build(),
+                )
+                .build(),
+        ]);
+    }
     let run = Run::builder()
         .tool(Tool::from(driver))
         // Columns are counted in characters (`SourceFile::line_col`), not in
         // the UTF-16 code units SARIF assumes by default.
         .column_kind(Value::from(ResultColumnKind::UnicodeCodePoints.to_string()))
         .results(results)
-        // A run that could not evaluate its input has no trustworthy
-        // results; consumers must not read the absence of one as a pass.
-        .invocations(vec![
-            serde_sarif::sarif::Invocation::builder()
-                .execution_successful(
-                    report.verdict != crate::report::check::Verdict::CouldNotEvaluate,
-                )
-                .build(),
-        ])
+        .invocations(vec![invocation])
         .build();
     let log = Sarif::builder()
         .schema(SCHEMA_URI)
@@ -68,17 +148,48 @@ pub fn render(report: &CheckReport<'_>) -> String {
         .build();
     // INVARIANT: every map key is a string and no float is NaN, so the log
     // always serialises.
-    let mut out = serde_json::to_string_pretty(&log)
+    let mut text = serde_json::to_string_pretty(&log)
         .unwrap_or_else(|e| unreachable!("a SARIF log always serialises: {e}"));
-    out.push('\n');
-    out
+    text.push('\n');
+    Rendered { text, left_out }
 }
 
-/// The rules the findings use (known ones in code order, then any code
-/// without metadata) and each code's index in them. The report knows every
-/// diagnostic code; listing the unused ones would bury the few that fired.
-fn rules<'r>(report: &'r CheckReport<'_>) -> (Vec<ReportingDescriptor>, BTreeMap<&'r str, i64>) {
-    let used: BTreeSet<&str> = report.findings().iter().map(|f| f.code.as_str()).collect();
+/// The notification of a capped log, also printed by `check`.
+pub fn left_out_message(left_out: &LeftOut, total: usize, kept: usize) -> String {
+    format!(
+        "{} of {total} findings left out of the SARIF log ({}): it keeps {kept}, unwaived and new findings and errors first; the JSON or Markdown report lists them all",
+        left_out.total(),
+        left_out.describe()
+    )
+}
+
+/// Which findings a log of at most `max` results keeps, in the order given.
+fn keep(findings: &[Finding], max: Option<usize>) -> Vec<bool> {
+    let Some(max) = max.filter(|m| *m < findings.len()) else {
+        return vec![true; findings.len()];
+    };
+    let mut order: Vec<usize> = (0..findings.len()).collect();
+    // Stable: equal ranks keep the report's order (file, line, column).
+    order.sort_by_key(|&i| {
+        let f = &findings[i];
+        (f.waived_by.is_some(), f.new != Some(true), f.severity)
+    });
+    let mut kept = vec![false; findings.len()];
+    for &i in order.iter().take(max) {
+        kept[i] = true;
+    }
+    kept
+}
+
+/// The rules the shown findings use (known ones in code order, then any
+/// code without metadata) and each code's index in them. The report knows
+/// every diagnostic code; listing the unused ones would bury the few that
+/// fired.
+fn rules<'r>(
+    report: &CheckReport<'_>,
+    shown: &[&'r Finding],
+) -> (Vec<ReportingDescriptor>, BTreeMap<&'r str, i64>) {
+    let used: BTreeSet<&str> = shown.iter().map(|f| f.code.as_str()).collect();
     let mut infos: Vec<RuleInfo> = report
         .rules
         .values()
@@ -88,12 +199,15 @@ fn rules<'r>(report: &'r CheckReport<'_>) -> (Vec<ReportingDescriptor>, BTreeMap
     // A code the report has no metadata for still needs a rule, or its
     // results would have no `ruleIndex` and viewers could not group them.
     for code in used.iter().filter(|c| !report.rules.contains_key(**c)) {
-        if let Some(f) = report.findings().iter().find(|f| f.code == *code) {
+        if let Some(f) = shown.iter().find(|f| f.code == *code) {
             infos.push(RuleInfo {
                 code: f.code.clone(),
                 description: String::new(),
                 severity: f.severity,
                 controls: f.controls.clone(),
+                fix: f.help.clone().unwrap_or_default(),
+                field: f.field.clone(),
+                defined_at: None,
             });
         }
     }
@@ -105,17 +219,32 @@ fn rules<'r>(report: &'r CheckReport<'_>) -> (Vec<ReportingDescriptor>, BTreeMap
     (infos.iter().map(descriptor).collect(), index)
 }
 
+/// A rule as code scanning shows it: a one-line description, a full one,
+/// and help a person can act on without leaving the alert.
 fn descriptor(rule: &RuleInfo) -> ReportingDescriptor {
     let description = if rule.description.is_empty() {
         rule.code.clone()
     } else {
         rule.description.clone()
     };
+    let (help_text, help_markdown) = help(rule, &description);
     let mut d = ReportingDescriptor::builder()
         .id(rule.code.clone())
+        .name(friendly_name(&rule.code))
         .short_description(
             MultiformatMessageString::builder()
-                .text(description)
+                .text(first_sentence(&description))
+                .build(),
+        )
+        .full_description(
+            MultiformatMessageString::builder()
+                .text(sentence(&description))
+                .build(),
+        )
+        .help(
+            MultiformatMessageString::builder()
+                .text(help_text)
+                .markdown(help_markdown)
                 .build(),
         )
         .default_configuration(
@@ -123,23 +252,96 @@ fn descriptor(rule: &RuleInfo) -> ReportingDescriptor {
                 .level(Value::from(configuration_level(rule.severity).to_string()))
                 .build(),
         )
-        .help_uri(help_uri(&rule.code))
         .build();
+    d.help_uri = help_uri(&rule.code);
     if !rule.controls.is_empty() {
         d.properties = Some(PropertyBag::builder().tags(rule.controls.clone()).build());
     }
     d
 }
 
-/// Diagnostic codes are documented with the other loading problems, check
-/// rules with the rules; the two share one namespace of codes.
-fn help_uri(code: &str) -> String {
+/// The help of a rule, as plain text and as Markdown.
+fn help(rule: &RuleInfo, description: &str) -> (String, String) {
+    let mut text = vec![sentence(description)];
+    let mut markdown = vec![format!("**{}**: {}", rule.code, sentence(description))];
+    let mut facts = vec![format!("Severity: {}.", rule.severity.as_str())];
+    if !rule.controls.is_empty() {
+        facts.push(format!("Controls: {}.", rule.controls.join(", ")));
+    }
+    if let Some(field) = &rule.field {
+        facts.push(format!("Points at the field `{field}`."));
+    }
+    if let Some(at) = &rule.defined_at {
+        facts.push(format!("Defined by the policy `{}` at `{at}`.", rule.code));
+    }
+    text.push(facts.join(" "));
+    markdown.push(facts.join(" "));
+    if !rule.fix.is_empty() {
+        text.push(format!("To resolve: {}", sentence(&rule.fix)));
+        markdown.push(format!("**To resolve:** {}", sentence(&rule.fix)));
+    }
+    if let Some(uri) = help_uri(&rule.code) {
+        text.push(format!("Documentation: {uri}"));
+        markdown.push(format!("[Documentation]({uri})"));
+    }
+    (text.join("\n\n"), markdown.join("\n\n"))
+}
+
+/// A description as a sentence: capitalised, with a full stop.
+fn sentence(s: &str) -> String {
+    let mut out = capitalised(s.trim());
+    if !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    out
+}
+
+/// The first sentence of a description, for the one-line summary.
+fn first_sentence(s: &str) -> String {
+    let s = sentence(s);
+    match s.find(". ").or_else(|| s.find("; ")) {
+        Some(end) => format!("{}.", &s[..end]),
+        None => s,
+    }
+}
+
+/// `nhi-owner-missing` as `NhiOwnerMissing`, the form SARIF viewers show
+/// as a rule's name.
+fn friendly_name(code: &str) -> String {
+    code.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(capitalised)
+        .collect()
+}
+
+/// `s` with its first letter in upper case (ASCII only: codes and our own
+/// descriptions start with one).
+fn capitalised(s: &str) -> String {
+    let mut out = s.to_string();
+    if let Some(first) = out.get_mut(0..1) {
+        first.make_ascii_uppercase();
+    }
+    out
+}
+
+/// Where a code is documented, when it is: diagnostic codes and the
+/// default pack's rules have a heading of their own; a rule of the
+/// user's own pack has no page of ours to point at.
+fn help_uri(code: &str) -> Option<String> {
     let page = if crate::diag::Code::ALL.iter().any(|c| c.as_str() == code) {
         "diagnostics"
-    } else {
+    } else if documented_rule(code) {
         "checks"
+    } else {
+        return None;
     };
-    format!("{INFORMATION_URI}/blob/main/docs/{page}.md#{code}")
+    Some(format!("{INFORMATION_URI}/blob/main/docs/{page}.md#{code}"))
+}
+
+/// Whether `docs/checks.md` has a heading for the rule.
+fn documented_rule(code: &str) -> bool {
+    const CHECKS: &str = include_str!("../../docs/checks.md");
+    CHECKS.lines().any(|l| l.strip_prefix("### ") == Some(code))
 }
 
 fn configuration_level(severity: Severity) -> ReportingConfigurationLevel {
@@ -328,6 +530,9 @@ pub(crate) mod tests {
             description: format!("Rule {code}"),
             severity,
             controls: controls.iter().map(|c| c.to_string()).collect(),
+            fix: "fix it".into(),
+            field: None,
+            defined_at: Some("policies/x.cedar:1".into()),
         }
     }
 
@@ -505,7 +710,7 @@ pub(crate) mod tests {
 
     fn rendered() -> Value {
         let checked = sample_checked();
-        let text = render(&sample_report(&checked));
+        let text = render(&sample_report(&checked), None).text;
         assert!(text.ends_with("}\n"));
         serde_json::from_str(&text).expect("SARIF is JSON")
     }
@@ -519,15 +724,50 @@ pub(crate) mod tests {
             .expect("result for rule")
     }
 
+    /// The OASIS SARIF 2.1.0 schema, from the `serde-sarif` package the
+    /// build already downloaded (it ships the schema its types are made
+    /// from), so that a fresh clone needs nothing else.
+    fn oasis_schema() -> Value {
+        let lock = include_str!("../../Cargo.lock");
+        let version = lock
+            .split("[[package]]")
+            .find(|p| p.contains("name = \"serde-sarif\""))
+            .and_then(|p| p.lines().find_map(|l| l.strip_prefix("version = ")))
+            .map(|v| v.trim_matches('"').to_string())
+            .expect("serde-sarif is in Cargo.lock");
+        let home = std::env::var_os("CARGO_HOME")
+            .map(std::path::PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".cargo")))
+            .expect("CARGO_HOME or HOME is set");
+        let package = format!("serde-sarif-{version}");
+        let registries = std::fs::read_dir(home.join("registry/src"))
+            .unwrap_or_else(|e| panic!("cargo's registry sources under {home:?}: {e}"));
+        let path = registries
+            .filter_map(Result::ok)
+            .map(|r| r.path().join(&package).join("src/schema.json"))
+            .find(|p| p.is_file())
+            .unwrap_or_else(|| panic!("{package}/src/schema.json in cargo's registry sources"));
+        // The package ships the schema as first published, whose language
+        // tag pattern is not a valid regular expression; errata 01 fixed it
+        // to this. CI also runs Microsoft's SARIF validator, which carries
+        // the errata schema.
+        let text = std::fs::read_to_string(&path)
+            .expect("schema readable")
+            .replace(
+                r#""^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$""#,
+                r#""^[a-zA-Z]{2}(-[a-zA-Z]{2})?$""#,
+            );
+        let schema: Value = serde_json::from_str(&text).expect("schema is JSON");
+        assert_eq!(
+            schema["title"], "Static Analysis Results Format (SARIF) Version 2.1.0 JSON Schema",
+            "{path:?}"
+        );
+        schema
+    }
+
     #[test]
     fn validates_against_the_oasis_schema() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../shared/data/sarif-schema-2.1.0.json"
-        );
-        let schema: Value =
-            serde_json::from_str(&std::fs::read_to_string(path).expect("schema readable"))
-                .expect("schema is JSON");
+        let schema = oasis_schema();
         let validator = jsonschema::options()
             .should_validate_formats(true)
             .build(&schema)
@@ -658,8 +898,123 @@ pub(crate) mod tests {
         let checked = sample_checked();
         let mut report = sample_report(&checked);
         report.base = None;
-        let text = render(&report);
+        let text = render(&report, None).text;
         assert!(!text.contains("baselineState"));
-        assert_eq!(text, render(&report), "byte-stable");
+        assert_eq!(text, render(&report, None).text, "byte-stable");
+    }
+
+    #[test]
+    fn every_rule_has_help_for_code_scanning() {
+        // GitHub's rules for SARIF (GH2012) want each rule's full
+        // description and help, not only a one-liner.
+        let log = rendered();
+        let rules = log["runs"][0]["tool"]["driver"]["rules"]
+            .as_array()
+            .expect("rules");
+        for rule in rules {
+            let id = rule["id"].as_str().expect("id");
+            for field in ["shortDescription", "fullDescription"] {
+                let text = rule[field]["text"].as_str().unwrap_or_default();
+                assert!(text.ends_with('.'), "{id} {field}: {text:?}");
+            }
+            let help = rule["help"]["text"].as_str().unwrap_or_default();
+            assert!(help.contains("To resolve: "), "{id}: {help:?}");
+            assert!(
+                rule["help"]["markdown"]
+                    .as_str()
+                    .is_some_and(|m| m.starts_with(&format!("**{id}**"))),
+                "{id}"
+            );
+            assert!(rule["name"].as_str().is_some_and(|n| !n.contains('-')));
+        }
+        let owner = &rules[3];
+        assert_eq!(owner["name"], "NhiOwnerMissing");
+        assert!(owner["help"]["text"].as_str().is_some_and(|t| {
+            t.contains("Defined by the policy `nhi-owner-missing` at `policies/x.cedar:1`.")
+        }));
+    }
+
+    #[test]
+    fn help_links_land_on_a_heading() {
+        // An anchor must name a heading of the page it points into, or the
+        // link opens the page at its top (the codes used to be table rows).
+        let log = rendered();
+        let rules = log["runs"][0]["tool"]["driver"]["rules"]
+            .as_array()
+            .expect("rules");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut linked = 0;
+        for rule in rules {
+            let Some(uri) = rule["helpUri"].as_str() else {
+                // No rules of the default pack: no page of ours to link.
+                assert!(["nhi-note", "nhi-unused"].contains(&rule["id"].as_str().unwrap_or("")));
+                continue;
+            };
+            let (page, anchor) = uri
+                .strip_prefix(&format!("{INFORMATION_URI}/blob/main/"))
+                .and_then(|rest| rest.split_once('#'))
+                .expect("a link into the repository");
+            let text = std::fs::read_to_string(root.join(page)).expect("the page exists");
+            assert!(
+                text.lines().any(|l| l == format!("### {anchor}")),
+                "{uri}: no heading `{anchor}`"
+            );
+            linked += 1;
+        }
+        assert_eq!(linked, rules.len() - 2);
+        for code in crate::diag::Code::ALL {
+            assert!(help_uri(code.as_str()).is_some(), "{code}");
+        }
+    }
+
+    #[test]
+    fn a_capped_log_keeps_what_matters_and_says_what_it_left_out() {
+        let checked = sample_checked();
+        let report = sample_report(&checked);
+        let all = render(&report, None);
+        assert_eq!(all.left_out, LeftOut::default());
+        assert!(!all.text.contains("toolExecutionNotifications"));
+        assert_eq!(
+            render(&report, Some(6)),
+            all,
+            "a cap above the count is none"
+        );
+
+        let capped = render(&report, Some(2));
+        let log: Value = serde_json::from_str(&capped.text).expect("JSON");
+        let results = log["runs"][0]["results"].as_array().expect("results");
+        let kept: Vec<&str> = results
+            .iter()
+            .filter_map(|r| r["ruleId"].as_str())
+            .collect();
+        // New unwaived errors first (three of them), in the report's order.
+        assert_eq!(kept, ["evaluation-failed", "yaml-syntax"]);
+        assert_eq!(
+            capped.left_out,
+            LeftOut {
+                error: 2,
+                warning: 0,
+                note: 1,
+                waived: 1
+            }
+        );
+        let rules: Vec<&str> = log["runs"][0]["tool"]["driver"]["rules"]
+            .as_array()
+            .expect("rules")
+            .iter()
+            .filter_map(|r| r["id"].as_str())
+            .collect();
+        assert_eq!(rules, ["evaluation-failed", "yaml-syntax"]);
+        let note = &log["runs"][0]["invocations"][0]["toolExecutionNotifications"][0];
+        assert_eq!(note["level"], "warning");
+        assert_eq!(
+            note["message"]["text"],
+            "4 of 6 findings left out of the SARIF log (2 errors, 0 warnings, 1 note and 1 waived): it keeps 2, unwaived and new findings and errors first; the JSON or Markdown report lists them all"
+        );
+
+        // Old unwaived findings still come before waived ones.
+        let capped = render(&report, Some(5));
+        assert_eq!(capped.left_out.waived, 1);
+        assert_eq!(capped.left_out.total(), 1);
     }
 }

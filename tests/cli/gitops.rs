@@ -622,3 +622,106 @@ fn tools_get_paths_from_the_repository_root() {
         run.stdout
     );
 }
+
+/// The two commands of `.pre-commit-hooks.yaml`, as pre-commit runs them.
+fn hook_commands() -> Vec<Vec<String>> {
+    let hooks: serde_json::Value = serde_saphyr::from_str(
+        &std::fs::read_to_string(repo().join(".pre-commit-hooks.yaml")).expect("exists"),
+    )
+    .expect("YAML");
+    hooks
+        .as_array()
+        .expect("hook list")
+        .iter()
+        .map(|h| {
+            let entry = h["entry"].as_str().expect("entry");
+            entry
+                .split_whitespace()
+                .skip(1)
+                .map(str::to_string)
+                .collect()
+        })
+        .collect()
+}
+
+/// Runs a hook's command, pinning the clock of `check`.
+fn hook(dir: &Path, command: &[String]) -> Run {
+    let mut args: Vec<&str> = command.iter().map(String::as_str).collect();
+    if args.first() == Some(&"check") {
+        args.extend(["--as-of", AS_OF, "--format", "json"]);
+    }
+    run_in(dir, &args)
+}
+
+#[test]
+fn the_hooks_pass_the_first_commit_of_a_new_repository() {
+    let dir = scratch(&repo().join("inventory"));
+    let root = dir.path();
+    git(root, &["init", "-q", "-b", "main"]);
+    git(root, &["add", "-A"]);
+    let hooks = hook_commands();
+    assert_eq!(hooks.len(), 2);
+    let validate = hook(root, &hooks[0]);
+    assert_eq!(validate.code, 0, "{}", validate.stderr);
+    // HEAD names no commit yet: the base is empty, so every finding is
+    // new, and the sample's findings fail the commit as they should.
+    let check = hook(root, &hooks[1]);
+    assert_eq!(check.code, 1, "{}", check.stderr);
+    let doc = json(&check.stdout);
+    assert_eq!(
+        doc["base"]["label"], "HEAD (no commit yet)",
+        "{}",
+        doc["base"]
+    );
+    let findings = doc["findings"].as_array().expect("findings");
+    assert!(!findings.is_empty());
+    assert!(findings.iter().all(|f| f["new"] == true));
+    // Any other base that names no commit is still an error.
+    let run = run_in(root, &["check", "--staged", "--base", "main~1"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+}
+
+#[test]
+fn the_hooks_judge_what_is_staged_not_the_files_beside_it() {
+    let dir = scratch(&repo().join("inventory"));
+    let root = dir.path();
+    git(root, &["init", "-q", "-b", "main"]);
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-q", "-m", "base"]);
+    let hooks = hook_commands();
+
+    // A credential is staged whose owner exists only in an untracked file.
+    let owner = "- kind: person\n  id: person/E7777\n  display_name: New Hire\n  employee_number: \"E7777\"\n  worker_type: employee\n  team: team/platform\n  status: active\n  employments:\n    - start: 2026-11-01\n";
+    std::fs::write(root.join("inventory/people/untracked.yaml"), owner).expect("write");
+    let credential = "- kind: credential\n  id: cred/ssh/new-hire\n  cred_type: ssh_key\n  owner: person/E7777\n  status: active\n";
+    std::fs::write(root.join("inventory/credentials/staged.yaml"), credential).expect("write");
+    git(root, &["add", "inventory/credentials/staged.yaml"]);
+
+    // The working tree is whole, so reading it passes.
+    let tree = run_in(root, &["validate"]);
+    assert_eq!(tree.code, 0, "{}", tree.stderr);
+    // What is committed would not be: the link dangles there.
+    let validate = hook(root, &hooks[0]);
+    assert_eq!(validate.code, 2, "{}", validate.stderr);
+    assert!(
+        validate.stderr.contains("error[dangling-link]")
+            && validate.stderr.contains("person/E7777"),
+        "{}",
+        validate.stderr
+    );
+    let check = hook(root, &hooks[1]);
+    assert_eq!(check.code, 2, "{}", check.stderr);
+    assert_eq!(json(&check.stdout)["head"]["label"], "index");
+
+    // Staged together, they pass validation; an unstaged edit that would
+    // break the file is not what is committed, so it changes nothing.
+    git(root, &["add", "inventory/people/untracked.yaml"]);
+    std::fs::write(
+        root.join("inventory/credentials/staged.yaml"),
+        "- {kind: [\n",
+    )
+    .expect("write");
+    let validate = hook(root, &hooks[0]);
+    assert_eq!(validate.code, 0, "{}", validate.stderr);
+    assert_eq!(run_in(root, &["validate"]).code, 2);
+}
