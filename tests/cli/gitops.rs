@@ -265,6 +265,25 @@ fn every_report_format_comes_from_one_run() {
         run.stdout
             .contains("::error file=inventory/nhi/service-accounts.yaml,line=6,col=10,")
     );
+    // GitHub shows 10 annotations of each level per step: no more are
+    // written, and a last notice counts the findings left out.
+    let findings =
+        json(&std::fs::read_to_string(out.join("check.json")).expect("json"))["findings"]
+            .as_array()
+            .map_or(0, Vec::len);
+    for level in ["::error ", "::warning ", "::notice "] {
+        let n = run.stdout.lines().filter(|l| l.starts_with(level)).count();
+        assert!(n <= 10, "{n} {level}annotations:\n{}", run.stdout);
+    }
+    let left_out: usize = run
+        .stdout
+        .lines()
+        .last()
+        .and_then(|l| l.strip_prefix("::notice title="))
+        .and_then(|l| l.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect("a last notice counts the findings left out");
+    assert_eq!(left_out + run.stdout.lines().count() - 1, findings);
 
     // SARIF 2.1.0, checked against the OASIS schema.
     let sarif = json(&std::fs::read_to_string(out.join("check.sarif")).expect("sarif"));
@@ -513,7 +532,7 @@ fn the_ci_examples_run_as_written() {
         let pr = pull_request();
         // CI variables name the base branch; here it is the commit before HEAD.
         let line = command
-            .replace("\"origin/${{ github.base_ref }}\"", "HEAD~1")
+            .replace("\"origin/$GITHUB_BASE_REF\"", "HEAD~1")
             .replace("\"origin/$CI_MERGE_REQUEST_TARGET_BRANCH_NAME\"", "HEAD~1");
         assert!(
             !line.contains('$'),
@@ -538,6 +557,51 @@ fn the_ci_examples_run_as_written() {
                 "{file}: `{line}` wrote {target}"
             );
         }
+    }
+}
+
+/// The CI examples install a pinned release, this one, cached under a key
+/// that names it; GitLab's Rust image is the release's `rust-version`.
+#[test]
+fn the_ci_examples_pin_this_release_and_cache_it() {
+    let release = format!("v{}", env!("CARGO_PKG_VERSION"));
+    for file in ["examples/github-actions.yml", "examples/gitlab-ci.yml"] {
+        let text = std::fs::read_to_string(repo().join(file)).expect("example exists");
+        let doc: serde_json::Value = serde_saphyr::from_str(&text).expect("YAML");
+        let (variables, cache_key) = if file.contains("github") {
+            let steps = doc["jobs"]["check"]["steps"].as_array().expect("steps");
+            let restore = steps
+                .iter()
+                .find(|s| {
+                    s["uses"]
+                        .as_str()
+                        .is_some_and(|u| u.starts_with("actions/cache/restore@"))
+                })
+                .expect("a cache restore step");
+            (&doc["env"], restore["with"]["key"].clone())
+        } else {
+            let job = &doc["severance-check"];
+            assert_eq!(
+                job["variables"]["RUST_VERSION"],
+                env!("CARGO_PKG_RUST_VERSION"),
+                "{file}"
+            );
+            assert_eq!(job["image"], "rust:$RUST_VERSION", "{file}");
+            (&job["variables"], job["cache"]["key"].clone())
+        };
+        assert_eq!(variables["SEVERANCE_VERSION"], release.as_str(), "{file}");
+        assert!(
+            cache_key
+                .as_str()
+                .is_some_and(|k| k.contains("SEVERANCE_VERSION")),
+            "{file}: {cache_key}"
+        );
+        assert!(
+            text.contains(
+                "cargo install --locked --git \"$SEVERANCE_GIT\" --tag \"$SEVERANCE_VERSION\""
+            ),
+            "{file}"
+        );
     }
 }
 
@@ -617,7 +681,7 @@ fn tools_get_paths_from_the_repository_root() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
         run.stdout
-            .contains("::error file=inventory/nhi/service-accounts.yaml,line=6,col=10,"),
+            .contains("::error file=inventory/accounts/okta.yaml,line=2,col=3,"),
         "{}",
         run.stdout
     );
