@@ -17,6 +17,7 @@ pub mod diff;
 pub mod error;
 pub mod evaluate;
 pub mod exit;
+pub mod fuzz;
 pub mod generate;
 pub mod ledger;
 pub mod load;

@@ -244,7 +244,7 @@ pub fn load_inventory(dir: &Path, limits: &Limits) -> Result<RawInventory, Error
 /// `records` and `waivers` hold each file's path as the working tree would
 /// show it and whatever `read` needs to get its bytes; `read` is called in
 /// parallel. Record files are parsed in path order whatever the listing order.
-fn build_inventory<S: Send>(
+pub(crate) fn build_inventory<S: Send>(
     mut records: Vec<(PathBuf, S)>,
     mut waivers: Vec<(PathBuf, S)>,
     limits: &Limits,

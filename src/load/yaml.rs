@@ -212,7 +212,11 @@ impl Default for Limits {
             max_file_bytes: 64 * 1024 * 1024,
             max_events: 4_000_000,
             max_aliases: 10_000,
-            max_depth: 64,
+            // Records nest five levels deep. The deserialiser recurses once
+            // per level with large frames (tens of KiB each in a debug
+            // build), and files are parsed on worker threads with 2 MiB
+            // stacks: 64 levels overflowed them.
+            max_depth: 32,
             max_nodes: 2_000_000,
         }
     }

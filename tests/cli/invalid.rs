@@ -230,3 +230,26 @@ fn a_record_dropped_for_its_own_error_is_not_also_a_dangling_waiver() {
         out.stderr
     );
 }
+
+#[test]
+fn nesting_past_the_limit_is_a_finding_not_a_crash() {
+    // Block sequences nested 60 deep overflowed the parser's 2 MiB worker
+    // thread (debug build) before the depth limit was lowered below that.
+    for depth in [31, 33, 60, 700] {
+        let dir = scratch(&repo().join("tests/fixtures/scenarios/s07-on-leave/inventory"));
+        let text = format!("{}1\n", "- ".repeat(depth));
+        std::fs::write(dir.path().join("inventory/deep.yaml"), text).expect("write");
+        let out = run_in(dir.path(), &["validate"]);
+        assert_eq!(out.code, 2, "depth {depth}: {}", out.transcript());
+        let code = if depth < 32 {
+            "not-a-record"
+        } else {
+            "yaml-limit"
+        };
+        assert!(
+            out.stderr.contains(&format!("error[{code}]")),
+            "depth {depth}: {}",
+            out.stderr
+        );
+    }
+}
