@@ -8,4 +8,6 @@ mod ledger;
 mod plan;
 mod report_schemas;
 mod rules;
+#[path = "../../src/report/sarif_schema.rs"]
+mod sarif_schema;
 mod scenarios;
