@@ -351,27 +351,29 @@ struct TreeEntry {
     path: Vec<u8>,
 }
 
+/// One NUL-terminated record of `ls-tree -z` or `ls-files -z`: its fields
+/// (text) and, after the tab, its path (any bytes).
+fn split_record(record: &[u8]) -> Option<(&str, &[u8])> {
+    let tab = record.iter().position(|&b| b == b'\t')?;
+    let meta = std::str::from_utf8(&record[..tab]).ok()?;
+    Some((meta, &record[tab + 1..]))
+}
+
+fn unexpected_record(command: &str, record: &[u8]) -> String {
+    format!(
+        "unexpected `git {command}` output `{}`",
+        String::from_utf8_lossy(record)
+    )
+}
+
 /// Parses `git ls-tree -r -z -l` output: NUL-terminated
 /// `<mode> SP <type> SP <oid> SP+ <size> TAB <path>` records, where the path
 /// may hold any byte but NUL.
 fn parse_ls_tree(output: &[u8]) -> Result<Vec<TreeEntry>, String> {
     let mut entries = Vec::new();
-    for record in output.split(|&b| b == 0) {
-        if record.is_empty() {
-            continue;
-        }
-        let unexpected = || {
-            format!(
-                "unexpected `git ls-tree` output `{}`",
-                String::from_utf8_lossy(record)
-            )
-        };
-        let tab = record
-            .iter()
-            .position(|&b| b == b'\t')
-            .ok_or_else(unexpected)?;
-        let (meta, path) = (&record[..tab], &record[tab + 1..]);
-        let meta = std::str::from_utf8(meta).map_err(|_| unexpected())?;
+    for record in output.split(|&b| b == 0).filter(|r| !r.is_empty()) {
+        let unexpected = || unexpected_record("ls-tree", record);
+        let (meta, path) = split_record(record).ok_or_else(unexpected)?;
         let mut fields = meta.split_ascii_whitespace();
         let (Some(mode), Some(kind), Some(oid), Some(size), None) = (
             fields.next(),
@@ -564,18 +566,8 @@ struct Staged {
 fn parse_ls_files(output: &[u8]) -> Result<Vec<Staged>, String> {
     let mut staged = Vec::new();
     for record in output.split(|&b| b == 0).filter(|r| !r.is_empty()) {
-        let unexpected = || {
-            format!(
-                "unexpected `git ls-files` output `{}`",
-                String::from_utf8_lossy(record)
-            )
-        };
-        let tab = record
-            .iter()
-            .position(|&b| b == b'\t')
-            .ok_or_else(unexpected)?;
-        let (meta, path) = (&record[..tab], &record[tab + 1..]);
-        let meta = std::str::from_utf8(meta).map_err(|_| unexpected())?;
+        let unexpected = || unexpected_record("ls-files", record);
+        let (meta, path) = split_record(record).ok_or_else(unexpected)?;
         let mut fields = meta.split(' ');
         let (Some(mode), Some(oid), Some(stage), None) =
             (fields.next(), fields.next(), fields.next(), fields.next())
