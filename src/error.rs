@@ -222,7 +222,9 @@ pub struct GitUnavailable {
 #[error("`{path}` is not in a git repository: {message}")]
 #[diagnostic(
     code(severance::not_in_repository),
-    help("a revision is read from the repository whose work tree holds the directory")
+    help(
+        "a revision or the index is read from the repository whose work tree holds the directory"
+    )
 )]
 pub struct NotInRepository {
     pub(crate) path: String,

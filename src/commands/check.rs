@@ -33,7 +33,7 @@ pub enum ReportFormat {
     Sarif,
     /// JUnit XML for CI test reports, as GitLab and most CI systems read it.
     Junit,
-    /// JUnit XML valid against the strict `junit-10.xsd` (Jenkins).
+    /// JUnit XML valid against the strict `junit-10.xsd`.
     JunitStrict,
     /// GitHub Actions workflow commands (annotations).
     Github,
@@ -347,6 +347,12 @@ pub(super) fn run_check(
             } else if base_revision.is_some() {
                 for f in &mut checked.findings {
                     f.new = Some(true);
+                }
+                // The first commit adds every waiver it holds.
+                if first_commit {
+                    for w in &mut checked.waivers {
+                        w.change = Some(crate::diff::Change::Added);
+                    }
                 }
             }
             crate::check::sort(&mut checked.findings);

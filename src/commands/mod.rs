@@ -442,6 +442,28 @@ mod tests {
                 checkpoints: Vec::new(),
                 format: Format::Human,
             }),
+            Command::Generate(crate::generate::GenerateSettings {
+                people: 3,
+                seed: 1,
+                out: dir.path().join("generated"),
+                anchor: as_of,
+            }),
+            Command::Check(CheckSettings {
+                input: Input {
+                    inventory: root.join("tests/fixtures/scenarios/s07-on-leave/inventory"),
+                    ..input.clone()
+                },
+                base: None,
+                as_of,
+                fail_on: crate::diag::Severity::Error,
+                only_new: false,
+                reports: vec![ReportTarget {
+                    format: ReportFormat::Json,
+                    path: None,
+                }],
+                step_summary: None,
+                sarif_max_results: None,
+            }),
         ];
         for command in commands {
             let name = format!("{command:?}");

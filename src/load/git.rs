@@ -1,8 +1,9 @@
-//! Reading the inventory and the policies as they are in a git commit, so that
-//! a pull request's base, a release tag or any past state can be planned
-//! without checking it out. Only read-only plumbing runs (`rev-parse`,
-//! `ls-tree`, one `cat-file --batch`), so the user's working tree, index and
-//! refs are never touched, even while they are mid-edit.
+//! Reading the inventory and the policies as they are in a git commit, or as
+//! staged in the index, so that a pull request's base, a release tag, any
+//! past state or the next commit can be planned without checking anything
+//! out. Only read-only plumbing runs (`rev-parse`, `ls-tree` or `ls-files`,
+//! `cat-file`), so the user's working tree, index and refs are never
+//! touched, even while they are mid-edit.
 
 use std::ffi::{OsStr, OsString};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -61,17 +62,9 @@ impl Git {
             .env_remove("GIT_DIR")
             .env_remove("GIT_WORK_TREE")
             .stdin(Stdio::null());
-        // `git commit -a` and `git commit PATH` hand their hooks a temporary
-        // index, which is what will be committed; `-C` must not change
-        // where a relative one is found.
-        if let Some(index) = std::env::var_os("GIT_INDEX_FILE") {
-            let index = PathBuf::from(index);
-            if index.is_relative()
-                && let Ok(cwd) = std::env::current_dir()
-            {
-                command.env("GIT_INDEX_FILE", cwd.join(index));
-            }
-        }
+        // A hook's index belongs to the hook's repository only; see
+        // `hook_index`.
+        command.env_remove("GIT_INDEX_FILE");
         for (key, value) in &self.env {
             command.env(key, value);
         }
@@ -165,6 +158,18 @@ pub(crate) fn load_at(sources: &Sources, snapshot: &Snapshot, git: &Git) -> Resu
             Tree::Index => None,
         },
     })
+}
+
+/// The index a hook was handed, when the repository at `top` is the one the
+/// hook runs in. `git commit -a` and `git commit PATH` hand their hooks a
+/// temporary index (`GIT_INDEX_FILE`, perhaps relative to the hook's
+/// directory), which is what will be committed; any other repository (the
+/// policies' own, say) keeps its own index.
+fn hook_index(git: &Git, top: &Path) -> Option<PathBuf> {
+    let index = PathBuf::from(std::env::var_os("GIT_INDEX_FILE")?);
+    let cwd = std::env::current_dir().ok()?;
+    let here = locate(git, &cwd).ok()?;
+    (here.top == top).then(|| cwd.join(index))
 }
 
 /// Whether the repository that holds `dir` has no commit yet (its branch
@@ -727,7 +732,16 @@ impl At<'_> {
         if !located.rel.is_empty() {
             args.push(spec.as_os_str());
         }
-        let output = self.git.run(&located.top, &args)?;
+        let mut command = self.git.command(&located.top);
+        if let Some(index) = hook_index(self.git, &located.top) {
+            command.env("GIT_INDEX_FILE", index);
+        }
+        let output = command
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .output()
+            .map_err(|e| self.git.unavailable(&e))?;
         if !output.status.success() {
             return Err(read_error(located, complaint(&output)));
         }

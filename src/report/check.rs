@@ -58,8 +58,8 @@ pub struct RuleInfo {
     pub fix: String,
     /// The field a check rule points at, when it names one.
     pub field: Option<String>,
-    /// Where a check rule is defined (`policies/hygiene.cedar:47`).
-    pub defined_at: Option<String>,
+    /// Where a check rule is defined: its file as shown, and its line.
+    pub defined_at: Option<(String, u32)>,
 }
 
 /// How a check rule's finding is resolved: the record changes, or a
@@ -291,7 +291,7 @@ pub fn rules(pack: Option<&PolicyPack>) -> BTreeMap<String, RuleInfo> {
                     controls: info.controls.clone(),
                     fix: RULE_FIX.to_string(),
                     field: rule.field.clone(),
-                    defined_at: Some(format!("{}:{}", info.span.file.path, info.span.line)),
+                    defined_at: Some((info.span.file.path.clone(), info.span.line)),
                 },
             );
         }

@@ -99,8 +99,8 @@ fn left_out_notice(left_out: [usize; 3], total: usize) -> Option<String> {
     let title = format!("{count} of {total} findings not annotated");
     let message = format!(
         "GitHub shows {PER_LEVEL} annotations of each level per step, and failing and new \
-         findings were annotated first; left out: {}. See them in the job summary, in code \
-         scanning (SARIF) or in the JSON report.",
+         findings were annotated first; left out: {}. The JSON report lists them all; the job \
+         summary and code scanning (SARIF) show the first ones.",
         parts.join(", ")
     );
     Some(format!(
@@ -317,8 +317,8 @@ mod tests {
             Some(
                 "::notice title=20 of 30 findings not annotated::GitHub shows 10 annotations of \
                  each level per step, and failing and new findings were annotated first; left \
-                 out: 20 warnings. See them in the job summary, in code scanning (SARIF) or in the \
-                 JSON report."
+                 out: 20 warnings. The JSON report lists them all; the job summary and code scanning \
+                 (SARIF) show the first ones."
             )
         );
     }
@@ -335,7 +335,7 @@ mod tests {
         let out = render(&sample_report(&checked));
         let lines: Vec<usize> = levels_and_lines(&out).into_iter().map(|(_, l)| l).collect();
         assert_eq!(lines, [13, 14, 15, 1, 2, 3, 4, 5, 6, 7, 0], "{out}");
-        assert!(out.ends_with("left out: 5 errors. See them in the job summary, in code scanning (SARIF) or in the JSON report.\n"));
+        assert!(out.ends_with("left out: 5 errors. The JSON report lists them all; the job summary and code scanning (SARIF) show the first ones.\n"));
     }
 
     #[test]
@@ -367,7 +367,7 @@ mod tests {
             .collect();
         assert_eq!(notices, [13, 14, 15, 16, 17, 18, 19, 20, 21, 0], "{out}");
         assert!(
-            out.ends_with("::notice title=11 of 30 findings not annotated::GitHub shows 10 annotations of each level per step, and failing and new findings were annotated first; left out: 2 errors, 9 notices. See them in the job summary, in code scanning (SARIF) or in the JSON report.\n"),
+            out.ends_with("::notice title=11 of 30 findings not annotated::GitHub shows 10 annotations of each level per step, and failing and new findings were annotated first; left out: 2 errors, 9 notices. The JSON report lists them all; the job summary and code scanning (SARIF) show the first ones.\n"),
             "{out}"
         );
     }

@@ -45,8 +45,8 @@ enum Outcome<'r> {
 
 /// Which readers of JUnit XML the document is written for. There is no one
 /// JUnit schema: GitLab and most CI systems read a test case's `file` and
-/// `line` and a suite's `skipped` count, which the strict schema that
-/// Jenkins and many validators use (`junit-10.xsd`) refuses.
+/// `line` and a `skipped` count on `testsuites`, which the strict
+/// `junit-10.xsd` that schema-checking consumers use refuses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
     /// What GitLab, Azure Pipelines, CircleCI and Buildkite read: test

@@ -86,7 +86,7 @@ impl LeftOut {
 /// before warnings before notes; the log says what it left out.
 pub fn render(report: &CheckReport<'_>, max_results: Option<usize>) -> Rendered {
     let findings = report.findings();
-    let kept = keep(findings, max_results);
+    let kept = keep(report, max_results);
     let mut left_out = LeftOut::default();
     for (f, _) in findings.iter().zip(&kept).filter(|(_, k)| !**k) {
         match (f.waived_by.is_some(), f.severity) {
@@ -157,14 +157,17 @@ pub fn render(report: &CheckReport<'_>, max_results: Option<usize>) -> Rendered 
 /// The notification of a capped log, also printed by `check`.
 pub fn left_out_message(left_out: &LeftOut, total: usize, kept: usize) -> String {
     format!(
-        "{} of {total} findings left out of the SARIF log ({}): it keeps {kept}, unwaived and new findings and errors first; the JSON or Markdown report lists them all",
+        "{} of {total} findings left out of the SARIF log ({}): it keeps {kept}, those that fail the check first, then unwaived, new and more severe ones; the JSON report lists them all",
         left_out.total(),
         left_out.describe()
     )
 }
 
-/// Which findings a log of at most `max` results keeps, in the order given.
-fn keep(findings: &[Finding], max: Option<usize>) -> Vec<bool> {
+/// Which findings a log of at most `max` results keeps, in the order given:
+/// those that fail the check first (whatever else is true of them), then
+/// unwaived before waived, new before old, and by severity.
+fn keep(report: &CheckReport<'_>, max: Option<usize>) -> Vec<bool> {
+    let findings = report.findings();
     let Some(max) = max.filter(|m| *m < findings.len()) else {
         return vec![true; findings.len()];
     };
@@ -172,7 +175,12 @@ fn keep(findings: &[Finding], max: Option<usize>) -> Vec<bool> {
     // Stable: equal ranks keep the report's order (file, line, column).
     order.sort_by_key(|&i| {
         let f = &findings[i];
-        (f.waived_by.is_some(), f.new != Some(true), f.severity)
+        (
+            !report.fails(f),
+            f.waived_by.is_some(),
+            f.new != Some(true),
+            f.severity,
+        )
     });
     let mut kept = vec![false; findings.len()];
     for &i in order.iter().take(max) {
@@ -216,18 +224,24 @@ fn rules<'r>(
         .enumerate()
         .filter_map(|(i, r)| Some((*used.get(r.code.as_str())?, i as i64)))
         .collect();
-    (infos.iter().map(descriptor).collect(), index)
+    (infos.iter().map(|r| descriptor(report, r)).collect(), index)
 }
 
 /// A rule as code scanning shows it: a one-line description, a full one,
 /// and help a person can act on without leaving the alert.
-fn descriptor(rule: &RuleInfo) -> ReportingDescriptor {
+fn descriptor(report: &CheckReport<'_>, rule: &RuleInfo) -> ReportingDescriptor {
     let description = if rule.description.is_empty() {
         rule.code.clone()
     } else {
         rule.description.clone()
     };
-    let (help_text, help_markdown) = help(rule, &description);
+    // The policy's place, relative to the repository like every result's,
+    // so that the help reads the same on every machine.
+    let defined_at = rule
+        .defined_at
+        .as_ref()
+        .map(|(path, line)| format!("{}:{line}", report.tool_path(path)));
+    let (help_text, help_markdown) = help(rule, &description, defined_at.as_deref());
     let mut d = ReportingDescriptor::builder()
         .id(rule.code.clone())
         .name(friendly_name(&rule.code))
@@ -261,7 +275,7 @@ fn descriptor(rule: &RuleInfo) -> ReportingDescriptor {
 }
 
 /// The help of a rule, as plain text and as Markdown.
-fn help(rule: &RuleInfo, description: &str) -> (String, String) {
+fn help(rule: &RuleInfo, description: &str, defined_at: Option<&str>) -> (String, String) {
     let mut text = vec![sentence(description)];
     let mut markdown = vec![format!("**{}**: {}", rule.code, sentence(description))];
     let mut facts = vec![format!("Severity: {}.", rule.severity.as_str())];
@@ -271,7 +285,7 @@ fn help(rule: &RuleInfo, description: &str) -> (String, String) {
     if let Some(field) = &rule.field {
         facts.push(format!("Points at the field `{field}`."));
     }
-    if let Some(at) = &rule.defined_at {
+    if let Some(at) = defined_at {
         facts.push(format!("Defined by the policy `{}` at `{at}`.", rule.code));
     }
     text.push(facts.join(" "));
@@ -335,7 +349,11 @@ fn help_uri(code: &str) -> Option<String> {
     } else {
         return None;
     };
-    Some(format!("{INFORMATION_URI}/blob/main/docs/{page}.md#{code}"))
+    // The docs of this release: a later one may word a code differently.
+    Some(format!(
+        "{INFORMATION_URI}/blob/v{}/docs/{page}.md#{code}",
+        env!("CARGO_PKG_VERSION")
+    ))
 }
 
 /// Whether `docs/checks.md` has a heading for the rule.
@@ -536,7 +554,7 @@ pub(crate) mod tests {
             controls: controls.iter().map(|c| c.to_string()).collect(),
             fix: "fix it".into(),
             field: None,
-            defined_at: Some("policies/x.cedar:1".into()),
+            defined_at: Some(("policies/x.cedar".into(), 1)),
         }
     }
 
@@ -774,7 +792,11 @@ pub(crate) mod tests {
         assert_eq!(owner["defaultConfiguration"]["level"], "error");
         assert_eq!(
             owner["helpUri"],
-            "https://github.com/severance/severance/blob/main/docs/checks.md#nhi-owner-missing"
+            concat!(
+                "https://github.com/severance/severance/blob/v",
+                env!("CARGO_PKG_VERSION"),
+                "/docs/checks.md#nhi-owner-missing"
+            )
         );
         assert_eq!(
             owner["properties"]["tags"],
@@ -782,7 +804,11 @@ pub(crate) mod tests {
         );
         assert_eq!(
             rules[1]["helpUri"],
-            "https://github.com/severance/severance/blob/main/docs/diagnostics.md#evaluation-failed"
+            concat!(
+                "https://github.com/severance/severance/blob/v",
+                env!("CARGO_PKG_VERSION"),
+                "/docs/diagnostics.md#evaluation-failed"
+            )
         );
         assert_eq!(
             log["runs"][0]["tool"]["driver"]["version"],
@@ -914,7 +940,10 @@ pub(crate) mod tests {
                 continue;
             };
             let (page, anchor) = uri
-                .strip_prefix(&format!("{INFORMATION_URI}/blob/main/"))
+                .strip_prefix(&format!(
+                    "{INFORMATION_URI}/blob/v{}/",
+                    env!("CARGO_PKG_VERSION")
+                ))
                 .and_then(|rest| rest.split_once('#'))
                 .expect("a link into the repository");
             let text = std::fs::read_to_string(root.join(page)).expect("the page exists");
@@ -972,8 +1001,21 @@ pub(crate) mod tests {
         assert_eq!(note["level"], "warning");
         assert_eq!(
             note["message"]["text"],
-            "4 of 6 findings left out of the SARIF log (2 errors, 0 warnings, 1 note and 1 waived): it keeps 2, unwaived and new findings and errors first; the JSON or Markdown report lists them all"
+            "4 of 6 findings left out of the SARIF log (2 errors, 0 warnings, 1 note and 1 waived): it keeps 2, those that fail the check first, then unwaived, new and more severe ones; the JSON report lists them all"
         );
+
+        // What fails the check outranks what is merely new: a new note
+        // must not push out the only errors that block the merge.
+        let mut old = sample_checked();
+        for f in &mut old.findings {
+            f.new = Some(f.code == "nhi-note");
+        }
+        let mut gate = sample_report(&old);
+        gate.fail_on = Severity::Error;
+        let capped = render(&gate, Some(1));
+        let log: Value = serde_json::from_str(&capped.text).expect("JSON");
+        assert_eq!(log["runs"][0]["results"][0]["level"], "error");
+        assert_eq!(capped.left_out.note, 1);
 
         // Old unwaived findings still come before waived ones.
         let capped = render(&report, Some(5));

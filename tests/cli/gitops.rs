@@ -786,3 +786,52 @@ fn the_hooks_judge_what_is_staged_not_the_files_beside_it() {
     assert_eq!(validate.code, 0, "{}", validate.stderr);
     assert_eq!(run_in(root, &["validate"]).code, 2);
 }
+
+#[test]
+fn a_hooks_index_is_read_only_in_the_hooks_repository() {
+    // A hook sees GIT_INDEX_FILE (`git commit -a` hands it a temporary
+    // index). It names the index of the repository the hook runs in; the
+    // policies, kept in a repository of their own, are read from theirs.
+    let dir = scratch(&repo().join("tests/fixtures/scenarios/s07-on-leave/inventory"));
+    let root = dir.path();
+    let policies = tempfile::tempdir().expect("tempdir");
+    std::fs::rename(root.join("policies"), policies.path().join("policies")).expect("move");
+    for repo in [root, policies.path()] {
+        git(repo, &["init", "-q", "-b", "main"]);
+        git(repo, &["add", "-A"]);
+    }
+    let policies_dir = policies.path().join("policies");
+    let out = Command::new(env!("CARGO_BIN_EXE_severance"))
+        .args(["validate", "--staged", "--policies"])
+        .arg(&policies_dir)
+        .current_dir(root)
+        .env("GIT_INDEX_FILE", ".git/index")
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+
+    // The hook's own index is the one read for its repository: an index
+    // that holds nothing makes the inventory empty.
+    let empty = root.join(".git/empty-index");
+    let status = Command::new("git")
+        .args(["read-tree", "--empty"])
+        .current_dir(root)
+        .env("GIT_INDEX_FILE", &empty)
+        .status()
+        .expect("git runs");
+    assert!(status.success());
+    let out = Command::new(env!("CARGO_BIN_EXE_severance"))
+        .args(["validate", "--staged", "--policies"])
+        .arg(&policies_dir)
+        .current_dir(root)
+        .env("GIT_INDEX_FILE", ".git/empty-index")
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("is not a directory in the index"),
+        "{stderr}"
+    );
+}
