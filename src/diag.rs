@@ -217,6 +217,8 @@ codes! {
         => "correct the Cedar schema at the line and column shown",
     PolicySyntax = "policy-syntax": "a Cedar policy file does not parse"
         => "correct the Cedar policy at the line and column shown",
+    PolicyTooDeep = "policy-too-deep": "a policy or schema file nests brackets or `if` expressions deeper than the limit that protects the run from crafted input"
+        => "flatten the expression: split it into several `when` clauses, `&&`-joined conditions or policies; docs/policies.md gives the limits",
     PolicyInvalid = "policy-invalid": "a policy does not type-check against the schema in strict mode"
         => "make the policy type-check against the schema: the message names the attribute or type at fault; guard optional attributes with `has`",
     PolicyAnnotation = "policy-annotation": "a policy lacks a required annotation (`@id`, `@description`, `@control`) or one is malformed"

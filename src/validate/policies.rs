@@ -12,6 +12,7 @@ use cedar_policy::{Effect, PolicyId, PolicySet, Schema, ValidationMode, Validato
 
 use crate::diag::{Code, Diagnostic, SourceFile, Span};
 use crate::load::PolicySources;
+use crate::validate::nesting;
 
 /// The Cedar namespace of every entity type and action.
 pub const NAMESPACE: &str = "Severance";
@@ -133,6 +134,35 @@ fn from_cedar(code: Code, d: &dyn miette::Diagnostic, file: &Arc<SourceFile>) ->
     out
 }
 
+/// The finding for a file that nests deeper than `limits`, which is then
+/// never handed to Cedar.
+fn too_deep(file: &Arc<SourceFile>, limits: nesting::Limits) -> Option<Diagnostic> {
+    let e = nesting::check(&file.text, limits).err()?;
+    let (what, label) = match e.nest {
+        nesting::Nest::Bracket if limits.angles => (
+            "brackets (`(`, `[`, `{`, `<`)",
+            format!("bracket {} levels deep", e.limit + 1),
+        ),
+        nesting::Nest::Bracket => (
+            "brackets (`(`, `[`, `{`)",
+            format!("bracket {} levels deep", e.limit + 1),
+        ),
+        nesting::Nest::If => (
+            "`if` expressions",
+            format!("`if` {} levels deep", e.limit + 1),
+        ),
+    };
+    Some(
+        Diagnostic::error(
+            Code::PolicyTooDeep,
+            format!("`{}` nests {what} more than {} levels deep", file.path, e.limit),
+        )
+        .at(Span::new(file, e.offset..e.offset + e.len))
+        .label(label)
+        .help("flatten the expression: split it into several `when` clauses or policies; the limit protects every command from crafted input (docs/policies.md)"),
+    )
+}
+
 /// Parses and checks the policy directory.
 pub fn validate_policies(sources: PolicySources) -> (Option<PolicyPack>, Vec<Diagnostic>) {
     let PolicySources { schema, policies } = sources;
@@ -140,18 +170,28 @@ pub fn validate_policies(sources: PolicySources) -> (Option<PolicyPack>, Vec<Dia
     let mut files = vec![Arc::clone(&schema)];
     files.extend(policies.iter().cloned());
 
-    let parsed_schema = match Schema::from_cedarschema_str(&schema.text) {
-        Ok((s, _warnings)) => Some(s),
-        Err(e) => {
-            diagnostics.push(from_cedar(Code::SchemaSyntax, &e, &schema));
+    let parsed_schema = match too_deep(&schema, nesting::SCHEMA) {
+        Some(d) => {
+            diagnostics.push(d);
             None
         }
+        None => match Schema::from_cedarschema_str(&schema.text) {
+            Ok((s, _warnings)) => Some(s),
+            Err(e) => {
+                diagnostics.push(from_cedar(Code::SchemaSyntax, &e, &schema));
+                None
+            }
+        },
     };
 
     let mut set = PolicySet::new();
     let mut info: BTreeMap<String, PolicyInfo> = BTreeMap::new();
     let mut file_of: BTreeMap<String, Arc<SourceFile>> = BTreeMap::new();
     for file in &policies {
+        if let Some(d) = too_deep(file, nesting::POLICY) {
+            diagnostics.push(d);
+            continue;
+        }
         let parsed = match PolicySet::from_str(&file.text) {
             Ok(p) => p,
             Err(errors) => {
@@ -561,6 +601,148 @@ pub fn parse_due(text: &str) -> Option<jiff::SignedDuration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The default pack's schema and policies, with `extra.cedar` added.
+    fn pack_with(extra: &str) -> PolicySources {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
+        let mut sources = crate::load::load_policies(&root).expect("default pack");
+        sources
+            .policies
+            .push(SourceFile::new("policies/extra.cedar", extra.to_string()));
+        sources
+    }
+
+    /// A decision policy on devices whose condition is `condition`.
+    fn device_policy(condition: &str) -> String {
+        format!(
+            "@id(\"deep\")\n@description(\"nests\")\n@control(\"TEST\")\npermit (principal, action == Severance::Action::\"review\", resource is Severance::Device)\nwhen {{\n  {condition}\n}};\n"
+        )
+    }
+
+    fn codes(diagnostics: &[Diagnostic]) -> Vec<(Code, String)> {
+        diagnostics
+            .iter()
+            .map(|d| {
+                let at = d.span.as_ref().map(ToString::to_string).unwrap_or_default();
+                (d.code, at)
+            })
+            .collect()
+    }
+
+    /// The limits are generous for real packs: measured here, and quoted in
+    /// `nesting.rs` and docs/policies.md.
+    #[test]
+    fn the_default_pack_nests_well_within_the_limits() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
+        let sources = crate::load::load_policies(&root).expect("default pack");
+        let deepest = sources
+            .policies
+            .iter()
+            .map(|f| nesting::check(&f.text, nesting::POLICY).expect("within limits"))
+            .fold((0, 0), |(b, i), (fb, fi)| (b.max(fb), i.max(fi)));
+        assert_eq!(deepest, (4, 5));
+        let schema = nesting::check(&sources.schema.text, nesting::SCHEMA).expect("within limits");
+        assert_eq!(schema, (3, 0));
+    }
+
+    /// 600 nested parentheses (1.3 KB) overflowed the stack in Cedar's
+    /// parser and aborted every command; now it is a located finding.
+    #[test]
+    fn deep_brackets_are_refused_before_cedar_parses_them() {
+        for (open, close) in [("(", ")"), ("[", "]")] {
+            let deep = format!("{}true{}", open.repeat(600), close.repeat(600));
+            let (pack, diagnostics) = validate_policies(pack_with(&device_policy(&deep)));
+            assert!(pack.is_none());
+            // `when {` is the first level; the 16th `(` is the 17th.
+            assert_eq!(
+                codes(&diagnostics),
+                [(Code::PolicyTooDeep, "policies/extra.cedar:6:18".to_string())]
+            );
+            assert_eq!(
+                diagnostics[0].message,
+                "`policies/extra.cedar` nests brackets (`(`, `[`, `{`) more than 16 levels deep"
+            );
+        }
+    }
+
+    /// Nested `if`s whose condition is a constant made Cedar's level check
+    /// double its time with each level (minutes at 28).
+    #[test]
+    fn deep_ifs_are_refused_before_cedar_validates_them() {
+        let deep = (0..28).fold("resource.status == \"x\"".to_string(), |e, _| {
+            format!("if true then {e} else false")
+        });
+        let (pack, diagnostics) = validate_policies(pack_with(&device_policy(&deep)));
+        assert!(pack.is_none());
+        let col = 3 + nesting::POLICY.ifs * "if true then ".len();
+        assert_eq!(
+            codes(&diagnostics),
+            [(Code::PolicyTooDeep, format!("policies/extra.cedar:6:{col}"))]
+        );
+    }
+
+    #[test]
+    fn a_deeply_nested_schema_is_refused_before_cedar_parses_it() {
+        let mut sources = pack_with("");
+        sources.policies.pop();
+        let text = sources.schema.text.replace(
+            "entity Process;",
+            &format!(
+                "entity Process {{ deep: {}String{} }};",
+                "{a: ".repeat(600),
+                "}".repeat(600)
+            ),
+        );
+        sources.schema = SourceFile::new("policies/schema.cedarschema", text);
+        let (pack, diagnostics) = validate_policies(sources);
+        assert!(pack.is_none());
+        assert_eq!(diagnostics.len(), 1, "{diagnostics:#?}");
+        assert_eq!(diagnostics[0].code, Code::PolicyTooDeep);
+    }
+
+    /// The deepest policies the limits allow parse and validate on a thread
+    /// with the 2 MiB stack of a test thread, in whichever build runs this.
+    #[test]
+    fn the_deepest_policies_allowed_are_safe_on_a_small_stack() {
+        let brackets = nesting::POLICY.brackets - 1; // `when {` is one
+        let ifs = nesting::POLICY.ifs;
+        let leaf = "resource.status == \"x\"";
+        let shapes = [
+            format!("{}{leaf}{}", "(".repeat(brackets), ")".repeat(brackets)),
+            format!(
+                "!({}{leaf}{}.isEmpty())",
+                "[".repeat(brackets - 1),
+                "]".repeat(brackets - 1)
+            ),
+            format!(
+                "{}true{} has a",
+                "{a: ".repeat(brackets),
+                "}".repeat(brackets)
+            ),
+            // Both limits at once: each `if` inside brackets of its own.
+            (0..ifs).fold(
+                format!(
+                    "{}{leaf}{}",
+                    "(".repeat(brackets - ifs),
+                    ")".repeat(brackets - ifs)
+                ),
+                |e, _| format!("if true then ({e}) else false"),
+            ),
+        ];
+        for condition in shapes {
+            let policy = device_policy(&condition);
+            let result = std::thread::Builder::new()
+                .stack_size(2 * 1024 * 1024)
+                .spawn(move || {
+                    let (pack, diagnostics) = validate_policies(pack_with(&policy));
+                    (pack.is_some(), codes(&diagnostics))
+                })
+                .expect("thread")
+                .join()
+                .expect("no overflow");
+            assert_eq!(result, (true, vec![]), "{condition}");
+        }
+    }
 
     #[test]
     fn leaver_paths_follow_links() {
