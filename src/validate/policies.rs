@@ -201,6 +201,32 @@ pub fn validate_policies(sources: PolicySources) -> (Option<PolicyPack>, Vec<Dia
                 continue;
             }
         };
+        // Nothing here links templates, so one would never apply: a
+        // silent no-op where the author expects a decision.
+        for template in parsed.templates() {
+            let text = template.to_string();
+            let start = file.text.find(text.as_str()).unwrap_or(0);
+            let slot = ["?principal", "?resource"]
+                .iter()
+                .filter_map(|s| text.find(s).map(|i| (i, s.len())))
+                .min();
+            let span = match slot {
+                Some((i, len)) => Span::new(file, start + i..start + i + len),
+                None => Span::new(file, start..start + first_line_len(&text)),
+            };
+            let name = template
+                .annotation("id")
+                .map_or(String::new(), |id| format!(" `{id}`"));
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::PolicyTemplate,
+                    format!("policy{name} is a template, and severance links no templates"),
+                )
+                .at(span)
+                .label("a template slot")
+                .help("name the entities in the scope (`resource is Severance::Account`) and put the rest in a `when` condition"),
+            );
+        }
         // Policies come back keyed `policy0`, `policy1`, … in file order.
         let mut in_file: Vec<_> = parsed.policies().collect();
         in_file.sort_by_key(|p| {
@@ -742,6 +768,35 @@ mod tests {
                 .expect("no overflow");
             assert_eq!(result, (true, vec![]), "{condition}");
         }
+    }
+
+    /// A template was dropped without a word: Cedar parses it into the
+    /// set's templates, which nothing links.
+    #[test]
+    fn templates_are_refused_where_their_slot_is() {
+        let template = "@id(\"slotted\")\n@description(\"a template\")\n@control(\"TEST\")\npermit (principal, action == Severance::Action::\"review\", resource == ?resource);\n";
+        let (pack, diagnostics) = validate_policies(pack_with(template));
+        assert!(pack.is_none());
+        assert_eq!(
+            codes(&diagnostics),
+            [(
+                Code::PolicyTemplate,
+                "policies/extra.cedar:4:71".to_string()
+            )]
+        );
+        assert_eq!(
+            diagnostics[0].message,
+            "policy `slotted` is a template, and severance links no templates"
+        );
+        let principal = "permit (principal in ?principal, action, resource);\n";
+        let (_, diagnostics) = validate_policies(pack_with(principal));
+        assert_eq!(
+            codes(&diagnostics),
+            [(
+                Code::PolicyTemplate,
+                "policies/extra.cedar:1:22".to_string()
+            )]
+        );
     }
 
     #[test]
