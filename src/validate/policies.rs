@@ -258,6 +258,9 @@ pub fn validate_policies(sources: PolicySources) -> (Option<PolicyPack>, Vec<Dia
                 );
                 continue;
             }
+            if let Some(d) = unconditional_forbid(policy, &meta.id, &span) {
+                diagnostics.push(d);
+            }
             let renamed = policy.new_id(PolicyId::new(&meta.id));
             let effect = renamed.effect();
             if let Err(e) = set.add(renamed) {
@@ -465,6 +468,52 @@ fn annotations(
         span: span.clone(),
         text: String::new(),
     })
+}
+
+/// A warning for a `forbid` with no condition whose scope names no
+/// particular record: it blocks its actions on every record of a kind (or
+/// of every kind), which is rarely what its author meant.
+fn unconditional_forbid(
+    policy: &cedar_policy::Policy,
+    id: &str,
+    span: &Span,
+) -> Option<Diagnostic> {
+    use cedar_policy::{ActionConstraint, PrincipalConstraint, ResourceConstraint};
+    if policy.effect() != Effect::Forbid || policy.has_non_scope_constraint() {
+        return None;
+    }
+    let process = crate::evaluate::principal();
+    let matches_process = match policy.principal_constraint() {
+        PrincipalConstraint::Any => true,
+        PrincipalConstraint::Is(t) => t == *process.type_name(),
+        PrincipalConstraint::Eq(uid) => uid == process,
+        PrincipalConstraint::In(_) | PrincipalConstraint::IsIn(..) => false,
+    };
+    let short = |t: &cedar_policy::EntityTypeName| t.basename().to_string();
+    let records = match policy.resource_constraint() {
+        ResourceConstraint::Any => "every record".to_string(),
+        ResourceConstraint::Is(t) => format!("every `{}`", short(&t)),
+        ResourceConstraint::Eq(_) | ResourceConstraint::In(_) | ResourceConstraint::IsIn(..) => {
+            return None;
+        }
+    };
+    if !matches_process {
+        return None;
+    }
+    let name = |a: &cedar_policy::EntityUid| format!("`{}`", a.id().unescaped());
+    let actions = match policy.action_constraint() {
+        ActionConstraint::Any => "every action".to_string(),
+        ActionConstraint::Eq(a) => name(&a),
+        ActionConstraint::In(list) => list.iter().map(name).collect::<Vec<_>>().join(", "),
+    };
+    Some(
+        Diagnostic::warning(
+            Code::UnconditionalForbid,
+            format!("policy `{id}` forbids {actions} on {records}, unconditionally"),
+        )
+        .at(span.clone())
+        .help("add the `when` condition under which the action must be blocked; no permit can override a forbid"),
+    )
 }
 
 /// Whether a policy's scope can match the `flag` action, and whether it
@@ -797,6 +846,57 @@ mod tests {
                 "policies/extra.cedar:1:22".to_string()
             )]
         );
+    }
+
+    /// A `forbid` with no condition blocked every such action without a
+    /// word; it is now a warning, and the pack still loads.
+    #[test]
+    fn an_unconditional_forbid_is_a_warning() {
+        let forbid = |scope: &str, when: &str| {
+            format!(
+                "@id(\"block\")\n@description(\"blocks\")\n@control(\"TEST\")\nforbid (principal, {scope}){when};\n"
+            )
+        };
+        let (pack, diagnostics) = validate_policies(pack_with(&forbid(
+            "action == Severance::Action::\"revoke\", resource is Severance::Account",
+            "",
+        )));
+        assert!(pack.is_some());
+        assert_eq!(
+            codes(&diagnostics),
+            [(
+                Code::UnconditionalForbid,
+                "policies/extra.cedar:1:1".to_string()
+            )]
+        );
+        assert_eq!(diagnostics[0].severity, crate::diag::Severity::Warning);
+        assert_eq!(
+            diagnostics[0].message,
+            "policy `block` forbids `revoke` on every `Account`, unconditionally"
+        );
+        let (_, diagnostics) = validate_policies(pack_with(&forbid(
+            "action in [Severance::Action::\"revoke\", Severance::Action::\"rotate\"], resource",
+            "",
+        )));
+        assert_eq!(
+            diagnostics[0].message,
+            "policy `block` forbids `revoke`, `rotate` on every record, unconditionally"
+        );
+        // A condition, or a scope naming one record, is a deliberate block.
+        for (scope, when) in [
+            (
+                "action == Severance::Action::\"revoke\", resource is Severance::Account",
+                " when { resource.status == \"suspended\" }",
+            ),
+            (
+                "action == Severance::Action::\"revoke\", resource == Severance::Account::\"account/okta/x\"",
+                "",
+            ),
+        ] {
+            let (pack, diagnostics) = validate_policies(pack_with(&forbid(scope, when)));
+            assert!(pack.is_some(), "{diagnostics:#?}");
+            assert_eq!(codes(&diagnostics), [], "{scope}{when}");
+        }
     }
 
     #[test]
