@@ -336,7 +336,13 @@ def verify(ledger, key, external):
     if not os.path.exists(path):
         fail("missing-entries", "entries.jsonl", "no entries.jsonl")
         return {"ok": False, "failures": failures}
-    data = open(path, "rb").read()
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        # As the binary does: a coded failure (exit 3), not a traceback.
+        fail("encoding", "entries.jsonl", "could not read `%s`: %s" % (path, e.strerror or e))
+        return {"ok": False, "failures": failures}
     end = data.rfind(b"\n") + 1
     complete, torn = data[:end], data[end:]
     try:
@@ -442,7 +448,13 @@ def verify(ledger, key, external):
         if not os.path.isfile(path_):
             fail("note-syntax", source, "not a file")
             continue
-        cp = signed(source, open(path_, "rb").read())
+        try:
+            with open(path_, "rb") as f:
+                raw = f.read()
+        except OSError:
+            fail("note-syntax", source, "unreadable")
+            continue
+        cp = signed(source, raw)
         if cp is None:
             continue
         if cp["size"] > n:
@@ -529,7 +541,14 @@ def main():
     except (OSError, ValueError) as e:
         print("error: verifier key `%s`: %s" % (a.vkey, e), file=sys.stderr)
         return 2
-    external = [(c, open(c, "rb").read()) for c in a.checkpoint]
+    external = []
+    for c in a.checkpoint:
+        try:
+            with open(c, "rb") as f:
+                external.append((c, f.read()))
+        except OSError as e:
+            print("error: checkpoint `%s`: could not read the checkpoint: %s" % (c, e.strerror or e), file=sys.stderr)
+            return 2
     report = verify(a.ledger, key, external)
     if a.json:
         print(json.dumps(report, indent=2, sort_keys=True))
