@@ -27,9 +27,11 @@ fn private_key(name: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("vector-keys");
     std::fs::create_dir_all(&dir).expect("mkdir");
     let path = dir.join(name);
-    // Written beside and renamed, so that tests running at once never see
-    // half a key.
-    let partial = dir.join(format!("{name}.{}", std::process::id()));
+    // Written beside under a name of its own and renamed, so that tests
+    // running at once (in this process or another) never see half a key.
+    static COPIES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let copy = COPIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let partial = dir.join(format!("{name}.{}.{copy}", std::process::id()));
     std::fs::copy(keys().join(name), &partial).expect("copy key");
     #[cfg(unix)]
     {
