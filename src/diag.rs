@@ -217,6 +217,12 @@ codes! {
         => "correct the Cedar schema at the line and column shown",
     PolicySyntax = "policy-syntax": "a Cedar policy file does not parse"
         => "correct the Cedar policy at the line and column shown",
+    PolicyTooDeep = "policy-too-deep": "a policy or schema file nests brackets or `if` expressions deeper than the limit that protects the run from crafted input"
+        => "flatten the expression: split it into several `when` clauses, `&&`-joined conditions or policies; docs/policies.md gives the limits",
+    PolicyTemplate = "policy-template": "a policy is a template (it has a `?principal` or `?resource` slot); severance links no templates, so it would never apply"
+        => "write the policy for the entities it is meant for, with `resource is …` and a `when` condition in place of the slot",
+    UnconditionalForbid = "unconditional-forbid": "a `forbid` without a `when` or `unless` blocks its action on every record of the kinds its scope names"
+        => "add the `when` condition under which the action must be blocked; if blocking it everywhere is the intent, remove the action from the schema instead",
     PolicyInvalid = "policy-invalid": "a policy does not type-check against the schema in strict mode"
         => "make the policy type-check against the schema: the message names the attribute or type at fault; guard optional attributes with `has`",
     PolicyAnnotation = "policy-annotation": "a policy lacks a required annotation (`@id`, `@description`, `@control`) or one is malformed"

@@ -37,6 +37,10 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Key(#[from] Key),
+    /// A private key file is readable by others.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    KeyExposed(#[from] KeyExposed),
     /// The ledger could not be written or read.
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -97,6 +101,22 @@ pub enum Error {
 pub struct Key {
     pub(crate) path: String,
     pub(crate) message: String,
+}
+
+/// A private key file that its group or others can read.
+#[derive(Debug, Error, Diagnostic)]
+#[error(
+    "key `{path}`: the private key is readable by its group or others (mode {mode}); it must be readable by its owner only"
+)]
+#[diagnostic(
+    code(severance::key),
+    help(
+        "run `chmod 600 {path}`; if others may have read it, make a new key with `severance keygen`"
+    )
+)]
+pub struct KeyExposed {
+    pub(crate) path: String,
+    pub(crate) mode: String,
 }
 
 /// The ledger could not be written or read.

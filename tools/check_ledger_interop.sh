@@ -30,6 +30,52 @@ assert rust["ok"], rust["failures"]
 print("agree: size %d, root %s" % (rust["size"], rust["root"]))
 PY
 
+echo "== both verifiers fail a ledger whose entries.jsonl is a directory with the same code"
+mkdir -p "$tmp/dir-ledger/entries.jsonl"
+for verifier in rust python; do
+  set +e
+  if [ "$verifier" = rust ]; then
+    "$bin" ledger verify --ledger "$tmp/dir-ledger" --vkey "$tmp/log.key.pub" --format json > "$tmp/$verifier-dir.json" 2>"$tmp/$verifier-dir.err"
+  else
+    python3 tools/verify_ledger.py --ledger "$tmp/dir-ledger" --vkey "$tmp/log.key.pub" --json > "$tmp/$verifier-dir.json" 2>"$tmp/$verifier-dir.err"
+  fi
+  code=$?
+  set -e
+  if [ "$code" != 3 ]; then
+    echo "$verifier: exit $code, not 3" >&2
+    cat "$tmp/$verifier-dir.err" >&2
+    exit 1
+  fi
+done
+python3 - "$tmp/rust-dir.json" "$tmp/python-dir.json" <<'PY'
+import json, sys
+rust, py = (json.load(open(p)) for p in sys.argv[1:3])
+codes = [sorted((f["code"], f["place"]) for f in r["failures"]) for r in (rust, py)]
+assert not rust["ok"] and not py["ok"], (rust, py)
+assert codes[0] == codes[1] == [("encoding", "entries.jsonl")], codes
+print("agree: %s at %s" % codes[0][0])
+PY
+
+echo "== both verifiers refuse a key name with an invisible character"
+zw_key="$(sed 's|^ci\.severance\.example/|ci.severance.example/\xe2\x80\x8b|' "$tmp/log.key.pub")"
+printf '%s\n' "$zw_key" > "$tmp/zw.key.pub"
+for verifier in rust python; do
+  set +e
+  if [ "$verifier" = rust ]; then
+    "$bin" ledger verify --ledger "$tmp/ledger" --vkey "$tmp/zw.key.pub" >/dev/null 2>"$tmp/zw.err"
+  else
+    python3 tools/verify_ledger.py --ledger "$tmp/ledger" --vkey "$tmp/zw.key.pub" >/dev/null 2>"$tmp/zw.err"
+  fi
+  code=$?
+  set -e
+  if [ "$code" != 2 ] || ! grep -q "invalid key name" "$tmp/zw.err"; then
+    echo "$verifier: exit $code, expected 2 and an invalid key name" >&2
+    cat "$tmp/zw.err" >&2
+    exit 1
+  fi
+done
+echo "agree: refused"
+
 echo "== OpenSSL checks a checkpoint signature"
 printf -- '-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA%s\n-----END PUBLIC KEY-----\n' \
   "$(cut -d+ -f3- "$tmp/log.key.pub" | base64 -d | tail -c 32 | base64)" > "$tmp/log.pub.pem"

@@ -28,7 +28,52 @@ MAX_INT = 2**53 - 1
 ZERO_PREV = "sha256:" + "0" * 64
 HASH_RE = re.compile(r"sha256:[0-9a-f]{64}")
 TIME_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{3})?Z")
-NAME_RE = re.compile(r"[^\s+\x00-\x1f\x7f-\x9f]+")
+# Characters a key name may not hold, as inclusive ranges: the C2SP
+# signed-note spaces and every control, format, filler, variation selector,
+# tag and noncharacter. The same table as NOT_IN_NAMES in src/ledger/note.rs
+# (a test there compares them), fixed rather than taken from unicodedata so
+# that both verifiers agree whatever Unicode version they run with.
+NOT_IN_NAMES = (
+    (0x0000, 0x0020),
+    (0x007F, 0x00A0),
+    (0x00AD, 0x00AD),
+    (0x034F, 0x034F),
+    (0x0600, 0x0605),
+    (0x061C, 0x061C),
+    (0x06DD, 0x06DD),
+    (0x070F, 0x070F),
+    (0x0890, 0x0891),
+    (0x08E2, 0x08E2),
+    (0x115F, 0x1160),
+    (0x1680, 0x1680),
+    (0x17B4, 0x17B5),
+    (0x180B, 0x180F),
+    (0x2000, 0x200F),
+    (0x2028, 0x202F),
+    (0x205F, 0x206F),
+    (0x2800, 0x2800),
+    (0x3000, 0x3000),
+    (0x3164, 0x3164),
+    (0xD800, 0xDFFF),
+    (0xFE00, 0xFE0F),
+    (0xFEFF, 0xFEFF),
+    (0xFFA0, 0xFFA0),
+    (0xFFF0, 0xFFFB),
+    (0xFFFE, 0xFFFF),
+    (0x110BD, 0x110BD),
+    (0x110CD, 0x110CD),
+    (0x13430, 0x1343F),
+    (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A),
+    (0xE0000, 0xE0FFF),
+)
+
+
+def valid_name(name):
+    return name != "" and not any(
+        c == "+" or c.isspace() or any(lo <= ord(c) <= hi for lo, hi in NOT_IN_NAMES)
+        for c in name
+    )
 
 
 def is_hash(s):
@@ -216,7 +261,7 @@ def b64decode_canonical(s):
 class Key:
     def __init__(self, text):
         name, key_id, b64 = text.split("+", 2)
-        if NAME_RE.fullmatch(name) is None:
+        if not valid_name(name):
             raise ValueError("invalid key name")
         raw = b64decode_canonical(b64)
         if len(raw) != 33 or raw[0] != 1:
@@ -247,7 +292,7 @@ def parse_checkpoint(text):
     if len(lines) != 3:
         raise ValueError("a checkpoint body has 3 lines")
     origin, size, root = lines
-    if NAME_RE.fullmatch(origin) is None:
+    if not valid_name(origin):
         raise ValueError("invalid origin")
     if not re.match(r"^(0|[1-9][0-9]*)$", size):
         raise ValueError("invalid size")
@@ -261,7 +306,7 @@ def parse_checkpoint(text):
         if not line.startswith(EM_DASH + " "):
             raise ValueError("a signature line starts with an em dash")
         name, _, b64 = line[2:].partition(" ")
-        if NAME_RE.fullmatch(name) is None:
+        if not valid_name(name):
             raise ValueError("invalid key name in a signature line")
         raw = b64decode_canonical(b64)
         if len(raw) < 5:
@@ -291,7 +336,13 @@ def verify(ledger, key, external):
     if not os.path.exists(path):
         fail("missing-entries", "entries.jsonl", "no entries.jsonl")
         return {"ok": False, "failures": failures}
-    data = open(path, "rb").read()
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        # As the binary does: a coded failure (exit 3), not a traceback.
+        fail("encoding", "entries.jsonl", "could not read `%s`: %s" % (path, e.strerror or e))
+        return {"ok": False, "failures": failures}
     end = data.rfind(b"\n") + 1
     complete, torn = data[:end], data[end:]
     try:
@@ -397,7 +448,13 @@ def verify(ledger, key, external):
         if not os.path.isfile(path_):
             fail("note-syntax", source, "not a file")
             continue
-        cp = signed(source, open(path_, "rb").read())
+        try:
+            with open(path_, "rb") as f:
+                raw = f.read()
+        except OSError:
+            fail("note-syntax", source, "unreadable")
+            continue
+        cp = signed(source, raw)
         if cp is None:
             continue
         if cp["size"] > n:
@@ -484,7 +541,14 @@ def main():
     except (OSError, ValueError) as e:
         print("error: verifier key `%s`: %s" % (a.vkey, e), file=sys.stderr)
         return 2
-    external = [(c, open(c, "rb").read()) for c in a.checkpoint]
+    external = []
+    for c in a.checkpoint:
+        try:
+            with open(c, "rb") as f:
+                external.append((c, f.read()))
+        except OSError as e:
+            print("error: checkpoint `%s`: could not read the checkpoint: %s" % (c, e.strerror or e), file=sys.stderr)
+            return 2
     report = verify(a.ledger, key, external)
     if a.json:
         print(json.dumps(report, indent=2, sort_keys=True))

@@ -239,7 +239,7 @@ pub fn check(
             });
             let request = match request {
                 Ok(r) => r,
-                Err(message) => return vec![failed_rule(record, "", &message)],
+                Err(message) => return vec![failed_rule(record, "", &message, None)],
             };
             // A record no other names was built for its decision and not
             // kept; its slice builds it again here.
@@ -248,15 +248,17 @@ pub fn check(
                 .slice(inventory, &evaluation.departures, index)
             {
                 Ok(s) => s,
-                Err(message) => return vec![failed_rule(record, "", &message)],
+                Err(message) => return vec![failed_rule(record, "", &message, None)],
             };
             let response = authorizer.is_authorized(&request, set, &slice);
             let mut out: Vec<Finding> = response
                 .diagnostics()
                 .errors()
                 .map(|e| match e {
-                    cedar_policy::AuthorizationError::PolicyEvaluationError(e) => {
-                        failed_rule(record, e.policy_id().as_ref(), &e.inner().to_string())
+                    cedar_policy::AuthorizationError::PolicyEvaluationError(_) => {
+                        let e = crate::evaluate::failure(e);
+                        let at = crate::report::failed_at(pack, &e.policy, e.at);
+                        failed_rule(record, &e.policy, &e.message, at)
                     }
                 })
                 .collect();
@@ -336,8 +338,13 @@ fn decided(decision: Option<&Decision>) -> RestrictedExpression {
     RestrictedExpression::new_record(attrs).unwrap_or_else(|e| unreachable!("decision record: {e}"))
 }
 
-fn failed_rule(record: &crate::model::Record, policy: &str, message: &str) -> Finding {
-    let d = Diagnostic::error(
+fn failed_rule(
+    record: &crate::model::Record,
+    policy: &str,
+    message: &str,
+    at: Option<(crate::diag::Span, &str)>,
+) -> Finding {
+    let mut d = Diagnostic::error(
         Code::EvaluationFailed,
         format!(
             "check rule `{policy}` could not be evaluated on `{}`",
@@ -347,6 +354,9 @@ fn failed_rule(record: &crate::model::Record, policy: &str, message: &str) -> Fi
     .at(record.span.clone())
     .label(message.to_string())
     .help("the record is not silently passed; fix the rule or the record");
+    if let Some((span, label)) = at {
+        d = d.note(span, label);
+    }
     Finding {
         subject: Some(record.id.clone()),
         kind: Some(record.kind),

@@ -343,9 +343,35 @@ fn read_key<K>(
     parse(text.trim()).map_err(|e| key_error(e.0).into())
 }
 
-/// Reads a private key file.
+/// Reads a private key file, refusing one that others can read (as ssh
+/// does): whoever can read it can sign entries in the ledger's name.
 fn read_signer(path: &std::path::Path) -> Result<crate::ledger::SignerKey, Error> {
+    private_to_owner(path)?;
     read_key(path, crate::ledger::SignerKey::parse)
+}
+
+/// Refuses a private key file whose mode lets its group or others in.
+#[cfg(unix)]
+fn private_to_owner(path: &std::path::Path) -> Result<(), Error> {
+    use std::os::unix::fs::PermissionsExt;
+    // An unreadable file is reported by `read_key`, with the reason.
+    let Ok(meta) = std::fs::metadata(path) else {
+        return Ok(());
+    };
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 == 0 {
+        return Ok(());
+    }
+    Err(crate::error::KeyExposed {
+        path: path.display().to_string(),
+        mode: format!("{mode:04o}"),
+    }
+    .into())
+}
+
+#[cfg(not(unix))]
+fn private_to_owner(_: &std::path::Path) -> Result<(), Error> {
+    Ok(())
 }
 
 /// Reads a verifier key file (`<name>+<id>+<key>`).
@@ -369,6 +395,49 @@ fn ledger_error(dir: &std::path::Path, e: crate::ledger::WriteError) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A private key that its group or others can read was used to sign
+    /// without a word; now it is refused with the fix, as ssh does. The
+    /// verifier key is public and is read whatever its mode.
+    #[cfg(unix)]
+    #[test]
+    fn a_private_key_others_can_read_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let key = crate::ledger::SignerKey::from_seed("test.example/log", [7; 32]);
+        let private = dir.path().join("log.key");
+        let public = dir.path().join("log.key.pub");
+        std::fs::write(&private, key.encode()).expect("write");
+        std::fs::write(&public, key.verifier().encode()).expect("write");
+        let chmod = |path: &std::path::Path, mode: u32| {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+        };
+        for mode in [0o644, 0o666, 0o640, 0o604] {
+            chmod(&private, mode);
+            let Err(e) = read_signer(&private) else {
+                panic!("mode {mode:o} was accepted");
+            };
+            assert_eq!(
+                e.to_string(),
+                format!(
+                    "key `{}`: the private key is readable by its group or others (mode {mode:04o}); it must be readable by its owner only",
+                    private.display()
+                )
+            );
+            let help = miette::Diagnostic::help(&e).map(|h| h.to_string());
+            assert_eq!(
+                help.as_deref()
+                    .map(|h| h.starts_with(&format!("run `chmod 600 {}`", private.display()))),
+                Some(true)
+            );
+        }
+        for mode in [0o600, 0o400] {
+            chmod(&private, mode);
+            assert!(read_signer(&private).is_ok(), "mode {mode:o}");
+        }
+        chmod(&public, 0o644);
+        assert!(read_verifier(&public).is_ok());
+    }
 
     /// A reader that went away.
     struct ClosedPipe;

@@ -72,6 +72,9 @@ pub struct Failure {
     pub policy: String,
     /// Cedar's message.
     pub message: String,
+    /// Byte range (start, end) of the expression that failed in the policy's file, when
+    /// Cedar says.
+    pub at: Option<(usize, usize)>,
 }
 
 /// The decision for one record.
@@ -155,10 +158,11 @@ pub fn decide(inventory: &Inventory, pack: &PolicyPack, evaluation: &Evaluation)
                 .actions
                 .iter()
                 .flat_map(|a| {
-                    a.errors.iter().map(|(policy, message)| Failure {
+                    a.errors.iter().map(|e| Failure {
                         action: a.action.clone(),
-                        policy: policy.clone(),
-                        message: message.clone(),
+                        policy: e.policy.clone(),
+                        message: e.message.clone(),
+                        at: e.at,
                     })
                 })
                 .collect();

@@ -32,8 +32,20 @@ pub struct ActionOutcome {
     pub permits: Vec<String>,
     /// Forbid policies that were satisfied.
     pub forbids: Vec<String>,
-    /// Policies whose evaluation failed, with Cedar's message.
-    pub errors: Vec<(String, String)>,
+    /// Policies whose evaluation failed.
+    pub errors: Vec<PolicyError>,
+}
+
+/// A policy that failed to evaluate.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PolicyError {
+    /// The policy's `@id` (empty when the request itself failed).
+    pub policy: String,
+    /// Cedar's message.
+    pub message: String,
+    /// Byte range (start, end), in the policy's file, of the expression that failed,
+    /// when Cedar says.
+    pub at: Option<(usize, usize)>,
 }
 
 /// Every action outcome of one record.
@@ -350,7 +362,11 @@ pub fn ask_all(
                             due: false,
                             permits: Vec::new(),
                             forbids: Vec::new(),
-                            errors: vec![(String::new(), message)],
+                            errors: vec![PolicyError {
+                                policy: String::new(),
+                                message,
+                                at: None,
+                            }],
                         };
                         let context = match context {
                             Ok(c) => c.clone(),
@@ -470,13 +486,24 @@ pub fn resource_can_match(
     }
 }
 
-/// A policy that failed to evaluate, as (policy id, Cedar's message).
-fn failure(e: &cedar_policy::AuthorizationError) -> (String, String) {
+/// A policy that failed to evaluate.
+pub fn failure(e: &cedar_policy::AuthorizationError) -> PolicyError {
     match e {
-        cedar_policy::AuthorizationError::PolicyEvaluationError(e) => {
-            (e.policy_id().to_string(), e.inner().to_string())
-        }
+        cedar_policy::AuthorizationError::PolicyEvaluationError(e) => PolicyError {
+            policy: e.policy_id().to_string(),
+            message: e.inner().to_string(),
+            at: failed_expression(e.inner()),
+        },
     }
+}
+
+/// Where the expression that failed is, in the text Cedar parsed it from
+/// (the policy's whole file): Cedar's public API gives it only as the
+/// error's miette label.
+fn failed_expression(e: &cedar_policy::EvaluationError) -> Option<(usize, usize)> {
+    use miette::Diagnostic as _;
+    let label = e.labels()?.next()?;
+    Some((label.offset(), label.offset() + label.len()))
 }
 
 fn ask(
@@ -497,7 +524,7 @@ fn ask(
             _ => permits.push(id),
         }
     }
-    let mut errors: Vec<(String, String)> = response.diagnostics().errors().map(failure).collect();
+    let mut errors: Vec<PolicyError> = response.diagnostics().errors().map(failure).collect();
     let due = response.decision() == Decision::Allow;
     if !due && !forbids.is_empty() {
         // Tell "blocked by a forbid" from "nothing asked for it".

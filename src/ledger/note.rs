@@ -37,13 +37,74 @@ fn err<T>(m: impl Into<String>) -> Result<T, NoteError> {
     Err(NoteError(m.into()))
 }
 
-/// Key names (and so origins) are non-empty, printable, and hold no spaces
-/// or `+`.
+/// Characters a key name may not hold, as inclusive ranges: the C2SP
+/// signed-note spaces, and every control, format (bidi controls, zero-width
+/// characters), filler, variation selector, tag and noncharacter, so that
+/// no two names that look the same differ in invisible code points. A fixed
+/// table rather than a Unicode property, so that tools/verify_ledger.py
+/// (which holds the same table) agrees whatever Unicode version either side
+/// was built with.
+pub const NOT_IN_NAMES: &[(u32, u32)] = &[
+    (0x0000, 0x0020),
+    (0x007F, 0x00A0),
+    (0x00AD, 0x00AD),
+    (0x034F, 0x034F),
+    (0x0600, 0x0605),
+    (0x061C, 0x061C),
+    (0x06DD, 0x06DD),
+    (0x070F, 0x070F),
+    (0x0890, 0x0891),
+    (0x08E2, 0x08E2),
+    (0x115F, 0x1160),
+    (0x1680, 0x1680),
+    (0x17B4, 0x17B5),
+    (0x180B, 0x180F),
+    (0x2000, 0x200F),
+    (0x2028, 0x202F),
+    (0x205F, 0x206F),
+    (0x2800, 0x2800),
+    (0x3000, 0x3000),
+    (0x3164, 0x3164),
+    (0xD800, 0xDFFF),
+    (0xFE00, 0xFE0F),
+    (0xFEFF, 0xFEFF),
+    (0xFFA0, 0xFFA0),
+    (0xFFF0, 0xFFFB),
+    (0xFFFE, 0xFFFF),
+    (0x110BD, 0x110BD),
+    (0x110CD, 0x110CD),
+    (0x13430, 0x1343F),
+    (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A),
+    (0xE0000, 0xE0FFF),
+];
+
+/// Key names (and so origins) are non-empty and hold no `+`, no whitespace
+/// (C2SP signed-note) and no control or invisible character
+/// ([`NOT_IN_NAMES`]).
 pub fn valid_name(name: &str) -> bool {
     !name.is_empty()
-        && !name
-            .chars()
-            .any(|c| c == '+' || c.is_whitespace() || c.is_control())
+        && !name.chars().any(|c| {
+            c == '+'
+                || c.is_whitespace()
+                || c.is_control()
+                || NOT_IN_NAMES
+                    .iter()
+                    .any(|&(lo, hi)| (lo..=hi).contains(&(c as u32)))
+        })
+}
+
+/// A key name as it can be shown: invisible characters escaped.
+fn shown(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if valid_name(c.encode_utf8(&mut [0; 4])) {
+                c.to_string()
+            } else {
+                c.escape_unicode().to_string()
+            }
+        })
+        .collect()
 }
 
 /// `SHA-256(name ‖ 0x0A ‖ 0x01 ‖ public key)[..4]`.
@@ -89,7 +150,7 @@ impl VerifierKey {
             return err("a verifier key is `<name>+<hex key id>+<base64 key>`");
         };
         if !valid_name(name) {
-            return err(format!("invalid key name `{name}`"));
+            return err(format!("invalid key name `{}`", shown(name)));
         }
         let bytes = decode_b64(b64)?;
         let [alg, rest @ ..] = bytes.as_slice() else {
@@ -164,7 +225,10 @@ impl SignerKey {
     /// A new key with 32 bytes from the operating system's random source.
     pub fn generate(name: &str) -> Result<SignerKey, NoteError> {
         if !valid_name(name) {
-            return err(format!("invalid key name `{name}`: no spaces or `+`"));
+            return err(format!(
+                "invalid key name `{}`: a name holds no spaces, `+`, control or invisible characters",
+                shown(name)
+            ));
         }
         let mut seed = [0u8; 32];
         getrandom::fill(&mut seed).map_err(|e| NoteError(format!("no randomness: {e}")))?;
@@ -196,7 +260,7 @@ impl SignerKey {
             return err("a private key is `PRIVATE+KEY+<name>+<hex key id>+<base64 seed>`");
         };
         if !valid_name(name) {
-            return err(format!("invalid key name `{name}`"));
+            return err(format!("invalid key name `{}`", shown(name)));
         }
         let bytes = STANDARD
             .decode(b64)
@@ -444,6 +508,83 @@ mod tests {
                 .0
                 .contains("weak")
         );
+    }
+
+    /// Names that look like `ci.example/log` but hold an invisible
+    /// character were accepted, and with them look-alike log origins.
+    #[test]
+    fn names_with_invisible_characters_are_refused() {
+        for bad in [
+            "ci.example/\u{200B}log",  // zero-width space
+            "ci.example/log\u{200D}",  // zero-width joiner
+            "\u{FEFF}ci.example/log",  // byte order mark
+            "ci.example/\u{202E}gol",  // right-to-left override
+            "ci.example/\u{2066}log",  // left-to-right isolate
+            "ci.example/\u{00AD}log",  // soft hyphen
+            "ci.example/log\u{FE0F}",  // variation selector
+            "ci.example/log\u{E0001}", // language tag
+            "ci.example/\u{3164}log",  // Hangul filler
+            "ci.example/\u{0085}log",  // next line (C1 control)
+            "ci.example/\u{0007}log",
+            "ci.example/\u{00A0}log", // no-break space
+            "ci.example/\u{3000}log", // ideographic space
+            "ci.example/lo g",
+            "ci.example+log",
+            "",
+        ] {
+            assert!(!valid_name(bad), "{}", bad.escape_unicode());
+            let e = SignerKey::generate(bad).expect_err("refused");
+            assert!(e.0.starts_with("invalid key name"), "{}", e.0);
+            let key = SignerKey::from_seed(bad, [3; 32]);
+            assert!(SignerKey::parse(&key.encode()).is_err());
+            assert!(VerifierKey::parse(&key.verifier().encode()).is_err());
+            let note = sign_checkpoint(&key, 1, &[7; 32]);
+            assert!(Checkpoint::parse(&note).is_err());
+        }
+        for good in [
+            "ci.example/log",
+            "approver@ci.example",
+            "ledger.bücher.example/läuft",
+            "日志",
+        ] {
+            assert!(valid_name(good), "{good}");
+        }
+        // The message shows what is hidden.
+        let e = SignerKey::generate("a\u{200B}b").expect_err("refused");
+        assert!(e.0.contains("`a\\u{200b}b`"), "{}", e.0);
+    }
+
+    /// The reference verifier refuses the same names: it holds the same
+    /// table (and its other tests, `c.isspace()` and `+`, fall inside it or
+    /// match ours).
+    #[test]
+    fn the_python_verifier_holds_the_same_name_table() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tools/verify_ledger.py");
+        let text = std::fs::read_to_string(path).expect("verify_ledger.py");
+        let start = text.find("NOT_IN_NAMES = (\n").expect("table") + "NOT_IN_NAMES = (\n".len();
+        let end = start + text[start..].find("\n)\n").expect("end of table");
+        let parse =
+            |h: &str| u32::from_str_radix(h.trim().trim_start_matches("0x"), 16).expect("hex");
+        let python: Vec<(u32, u32)> = text[start..end]
+            .lines()
+            .map(|line| {
+                let pair = line.trim().trim_start_matches('(').trim_end_matches("),");
+                let (lo, hi) = pair.split_once(',').expect("pair");
+                (parse(lo), parse(hi))
+            })
+            .collect();
+        assert_eq!(python, NOT_IN_NAMES);
+        // Every character Rust calls whitespace or control is in the table,
+        // so neither verifier's Unicode version matters.
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            if c.is_whitespace() || c.is_control() {
+                let n = c as u32;
+                assert!(
+                    NOT_IN_NAMES.iter().any(|&(lo, hi)| (lo..=hi).contains(&n)),
+                    "{n:04X}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -286,8 +286,8 @@ fn explain_decision(
                 out.push_str(&table(rows, "    "));
             }
         }
-        for (policy, message) in &a.errors {
-            let _ = writeln!(out, "  error in {policy}: {message}");
+        for e in &a.errors {
+            let _ = writeln!(out, "  error in {}: {}", e.policy, e.message);
         }
     }
 }

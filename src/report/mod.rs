@@ -140,10 +140,29 @@ pub fn evaluation_failure(
     .at(record.span.clone())
     .label(f.message.clone())
     .help("the record is reported as `error`, not retained; fix the policy or the record");
-    if let Some(info) = pack.info.get(&f.policy) {
-        diag = diag.note(info.span.clone(), "this policy failed");
+    if let Some((span, label)) = failed_at(pack, &f.policy, f.at) {
+        diag = diag.note(span, label);
     }
     diag
+}
+
+/// Where a policy failed: the expression Cedar names, when its range lies
+/// within the policy's text; else the policy's first line.
+pub fn failed_at(
+    pack: &crate::validate::PolicyPack,
+    policy: &str,
+    at: Option<(usize, usize)>,
+) -> Option<(crate::diag::Span, &'static str)> {
+    let info = pack.info.get(policy)?;
+    let start = info.span.range.start;
+    let end = start + info.text.len();
+    Some(match at {
+        Some((from, to)) if start <= from && to <= end && from < to => (
+            crate::diag::Span::new(&info.span.file, from..to),
+            "this expression failed",
+        ),
+        _ => (info.span.clone(), "this policy failed"),
+    })
 }
 
 /// Renders an error that stopped the run.

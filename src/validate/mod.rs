@@ -3,6 +3,7 @@
 //! is returned as a finding; a stage that fails to validate hands on nothing.
 
 mod inventory;
+mod nesting;
 mod policies;
 mod waivers;
 

@@ -12,6 +12,7 @@ use cedar_policy::{Effect, PolicyId, PolicySet, Schema, ValidationMode, Validato
 
 use crate::diag::{Code, Diagnostic, SourceFile, Span};
 use crate::load::PolicySources;
+use crate::validate::nesting;
 
 /// The Cedar namespace of every entity type and action.
 pub const NAMESPACE: &str = "Severance";
@@ -133,6 +134,35 @@ fn from_cedar(code: Code, d: &dyn miette::Diagnostic, file: &Arc<SourceFile>) ->
     out
 }
 
+/// The finding for a file that nests deeper than `limits`, which is then
+/// never handed to Cedar.
+fn too_deep(file: &Arc<SourceFile>, limits: nesting::Limits) -> Option<Diagnostic> {
+    let e = nesting::check(&file.text, limits).err()?;
+    let (what, label) = match e.nest {
+        nesting::Nest::Bracket if limits.angles => (
+            "brackets (`(`, `[`, `{`, `<`)",
+            format!("bracket {} levels deep", e.limit + 1),
+        ),
+        nesting::Nest::Bracket => (
+            "brackets (`(`, `[`, `{`)",
+            format!("bracket {} levels deep", e.limit + 1),
+        ),
+        nesting::Nest::If => (
+            "`if` expressions",
+            format!("`if` {} levels deep", e.limit + 1),
+        ),
+    };
+    Some(
+        Diagnostic::error(
+            Code::PolicyTooDeep,
+            format!("`{}` nests {what} more than {} levels deep", file.path, e.limit),
+        )
+        .at(Span::new(file, e.offset..e.offset + e.len))
+        .label(label)
+        .help("flatten the expression: split it into several `when` clauses or policies; the limit protects every command from crafted input (docs/policies.md)"),
+    )
+}
+
 /// Parses and checks the policy directory.
 pub fn validate_policies(sources: PolicySources) -> (Option<PolicyPack>, Vec<Diagnostic>) {
     let PolicySources { schema, policies } = sources;
@@ -140,18 +170,28 @@ pub fn validate_policies(sources: PolicySources) -> (Option<PolicyPack>, Vec<Dia
     let mut files = vec![Arc::clone(&schema)];
     files.extend(policies.iter().cloned());
 
-    let parsed_schema = match Schema::from_cedarschema_str(&schema.text) {
-        Ok((s, _warnings)) => Some(s),
-        Err(e) => {
-            diagnostics.push(from_cedar(Code::SchemaSyntax, &e, &schema));
+    let parsed_schema = match too_deep(&schema, nesting::SCHEMA) {
+        Some(d) => {
+            diagnostics.push(d);
             None
         }
+        None => match Schema::from_cedarschema_str(&schema.text) {
+            Ok((s, _warnings)) => Some(s),
+            Err(e) => {
+                diagnostics.push(from_cedar(Code::SchemaSyntax, &e, &schema));
+                None
+            }
+        },
     };
 
     let mut set = PolicySet::new();
     let mut info: BTreeMap<String, PolicyInfo> = BTreeMap::new();
     let mut file_of: BTreeMap<String, Arc<SourceFile>> = BTreeMap::new();
     for file in &policies {
+        if let Some(d) = too_deep(file, nesting::POLICY) {
+            diagnostics.push(d);
+            continue;
+        }
         let parsed = match PolicySet::from_str(&file.text) {
             Ok(p) => p,
             Err(errors) => {
@@ -161,6 +201,32 @@ pub fn validate_policies(sources: PolicySources) -> (Option<PolicyPack>, Vec<Dia
                 continue;
             }
         };
+        // Nothing here links templates, so one would never apply: a
+        // silent no-op where the author expects a decision.
+        for template in parsed.templates() {
+            let text = template.to_string();
+            let start = file.text.find(text.as_str()).unwrap_or(0);
+            let slot = ["?principal", "?resource"]
+                .iter()
+                .filter_map(|s| text.find(s).map(|i| (i, s.len())))
+                .min();
+            let span = match slot {
+                Some((i, len)) => Span::new(file, start + i..start + i + len),
+                None => Span::new(file, start..start + first_line_len(&text)),
+            };
+            let name = template
+                .annotation("id")
+                .map_or(String::new(), |id| format!(" `{id}`"));
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::PolicyTemplate,
+                    format!("policy{name} is a template, and severance links no templates"),
+                )
+                .at(span)
+                .label("a template slot")
+                .help("name the entities in the scope (`resource is Severance::Account`) and put the rest in a `when` condition"),
+            );
+        }
         // Policies come back keyed `policy0`, `policy1`, … in file order.
         let mut in_file: Vec<_> = parsed.policies().collect();
         in_file.sort_by_key(|p| {
@@ -191,6 +257,9 @@ pub fn validate_policies(sources: PolicySources) -> (Option<PolicyPack>, Vec<Dia
                     .note(first.span.clone(), "first used here"),
                 );
                 continue;
+            }
+            if let Some(d) = unconditional_forbid(policy, &meta.id, &span) {
+                diagnostics.push(d);
             }
             let renamed = policy.new_id(PolicyId::new(&meta.id));
             let effect = renamed.effect();
@@ -401,6 +470,52 @@ fn annotations(
     })
 }
 
+/// A warning for a `forbid` with no condition whose scope names no
+/// particular record: it blocks its actions on every record of a kind (or
+/// of every kind), which is rarely what its author meant.
+fn unconditional_forbid(
+    policy: &cedar_policy::Policy,
+    id: &str,
+    span: &Span,
+) -> Option<Diagnostic> {
+    use cedar_policy::{ActionConstraint, PrincipalConstraint, ResourceConstraint};
+    if policy.effect() != Effect::Forbid || policy.has_non_scope_constraint() {
+        return None;
+    }
+    let process = crate::evaluate::principal();
+    let matches_process = match policy.principal_constraint() {
+        PrincipalConstraint::Any => true,
+        PrincipalConstraint::Is(t) => t == *process.type_name(),
+        PrincipalConstraint::Eq(uid) => uid == process,
+        PrincipalConstraint::In(_) | PrincipalConstraint::IsIn(..) => false,
+    };
+    let short = |t: &cedar_policy::EntityTypeName| t.basename().to_string();
+    let records = match policy.resource_constraint() {
+        ResourceConstraint::Any => "every record".to_string(),
+        ResourceConstraint::Is(t) => format!("every `{}`", short(&t)),
+        ResourceConstraint::Eq(_) | ResourceConstraint::In(_) | ResourceConstraint::IsIn(..) => {
+            return None;
+        }
+    };
+    if !matches_process {
+        return None;
+    }
+    let name = |a: &cedar_policy::EntityUid| format!("`{}`", a.id().unescaped());
+    let actions = match policy.action_constraint() {
+        ActionConstraint::Any => "every action".to_string(),
+        ActionConstraint::Eq(a) => name(&a),
+        ActionConstraint::In(list) => list.iter().map(name).collect::<Vec<_>>().join(", "),
+    };
+    Some(
+        Diagnostic::warning(
+            Code::UnconditionalForbid,
+            format!("policy `{id}` forbids {actions} on {records}, unconditionally"),
+        )
+        .at(span.clone())
+        .help("add the `when` condition under which the action must be blocked; no permit can override a forbid"),
+    )
+}
+
 /// Whether a policy's scope can match the `flag` action, and whether it
 /// matches exactly that one.
 fn flag_scope(policy: &cedar_policy::Policy) -> (bool, bool) {
@@ -561,6 +676,228 @@ pub fn parse_due(text: &str) -> Option<jiff::SignedDuration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The default pack's schema and policies, with `extra.cedar` added.
+    fn pack_with(extra: &str) -> PolicySources {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
+        let mut sources = crate::load::load_policies(&root).expect("default pack");
+        sources
+            .policies
+            .push(SourceFile::new("policies/extra.cedar", extra.to_string()));
+        sources
+    }
+
+    /// A decision policy on devices whose condition is `condition`.
+    fn device_policy(condition: &str) -> String {
+        format!(
+            "@id(\"deep\")\n@description(\"nests\")\n@control(\"TEST\")\npermit (principal, action == Severance::Action::\"review\", resource is Severance::Device)\nwhen {{\n  {condition}\n}};\n"
+        )
+    }
+
+    fn codes(diagnostics: &[Diagnostic]) -> Vec<(Code, String)> {
+        diagnostics
+            .iter()
+            .map(|d| {
+                let at = d.span.as_ref().map(ToString::to_string).unwrap_or_default();
+                (d.code, at)
+            })
+            .collect()
+    }
+
+    /// The limits are generous for real packs: measured here, and quoted in
+    /// `nesting.rs` and docs/policies.md.
+    #[test]
+    fn the_default_pack_nests_well_within_the_limits() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
+        let sources = crate::load::load_policies(&root).expect("default pack");
+        let deepest = sources
+            .policies
+            .iter()
+            .map(|f| nesting::check(&f.text, nesting::POLICY).expect("within limits"))
+            .fold((0, 0), |(b, i), (fb, fi)| (b.max(fb), i.max(fi)));
+        assert_eq!(deepest, (4, 5));
+        let schema = nesting::check(&sources.schema.text, nesting::SCHEMA).expect("within limits");
+        assert_eq!(schema, (3, 0));
+    }
+
+    /// 600 nested parentheses (1.3 KB) overflowed the stack in Cedar's
+    /// parser and aborted every command; now it is a located finding.
+    #[test]
+    fn deep_brackets_are_refused_before_cedar_parses_them() {
+        for (open, close) in [("(", ")"), ("[", "]")] {
+            let deep = format!("{}true{}", open.repeat(600), close.repeat(600));
+            let (pack, diagnostics) = validate_policies(pack_with(&device_policy(&deep)));
+            assert!(pack.is_none());
+            // `when {` is the first level; the 16th `(` is the 17th.
+            assert_eq!(
+                codes(&diagnostics),
+                [(Code::PolicyTooDeep, "policies/extra.cedar:6:18".to_string())]
+            );
+            assert_eq!(
+                diagnostics[0].message,
+                "`policies/extra.cedar` nests brackets (`(`, `[`, `{`) more than 16 levels deep"
+            );
+        }
+    }
+
+    /// Nested `if`s whose condition is a constant made Cedar's level check
+    /// double its time with each level (minutes at 28).
+    #[test]
+    fn deep_ifs_are_refused_before_cedar_validates_them() {
+        let deep = (0..28).fold("resource.status == \"x\"".to_string(), |e, _| {
+            format!("if true then {e} else false")
+        });
+        let (pack, diagnostics) = validate_policies(pack_with(&device_policy(&deep)));
+        assert!(pack.is_none());
+        let col = 3 + nesting::POLICY.ifs * "if true then ".len();
+        assert_eq!(
+            codes(&diagnostics),
+            [(Code::PolicyTooDeep, format!("policies/extra.cedar:6:{col}"))]
+        );
+    }
+
+    #[test]
+    fn a_deeply_nested_schema_is_refused_before_cedar_parses_it() {
+        let mut sources = pack_with("");
+        sources.policies.pop();
+        let text = sources.schema.text.replace(
+            "entity Process;",
+            &format!(
+                "entity Process {{ deep: {}String{} }};",
+                "{a: ".repeat(600),
+                "}".repeat(600)
+            ),
+        );
+        sources.schema = SourceFile::new("policies/schema.cedarschema", text);
+        let (pack, diagnostics) = validate_policies(sources);
+        assert!(pack.is_none());
+        assert_eq!(diagnostics.len(), 1, "{diagnostics:#?}");
+        assert_eq!(diagnostics[0].code, Code::PolicyTooDeep);
+    }
+
+    /// The deepest policies the limits allow parse and validate on a thread
+    /// with the 2 MiB stack of a test thread, in whichever build runs this.
+    #[test]
+    fn the_deepest_policies_allowed_are_safe_on_a_small_stack() {
+        let brackets = nesting::POLICY.brackets - 1; // `when {` is one
+        let ifs = nesting::POLICY.ifs;
+        let leaf = "resource.status == \"x\"";
+        let shapes = [
+            format!("{}{leaf}{}", "(".repeat(brackets), ")".repeat(brackets)),
+            format!(
+                "!({}{leaf}{}.isEmpty())",
+                "[".repeat(brackets - 1),
+                "]".repeat(brackets - 1)
+            ),
+            format!(
+                "{}true{} has a",
+                "{a: ".repeat(brackets),
+                "}".repeat(brackets)
+            ),
+            // Both limits at once: each `if` inside brackets of its own.
+            (0..ifs).fold(
+                format!(
+                    "{}{leaf}{}",
+                    "(".repeat(brackets - ifs),
+                    ")".repeat(brackets - ifs)
+                ),
+                |e, _| format!("if true then ({e}) else false"),
+            ),
+        ];
+        for condition in shapes {
+            let policy = device_policy(&condition);
+            let result = std::thread::Builder::new()
+                .stack_size(2 * 1024 * 1024)
+                .spawn(move || {
+                    let (pack, diagnostics) = validate_policies(pack_with(&policy));
+                    (pack.is_some(), codes(&diagnostics))
+                })
+                .expect("thread")
+                .join()
+                .expect("no overflow");
+            assert_eq!(result, (true, vec![]), "{condition}");
+        }
+    }
+
+    /// A template was dropped without a word: Cedar parses it into the
+    /// set's templates, which nothing links.
+    #[test]
+    fn templates_are_refused_where_their_slot_is() {
+        let template = "@id(\"slotted\")\n@description(\"a template\")\n@control(\"TEST\")\npermit (principal, action == Severance::Action::\"review\", resource == ?resource);\n";
+        let (pack, diagnostics) = validate_policies(pack_with(template));
+        assert!(pack.is_none());
+        assert_eq!(
+            codes(&diagnostics),
+            [(
+                Code::PolicyTemplate,
+                "policies/extra.cedar:4:71".to_string()
+            )]
+        );
+        assert_eq!(
+            diagnostics[0].message,
+            "policy `slotted` is a template, and severance links no templates"
+        );
+        let principal = "permit (principal in ?principal, action, resource);\n";
+        let (_, diagnostics) = validate_policies(pack_with(principal));
+        assert_eq!(
+            codes(&diagnostics),
+            [(
+                Code::PolicyTemplate,
+                "policies/extra.cedar:1:22".to_string()
+            )]
+        );
+    }
+
+    /// A `forbid` with no condition blocked every such action without a
+    /// word; it is now a warning, and the pack still loads.
+    #[test]
+    fn an_unconditional_forbid_is_a_warning() {
+        let forbid = |scope: &str, when: &str| {
+            format!(
+                "@id(\"block\")\n@description(\"blocks\")\n@control(\"TEST\")\nforbid (principal, {scope}){when};\n"
+            )
+        };
+        let (pack, diagnostics) = validate_policies(pack_with(&forbid(
+            "action == Severance::Action::\"revoke\", resource is Severance::Account",
+            "",
+        )));
+        assert!(pack.is_some());
+        assert_eq!(
+            codes(&diagnostics),
+            [(
+                Code::UnconditionalForbid,
+                "policies/extra.cedar:1:1".to_string()
+            )]
+        );
+        assert_eq!(diagnostics[0].severity, crate::diag::Severity::Warning);
+        assert_eq!(
+            diagnostics[0].message,
+            "policy `block` forbids `revoke` on every `Account`, unconditionally"
+        );
+        let (_, diagnostics) = validate_policies(pack_with(&forbid(
+            "action in [Severance::Action::\"revoke\", Severance::Action::\"rotate\"], resource",
+            "",
+        )));
+        assert_eq!(
+            diagnostics[0].message,
+            "policy `block` forbids `revoke`, `rotate` on every record, unconditionally"
+        );
+        // A condition, or a scope naming one record, is a deliberate block.
+        for (scope, when) in [
+            (
+                "action == Severance::Action::\"revoke\", resource is Severance::Account",
+                " when { resource.status == \"suspended\" }",
+            ),
+            (
+                "action == Severance::Action::\"revoke\", resource == Severance::Account::\"account/okta/x\"",
+                "",
+            ),
+        ] {
+            let (pack, diagnostics) = validate_policies(pack_with(&forbid(scope, when)));
+            assert!(pack.is_some(), "{diagnostics:#?}");
+            assert_eq!(codes(&diagnostics), [], "{scope}{when}");
+        }
+    }
 
     #[test]
     fn leaver_paths_follow_links() {

@@ -177,6 +177,12 @@ when { context.now.offset(duration("106751991167d")) > context.now };
 "#,
     );
     let out = run_in(dir.path(), &["plan", "--as-of", AS_OF]);
+    // Points at the expression that failed, not at the policy's first line.
+    assert!(
+        out.stderr.contains("::: policies/extra.cedar:5:8"),
+        "{}",
+        out.stderr
+    );
     insta::assert_snapshot!("evaluation_error_human", out.transcript());
     let out = run_in(dir.path(), &["plan", "--format", "json", "--as-of", AS_OF]);
     assert_eq!(out.code, 2);

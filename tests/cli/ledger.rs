@@ -21,6 +21,27 @@ fn keys() -> PathBuf {
     vectors().join("keys")
 }
 
+/// A copy of a vector private key that only its owner can read: git
+/// checks the vectors out readable by all, and severance refuses such a key.
+fn private_key(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("vector-keys");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let path = dir.join(name);
+    // Written beside under a name of its own and renamed, so that tests
+    // running at once (in this process or another) never see half a key.
+    static COPIES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let copy = COPIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let partial = dir.join(format!("{name}.{}.{copy}", std::process::id()));
+    std::fs::copy(keys().join(name), &partial).expect("copy key");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&partial, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    }
+    std::fs::rename(&partial, &path).expect("rename");
+    path
+}
+
 fn arg(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
@@ -42,7 +63,7 @@ fn write_valid(dir: &Path) -> PathBuf {
         std::fs::copy(input.join("policies").join(f), policies.join(f)).expect("copy");
     }
     let ledger = dir.join("ledger");
-    let key = keys().join("log.key");
+    let key = private_key("log.key");
     let steps: Vec<Vec<String>> = vec![
         vec![
             "plan",
@@ -66,7 +87,7 @@ fn write_valid(dir: &Path) -> PathBuf {
             "--decision",
             "3",
             "--approver-key",
-            arg(&keys().join("approver.key")),
+            arg(&private_key("approver.key")),
             "--comment",
             "OFF-42",
             "--at",
@@ -604,7 +625,7 @@ fn a_torn_tail_is_recovered_and_recorded() {
     let mut bytes = std::fs::read(&entries).expect("read");
     bytes.extend_from_slice(b"{\"half\":");
     std::fs::write(&entries, &bytes).expect("write");
-    let out = plan_again(tmp.path(), &ledger, &keys().join("log.key"));
+    let out = plan_again(tmp.path(), &ledger, &private_key("log.key"));
     assert_eq!(out.code, 0, "{}", out.transcript());
     let text = std::fs::read_to_string(&entries).expect("read");
     assert!(!text.contains("{\"half\":"));
@@ -625,7 +646,7 @@ fn the_writer_refuses_what_it_did_not_sign() {
         text.replacen("\"actions\":[\"revoke\"]", "\"actions\":[]", 1),
     )
     .expect("write");
-    let out = plan_again(tmp.path(), &ledger, &keys().join("log.key"));
+    let out = plan_again(tmp.path(), &ledger, &private_key("log.key"));
     assert_eq!(out.code, 3, "{}", out.transcript());
     // A different key may not extend the ledger either.
     let other = tmp.path().join("other.key");
@@ -670,7 +691,7 @@ fn approvals_need_a_trusted_approver_and_the_private_key_never_leaks() {
         "--ledger",
         arg(&ledger),
         "--key",
-        arg(&keys().join("log.key")),
+        arg(&private_key("log.key")),
         "--decision",
         "3",
         "--approver-key",
@@ -708,6 +729,39 @@ fn approvals_need_a_trusted_approver_and_the_private_key_never_leaks() {
     ]);
     assert_eq!(out.code, 2);
     assert!(!out.stderr.contains(secret), "{}", out.stderr);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_private_key_others_can_read_is_refused_and_nothing_is_written() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let key = tmp.path().join("log.key");
+    std::fs::copy(keys().join("log.key"), &key).expect("copy");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let ledger = tmp.path().join("ledger");
+    let out = run(&[
+        "plan",
+        "--as-of",
+        "2026-11-25T09:00:00Z",
+        "--inventory",
+        arg(&vectors().join("input/inventory")),
+        "--policies",
+        arg(&vectors().join("input/policies")),
+        "--ledger",
+        arg(&ledger),
+        "--key",
+        arg(&key),
+    ]);
+    assert_eq!(out.code, 2, "{}", out.transcript());
+    assert!(
+        out.stderr
+            .contains("the private key is readable by its group or others (mode 0644)"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("chmod 600"), "{}", out.stderr);
+    assert!(!ledger.exists());
 }
 
 #[test]
@@ -815,7 +869,7 @@ fn the_writer_refuses_history_rewritten_without_the_key() {
     std::fs::remove_file(ledger.join("checkpoint")).expect("rm");
     std::fs::remove_dir_all(ledger.join("checkpoints")).expect("rm");
     std::fs::create_dir(ledger.join("checkpoints")).expect("mkdir");
-    let out = plan_again(tmp.path(), &ledger, &keys().join("log.key"));
+    let out = plan_again(tmp.path(), &ledger, &private_key("log.key"));
     assert_eq!(out.code, 3, "{}", out.transcript());
     assert!(
         out.stderr
@@ -833,10 +887,10 @@ fn the_writer_refuses_a_rolled_back_checkpoint() {
         v.remove(6);
     });
     std::fs::copy(ledger.join("checkpoints/6"), ledger.join("checkpoint")).expect("copy");
-    let out = plan_again(tmp.path(), &ledger, &keys().join("log.key"));
+    let out = plan_again(tmp.path(), &ledger, &private_key("log.key"));
     assert_eq!(out.code, 3, "{}", out.transcript());
     let before = std::fs::read(ledger.join("entries.jsonl")).expect("read");
-    let again = plan_again(tmp.path(), &ledger, &keys().join("log.key"));
+    let again = plan_again(tmp.path(), &ledger, &private_key("log.key"));
     assert_eq!(again.code, 3, "{}", again.transcript());
     assert_eq!(
         std::fs::read(ledger.join("entries.jsonl")).expect("read"),
@@ -870,7 +924,7 @@ fn the_writer_refuses_to_seal_lines_someone_else_appended() {
         m.insert("approvers".into(), json!([mallory_pub.trim()]));
         v.push(approvers);
     });
-    let out = plan_again(tmp.path(), &ledger, &keys().join("log.key"));
+    let out = plan_again(tmp.path(), &ledger, &private_key("log.key"));
     assert_eq!(out.code, 3, "{}", out.transcript());
 }
 
@@ -895,7 +949,7 @@ fn a_crash_between_append_and_seal_is_sealed_on_the_next_write() {
     std::fs::remove_file(ledger.join("checkpoints").join(&n)).expect("rm");
     std::fs::copy(ledger.join("checkpoints/10"), ledger.join("checkpoint"))
         .expect("roll back the seal");
-    let out = plan_again(tmp.path(), &ledger, &keys().join("log.key"));
+    let out = plan_again(tmp.path(), &ledger, &private_key("log.key"));
     assert_eq!(out.code, 0, "{}", out.transcript());
     let out = verify_dir(&ledger);
     assert_eq!(out.code, 0, "{}", out.transcript());
