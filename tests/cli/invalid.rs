@@ -230,3 +230,44 @@ fn a_record_dropped_for_its_own_error_is_not_also_a_dangling_waiver() {
         out.stderr
     );
 }
+
+/// A link inside the inventory or the policy directory is refused, never
+/// followed: its target's content (here the environment, where CI keeps its
+/// secrets) must not reach an error snippet.
+#[cfg(unix)]
+#[test]
+fn links_are_refused_and_their_targets_never_shown() {
+    let dir = scratch(&repo().join("inventory"));
+    let root = dir.path();
+    std::os::unix::fs::symlink("/proc/self/environ", root.join("inventory/env.yaml"))
+        .expect("symlink");
+    let secret = |out: &crate::harness::Run| out.stderr.contains("CARGO_MANIFEST_DIR=");
+    for args in [
+        &["validate"][..],
+        &["plan", "--as-of", AS_OF],
+        &["check", "--as-of", AS_OF],
+    ] {
+        let out = run_in(root, args);
+        assert_eq!(out.code, 2, "{args:?}: {}", out.transcript());
+        assert!(!secret(&out), "{args:?} shows the environment");
+        if args[0] == "validate" {
+            insta::assert_snapshot!("symlink_in_inventory", out.transcript());
+        }
+    }
+    std::fs::remove_file(root.join("inventory/env.yaml")).expect("rm");
+    for file in ["policies/env.cedar", "policies/schema.cedarschema"] {
+        let _ = std::fs::remove_file(root.join(file));
+        std::os::unix::fs::symlink("/proc/self/environ", root.join(file)).expect("symlink");
+        let out = run_in(root, &["validate"]);
+        assert_eq!(out.code, 2, "{file}: {}", out.transcript());
+        assert!(!secret(&out), "{file}: {}", out.transcript());
+        assert!(
+            out.stderr.contains(&format!(
+                "could not read `{file}`: it is a symbolic link, which severance does not follow"
+            )),
+            "{}",
+            out.stderr
+        );
+        std::fs::remove_file(root.join(file)).expect("rm");
+    }
+}
