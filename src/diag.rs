@@ -199,6 +199,8 @@ codes! {
         => "write the value with the type the field expects, quoting strings that YAML would read as numbers, booleans or dates",
     InvalidValue = "invalid-value": "a field's value is not one of the values its kind allows"
         => "use one of the values the message lists for the field",
+    InvalidId = "invalid-id": "a record's id contains a control, bidirectional or zero-width character, which could forge lines of a plan or make two ids look alike"
+        => "write the id with visible characters only; by convention ids read `<kind>/<system>/<key>`",
     InvalidDate = "invalid-date": "a date or time is not RFC 3339"
         => "write the instant in RFC 3339 with an offset, for example `2026-10-01T00:00:00Z`, or a date `2026-10-01`",
     DuplicateId = "duplicate-id": "two records share an id"
@@ -388,6 +390,59 @@ pub fn did_you_mean_id<'a>(
         .map(|(_, c)| c)
 }
 
+/// Whether `c` must not reach a terminal as it is: a control character (C0,
+/// DEL, C1: newlines forge lines, escape sequences drive the terminal), a
+/// bidirectional override, mark or isolate (which reorders what follows), or
+/// a zero-width character (which makes two different texts look the same).
+pub fn is_hidden_char(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{feff}'
+        )
+}
+
+/// What kind of [`is_hidden_char`] `c` is, for messages.
+pub fn hidden_char_kind(c: char) -> &'static str {
+    if c.is_control() {
+        "a control character"
+    } else if matches!(c, '\u{200b}'..='\u{200d}' | '\u{2060}'..='\u{2064}' | '\u{feff}') {
+        "a zero-width character"
+    } else {
+        "a bidirectional formatting character"
+    }
+}
+
+/// `text` fit to print in human output: every [`is_hidden_char`] written as
+/// an escape (`\n`, `\t`, `\u{1b}`), so that input text (ids, names, file
+/// names) can neither start a line of its own nor drive the terminal. The one
+/// helper every human rendering passes input text through; machine formats
+/// (JSON, SARIF, JUnit) escape by their own rules.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(is_hidden_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if is_hidden_char(c) => {
+                use std::fmt::Write as _;
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -400,6 +455,16 @@ mod tests {
         let x = f.text.find(" x").expect("present") + 1;
         assert_eq!(f.line_col(x), (2, 13));
         assert_eq!(f.offset_of(2, 13), x);
+    }
+
+    #[test]
+    fn printable_escapes_what_would_forge_lines_or_drive_a_terminal() {
+        assert_eq!(printable("person/E1"), "person/E1");
+        assert!(matches!(printable("Zoë"), std::borrow::Cow::Borrowed(_)));
+        assert_eq!(
+            printable("a\nrevoke  b\x1b[2J\u{202e}c\u{200b}\u{85}\t\x7f"),
+            "a\\nrevoke  b\\u{1b}[2J\\u{202e}c\\u{200b}\\u{85}\\t\\u{7f}"
+        );
     }
 
     #[test]

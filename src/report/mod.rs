@@ -12,9 +12,11 @@ pub mod junit;
 pub mod markdown;
 pub mod sarif;
 
+use std::borrow::Cow;
+
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
-use crate::diag::{Diagnostic, Severity};
+use crate::diag::{Diagnostic, Severity, printable};
 
 /// Renders a finding the way rustc renders its errors, with the file, line,
 /// column and the offending text.
@@ -51,55 +53,68 @@ pub struct Rendered<'a> {
     pub footer: &'a [String],
 }
 
-/// Renders any finding (a diagnostic or a check finding) like rustc.
+/// Renders any finding (a diagnostic or a check finding) like rustc. Every
+/// text in it may quote input, so each goes through [`printable`];
+/// annotate-snippets shows the quoted source's control characters as
+/// symbols itself, keeping its columns.
 pub fn render_finding(d: &Rendered<'_>) -> String {
     let level = match d.severity {
         Severity::Error => Level::ERROR,
         Severity::Warning => Level::WARNING,
         Severity::Note => Level::NOTE,
     };
-    let mut group = Group::with_title(level.primary_title(d.message).id(d.code));
-    if let Some(span) = d.span {
+    let message = printable(d.message);
+    let mut group = Group::with_title(level.primary_title(message.as_ref()).id(d.code));
+    let label = d.label.map(printable);
+    let notes: Vec<(&crate::diag::Span, Cow<'_, str>)> = d
+        .notes
+        .iter()
+        .map(|n| (&n.span, printable(&n.label)))
+        .collect();
+    let paths: Vec<Cow<'_, str>> = notes
+        .iter()
+        .map(|(span, _)| printable(span.path()))
+        .collect();
+    let path = d.span.map(|span| printable(span.path()));
+    if let (Some(span), Some(path)) = (d.span, &path) {
         let mut primary = AnnotationKind::Primary.span(span.range.clone());
-        if let Some(label) = d.label {
-            primary = primary.label(label);
+        if let Some(label) = &label {
+            primary = primary.label(label.as_ref());
         }
         let mut snippet = Snippet::source(span.file.text.as_str())
-            .path(span.file.path.as_str())
+            .path(path.as_ref())
             .annotation(primary);
-        for note in d
-            .notes
-            .iter()
-            .filter(|n| n.span.file.path == span.file.path)
-        {
+        for (note, label) in notes.iter().filter(|(n, _)| n.file.path == span.file.path) {
             snippet = snippet.annotation(
                 AnnotationKind::Context
-                    .span(note.span.range.clone())
-                    .label(note.label.as_str()),
+                    .span(note.range.clone())
+                    .label(label.as_ref()),
             );
         }
         group = group.element(snippet);
-        for note in d
-            .notes
+        for ((note, label), path) in notes
             .iter()
-            .filter(|n| n.span.file.path != span.file.path)
+            .zip(&paths)
+            .filter(|((n, _), _)| n.file.path != span.file.path)
         {
             group = group.element(
-                Snippet::source(note.span.file.text.as_str())
-                    .path(note.span.file.path.as_str())
+                Snippet::source(note.file.text.as_str())
+                    .path(path.as_ref())
                     .annotation(
                         AnnotationKind::Context
-                            .span(note.span.range.clone())
-                            .label(note.label.as_str()),
+                            .span(note.range.clone())
+                            .label(label.as_ref()),
                     ),
             );
         }
     }
-    for line in d.footer {
-        group = group.element(Level::NOTE.message(line.as_str()));
+    let footer: Vec<Cow<'_, str>> = d.footer.iter().map(|l| printable(l)).collect();
+    for line in &footer {
+        group = group.element(Level::NOTE.message(line.as_ref()));
     }
-    if let Some(help) = d.help {
-        group = group.element(Level::HELP.message(help));
+    let help = d.help.map(printable);
+    if let Some(help) = &help {
+        group = group.element(Level::HELP.message(help.as_ref()));
     }
     Renderer::plain().render(&[group])
 }
@@ -149,9 +164,9 @@ pub fn evaluation_failure(
 /// Renders an error that stopped the run.
 pub fn render_error(e: &crate::error::Error) -> String {
     use miette::Diagnostic as _;
-    let mut text = format!("error: {e}");
+    let mut text = format!("error: {}", printable(&e.to_string()));
     if let Some(help) = e.help() {
-        text.push_str(&format!("\n  = help: {help}"));
+        text.push_str(&format!("\n  = help: {}", printable(&help.to_string())));
     }
     text
 }

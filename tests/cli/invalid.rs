@@ -28,6 +28,7 @@ invalid_inventory! {
     unknown_field => "unknown-field",
     wrong_type => "wrong-type",
     invalid_value => "invalid-value",
+    invalid_id => "invalid-id",
     invalid_date => "invalid-date",
     duplicate_id => "duplicate-id",
     dangling_link => "dangling-link",
@@ -270,4 +271,54 @@ fn links_are_refused_and_their_targets_never_shown() {
         );
         std::fs::remove_file(root.join(file)).expect("rm");
     }
+}
+
+/// Input text (names, file names) reaches human output escaped: it can
+/// neither start a line of its own nor drive the terminal.
+#[test]
+fn input_text_is_printed_escaped() {
+    let dir = scratch(&repo().join("tests/fixtures/scenarios/s01-terminated-employee/inventory"));
+    let root = dir.path();
+    let records = root.join("inventory/records.yaml");
+    let text = std::fs::read_to_string(&records).expect("read");
+    std::fs::write(
+        &records,
+        text.replacen(
+            "display_name: Lee Leaver",
+            "display_name: \"Lee\\nrevoke  account/okta/ceo\\e[2J\\u202E\"",
+            1,
+        ),
+    )
+    .expect("write");
+    let forged = |text: &str| {
+        text.contains('\u{1b}')
+            || text.contains('\u{202e}')
+            || text
+                .lines()
+                .any(|l| l.starts_with("revoke  account/okta/ceo"))
+    };
+    for args in [
+        &["plan", "--as-of", AS_OF][..],
+        &["explain", "person/L1", "--as-of", AS_OF],
+    ] {
+        let out = run_in(root, args);
+        assert_eq!(out.code, 0, "{args:?}: {}", out.transcript());
+        assert!(!forged(&out.stdout), "{args:?}: {}", out.stdout);
+        assert!(
+            out.stdout
+                .contains("Lee\\nrevoke  account/okta/ceo\\u{1b}[2J\\u{202e}"),
+            "{args:?}: {}",
+            out.stdout
+        );
+    }
+    std::fs::write(root.join("inventory/bad\u{1b}[2J\nname.yaml"), "a: [\n").expect("write");
+    let out = run_in(root, &["validate"]);
+    assert_eq!(out.code, 2);
+    assert!(!forged(&out.stderr), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("--> inventory/bad\\u{1b}[2J\\nname.yaml:1:4"),
+        "{}",
+        out.stderr
+    );
 }
