@@ -16,30 +16,49 @@ pub struct SourceFile {
     pub path: String,
     /// The file's text.
     pub text: String,
-    line_starts: Vec<usize>,
+    /// The offset of every [`LINES_PER_MARK`]th line's start: a full index
+    /// costs 8 bytes a line, eight times a file of empty lines, for every
+    /// file read whether or not anything is found in it.
+    marks: Vec<usize>,
 }
+
+/// How many lines apart [`SourceFile`]'s marks are; a lookup scans at most
+/// this many lines.
+const LINES_PER_MARK: usize = 64;
 
 impl SourceFile {
     /// Wraps the text of a file read from `path`.
     pub fn new(path: impl Into<String>, text: String) -> Arc<Self> {
-        let line_starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        let marks = std::iter::once(0)
+            .chain(
+                text.match_indices('\n')
+                    .map(|(i, _)| i + 1)
+                    .skip(LINES_PER_MARK - 1)
+                    .step_by(LINES_PER_MARK),
+            )
             .collect();
         Arc::new(SourceFile {
             path: path.into(),
             text,
-            line_starts,
+            marks,
         })
     }
 
     /// The 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (u32, u32) {
         let offset = offset.min(self.text.len());
-        let line = match self.line_starts.binary_search(&offset) {
+        let mark = match self.marks.binary_search(&offset) {
             Ok(i) => i,
             Err(i) => i.saturating_sub(1),
         };
-        let start = self.line_starts[line];
+        let from = self.marks[mark];
+        let before = self.text.as_bytes().get(from..offset).unwrap_or_default();
+        let newlines = before.iter().filter(|&&b| b == b'\n').count();
+        let start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(from, |i| from + i + 1);
+        let line = mark * LINES_PER_MARK + newlines;
         let col = self
             .text
             .get(start..offset)
@@ -49,15 +68,42 @@ impl SourceFile {
 
     /// The byte offset of a 1-based line and column (in characters).
     pub fn offset_of(&self, line: u32, col: u32) -> usize {
-        let Some(&start) = self.line_starts.get((line as usize).saturating_sub(1)) else {
+        let line = (line as usize).saturating_sub(1);
+        let Some(&from) = self.marks.get(line / LINES_PER_MARK) else {
             return self.text.len();
         };
+        let mut start = from;
+        for _ in 0..line % LINES_PER_MARK {
+            match self.text[start..].find('\n') {
+                Some(i) => start += i + 1,
+                None => return self.text.len(),
+            }
+        }
         let rest = &self.text[start..];
         let skip = rest
             .char_indices()
             .nth((col as usize).saturating_sub(1))
             .map_or(rest.len(), |(i, _)| i);
         start + skip
+    }
+
+    /// The byte range of the whole lines that hold `range`, without the
+    /// last newline: what a snippet quoting `range` needs of the file.
+    pub fn lines_around(&self, range: std::ops::Range<usize>) -> std::ops::Range<usize> {
+        let start = range.start.min(self.text.len());
+        let end = range.end.clamp(start, self.text.len());
+        // Bytes, not `str`: a range that is not on a character boundary
+        // must not panic, and a newline is always one.
+        let bytes = self.text.as_bytes();
+        let first = bytes[..start]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let last = bytes[end..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(bytes.len(), |i| end + i);
+        first..last
     }
 }
 
@@ -465,6 +511,26 @@ mod tests {
             printable("a\nrevoke  b\x1b[2J\u{202e}c\u{200b}\u{85}\t\x7f"),
             "a\\nrevoke  b\\u{1b}[2J\\u{202e}c\\u{200b}\\u{85}\\t\\u{7f}"
         );
+    }
+
+    #[test]
+    fn line_col_and_offsets_agree_across_marks() {
+        let text: String = (0..300)
+            .map(|i| format!("{}é{i}\n", "x".repeat(i % 7)))
+            .collect();
+        let f = SourceFile::new("x.yaml", text.clone());
+        let mut start = 0;
+        for (line, l) in (1..).zip(text.split_inclusive('\n')) {
+            for (col, (i, _)) in l.char_indices().enumerate() {
+                let offset = start + i;
+                assert_eq!(f.line_col(offset), (line, col as u32 + 1), "{offset}");
+                assert_eq!(f.offset_of(line, col as u32 + 1), offset);
+            }
+            start += l.len();
+        }
+        assert_eq!(f.line_col(text.len()), (301, 1));
+        assert_eq!(f.offset_of(400, 1), text.len());
+        assert_eq!(f.lines_around(5..6), 4..8);
     }
 
     #[test]

@@ -77,35 +77,24 @@ pub fn render_finding(d: &Rendered<'_>) -> String {
         .collect();
     let path = d.span.map(|span| printable(span.path()));
     if let (Some(span), Some(path)) = (d.span, &path) {
-        let mut primary = AnnotationKind::Primary.span(span.range.clone());
-        if let Some(label) = &label {
-            primary = primary.label(label.as_ref());
-        }
-        let mut snippet = Snippet::source(span.file.text.as_str())
-            .path(path.as_ref())
-            .annotation(primary);
-        for (note, label) in notes.iter().filter(|(n, _)| n.file.path == span.file.path) {
-            snippet = snippet.annotation(
-                AnnotationKind::Context
-                    .span(note.range.clone())
-                    .label(label.as_ref()),
-            );
-        }
-        group = group.element(snippet);
-        for ((note, label), path) in notes
-            .iter()
-            .zip(&paths)
-            .filter(|((n, _), _)| n.file.path != span.file.path)
-        {
-            group = group.element(
-                Snippet::source(note.file.text.as_str())
-                    .path(path.as_ref())
-                    .annotation(
-                        AnnotationKind::Context
-                            .span(note.range.clone())
-                            .label(label.as_ref()),
-                    ),
-            );
+        // Notes near the primary place share its snippet; the others get
+        // their own, so that no snippet quotes more than the lines between.
+        let (near, far): (Vec<_>, Vec<_>) = notes.iter().zip(&paths).partition(|((n, _), _)| {
+            n.file.path == span.file.path
+                && n.range.start.abs_diff(span.range.start) < SNIPPET_REACH
+        });
+        let mut annotations = vec![(span.range.clone(), label.as_deref(), true)];
+        annotations.extend(
+            near.iter()
+                .map(|((n, l), _)| (n.range.clone(), Some(l.as_ref()), false)),
+        );
+        group = group.element(snippet(&span.file, path, &annotations));
+        for ((note, label), path) in far {
+            group = group.element(snippet(
+                &note.file,
+                path,
+                &[(note.range.clone(), Some(label.as_ref()), false)],
+            ));
         }
     }
     let footer: Vec<Cow<'_, str>> = d.footer.iter().map(|l| printable(l)).collect();
@@ -117,6 +106,43 @@ pub fn render_finding(d: &Rendered<'_>) -> String {
         group = group.element(Level::HELP.message(help.as_ref()));
     }
     Renderer::plain().render(&[group])
+}
+
+/// How far apart (in bytes) two places of one file may be and still be
+/// quoted in one snippet.
+const SNIPPET_REACH: usize = 16 * 1024;
+
+/// A snippet quoting only the lines that hold `annotations` (range, label,
+/// whether primary), not the whole file: annotate-snippets prepares every
+/// line of the source it is given, which for a 60 MB file of empty lines
+/// took gigabytes to show one line.
+fn snippet<'a>(
+    file: &'a crate::diag::SourceFile,
+    path: &'a str,
+    annotations: &[(std::ops::Range<usize>, Option<&'a str>, bool)],
+) -> Snippet<'a, annotate_snippets::Annotation<'a>> {
+    let start = annotations.iter().map(|a| a.0.start).min().unwrap_or(0);
+    let end = annotations.iter().map(|a| a.0.end).max().unwrap_or(0);
+    let lines = file.lines_around(start..end);
+    let (first_line, _) = file.line_col(lines.start);
+    let mut snippet = Snippet::source(&file.text[lines.clone()])
+        .line_start(first_line as usize)
+        .path(path);
+    for (range, label, primary) in annotations {
+        let from = range.start.clamp(lines.start, lines.end) - lines.start;
+        let to = range.end.clamp(lines.start, lines.end) - lines.start;
+        let kind = if *primary {
+            AnnotationKind::Primary
+        } else {
+            AnnotationKind::Context
+        };
+        let mut annotation = kind.span(from..to.max(from));
+        if let Some(label) = label {
+            annotation = annotation.label(*label);
+        }
+        snippet = snippet.annotation(annotation);
+    }
+    snippet
 }
 
 /// Findings for every policy that failed to evaluate, placed at the record

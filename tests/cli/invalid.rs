@@ -322,3 +322,33 @@ fn input_text_is_printed_escaped() {
         out.stderr
     );
 }
+
+/// A file of document markers is refused at the documents limit without
+/// the memory growing with the file: the finding quotes one line, not a
+/// snippet of every line. Run under an address-space limit that the run
+/// fitted in tenfold before, and that quoting the whole file overran.
+#[cfg(target_os = "linux")]
+#[test]
+fn document_marker_storms_are_refused_in_bounded_memory() {
+    let dir = scratch(&repo().join("tests/fixtures/invalid/empty/inventory"));
+    let root = dir.path();
+    for name in ["a.yaml", "b.yaml"] {
+        std::fs::write(
+            root.join("inventory").join(name),
+            "---\n".repeat(15_000_000),
+        )
+        .expect("write");
+    }
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 1000000 && exec \"$0\" validate")
+        .arg(env!("CARGO_BIN_EXE_severance"))
+        .current_dir(root)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("sh runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.matches("error[yaml-limit]").count(), 2, "{stderr}");
+    assert!(stderr.contains("--> inventory/a.yaml:1025:1"), "{stderr}");
+}
