@@ -16,30 +16,49 @@ pub struct SourceFile {
     pub path: String,
     /// The file's text.
     pub text: String,
-    line_starts: Vec<usize>,
+    /// The offset of every [`LINES_PER_MARK`]th line's start: a full index
+    /// costs 8 bytes a line, eight times a file of empty lines, for every
+    /// file read whether or not anything is found in it.
+    marks: Vec<usize>,
 }
+
+/// How many lines apart [`SourceFile`]'s marks are; a lookup scans at most
+/// this many lines.
+const LINES_PER_MARK: usize = 64;
 
 impl SourceFile {
     /// Wraps the text of a file read from `path`.
     pub fn new(path: impl Into<String>, text: String) -> Arc<Self> {
-        let line_starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        let marks = std::iter::once(0)
+            .chain(
+                text.match_indices('\n')
+                    .map(|(i, _)| i + 1)
+                    .skip(LINES_PER_MARK - 1)
+                    .step_by(LINES_PER_MARK),
+            )
             .collect();
         Arc::new(SourceFile {
             path: path.into(),
             text,
-            line_starts,
+            marks,
         })
     }
 
     /// The 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (u32, u32) {
         let offset = offset.min(self.text.len());
-        let line = match self.line_starts.binary_search(&offset) {
+        let mark = match self.marks.binary_search(&offset) {
             Ok(i) => i,
             Err(i) => i.saturating_sub(1),
         };
-        let start = self.line_starts[line];
+        let from = self.marks[mark];
+        let before = self.text.as_bytes().get(from..offset).unwrap_or_default();
+        let newlines = before.iter().filter(|&&b| b == b'\n').count();
+        let start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(from, |i| from + i + 1);
+        let line = mark * LINES_PER_MARK + newlines;
         let col = self
             .text
             .get(start..offset)
@@ -49,15 +68,42 @@ impl SourceFile {
 
     /// The byte offset of a 1-based line and column (in characters).
     pub fn offset_of(&self, line: u32, col: u32) -> usize {
-        let Some(&start) = self.line_starts.get((line as usize).saturating_sub(1)) else {
+        let line = (line as usize).saturating_sub(1);
+        let Some(&from) = self.marks.get(line / LINES_PER_MARK) else {
             return self.text.len();
         };
+        let mut start = from;
+        for _ in 0..line % LINES_PER_MARK {
+            match self.text[start..].find('\n') {
+                Some(i) => start += i + 1,
+                None => return self.text.len(),
+            }
+        }
         let rest = &self.text[start..];
         let skip = rest
             .char_indices()
             .nth((col as usize).saturating_sub(1))
             .map_or(rest.len(), |(i, _)| i);
         start + skip
+    }
+
+    /// The byte range of the whole lines that hold `range`, without the
+    /// last newline: what a snippet quoting `range` needs of the file.
+    pub fn lines_around(&self, range: std::ops::Range<usize>) -> std::ops::Range<usize> {
+        let start = range.start.min(self.text.len());
+        let end = range.end.clamp(start, self.text.len());
+        // Bytes, not `str`: a range that is not on a character boundary
+        // must not panic, and a newline is always one.
+        let bytes = self.text.as_bytes();
+        let first = bytes[..start]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let last = bytes[end..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(bytes.len(), |i| end + i);
+        first..last
     }
 }
 
@@ -199,6 +245,8 @@ codes! {
         => "write the value with the type the field expects, quoting strings that YAML would read as numbers, booleans or dates",
     InvalidValue = "invalid-value": "a field's value is not one of the values its kind allows"
         => "use one of the values the message lists for the field",
+    InvalidId = "invalid-id": "a record's id contains a control, bidirectional or zero-width character, which could forge lines of a plan or make two ids look alike"
+        => "write the id with visible characters only; by convention ids read `<kind>/<system>/<key>`",
     InvalidDate = "invalid-date": "a date or time is not RFC 3339"
         => "write the instant in RFC 3339 with an offset, for example `2026-10-01T00:00:00Z`, or a date `2026-10-01`",
     DuplicateId = "duplicate-id": "two records share an id"
@@ -394,6 +442,59 @@ pub fn did_you_mean_id<'a>(
         .map(|(_, c)| c)
 }
 
+/// Whether `c` must not reach a terminal as it is: a control character (C0,
+/// DEL, C1: newlines forge lines, escape sequences drive the terminal), a
+/// bidirectional override, mark or isolate (which reorders what follows), or
+/// a zero-width character (which makes two different texts look the same).
+pub fn is_hidden_char(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{feff}'
+        )
+}
+
+/// What kind of [`is_hidden_char`] `c` is, for messages.
+pub fn hidden_char_kind(c: char) -> &'static str {
+    if c.is_control() {
+        "a control character"
+    } else if matches!(c, '\u{200b}'..='\u{200d}' | '\u{2060}'..='\u{2064}' | '\u{feff}') {
+        "a zero-width character"
+    } else {
+        "a bidirectional formatting character"
+    }
+}
+
+/// `text` fit to print in human output: every [`is_hidden_char`] written as
+/// an escape (`\n`, `\t`, `\u{1b}`), so that input text (ids, names, file
+/// names) can neither start a line of its own nor drive the terminal. The one
+/// helper every human rendering passes input text through; machine formats
+/// (JSON, SARIF, JUnit) escape by their own rules.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(is_hidden_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if is_hidden_char(c) => {
+                use std::fmt::Write as _;
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -406,6 +507,36 @@ mod tests {
         let x = f.text.find(" x").expect("present") + 1;
         assert_eq!(f.line_col(x), (2, 13));
         assert_eq!(f.offset_of(2, 13), x);
+    }
+
+    #[test]
+    fn printable_escapes_what_would_forge_lines_or_drive_a_terminal() {
+        assert_eq!(printable("person/E1"), "person/E1");
+        assert!(matches!(printable("Zoë"), std::borrow::Cow::Borrowed(_)));
+        assert_eq!(
+            printable("a\nrevoke  b\x1b[2J\u{202e}c\u{200b}\u{85}\t\x7f"),
+            "a\\nrevoke  b\\u{1b}[2J\\u{202e}c\\u{200b}\\u{85}\\t\\u{7f}"
+        );
+    }
+
+    #[test]
+    fn line_col_and_offsets_agree_across_marks() {
+        let text: String = (0..300)
+            .map(|i| format!("{}é{i}\n", "x".repeat(i % 7)))
+            .collect();
+        let f = SourceFile::new("x.yaml", text.clone());
+        let mut start = 0;
+        for (line, l) in (1..).zip(text.split_inclusive('\n')) {
+            for (col, (i, _)) in l.char_indices().enumerate() {
+                let offset = start + i;
+                assert_eq!(f.line_col(offset), (line, col as u32 + 1), "{offset}");
+                assert_eq!(f.offset_of(line, col as u32 + 1), offset);
+            }
+            start += l.len();
+        }
+        assert_eq!(f.line_col(text.len()), (301, 1));
+        assert_eq!(f.offset_of(400, 1), text.len());
+        assert_eq!(f.lines_around(5..6), 4..8);
     }
 
     #[test]

@@ -17,9 +17,9 @@ use crate::error::{
 };
 
 use super::{
-    InventoryFile, Limits, Loaded, PolicySources, RawInventory, SCHEMA_FILE, Snapshot, Sources,
-    build_inventory, check_size, display_path, inventory_file, is_policy_file, policy_sources,
-    policy_text,
+    InventoryFile, Limits, Loaded, PolicySources, RawInventory, Refused, SCHEMA_FILE, Snapshot,
+    Sources, build_inventory, check_size, display_path, inventory_file, is_policy_file,
+    policy_sources, policy_text,
 };
 
 /// How to run git: which program, and any environment to add (tests isolate
@@ -791,9 +791,10 @@ impl At<'_> {
             let shown = display_path(&path);
             match entry.kind {
                 EntryKind::Submodule | EntryKind::Tree => {}
-                EntryKind::Symlink => {
-                    records.push((path, Pending::Failed(Box::new(symlink(&shown)))))
-                }
+                EntryKind::Symlink => records.push((
+                    path,
+                    Pending::Failed(Box::new(Refused::Symlink.finding(&shown))),
+                )),
                 EntryKind::File => {
                     let Some(role) = inventory_file(sub) else {
                         continue;
@@ -837,7 +838,8 @@ impl At<'_> {
 
     /// The policy pack at `commit`. Unlike the inventory, a policy that
     /// cannot be read stops the run, as in the working tree; so does a
-    /// symbolic link, which may lead to policies that would be left out.
+    /// symbolic link, which may lead to policies that would be left out (as in
+    /// the working tree).
     fn policies(&self, located: &Located, tree: &Tree, dir: &Path) -> Result<PolicySources, Error> {
         let listed = self.list(located, tree, dir)?;
         let mut schema = None;
@@ -849,8 +851,7 @@ impl At<'_> {
                 EntryKind::Symlink => {
                     return Err(ReadFile {
                         path: display_path(&path),
-                        message: "it is a symbolic link, which is not followed at a revision"
-                            .to_string(),
+                        message: Refused::Symlink.reason(),
                     }
                     .into());
                 }
@@ -890,15 +891,6 @@ impl At<'_> {
         })?;
         Ok(policy_sources(schema, texts.collect()))
     }
-}
-
-/// The finding for a symbolic link met at a revision.
-fn symlink(shown: &str) -> Diagnostic {
-    Diagnostic::error(
-        Code::ReadFailed,
-        format!("`{shown}` is a symbolic link, which is not followed at a revision"),
-    )
-    .help("commit the file itself in place of the link, or read the working tree, where links are followed")
 }
 
 #[cfg(test)]

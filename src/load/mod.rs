@@ -135,11 +135,15 @@ pub fn load(sources: &Sources) -> Result<Loaded, Error> {
     })
 }
 
-/// Walks a directory in name order, following symbolic links (walkdir
-/// refuses loops) and skipping hidden files and directories entirely.
+/// Walks a directory in name order, skipping hidden files and directories
+/// entirely. Symbolic links inside it are listed, not followed: a link can
+/// lead anywhere (`/proc/self/environ`, a FIFO), and a commit holds only its
+/// target's name, so both origins refuse them. The directory itself may be
+/// a link: the user named it.
 fn walk(dir: &Path) -> impl Iterator<Item = walkdir::Result<walkdir::DirEntry>> {
     walkdir::WalkDir::new(dir)
-        .follow_links(true)
+        .follow_links(false)
+        .follow_root_links(true)
         .sort_by_file_name()
         .into_iter()
         .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()))
@@ -223,20 +227,147 @@ pub fn load_inventory(dir: &Path, limits: &Limits) -> Result<RawInventory, Error
             path: display_path(e.path().unwrap_or(dir)),
             message: e.to_string(),
         })?;
-        if !entry.file_type().is_file() {
+        let file_type = entry.file_type();
+        if entry.depth() == 0 || file_type.is_dir() {
             continue;
         }
         let path = entry.path();
+        // Any link is a finding, whatever its name, as at a revision: it
+        // may stand for a directory of records.
+        if file_type.is_symlink() {
+            let refused = Refused::Symlink.finding(&display_path(path));
+            records.push((path.to_path_buf(), Err(Box::new(refused))));
+            continue;
+        }
         let rel = path.strip_prefix(dir).unwrap_or(path);
         match inventory_file(rel) {
-            Some(InventoryFile::Records) => records.push((path.to_path_buf(), ())),
-            Some(InventoryFile::Waivers) => waivers.push((path.to_path_buf(), ())),
+            Some(InventoryFile::Records) => records.push((path.to_path_buf(), Ok(()))),
+            Some(InventoryFile::Waivers) => waivers.push((path.to_path_buf(), Ok(()))),
             None => {}
         }
     }
-    Ok(build_inventory(records, waivers, limits, |path, ()| {
-        read_file_bytes(path, limits)
+    Ok(build_inventory(records, waivers, limits, |path, listed| {
+        listed.and_then(|()| read_file_bytes(path, limits))
     }))
+}
+
+/// Why a path inside a read directory is not read: it is not a regular file,
+/// so its content may be anything (another file's, the environment, a
+/// device's) or may never end (a FIFO).
+#[derive(Debug)]
+pub(crate) enum Refused {
+    /// A symbolic link.
+    Symlink,
+    /// A FIFO, socket or device.
+    NotRegular(&'static str),
+    /// Over the size limit: the size, or as much as was read of a file that
+    /// grew while being read (reading stops there).
+    TooLarge(u64),
+    /// The system refused.
+    Io(std::io::Error),
+}
+
+impl Refused {
+    /// Why, as the end of a sentence about the file.
+    pub(crate) fn reason(&self) -> String {
+        match self {
+            Refused::Symlink => {
+                "it is a symbolic link, which severance does not follow".to_string()
+            }
+            Refused::NotRegular(what) => format!("it is {what}, not a regular file"),
+            Refused::TooLarge(size) => format!("it is {size} bytes or more, over the size limit"),
+            Refused::Io(e) => e.to_string(),
+        }
+    }
+
+    /// The finding for an inventory file, placed at the file (which has no
+    /// text to show) so that every report can locate it.
+    pub(crate) fn finding(&self, shown: &str) -> Diagnostic {
+        let unread = SourceFile::new(shown, String::new());
+        let d = Diagnostic::error(
+            match self {
+                Refused::TooLarge(_) => Code::YamlLimit,
+                _ => Code::ReadFailed,
+            },
+            format!("could not read `{shown}`: {}", self.reason()),
+        )
+        .at(Span::at(&unread, 1, 1, 0));
+        match self {
+            Refused::Symlink => d.help("put the file or directory itself in place of the link: links inside the inventory and policy directories are followed neither in the working tree nor at a revision"),
+            Refused::NotRegular(_) => d.help("make it a regular file, or move it out of the directory"),
+            Refused::TooLarge(_) => d.help("split the file; records may live in any number of files"),
+            Refused::Io(_) => d,
+        }
+    }
+}
+
+/// What kind of file `file_type` is, when not a regular file or directory.
+fn odd_kind(file_type: std::fs::FileType) -> Option<&'static str> {
+    if file_type.is_file() || file_type.is_dir() {
+        return None;
+    }
+    if file_type.is_symlink() {
+        return Some("a symbolic link");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if file_type.is_fifo() {
+            return Some("a FIFO");
+        }
+        if file_type.is_socket() {
+            return Some("a socket");
+        }
+        if file_type.is_block_device() || file_type.is_char_device() {
+            return Some("a device");
+        }
+    }
+    Some("a special file")
+}
+
+/// Reads a regular file of the working tree, refusing anything else without
+/// reading it: the type is checked before opening (a FIFO never blocks the
+/// open, a link is never followed), then again on the open handle, since the
+/// path may have been swapped in between; the open itself neither follows a
+/// link nor waits.
+pub(crate) fn read_regular(path: &Path, max_bytes: u64) -> Result<Vec<u8>, Refused> {
+    use std::io::Read as _;
+    let before = std::fs::symlink_metadata(path).map_err(Refused::Io)?;
+    if before.file_type().is_symlink() {
+        return Err(Refused::Symlink);
+    }
+    if let Some(what) = odd_kind(before.file_type()) {
+        return Err(Refused::NotRegular(what));
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    let file = options.open(path).map_err(|e| {
+        #[cfg(unix)]
+        if e.raw_os_error() == Some(libc::ELOOP) {
+            return Refused::Symlink;
+        }
+        Refused::Io(e)
+    })?;
+    let after = file.metadata().map_err(Refused::Io)?;
+    if let Some(what) = odd_kind(after.file_type()) {
+        return Err(Refused::NotRegular(what));
+    }
+    if after.len() > max_bytes {
+        return Err(Refused::TooLarge(after.len()));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(after.len()).unwrap_or(0));
+    file.take(max_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(Refused::Io)?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(Refused::TooLarge(bytes.len() as u64));
+    }
+    Ok(bytes)
 }
 
 /// Reads and parses the listed files of either origin into a [`RawInventory`].
@@ -309,6 +440,7 @@ fn check_size(shown: &str, size: u64, limits: &Limits) -> Result<(), Box<Diagnos
                     limits.max_file_bytes
                 ),
             )
+            .at(Span::at(&SourceFile::new(shown, String::new()), 1, 1, 0))
             .help("split the file; records may live in any number of files"),
         ));
     }
@@ -318,14 +450,15 @@ fn check_size(shown: &str, size: u64, limits: &Limits) -> Result<(), Box<Diagnos
 /// Reads an inventory file of the working tree, within the size limit.
 fn read_file_bytes(path: &Path, limits: &Limits) -> Result<Vec<u8>, Box<Diagnostic>> {
     let shown = display_path(path);
-    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    check_size(&shown, size, limits)?;
-    std::fs::read(path).map_err(|e| {
-        Box::new(Diagnostic::error(
-            Code::ReadFailed,
-            format!("could not read `{shown}`: {e}"),
-        ))
-    })
+    match read_regular(path, limits.max_file_bytes) {
+        Ok(bytes) => Ok(bytes),
+        // Worded as at a revision, where the size is known before reading.
+        Err(Refused::TooLarge(size)) => {
+            check_size(&shown, size, limits)?;
+            Err(Box::new(Refused::TooLarge(size).finding(&shown)))
+        }
+        Err(refused) => Err(Box::new(refused.finding(&shown))),
+    }
 }
 
 /// Wraps an inventory file's bytes, which must be UTF-8.
@@ -431,7 +564,19 @@ pub fn load_policies(dir: &Path) -> Result<PolicySources, Error> {
             message: e.to_string(),
         })?;
         let path = entry.path();
-        if entry.file_type().is_file() && is_policy_file(path) {
+        if entry.depth() == 0 || entry.file_type().is_dir() {
+            continue;
+        }
+        // Any link stops the run, as at a revision: it may stand for a
+        // directory of policies that would otherwise be left out.
+        if entry.file_type().is_symlink() {
+            return Err(crate::error::ReadFile {
+                path: display_path(path),
+                message: Refused::Symlink.reason(),
+            }
+            .into());
+        }
+        if is_policy_file(path) {
             policies.push(read_text(path)?);
         }
     }
@@ -445,13 +590,15 @@ fn policy_sources(schema: Arc<SourceFile>, mut policies: Vec<Arc<SourceFile>>) -
     PolicySources { schema, policies }
 }
 
+/// Reads a policy file or the schema: a regular file, of at most the
+/// inventory's default size limit (a policy pack is far smaller).
 fn read_text(path: &Path) -> Result<Arc<SourceFile>, Error> {
     let shown = display_path(path);
-    match std::fs::read(path) {
+    match read_regular(path, Limits::default().max_file_bytes) {
         Ok(bytes) => policy_text(shown, bytes),
-        Err(e) => Err(crate::error::ReadFile {
+        Err(refused) => Err(crate::error::ReadFile {
             path: shown,
-            message: e.to_string(),
+            message: refused.reason(),
         }
         .into()),
     }
@@ -569,6 +716,147 @@ mod tests {
         assert!(message.contains("waivers.yaml`"), "{message}");
         assert!(message.contains("waivers.yml`"), "{message}");
         assert!(raw.files.is_empty());
+    }
+
+    /// Runs `f` on another thread and fails the test if it has not
+    /// finished within a generous time: a FIFO must not make a read wait.
+    #[cfg(unix)]
+    fn within_seconds<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(f());
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(20))
+            .expect("reading did not finish: it waits on a FIFO")
+    }
+
+    #[cfg(unix)]
+    fn mkfifo(path: &Path) {
+        let status = std::process::Command::new("mkfifo")
+            .arg(path)
+            .status()
+            .expect("mkfifo runs");
+        assert!(status.success());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_inside_the_inventory_are_findings_and_never_read() {
+        let outside = tempfile::tempdir().expect("tempdir");
+        std::fs::write(outside.path().join("secret.yaml"), "TOKEN=hunter2: [\n").expect("write");
+        std::fs::create_dir(outside.path().join("more")).expect("mkdir");
+        std::fs::write(
+            outside.path().join("more/x.yaml"),
+            "kind: team\nid: team/x\n",
+        )
+        .expect("write");
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("teams.yaml"), "kind: team\nid: team/a\n").expect("write");
+        std::os::unix::fs::symlink(
+            outside.path().join("secret.yaml"),
+            dir.path().join("env.yaml"),
+        )
+        .expect("symlink");
+        std::os::unix::fs::symlink(outside.path().join("more"), dir.path().join("more"))
+            .expect("symlink");
+        std::os::unix::fs::symlink("/proc/self/environ", dir.path().join("waivers.yaml"))
+            .expect("symlink");
+        let raw = load_inventory(dir.path(), &Limits::default()).expect("loads");
+        assert_eq!(raw.files.len(), 1);
+        assert!(raw.waivers.is_none());
+        let messages: Vec<&str> = raw.diagnostics.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(raw.diagnostics.len(), 3, "{messages:?}");
+        for (d, name) in raw
+            .diagnostics
+            .iter()
+            .zip(["env.yaml", "more", "waivers.yaml"])
+        {
+            assert_eq!(d.code, Code::ReadFailed);
+            let shown = display_path(&dir.path().join(name));
+            assert!(d.message.contains(&format!("`{shown}`")), "{}", d.message);
+            assert!(d.message.contains("symbolic link"), "{}", d.message);
+            assert!(!d.message.contains("hunter2"));
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_directory_named_may_itself_be_a_link() {
+        let real = tempfile::tempdir().expect("tempdir");
+        std::fs::write(real.path().join("teams.yaml"), "kind: team\nid: team/a\n").expect("write");
+        let holder = tempfile::tempdir().expect("tempdir");
+        let link = holder.path().join("inventory");
+        std::os::unix::fs::symlink(real.path(), &link).expect("symlink");
+        let raw = load_inventory(&link, &Limits::default()).expect("loads");
+        assert!(raw.diagnostics.is_empty(), "{:?}", raw.diagnostics);
+        assert_eq!(raw.files.len(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn fifos_are_findings_and_never_waited_on() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        mkfifo(&dir.path().join("pipe.yaml"));
+        let path = dir.path().to_path_buf();
+        let raw = within_seconds(move || load_inventory(&path, &Limits::default())).expect("loads");
+        let [d] = &raw.diagnostics[..] else {
+            panic!("{:?}", raw.diagnostics)
+        };
+        assert_eq!(d.code, Code::ReadFailed);
+        assert!(
+            d.message.contains("a FIFO, not a regular file"),
+            "{}",
+            d.message
+        );
+        // Opened directly, a FIFO neither blocks nor is read.
+        let fifo = dir.path().join("pipe.yaml");
+        let refused = within_seconds(move || read_regular(&fifo, 1024));
+        assert!(
+            matches!(refused, Err(Refused::NotRegular("a FIFO"))),
+            "{refused:?}"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn policy_links_and_fifos_stop_the_run_unread() {
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let copy = |dir: &Path| {
+            for name in [SCHEMA_FILE, "devices.cedar"] {
+                std::fs::copy(repo.join("policies").join(name), dir.join(name)).expect("copy");
+            }
+        };
+        let outside = tempfile::tempdir().expect("tempdir");
+        std::fs::write(outside.path().join("x.cedar"), "hunter2").expect("write");
+        type Make<'a> = &'a dyn Fn(&Path);
+        let cases: [(&str, Make); 3] = [
+            ("extra.cedar", &|dir| {
+                std::os::unix::fs::symlink(outside.path().join("x.cedar"), dir.join("extra.cedar"))
+                    .expect("symlink")
+            }),
+            (SCHEMA_FILE, &|dir| {
+                std::fs::remove_file(dir.join(SCHEMA_FILE)).expect("rm");
+                std::os::unix::fs::symlink("/proc/self/environ", dir.join(SCHEMA_FILE))
+                    .expect("symlink")
+            }),
+            (SCHEMA_FILE, &|dir| {
+                std::fs::remove_file(dir.join(SCHEMA_FILE)).expect("rm");
+                mkfifo(&dir.join(SCHEMA_FILE))
+            }),
+        ];
+        for (name, make) in cases {
+            let dir = tempfile::tempdir().expect("tempdir");
+            copy(dir.path());
+            make(dir.path());
+            let path = dir.path().to_path_buf();
+            let err = within_seconds(move || load_policies(&path)).expect_err("refused");
+            let text = err.to_string();
+            assert!(text.contains(&format!("{name}`")), "{text}");
+            assert!(
+                text.contains("symbolic link") || text.contains("a FIFO"),
+                "{text}"
+            );
+        }
     }
 
     #[test]

@@ -253,6 +253,9 @@ pub(super) fn saphyr_options(limits: &Limits) -> Options {
     budget.max_reader_input_bytes = Some(limits.max_file_bytes as usize);
     let mut options = Options::default();
     options.budget = Some(budget);
+    // Its snippet indexes every line of the file (16 bytes a line); ours
+    // quotes only the lines at fault.
+    options.with_snippet = false;
     options.strict_booleans = true;
     // Keep `00123` and `1_000` as the text they are (ids, serials).
     options.leading_zero_numbers_as_strings = true;

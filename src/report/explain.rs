@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use super::human::{person_heading, table};
 use crate::decide::{Decision, Effect, Plan, Status};
+use crate::diag::printable;
 use crate::evaluate::{Evaluation, attribute_values, entities};
 use crate::model::{ENVELOPE, Fields, Kind, Value, format_time};
 use crate::validate::{Inventory, PolicyPack};
@@ -79,7 +80,7 @@ fn describe_record(inventory: &Inventory, evaluation: &Evaluation, index: usize)
     if let Some(name) = r.fields.str("display_name") {
         let _ = write!(s, "  {name}");
     }
-    s
+    printable(&s).into_owned()
 }
 
 /// Explains one record.
@@ -92,8 +93,9 @@ pub fn explain(
 ) -> String {
     let record = &inventory.records[index];
     let mut out = String::new();
-    let _ = writeln!(out, "{} {} ({})", record.kind, record.id, record.status);
-    let _ = writeln!(out, "  defined at {}", record.span);
+    let heading = format!("{} {} ({})", record.kind, record.id, record.status);
+    let _ = writeln!(out, "{}", printable(&heading));
+    let _ = writeln!(out, "  defined at {}", printable(&record.span.to_string()));
     let _ = writeln!(out, "  as of {}", format_time(plan.as_of));
 
     out.push_str("\nfields\n");
@@ -264,10 +266,10 @@ fn explain_decision(
                 effect.as_str(),
                 policy,
                 if overridden { " (overridden)" } else { "" },
-                info.span.path(),
+                printable(info.span.path()),
                 info.span.line
             );
-            let _ = writeln!(out, "    {}", info.description);
+            let _ = writeln!(out, "    {}", printable(&info.description));
             let _ = writeln!(out, "    controls: {}", info.controls.join(", "));
             if let Some(due) = decision
                 .reasons
@@ -287,7 +289,7 @@ fn explain_decision(
             }
         }
         for e in &a.errors {
-            let _ = writeln!(out, "  error in {}: {}", e.policy, e.message);
+            let _ = writeln!(out, "  error in {}: {}", e.policy, printable(&e.message));
         }
     }
 }

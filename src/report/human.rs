@@ -8,18 +8,21 @@ use comfy_table::{ContentArrangement, Table, presets};
 
 use crate::commands::Input;
 use crate::decide::{Decision, Effect, Plan, Status};
+use crate::diag::printable;
 use crate::evaluate::Evaluation;
 use crate::model::{Kind, format_time};
 use crate::validate::{Inventory, PolicyPack, Validation};
 
 /// A borderless table whose columns are separated by two spaces, with no
-/// trailing whitespace and no dependence on the terminal's width.
+/// trailing whitespace and no dependence on the terminal's width. Cells
+/// quote input (ids, names), so each is made [`printable`]: a newline in a
+/// cell would otherwise forge a row of a work order.
 pub(crate) fn table(rows: Vec<Vec<String>>, indent: &str) -> String {
     let mut t = Table::new();
     t.load_preset(presets::NOTHING)
         .set_content_arrangement(ContentArrangement::Disabled);
     for row in rows {
-        t.add_row(row);
+        t.add_row(row.iter().map(|cell| printable(cell).into_owned()));
     }
     for column in t.column_iter_mut() {
         column.set_padding((0, 2));
@@ -115,7 +118,8 @@ pub fn summary_line(plan: &Plan) -> String {
     )
 }
 
-/// How a person is shown in headings: id, name, status and departure.
+/// How a person is shown in headings: id, name, status and departure, made
+/// [`printable`] (a heading is a line of its own).
 pub fn person_heading(inventory: &Inventory, evaluation: &Evaluation, person: usize) -> String {
     let record = &inventory.records[person];
     let mut text = record.id.clone();
@@ -148,7 +152,7 @@ pub fn person_heading(inventory: &Inventory, evaluation: &Evaluation, person: us
         }
     }
     text.push(')');
-    text
+    printable(&text).into_owned()
 }
 
 fn policies_of(d: &Decision, action: &str, effect: Effect) -> String {

@@ -12,9 +12,11 @@ pub mod junit;
 pub mod markdown;
 pub mod sarif;
 
+use std::borrow::Cow;
+
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
-use crate::diag::{Diagnostic, Severity};
+use crate::diag::{Diagnostic, Severity, printable};
 
 /// Renders a finding the way rustc renders its errors, with the file, line,
 /// column and the offending text.
@@ -51,57 +53,96 @@ pub struct Rendered<'a> {
     pub footer: &'a [String],
 }
 
-/// Renders any finding (a diagnostic or a check finding) like rustc.
+/// Renders any finding (a diagnostic or a check finding) like rustc. Every
+/// text in it may quote input, so each goes through [`printable`];
+/// annotate-snippets shows the quoted source's control characters as
+/// symbols itself, keeping its columns.
 pub fn render_finding(d: &Rendered<'_>) -> String {
     let level = match d.severity {
         Severity::Error => Level::ERROR,
         Severity::Warning => Level::WARNING,
         Severity::Note => Level::NOTE,
     };
-    let mut group = Group::with_title(level.primary_title(d.message).id(d.code));
-    if let Some(span) = d.span {
-        let mut primary = AnnotationKind::Primary.span(span.range.clone());
-        if let Some(label) = d.label {
-            primary = primary.label(label);
-        }
-        let mut snippet = Snippet::source(span.file.text.as_str())
-            .path(span.file.path.as_str())
-            .annotation(primary);
-        for note in d
-            .notes
-            .iter()
-            .filter(|n| n.span.file.path == span.file.path)
-        {
-            snippet = snippet.annotation(
-                AnnotationKind::Context
-                    .span(note.span.range.clone())
-                    .label(note.label.as_str()),
-            );
-        }
-        group = group.element(snippet);
-        for note in d
-            .notes
-            .iter()
-            .filter(|n| n.span.file.path != span.file.path)
-        {
-            group = group.element(
-                Snippet::source(note.span.file.text.as_str())
-                    .path(note.span.file.path.as_str())
-                    .annotation(
-                        AnnotationKind::Context
-                            .span(note.span.range.clone())
-                            .label(note.label.as_str()),
-                    ),
-            );
+    let message = printable(d.message);
+    let mut group = Group::with_title(level.primary_title(message.as_ref()).id(d.code));
+    let label = d.label.map(printable);
+    let notes: Vec<(&crate::diag::Span, Cow<'_, str>)> = d
+        .notes
+        .iter()
+        .map(|n| (&n.span, printable(&n.label)))
+        .collect();
+    let paths: Vec<Cow<'_, str>> = notes
+        .iter()
+        .map(|(span, _)| printable(span.path()))
+        .collect();
+    let path = d.span.map(|span| printable(span.path()));
+    if let (Some(span), Some(path)) = (d.span, &path) {
+        // Notes near the primary place share its snippet; the others get
+        // their own, so that no snippet quotes more than the lines between.
+        let (near, far): (Vec<_>, Vec<_>) = notes.iter().zip(&paths).partition(|((n, _), _)| {
+            n.file.path == span.file.path
+                && n.range.start.abs_diff(span.range.start) < SNIPPET_REACH
+        });
+        let mut annotations = vec![(span.range.clone(), label.as_deref(), true)];
+        annotations.extend(
+            near.iter()
+                .map(|((n, l), _)| (n.range.clone(), Some(l.as_ref()), false)),
+        );
+        group = group.element(snippet(&span.file, path, &annotations));
+        for ((note, label), path) in far {
+            group = group.element(snippet(
+                &note.file,
+                path,
+                &[(note.range.clone(), Some(label.as_ref()), false)],
+            ));
         }
     }
-    for line in d.footer {
-        group = group.element(Level::NOTE.message(line.as_str()));
+    let footer: Vec<Cow<'_, str>> = d.footer.iter().map(|l| printable(l)).collect();
+    for line in &footer {
+        group = group.element(Level::NOTE.message(line.as_ref()));
     }
-    if let Some(help) = d.help {
-        group = group.element(Level::HELP.message(help));
+    let help = d.help.map(printable);
+    if let Some(help) = &help {
+        group = group.element(Level::HELP.message(help.as_ref()));
     }
     Renderer::plain().render(&[group])
+}
+
+/// How far apart (in bytes) two places of one file may be and still be
+/// quoted in one snippet.
+const SNIPPET_REACH: usize = 16 * 1024;
+
+/// A snippet quoting only the lines that hold `annotations` (range, label,
+/// whether primary), not the whole file: annotate-snippets prepares every
+/// line of the source it is given, which for a 60 MB file of empty lines
+/// took gigabytes to show one line.
+fn snippet<'a>(
+    file: &'a crate::diag::SourceFile,
+    path: &'a str,
+    annotations: &[(std::ops::Range<usize>, Option<&'a str>, bool)],
+) -> Snippet<'a, annotate_snippets::Annotation<'a>> {
+    let start = annotations.iter().map(|a| a.0.start).min().unwrap_or(0);
+    let end = annotations.iter().map(|a| a.0.end).max().unwrap_or(0);
+    let lines = file.lines_around(start..end);
+    let (first_line, _) = file.line_col(lines.start);
+    let mut snippet = Snippet::source(&file.text[lines.clone()])
+        .line_start(first_line as usize)
+        .path(path);
+    for (range, label, primary) in annotations {
+        let from = range.start.clamp(lines.start, lines.end) - lines.start;
+        let to = range.end.clamp(lines.start, lines.end) - lines.start;
+        let kind = if *primary {
+            AnnotationKind::Primary
+        } else {
+            AnnotationKind::Context
+        };
+        let mut annotation = kind.span(from..to.max(from));
+        if let Some(label) = label {
+            annotation = annotation.label(*label);
+        }
+        snippet = snippet.annotation(annotation);
+    }
+    snippet
 }
 
 /// Findings for every policy that failed to evaluate, placed at the record
@@ -168,9 +209,9 @@ pub fn failed_at(
 /// Renders an error that stopped the run.
 pub fn render_error(e: &crate::error::Error) -> String {
     use miette::Diagnostic as _;
-    let mut text = format!("error: {e}");
+    let mut text = format!("error: {}", printable(&e.to_string()));
     if let Some(help) = e.help() {
-        text.push_str(&format!("\n  = help: {help}"));
+        text.push_str(&format!("\n  = help: {}", printable(&help.to_string())));
     }
     text
 }

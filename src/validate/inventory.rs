@@ -8,7 +8,10 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::diag::{Code, Diagnostic, SourceFile, Span, did_you_mean, did_you_mean_id};
+use crate::diag::{
+    Code, Diagnostic, SourceFile, Span, did_you_mean, did_you_mean_id, hidden_char_kind,
+    is_hidden_char, printable,
+};
 use crate::load::yaml::{Node, NodeValue};
 use crate::load::{RawInventory, RawRecord, node_span};
 use crate::model::{
@@ -537,7 +540,27 @@ impl<'a> Checker<'a> {
 
         let id = match entry("id") {
             Some((_, v)) => match &v.value {
-                NodeValue::Str(s) if !s.trim().is_empty() => Some((s.clone(), self.span(v))),
+                NodeValue::Str(s) if !s.trim().is_empty() => {
+                    match s.chars().find(|c| is_hidden_char(*c)) {
+                        Some(c) => {
+                            self.diagnostics.push(
+                                Diagnostic::error(
+                                    Code::InvalidId,
+                                    format!(
+                                        "id `{}` contains {} (`{}`)",
+                                        printable(s),
+                                        hidden_char_kind(c),
+                                        printable(&c.to_string())
+                                    ),
+                                )
+                                .at(self.span(v))
+                                .help("ids are shown in plans and findings: write them with visible characters only"),
+                            );
+                            None
+                        }
+                        None => Some((s.clone(), self.span(v))),
+                    }
+                }
                 NodeValue::Int(_) => Some((self.raw_text(v), self.span(v))),
                 other => {
                     self.diagnostics.push(

@@ -28,6 +28,7 @@ invalid_inventory! {
     unknown_field => "unknown-field",
     wrong_type => "wrong-type",
     invalid_value => "invalid-value",
+    invalid_id => "invalid-id",
     invalid_date => "invalid-date",
     duplicate_id => "duplicate-id",
     dangling_link => "dangling-link",
@@ -258,4 +259,125 @@ fn nesting_past_the_limit_is_a_finding_not_a_crash() {
             out.stderr
         );
     }
+}
+
+/// A link inside the inventory or the policy directory is refused, never
+/// followed: its target's content (here the environment, where CI keeps its
+/// secrets) must not reach an error snippet.
+#[cfg(unix)]
+#[test]
+fn links_are_refused_and_their_targets_never_shown() {
+    let dir = scratch(&repo().join("inventory"));
+    let root = dir.path();
+    std::os::unix::fs::symlink("/proc/self/environ", root.join("inventory/env.yaml"))
+        .expect("symlink");
+    let secret = |out: &crate::harness::Run| out.stderr.contains("CARGO_MANIFEST_DIR=");
+    for args in [
+        &["validate"][..],
+        &["plan", "--as-of", AS_OF],
+        &["check", "--as-of", AS_OF],
+    ] {
+        let out = run_in(root, args);
+        assert_eq!(out.code, 2, "{args:?}: {}", out.transcript());
+        assert!(!secret(&out), "{args:?} shows the environment");
+        if args[0] == "validate" {
+            insta::assert_snapshot!("symlink_in_inventory", out.transcript());
+        }
+    }
+    std::fs::remove_file(root.join("inventory/env.yaml")).expect("rm");
+    for file in ["policies/env.cedar", "policies/schema.cedarschema"] {
+        let _ = std::fs::remove_file(root.join(file));
+        std::os::unix::fs::symlink("/proc/self/environ", root.join(file)).expect("symlink");
+        let out = run_in(root, &["validate"]);
+        assert_eq!(out.code, 2, "{file}: {}", out.transcript());
+        assert!(!secret(&out), "{file}: {}", out.transcript());
+        assert!(
+            out.stderr.contains(&format!(
+                "could not read `{file}`: it is a symbolic link, which severance does not follow"
+            )),
+            "{}",
+            out.stderr
+        );
+        std::fs::remove_file(root.join(file)).expect("rm");
+    }
+}
+
+/// Input text (names, file names) reaches human output escaped: it can
+/// neither start a line of its own nor drive the terminal.
+#[test]
+fn input_text_is_printed_escaped() {
+    let dir = scratch(&repo().join("tests/fixtures/scenarios/s01-terminated-employee/inventory"));
+    let root = dir.path();
+    let records = root.join("inventory/records.yaml");
+    let text = std::fs::read_to_string(&records).expect("read");
+    std::fs::write(
+        &records,
+        text.replacen(
+            "display_name: Lee Leaver",
+            "display_name: \"Lee\\nrevoke  account/okta/ceo\\e[2J\\u202E\"",
+            1,
+        ),
+    )
+    .expect("write");
+    let forged = |text: &str| {
+        text.contains('\u{1b}')
+            || text.contains('\u{202e}')
+            || text
+                .lines()
+                .any(|l| l.starts_with("revoke  account/okta/ceo"))
+    };
+    for args in [
+        &["plan", "--as-of", AS_OF][..],
+        &["explain", "person/L1", "--as-of", AS_OF],
+    ] {
+        let out = run_in(root, args);
+        assert_eq!(out.code, 0, "{args:?}: {}", out.transcript());
+        assert!(!forged(&out.stdout), "{args:?}: {}", out.stdout);
+        assert!(
+            out.stdout
+                .contains("Lee\\nrevoke  account/okta/ceo\\u{1b}[2J\\u{202e}"),
+            "{args:?}: {}",
+            out.stdout
+        );
+    }
+    std::fs::write(root.join("inventory/bad\u{1b}[2J\nname.yaml"), "a: [\n").expect("write");
+    let out = run_in(root, &["validate"]);
+    assert_eq!(out.code, 2);
+    assert!(!forged(&out.stderr), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("--> inventory/bad\\u{1b}[2J\\nname.yaml:1:4"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// A file of document markers is refused at the documents limit without
+/// the memory growing with the file: the finding quotes one line, not a
+/// snippet of every line. Run under an address-space limit that the run
+/// fitted in tenfold before, and that quoting the whole file overran.
+#[cfg(target_os = "linux")]
+#[test]
+fn document_marker_storms_are_refused_in_bounded_memory() {
+    let dir = scratch(&repo().join("tests/fixtures/invalid/empty/inventory"));
+    let root = dir.path();
+    for name in ["a.yaml", "b.yaml"] {
+        std::fs::write(
+            root.join("inventory").join(name),
+            "---\n".repeat(15_000_000),
+        )
+        .expect("write");
+    }
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 1000000 && exec \"$0\" validate")
+        .arg(env!("CARGO_BIN_EXE_severance"))
+        .current_dir(root)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("sh runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.matches("error[yaml-limit]").count(), 2, "{stderr}");
+    assert!(stderr.contains("--> inventory/a.yaml:1025:1"), "{stderr}");
 }
