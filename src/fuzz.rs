@@ -270,12 +270,21 @@ mod tests {
 
     #[test]
     fn policy_files_never_panic() {
-        drive(
-            "policy_file",
-            files("policies", &[".cedar"]),
-            120,
-            policy_file,
-        );
+        let mut seeds = files("policies", &[".cedar"]);
+        // Nesting inside a real condition: Cedar's own parser recurses
+        // without a bound (a stack overflow), and its level check doubles
+        // its work with each nested `if`.
+        for (open, close) in [("(", ")"), ("[", "]"), ("if true then ", " else false")] {
+            seeds.push(
+                format!(
+                    "@id(\"deep\")\n@description(\"d\")\n@control(\"AC-2\")\npermit (principal, action, resource is Severance::Device) when {{ {}resource.status == \"lost\"{} }};\n",
+                    open.repeat(600),
+                    close.repeat(600)
+                )
+                .into_bytes(),
+            );
+        }
+        drive("policy_file", seeds, 120, policy_file);
     }
 
     #[test]
