@@ -576,3 +576,35 @@ fn a_fault_at_any_step_of_a_commit_is_recovered() {
     }
     assert!(tried > 500, "only {tried} faults tried");
 }
+
+/// A marker left by a crash vouches only for its own write's exact lines:
+/// lines someone else appended after it, well formed and chained, are cut
+/// off and recorded, never sealed.
+#[test]
+fn a_marker_does_not_vouch_for_lines_someone_else_appended() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let ledger = tmp.path().join("ledger");
+    restore(&ledger, &{
+        let mut f = files(&crate::ledger::vectors().join("valid"));
+        f.remove("expected.json");
+        f
+    });
+    let (forged, _) = would_write(
+        &ledger,
+        vec![json!({"type": "approvers", "approvers": ["mallory"]})],
+    );
+    let (_, checkpoint) = would_write(&ledger, bodies(1));
+    std::fs::write(ledger.join(".pending"), &checkpoint).expect("marker");
+    append(&ledger.join("entries.jsonl"), &forged);
+
+    let (outcome, _) = write(&ledger, one_more, None, Fault::Fail);
+    let Outcome::Sealed(found_) = outcome else {
+        panic!("the next write seals");
+    };
+    assert_eq!(found_, ["pending-marker", "unvouched-lines"]);
+    let text = std::fs::read_to_string(ledger.join("entries.jsonl")).expect("read");
+    assert!(!text.contains("mallory"), "the forged line is gone");
+    let r = &recoveries(&ledger)[0];
+    assert_eq!(r["discarded_digest"], merkle::digest_tag(&forged));
+    assert_eq!(failure_codes(&ledger, &[]), Vec::<&str>::new());
+}
