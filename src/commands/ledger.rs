@@ -102,7 +102,7 @@ pub(super) fn run(
     err: &mut dyn Write,
 ) -> Result<ExitStatus, Error> {
     match command {
-        LedgerCommand::Record(s) => record(s, out),
+        LedgerCommand::Record(s) => record(s, out, err),
         LedgerCommand::Trust {
             ledger,
             key,
@@ -113,6 +113,7 @@ pub(super) fn run(
             let approver_key = read_verifier(approver)?;
             let sealed = ledger::trust_approver(ledger, &key, &approver_key, &format_time(*at))
                 .map_err(|e| ledger_error(ledger, e))?;
+            super::note_recovery(err, ledger, &sealed)?;
             writeln!(
                 out,
                 "trusted approver {}; sealed at size {}",
@@ -138,7 +139,11 @@ pub(super) fn run(
     }
 }
 
-fn record(s: &RecordSettings, out: &mut dyn Write) -> Result<ExitStatus, Error> {
+fn record(
+    s: &RecordSettings,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<ExitStatus, Error> {
     let key = read_signer(&s.key)?;
     let decision = match s.decision.parse::<u64>() {
         Ok(seq) => DecisionRef::Seq(seq),
@@ -183,6 +188,7 @@ fn record(s: &RecordSettings, out: &mut dyn Write) -> Result<ExitStatus, Error> 
     };
     let sealed = ledger::record_evidence(&s.ledger, &key, &decision, &evidence, &format_time(s.at))
         .map_err(|e| ledger_error(&s.ledger, e))?;
+    super::note_recovery(err, &s.ledger, &sealed)?;
     let kind = match s.what {
         RecordWhat::Approval { .. } => "approval",
         RecordWhat::Execution { .. } => "execution",
@@ -369,7 +375,20 @@ fn summary(e: &Value, history: &ledger::History) -> String {
                 observed.join(" ")
             )
         }
-        "recovery" => format!("discarded a torn tail of {} bytes", e["discarded_bytes"]),
+        "recovery" => {
+            let found: Vec<&str> = e["found"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            format!(
+                "recovered from an interrupted write ({}); discarded {} lines, {} bytes",
+                found.join(", "),
+                e["discarded_lines"],
+                e["discarded_bytes"]
+            )
+        }
         other => other.to_string(),
     }
 }

@@ -379,6 +379,24 @@ fn read_verifier(path: &std::path::Path) -> Result<crate::ledger::VerifierKey, E
     read_key(path, crate::ledger::VerifierKey::parse)
 }
 
+/// Says so when a ledger write recovered from an interrupted one, which its
+/// `recovery` entry records in full.
+fn note_recovery(
+    err: &mut dyn Write,
+    dir: &std::path::Path,
+    sealed: &crate::ledger::Sealed,
+) -> std::io::Result<()> {
+    if sealed.recovered.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        err,
+        "warning: ledger `{}`: recovered from an interrupted write (found {}); a `recovery` entry records it",
+        dir.display(),
+        sealed.recovered.join(", ")
+    )
+}
+
 /// Maps a refused or failed ledger write to an error of the right kind.
 fn ledger_error(dir: &std::path::Path, e: crate::ledger::WriteError) -> Error {
     let path = dir.display().to_string();

@@ -38,6 +38,7 @@ pub(super) fn run(
         let recorded =
             crate::ledger::record_run(&target.dir, &key, &plan, &inventory, &pack, &inputs)
                 .map_err(|e| super::ledger_error(&target.dir, e))?;
+        super::note_recovery(err, &target.dir, &recorded.sealed)?;
         writeln!(
             err,
             "ledger `{}`: run {} recorded with {} changed decision{}; sealed at size {}",

@@ -115,6 +115,9 @@ fn body(kind: &str) -> Option<&'static [(&'static str, Shape)]> {
             ("observed", Shape::StrByKey),
         ],
         "recovery" => &[
+            ("found", Shape::Strs),
+            ("sealed", Shape::Int),
+            ("discarded_lines", Shape::Int),
             ("discarded_bytes", Shape::Int),
             ("discarded_digest", Shape::Hash),
         ],
@@ -304,8 +307,9 @@ mod tests {
     fn run_entry() -> Value {
         json!({
             "v": 1, "seq": 1, "prev": format!("sha256:{}", "a".repeat(64)), "type": "recovery",
-            "log": "x", "ts": "2026-11-25T09:00:00Z",
-            "discarded_bytes": 12, "discarded_digest": format!("sha256:{}", "b".repeat(64)),
+            "log": "x", "ts": "2026-11-25T09:00:00Z", "found": ["torn-tail"], "sealed": 1,
+            "discarded_lines": 0, "discarded_bytes": 12,
+            "discarded_digest": format!("sha256:{}", "b".repeat(64)),
         })
     }
 

@@ -4,6 +4,7 @@
 //! the RFC 6962 Merkle root) and `checkpoints/<size>` (every checkpoint ever
 //! signed). `docs/ledger.md` is the normative description.
 
+pub mod disk;
 pub mod entry;
 pub mod jcs;
 pub mod merkle;

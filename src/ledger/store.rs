@@ -1,14 +1,17 @@
 //! The ledger directory on disk and the one way to write it: under an
-//! exclusive lock, recover a torn tail, refuse anything that does not extend
-//! the last signed checkpoint, append all new lines in one write, fsync,
-//! then seal a new checkpoint through a temporary file and a rename.
+//! exclusive lock, recover what a crashed write left (roll its seal forward
+//! where its signed marker vouches for its lines, cut off what nothing
+//! vouches for, remove its temporary files, and record all of it in a
+//! `recovery` entry), refuse anything that does not extend the last signed
+//! checkpoint, append all new lines in one write, fsync, then seal a new
+//! checkpoint through a temporary file and a rename.
 
 use std::fs::{File, OpenOptions};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
+use super::disk::{Disk, Hook};
 use super::entry::{self, with_envelope};
 use super::jcs;
 use super::merkle::{self, GENESIS_PREV, Hash};
@@ -24,6 +27,8 @@ const LOCK: &str = ".lock";
 /// The signed size and root a write is about to append, so that a crash
 /// between append and seal can be told from lines someone else added.
 const PENDING: &str = ".pending";
+/// What a commit writes `entries.jsonl` through when it cuts lines off.
+const ENTRIES_TMP: &str = ".entries.jsonl.tmp";
 
 /// Why a write was refused.
 #[derive(Debug)]
@@ -46,7 +51,8 @@ fn io(context: &str, path: &Path) -> impl Fn(std::io::Error) -> WriteError {
 pub struct Contents {
     /// Every complete line, each with its newline.
     text: String,
-    /// Bytes after the last newline (a torn line), if any.
+    /// Bytes after the last newline (a torn line), if any; for a writer,
+    /// every byte after the lines it keeps.
     pub torn: Vec<u8>,
 }
 
@@ -66,6 +72,21 @@ impl Contents {
     /// The bytes of the complete lines, newlines included.
     pub fn len(&self) -> usize {
         self.text.len()
+    }
+
+    /// The first `lines` complete lines; every byte after them becomes the
+    /// tail to cut off.
+    fn keep(self, lines: usize) -> Contents {
+        let at: usize = self
+            .text
+            .split_inclusive('\n')
+            .take(lines)
+            .map(str::len)
+            .sum();
+        let mut text = self.text;
+        let mut tail = text.split_off(at).into_bytes();
+        tail.extend_from_slice(&self.torn);
+        Contents { text, torn: tail }
     }
 }
 
@@ -92,13 +113,42 @@ pub struct Writer<'k> {
     /// Existing complete lines, parsed.
     pub existing: Vec<Value>,
     leaves: Vec<Hash>,
+    /// The bytes of the existing lines kept; anything after them in
+    /// `entries.jsonl` is cut off by the commit.
     existing_len: usize,
     new_lines: Vec<String>,
-    torn: Vec<u8>,
+    recovery: Recovery,
+}
+
+/// What a writer found left by a write that did not finish, and does about it.
+#[derive(Default)]
+struct Recovery {
+    /// What it found, as the `recovery` entry's `found` names it.
+    found: Vec<&'static str>,
+    /// The largest size a valid checkpoint signs.
+    sealed: u64,
+    /// The size up to which lines are kept: `sealed`, or more where the
+    /// signed marker of the interrupted write vouches for exactly them.
+    vouched: u64,
+    /// Whether anything after the kept lines is cut off.
+    cut: bool,
+    /// Temporary files to remove once the commit has sealed.
+    temporary: Vec<PathBuf>,
+}
+
+/// Why a `recovery` entry is written; `docs/ledger.md` §6 explains each.
+mod found {
+    pub const CHECKPOINT_BEHIND: &str = "checkpoint-behind";
+    pub const PENDING_MARKER: &str = "pending-marker";
+    pub const TEMPORARY_FILES: &str = "temporary-files";
+    pub const TORN_TAIL: &str = "torn-tail";
+    pub const UNVOUCHED_LINES: &str = "unvouched-lines";
+    pub const VOUCHED_TAIL: &str = "vouched-tail";
 }
 
 impl<'k> Writer<'k> {
-    /// Opens (or creates) a ledger for writing with `key`, at time `ts`.
+    /// Opens (or creates) a ledger for writing with `key`, at time `ts`,
+    /// recovering from a write that did not finish: see `docs/ledger.md` §6.
     pub fn open(dir: &Path, key: &'k SignerKey, ts: &str) -> Result<Writer<'k>, WriteError> {
         std::fs::create_dir_all(dir.join(CHECKPOINTS)).map_err(io("could not create", dir))?;
         let lock_path = dir.join(LOCK);
@@ -110,24 +160,89 @@ impl<'k> Writer<'k> {
             .map_err(io("could not open", &lock_path))?;
         lock.lock().map_err(io("could not lock", &lock_path))?;
 
+        let verifier = key.verifier();
+        let pending = read_pending(dir, &verifier)?;
+        let mut recovery = Recovery {
+            temporary: temporary_files(dir)?,
+            ..Recovery::default()
+        };
         let contents = read_entries(dir)
             .map_err(WriteError::Integrity)?
             .unwrap_or_default();
-        let (existing, leaves) = if contents.is_empty() {
-            if has_checkpoints(dir) {
-                return Err(WriteError::Integrity(
-                    "checkpoints exist but the entries are gone; restore the ledger".into(),
-                ));
-            }
-            (Vec::new(), Vec::new())
+        if !contents.torn.is_empty() {
+            recovery.found.push(found::TORN_TAIL);
+        }
+        let (contents, checked) = if contents.is_empty() {
+            (contents, None)
         } else {
             // One read, one parse: the auditor's checks also hand back the
             // parsed entries and leaf hashes the writer extends.
-            let checked = super::verify::check(dir, &contents, &key.verifier(), &[]);
-            check_extension(dir, key, &checked)?;
-            (checked.entries, checked.leaves)
+            let checked = super::verify::check(dir, &contents, &verifier, &[]);
+            refuse_another_key(&checked.report, &verifier)?;
+            let (size, sealed) = (checked.report.size, checked.report.sealed);
+            let tree = merkle::Tree::new(&checked.leaves);
+            let vouched = pending
+                .as_ref()
+                .filter(|p| {
+                    p.size > sealed
+                        && p.size <= size
+                        && tree.root(usize::try_from(p.size).unwrap_or(usize::MAX)) == Some(p.root)
+                })
+                .map_or(sealed, |p| p.size);
+            recovery.sealed = sealed;
+            recovery.vouched = vouched;
+            if vouched == size {
+                (contents, Some(checked))
+            } else if pending.is_none() {
+                // No write of this key was interrupted: someone else
+                // appended these lines, and they are refused, not sealed.
+                refuse_failures(&checked.report)?;
+                return Err(WriteError::Integrity(format!(
+                    "entries {}..{} are not sealed and this writer did not write them; refusing to sign them",
+                    sealed + 1,
+                    size
+                )));
+            } else {
+                // A write of this key was interrupted before its lines were
+                // all written: nothing vouches for the ones that were, so
+                // they go, and only what is kept is checked again.
+                recovery.found.push(found::UNVOUCHED_LINES);
+                let kept = contents.keep(usize::try_from(vouched).unwrap_or(usize::MAX));
+                let checked =
+                    (!kept.is_empty()).then(|| super::verify::check(dir, &kept, &verifier, &[]));
+                (kept, checked)
+            }
         };
+        let (existing, leaves) = match checked {
+            Some(checked) => {
+                refuse_failures(&checked.report)?;
+                if checkpoint_behind(&checked.report) {
+                    recovery.found.push(found::CHECKPOINT_BEHIND);
+                }
+                (checked.entries, checked.leaves)
+            }
+            None => {
+                if has_checkpoints(dir) {
+                    return Err(WriteError::Integrity(
+                        "checkpoints exist but the entries are gone; restore the ledger".into(),
+                    ));
+                }
+                (Vec::new(), Vec::new())
+            }
+        };
+        if recovery.vouched > recovery.sealed {
+            recovery.found.push(found::VOUCHED_TAIL);
+        }
+        if pending.is_some() {
+            recovery.found.push(found::PENDING_MARKER);
+        }
+        if !recovery.temporary.is_empty() {
+            recovery.found.push(found::TEMPORARY_FILES);
+        }
+        recovery.found.sort_unstable();
         let existing_len = contents.len();
+        let discarded = contents.torn;
+        recovery.cut = !discarded.is_empty();
         let mut writer = Writer {
             dir: dir.to_path_buf(),
             key,
@@ -136,7 +251,7 @@ impl<'k> Writer<'k> {
             leaves,
             existing_len,
             new_lines: Vec::new(),
-            torn: contents.torn,
+            recovery,
         };
         if writer.existing.is_empty() {
             writer.push(
@@ -144,18 +259,27 @@ impl<'k> Writer<'k> {
                 ts,
             )?;
         }
-        if !writer.torn.is_empty() {
-            let discarded_digest = merkle::digest_tag(&writer.torn);
+        if !writer.recovery.found.is_empty() {
+            let discarded_lines = discarded.iter().filter(|&&b| b == b'\n').count();
             writer.push(
                 json!({
                     "type": "recovery",
-                    "discarded_bytes": writer.torn.len(),
-                    "discarded_digest": discarded_digest,
+                    "found": writer.recovery.found,
+                    "sealed": writer.recovery.sealed,
+                    "discarded_lines": discarded_lines,
+                    "discarded_bytes": discarded.len(),
+                    "discarded_digest": merkle::digest_tag(&discarded),
                 }),
                 ts,
             )?;
         }
         Ok(writer)
+    }
+
+    /// What a recovering open found, as its `recovery` entry names it
+    /// (empty when the last write finished).
+    pub fn recovered(&self) -> &[&'static str] {
+        &self.recovery.found
     }
 
     /// The log's origin (the key's name).
@@ -246,8 +370,18 @@ impl<'k> Writer<'k> {
 
     /// Writes the new lines and seals a checkpoint over the whole log.
     pub fn commit(self) -> Result<Sealed, WriteError> {
+        self.commit_with(None)
+    }
+
+    /// [`Writer::commit`], with a hook that can make any of its file system
+    /// steps fail or crash: how the tests show that a writer recovers from
+    /// a crash at every point of a commit.
+    #[doc(hidden)]
+    pub fn commit_with(self, hook: Option<Hook<'_>>) -> Result<Sealed, WriteError> {
+        let mut disk = Disk::new(hook);
         let size = self.leaves.len() as u64;
-        let root = merkle::Tree::new(&self.leaves)
+        let tree = merkle::Tree::new(&self.leaves);
+        let root = tree
             .root(self.leaves.len())
             .unwrap_or_else(|| merkle::root(&self.leaves));
         let text = note::sign_checkpoint(self.key, size, &root);
@@ -269,45 +403,85 @@ impl<'k> Writer<'k> {
                 )));
             }
         }
-        atomic_write(&self.dir.join(PENDING), &text)?;
+        let recovery = &self.recovery;
+        if recovery.vouched > recovery.sealed {
+            // The interrupted write's lines are sealed before its marker is
+            // replaced below: once it is, nothing would vouch for them.
+            let vouched = usize::try_from(recovery.vouched).unwrap_or(usize::MAX);
+            let vouched_root = tree.root(vouched).unwrap_or_else(|| merkle::root(&[]));
+            atomic_write(
+                &mut disk,
+                &self
+                    .dir
+                    .join(CHECKPOINTS)
+                    .join(recovery.vouched.to_string()),
+                &note::sign_checkpoint(self.key, recovery.vouched, &vouched_root),
+            )?;
+        }
+        let pending = self.dir.join(PENDING);
+        atomic_write(&mut disk, &pending, &text)?;
 
         let entries_path = self.dir.join(ENTRIES);
-        let mut file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&entries_path)
-            .map_err(io("could not open", &entries_path))?;
-        if !self.torn.is_empty() {
-            // Only the unterminated tail goes; every complete line stays.
-            file.set_len(self.existing_len as u64)
-                .map_err(io("could not truncate", &entries_path))?;
-            file.sync_all()
-                .map_err(io("could not fsync", &entries_path))?;
-        }
         let mut buf = String::new();
         for line in &self.new_lines {
             buf.push_str(line);
             buf.push('\n');
         }
-        file.write_all(buf.as_bytes())
-            .map_err(io("could not append to", &entries_path))?;
-        file.sync_data()
-            .map_err(io("could not fsync", &entries_path))?;
+        if recovery.cut {
+            // Lines are cut off by writing the kept ones and the new ones to
+            // a new file that is renamed over the old: truncating in place
+            // and then appending would, if killed in between, lose the cut
+            // bytes with no `recovery` entry to say so.
+            let tmp = self.dir.join(ENTRIES_TMP);
+            let mut file = disk.create(&tmp).map_err(io("could not create", &tmp))?;
+            disk.copy(&entries_path, self.existing_len as u64, &mut file, &tmp)
+                .map_err(io("could not copy into", &tmp))?;
+            disk.write(&mut file, &tmp, buf.as_bytes())
+                .map_err(io("could not write", &tmp))?;
+            disk.sync(&file, &tmp, false)
+                .map_err(io("could not fsync", &tmp))?;
+            disk.rename(&tmp, &entries_path)
+                .map_err(io("could not rename into", &entries_path))?;
+            disk.sync_dir(&self.dir)
+                .map_err(io("could not fsync directory", &self.dir))?;
+        } else {
+            let created = !entries_path.exists();
+            let mut file = disk
+                .open_append(&entries_path)
+                .map_err(io("could not open", &entries_path))?;
+            disk.write(&mut file, &entries_path, buf.as_bytes())
+                .map_err(io("could not append to", &entries_path))?;
+            disk.sync(&file, &entries_path, true)
+                .map_err(io("could not fsync", &entries_path))?;
+            if created {
+                // A new file's name is durable only once its directory is.
+                disk.sync_dir(&self.dir)
+                    .map_err(io("could not fsync directory", &self.dir))?;
+            }
+        }
 
         if !numbered.exists() {
-            atomic_write(&numbered, &text)?;
+            atomic_write(&mut disk, &numbered, &text)?;
         }
-        atomic_write(&self.dir.join(CHECKPOINT), &text)?;
-        let pending = self.dir.join(PENDING);
-        std::fs::remove_file(&pending).map_err(io("could not remove", &pending))?;
-        File::open(&self.dir)
-            .and_then(|d| d.sync_all())
+        atomic_write(&mut disk, &self.dir.join(CHECKPOINT), &text)?;
+        // Temporary files of the interrupted write that this one did not
+        // reuse; removing them is not urgent, so their directory is not
+        // synced for it.
+        for tmp in &recovery.temporary {
+            if tmp.exists() {
+                disk.remove(tmp).map_err(io("could not remove", tmp))?;
+            }
+        }
+        disk.remove(&pending)
+            .map_err(io("could not remove", &pending))?;
+        disk.sync_dir(&self.dir)
             .map_err(io("could not fsync directory", &self.dir))?;
         Ok(Sealed {
             size,
             root,
             written: self.new_lines.len(),
             checkpoint: text,
+            recovered: self.recovery.found.clone(),
         })
     }
 }
@@ -321,17 +495,11 @@ fn has_checkpoints(dir: &Path) -> bool {
             .unwrap_or(false)
 }
 
-/// Refuses to extend anything this key did not sign: the ledger must pass
-/// the auditor's own checks, and entries after the last checkpoint are
-/// sealed only when this writer's signed pending marker vouches for exactly
-/// them (a crash between append and seal).
-fn check_extension(
-    dir: &Path,
-    key: &SignerKey,
-    checked: &super::verify::Checked,
+/// Refuses a ledger begun with another key.
+fn refuse_another_key(
+    report: &super::verify::Report,
+    verifier: &note::VerifierKey,
 ) -> Result<(), WriteError> {
-    let verifier = key.verifier();
-    let report = &checked.report;
     if report
         .failures
         .iter()
@@ -342,6 +510,13 @@ fn check_extension(
             verifier.short()
         )));
     }
+    Ok(())
+}
+
+/// Refuses to extend anything this key did not sign: the ledger must pass
+/// the auditor's own checks, but for an unsealed or torn tail, which the
+/// caller deals with.
+fn refuse_failures(report: &super::verify::Report) -> Result<(), WriteError> {
     if let Some(f) = report
         .failures
         .iter()
@@ -352,25 +527,76 @@ fn check_extension(
             f.code, f.place, f.message
         )));
     }
-    if report.sealed < report.size {
-        let root = report.root.unwrap_or_else(|| merkle::root(&checked.leaves));
-        let vouched = std::fs::read_to_string(dir.join(PENDING))
-            .ok()
-            .and_then(|t| Checkpoint::parse(&t).ok())
-            .is_some_and(|cp| {
-                note::check_signature(&cp, &verifier) == SignatureCheck::Valid
-                    && cp.size == report.size
-                    && cp.root == root
-            });
-        if !vouched {
-            return Err(WriteError::Integrity(format!(
-                "entries {}..{} are not sealed and this writer did not write them; refusing to sign them",
-                report.sealed + 1,
-                report.size
-            )));
+    Ok(())
+}
+
+/// Whether `checkpoint` is missing or signs less than the largest of
+/// `checkpoints/`: what a write killed between its two renames leaves.
+fn checkpoint_behind(report: &super::verify::Report) -> bool {
+    let mut latest = None;
+    let mut largest = None;
+    for c in &report.checkpoints {
+        if c.source == CHECKPOINT {
+            latest = c.size;
+        } else if c.source.starts_with(CHECKPOINTS) {
+            largest = largest.max(c.size);
         }
     }
-    Ok(())
+    largest > latest
+}
+
+/// The pending marker a write of this key left, if any. Only this key's
+/// signature makes it one: a marker that is not is refused, as a crash
+/// cannot make it (it is written through a rename).
+fn read_pending(
+    dir: &Path,
+    verifier: &note::VerifierKey,
+) -> Result<Option<Checkpoint>, WriteError> {
+    let path = dir.join(PENDING);
+    let text = match std::fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io("could not read", &path)(e)),
+    };
+    String::from_utf8(text)
+        .ok()
+        .and_then(|t| Checkpoint::parse(&t).ok())
+        .filter(|cp| {
+            cp.origin == verifier.name
+                && note::check_signature(cp, verifier) == SignatureCheck::Valid
+        })
+        .map(Some)
+        .ok_or_else(|| {
+            WriteError::Integrity(format!(
+                "`{}` is not a checkpoint signed by `{}`; a writer of this key did not leave it",
+                path.display(),
+                verifier.short()
+            ))
+        })
+}
+
+/// Whether a file name is one of a writer's temporary files (`.<name>.tmp`).
+fn is_temporary(name: &str) -> bool {
+    name.len() > ".tmp".len() + 1 && name.starts_with('.') && name.ends_with(".tmp")
+}
+
+/// The temporary files an interrupted write left, in the ledger directory
+/// and in `checkpoints/`.
+fn temporary_files(dir: &Path) -> Result<Vec<PathBuf>, WriteError> {
+    let mut found = Vec::new();
+    for d in [dir.to_path_buf(), dir.join(CHECKPOINTS)] {
+        let read = std::fs::read_dir(&d).map_err(io("could not read", &d))?;
+        for e in read {
+            let e = e.map_err(io("could not read", &d))?;
+            if is_temporary(&e.file_name().to_string_lossy())
+                && e.file_type().is_ok_and(|t| t.is_file())
+            {
+                found.push(e.path());
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
 }
 
 /// What a commit sealed.
@@ -384,25 +610,30 @@ pub struct Sealed {
     pub written: usize,
     /// The signed checkpoint.
     pub checkpoint: String,
+    /// What this write recovered from, as its `recovery` entry names it
+    /// (empty when the last write had finished).
+    pub recovered: Vec<&'static str>,
 }
 
 /// Writes a file through a temporary file, fsyncs it, renames it into
 /// place and fsyncs the directory, so a crash leaves the old or the new
-/// file, never half of one.
-fn atomic_write(path: &Path, text: &str) -> Result<(), WriteError> {
+/// file, never half of one (and maybe the temporary file, which the next
+/// writer removes).
+fn atomic_write(disk: &mut Disk<'_>, path: &Path, text: &str) -> Result<(), WriteError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp"));
-    let mut f = File::create(&tmp).map_err(io("could not create", &tmp))?;
-    f.write_all(text.as_bytes())
+    let mut f = disk.create(&tmp).map_err(io("could not create", &tmp))?;
+    disk.write(&mut f, &tmp, text.as_bytes())
         .map_err(io("could not write", &tmp))?;
-    f.sync_all().map_err(io("could not fsync", &tmp))?;
-    std::fs::rename(&tmp, path).map_err(io("could not rename into", path))?;
-    File::open(dir)
-        .and_then(|d| d.sync_all())
+    disk.sync(&f, &tmp, false)
+        .map_err(io("could not fsync", &tmp))?;
+    disk.rename(&tmp, path)
+        .map_err(io("could not rename into", path))?;
+    disk.sync_dir(dir)
         .map_err(io("could not fsync directory", dir))?;
     Ok(())
 }

@@ -13,11 +13,11 @@ use severance::ledger::{SignerKey, jcs, merkle, note};
 
 use crate::harness::{repo, run, run_in};
 
-fn vectors() -> PathBuf {
+pub(crate) fn vectors() -> PathBuf {
     repo().join("tests/vectors/ledger")
 }
 
-fn keys() -> PathBuf {
+pub(crate) fn keys() -> PathBuf {
     vectors().join("keys")
 }
 
@@ -42,12 +42,12 @@ fn private_key(name: &str) -> PathBuf {
     path
 }
 
-fn arg(p: &Path) -> &str {
+pub(crate) fn arg(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
 
 /// Writes the valid vector ledger into `dir/ledger` through the CLI.
-fn write_valid(dir: &Path) -> PathBuf {
+pub(crate) fn write_valid(dir: &Path) -> PathBuf {
     let input = vectors().join("input");
     // A copy outside any git repository, so the run records no commit.
     let inventory = dir.join("inventory");
@@ -150,7 +150,7 @@ fn write_valid(dir: &Path) -> PathBuf {
 
 /// The files of a ledger directory, by relative path (the lock file is not
 /// part of the ledger).
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+pub(crate) fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut out = BTreeMap::new();
     for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
         let entry = entry.expect("walk");
@@ -170,7 +170,7 @@ fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
-fn write_files(dir: &Path, files: &BTreeMap<String, Vec<u8>>) {
+pub(crate) fn write_files(dir: &Path, files: &BTreeMap<String, Vec<u8>>) {
     if dir.exists() {
         std::fs::remove_dir_all(dir).expect("clean");
     }
@@ -183,7 +183,7 @@ fn write_files(dir: &Path, files: &BTreeMap<String, Vec<u8>>) {
 
 /// Compares generated files with the committed vector, or rewrites the
 /// vector when `UPDATE_VECTORS` is set.
-fn check_vector(name: &str, got: &BTreeMap<String, Vec<u8>>) {
+pub(crate) fn check_vector(name: &str, got: &BTreeMap<String, Vec<u8>>) {
     let dir = vectors().join(name);
     if std::env::var_os("UPDATE_VECTORS").is_some() {
         write_files(&dir, got);
@@ -219,7 +219,7 @@ fn set_lines(files: &mut BTreeMap<String, Vec<u8>>, lines: &[String]) {
     files.insert("entries.jsonl".into(), text.into_bytes());
 }
 
-fn log_key() -> SignerKey {
+pub(crate) fn log_key() -> SignerKey {
     SignerKey::parse(&std::fs::read_to_string(keys().join("log.key")).expect("key"))
         .expect("parses")
 }
@@ -480,7 +480,7 @@ fn expected_hashes(files: &BTreeMap<String, Vec<u8>>) -> Vec<u8> {
     text.into_bytes()
 }
 
-fn verify_dir(dir: &Path) -> crate::harness::Run {
+pub(crate) fn verify_dir(dir: &Path) -> crate::harness::Run {
     let mut args = vec!["ledger", "verify", "--ledger", arg(dir), "--vkey"];
     let vkey = keys().join("log.key.pub");
     args.push(arg(&vkey));
@@ -598,7 +598,7 @@ fn unchanged_inventory_appends_only_a_run() {
 }
 
 /// Plans the vector inputs in `dir` again, a day later, into `ledger`.
-fn plan_again(dir: &Path, ledger: &Path, key: &Path) -> crate::harness::Run {
+pub(crate) fn plan_again(dir: &Path, ledger: &Path, key: &Path) -> crate::harness::Run {
     run_in(
         dir,
         &[

@@ -5,6 +5,7 @@ mod gitops;
 mod harness;
 mod invalid;
 mod ledger;
+mod ledger_crash;
 mod plan;
 mod report_schemas;
 mod rules;
