@@ -23,7 +23,7 @@ pub(crate) fn keys() -> PathBuf {
 
 /// A copy of a vector private key that only its owner can read: git
 /// checks the vectors out readable by all, and severance refuses such a key.
-fn private_key(name: &str) -> PathBuf {
+pub(crate) fn private_key(name: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("vector-keys");
     std::fs::create_dir_all(&dir).expect("mkdir");
     let path = dir.join(name);

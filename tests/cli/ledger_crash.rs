@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use severance::ledger::disk::{Crashed, Fault, Op, Step};
 use severance::ledger::{jcs, merkle, store::Writer};
 
-use crate::ledger::{files, keys, log_key, plan_again, verify_dir, write_valid};
+use crate::ledger::{files, keys, log_key, plan_again, private_key, verify_dir, write_valid};
 
 const TS: &str = "2026-11-28T09:00:00Z";
 
@@ -99,7 +99,7 @@ fn a_crash_between_the_two_checkpoint_renames_is_rolled_forward() {
 
     let out = verify_dir(&ledger);
     assert_eq!(out.code, 0, "{}", out.transcript());
-    let out = plan_again(tmp.path(), &ledger, &keys().join("log.key"));
+    let out = plan_again(tmp.path(), &ledger, &private_key("log.key"));
     assert_eq!(out.code, 0, "{}", out.transcript());
     let recovered = recoveries(&ledger);
     assert_eq!(recovered.len(), 1, "{recovered:?}");
@@ -164,7 +164,7 @@ fn an_append_cut_short_is_cut_off_and_recorded() {
         std::fs::write(ledger.join(".pending"), &checkpoint).expect("marker");
         append(&entries_path, written);
 
-        let out = plan_again(tmp.path(), &ledger, &keys().join("log.key"));
+        let out = plan_again(tmp.path(), &ledger, &private_key("log.key"));
         assert_eq!(out.code, 0, "torn {torn}: {}", out.transcript());
         let after = std::fs::read(&entries_path).expect("read");
         assert!(after.starts_with(&before), "no sealed byte changes");
@@ -199,7 +199,7 @@ fn temporary_files_left_by_a_crash_are_removed() {
     ] {
         std::fs::write(ledger.join(name), b"half of som").expect("write");
     }
-    let out = plan_again(tmp.path(), &ledger, &keys().join("log.key"));
+    let out = plan_again(tmp.path(), &ledger, &private_key("log.key"));
     assert_eq!(out.code, 0, "{}", out.transcript());
     assert_eq!(temporary_files(&ledger), Vec::<PathBuf>::new());
     assert_eq!(found(&recoveries(&ledger)[0]), ["temporary-files"]);
