@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use severance::ledger::disk::{Crashed, Fault, Op, Step};
 use severance::ledger::{jcs, merkle, store::Writer};
 
-use crate::ledger::{files, keys, log_key, plan_again, private_key, verify_dir, write_valid};
+use crate::ledger::{files, log_key, plan_again, private_key, verify_dir, write_valid};
 
 const TS: &str = "2026-11-28T09:00:00Z";
 
