@@ -498,3 +498,34 @@ fn policies_are_decoded_like_inventories() {
     let out = run_in(dir.path(), &["validate"]);
     assert_eq!(out.code, 0, "{}", out.transcript());
 }
+
+#[test]
+fn infinity_and_nan_are_text_in_a_text_field_and_one_finding_elsewhere() {
+    let plain = run_in(reencoded(|t| t.as_bytes().to_vec()).path(), &["validate"]);
+    for spelling in [
+        ".inf", "-.inf", "+.inf", ".Inf", ".INF", ".nan", ".NaN", "1e999",
+    ] {
+        let dir = reencoded(|t| {
+            t.replace(
+                "display_name: Lee Leaver",
+                &format!("display_name: {spelling}"),
+            )
+            .into_bytes()
+        });
+        let out = run_in(dir.path(), &["validate"]);
+        assert_eq!(out.transcript(), plain.transcript(), "{spelling}");
+        let out = run_in(dir.path(), &["explain", "person/L1", "--as-of", AS_OF]);
+        assert!(
+            out.stdout.contains(spelling),
+            "{spelling} not kept as written:\n{}",
+            out.transcript()
+        );
+    }
+    let dir = reencoded(|t| {
+        t.replace("privileged: true", "privileged: .inf")
+            .into_bytes()
+    });
+    let out = run_in(dir.path(), &["validate"]);
+    assert_eq!(out.code, 2, "{}", out.transcript());
+    insta::assert_snapshot!("infinity_in_a_boolean_field", out.transcript());
+}
