@@ -785,12 +785,14 @@ impl Fields {
     pub fn end_of(&self, name: &str, tz: &jiff::tz::TimeZone) -> Option<Timestamp> {
         match self.get(name) {
             Some(Value::Time(t)) => Some(*t),
-            Some(Value::Date(d)) => d
-                .tomorrow()
-                .ok()?
-                .to_zoned(tz.clone())
-                .ok()
-                .map(|z| z.timestamp()),
+            // Past jiff's last instant (a `9999-12-31` "never") is its last
+            // instant, as in `midnight_utc`.
+            Some(Value::Date(d)) => Some(
+                d.tomorrow()
+                    .ok()
+                    .and_then(|next| next.to_zoned(tz.clone()).ok())
+                    .map_or(Timestamp::MAX, |z| z.timestamp()),
+            ),
             _ => None,
         }
     }
@@ -883,11 +885,107 @@ pub fn format_time(t: Timestamp) -> String {
     }
 }
 
-/// Midnight UTC at the start of a date.
+/// Midnight UTC at the start of a date. A date past jiff's last instant
+/// (`9999-12-31`, the usual "never") clamps to [`Timestamp::MAX`]: refusing
+/// or dropping it would turn "never expires" into "no date at all".
 pub fn midnight_utc(d: jiff::civil::Date) -> Option<Timestamp> {
-    d.to_zoned(jiff::tz::TimeZone::UTC)
-        .ok()
-        .map(|z| z.timestamp())
+    Some(
+        d.to_zoned(jiff::tz::TimeZone::UTC)
+            .map(|z| z.timestamp())
+            .unwrap_or(if d.year() > 0 {
+                Timestamp::MAX
+            } else {
+                Timestamp::MIN
+            }),
+    )
+}
+
+/// Checks the RFC 3339 §5.6 `date-time` grammar byte by byte, because
+/// jiff's parser is ISO 8601 / Temporal and also takes `+05`, `+0500`,
+/// offsets up to `+25:59`, a space for `T` and times without seconds.
+/// `T` and `Z` may be lower case (the note under §5.6). Returns the
+/// local date-time and the offset in seconds.
+fn rfc3339_parts(s: &str) -> Result<(jiff::civil::DateTime, i32), String> {
+    let b = s.as_bytes();
+    let digits = |at: usize, n: usize| -> Option<i32> {
+        let part = b.get(at..at + n)?;
+        part.iter().try_fold(0i32, |acc, c| {
+            c.is_ascii_digit().then(|| acc * 10 + i32::from(c - b'0'))
+        })
+    };
+    let bad = || {
+        "not an RFC 3339 date-time: expected `YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)`"
+            .to_string()
+    };
+    if b.len() < 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return Err(bad());
+    }
+    let (Some(_), Some(_), Some(_), Some(hour), Some(minute), Some(second)) = (
+        digits(0, 4),
+        digits(5, 2),
+        digits(8, 2),
+        digits(11, 2),
+        digits(14, 2),
+        digits(17, 2),
+    ) else {
+        return Err(bad());
+    };
+    if hour > 23 || minute > 59 || second > 60 {
+        return Err("the time of day is out of range".into());
+    }
+    let mut at = 19;
+    if b.get(at) == Some(&b'.') {
+        at += 1;
+        let start = at;
+        while b.get(at).is_some_and(u8::is_ascii_digit) {
+            at += 1;
+        }
+        if at == start {
+            return Err(bad());
+        }
+    }
+    let offset = match &b[at..] {
+        [b'Z' | b'z'] => 0,
+        [sign @ (b'+' | b'-'), _, _, b':', _, _] => {
+            let (Some(h), Some(m)) = (digits(at + 1, 2), digits(at + 4, 2)) else {
+                return Err(bad());
+            };
+            if h > 23 || m > 59 {
+                return Err(format!(
+                    "the offset `{}` is out of range: hours 00-23, minutes 00-59",
+                    &s[at..]
+                ));
+            }
+            let secs = h * 3600 + m * 60;
+            if *sign == b'-' { -secs } else { secs }
+        }
+        [] => return Err("the offset is missing: add `Z` (UTC) or `+HH:MM` / `-HH:MM`".into()),
+        _ => {
+            return Err(format!(
+                "the offset `{}` is not `Z` or `+HH:MM` / `-HH:MM`",
+                &s[at..]
+            ));
+        }
+    };
+    // jiff wants an upper-case `T`; a leap second (`:60`) is read as `:59`,
+    // since jiff, like most systems, has no leap seconds.
+    let mut local = format!(
+        "{}T{}{}",
+        &s[..10],
+        &s[11..17],
+        if second == 60 { "59" } else { &s[17..19] }
+    );
+    local.push_str(&s[19..at]);
+    let dt = local
+        .parse::<jiff::civil::DateTime>()
+        .map_err(|e| e.to_string())?;
+    Ok((dt, offset))
 }
 
 /// Parses an RFC 3339 full date (`2026-07-31`) or date-time with an offset.
@@ -899,10 +997,16 @@ pub fn parse_when(s: &str) -> Result<Value, String> {
             .map(Value::Date)
             .map_err(|e| e.to_string());
     }
-    // RFC 3339 requires an offset; jiff's Timestamp parser enforces that.
-    s.parse::<Timestamp>()
-        .map(Value::Time)
-        .map_err(|e| e.to_string())
+    let (dt, offset) = rfc3339_parts(s)?;
+    let offset = jiff::tz::Offset::from_seconds(offset).map_err(|e| e.to_string())?;
+    match dt.to_zoned(jiff::tz::TimeZone::fixed(offset)) {
+        Ok(z) => Ok(Value::Time(z.timestamp())),
+        // RFC 3339 years are 0000-9999, so the only instants jiff cannot
+        // hold are the last hours of 9999 (`9999-12-31T23:59:59Z`, the usual
+        // "never"): they clamp to its last instant.
+        Err(_) if dt.year() == 9999 => Ok(Value::Time(Timestamp::MAX)),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// Parses an RFC 3339 date-time, or a full date meaning midnight UTC.
@@ -1010,6 +1114,33 @@ pub(crate) mod tests {
         assert!(parse_time("2026-07-31T14:00:00").is_err(), "no offset");
         assert!(parse_time("31/07/2026").is_err());
         assert!(parse_time("2026-02-30").is_err());
+    }
+
+    #[test]
+    fn times_follow_rfc_3339_exactly() {
+        for bad in [
+            "2026-07-31T14:00:00+25:00",
+            "2026-07-31T14:00:00+24:00",
+            "2026-07-31T14:00:00+05",
+            "2026-07-31T14:00:00+0500",
+            "2026-07-31T14:00:00+05:60",
+            "2026-07-31 14:00:00Z",
+            "2026-07-31T14:00Z",
+            "2026-07-31T24:00:00Z",
+            "2026-07-31T14:00:00.Z",
+            "2026-07-31T14:00:00Z[Europe/Paris]",
+            "2026-07-31T14:00:00\u{661}Z",
+        ] {
+            assert!(parse_time(bad).is_err(), "{bad} accepted");
+        }
+        let t = parse_time("2026-07-31t14:00:00.5-05:30").expect("lower-case t, fraction");
+        assert_eq!(format_time(t), "2026-07-31T19:30:00.500Z");
+        let t = parse_time("2026-12-31T23:59:60Z").expect("leap second");
+        assert_eq!(format_time(t), "2026-12-31T23:59:59Z");
+        assert_eq!(parse_time("9999-12-31T23:59:59Z"), Ok(Timestamp::MAX));
+        assert_eq!(parse_time("9999-12-31T23:59:59+23:59"), Ok(Timestamp::MAX));
+        assert_eq!(parse_time("9999-12-31"), Ok(Timestamp::MAX));
+        assert!(parse_time("9999-12-32T00:00:00Z").is_err());
     }
 
     #[test]

@@ -9,6 +9,7 @@
 
 mod git;
 mod plain;
+mod text;
 pub mod yaml;
 
 use std::path::{Path, PathBuf};
@@ -461,17 +462,27 @@ fn read_file_bytes(path: &Path, limits: &Limits) -> Result<Vec<u8>, Box<Diagnost
     }
 }
 
-/// Wraps an inventory file's bytes, which must be UTF-8.
+/// Wraps an inventory file's bytes: UTF-8, or UTF-16 / UTF-32 with a
+/// byte-order mark, decoded to UTF-8 (spans then count in the decoded text).
 fn text_file(shown: String, bytes: Vec<u8>) -> Result<Arc<SourceFile>, Box<Diagnostic>> {
-    match String::from_utf8(bytes) {
+    match text::decode(bytes) {
         Ok(text) => Ok(SourceFile::new(shown, text)),
-        Err(e) => Err(Box::new(Diagnostic::error(
-            Code::ReadFailed,
-            format!(
-                "`{shown}` is not UTF-8 (invalid byte at offset {})",
-                e.utf8_error().valid_up_to()
-            ),
-        ))),
+        Err(bad) => {
+            let at = bad.prefix.len();
+            let file = SourceFile::new(shown.clone(), bad.prefix);
+            Err(Box::new(
+                Diagnostic::error(
+                    Code::ReadFailed,
+                    format!(
+                        "`{shown}` is not valid {} (invalid byte at offset {})",
+                        bad.encoding, bad.offset
+                    ),
+                )
+                .at(Span::new(&file, at..at))
+                .label("the first byte that does not decode")
+                .help("save the file as UTF-8 (or as UTF-16 or UTF-32 with a byte-order mark)"),
+            ))
+        }
     }
 }
 
@@ -604,19 +615,26 @@ fn read_text(path: &Path) -> Result<Arc<SourceFile>, Error> {
     }
 }
 
-/// Wraps a policy file's bytes, which must be UTF-8; a policy that cannot be
-/// read stops the run, since deciding without it could permit what it forbids.
+/// Wraps a policy file's bytes, decoded like an inventory file's (UTF-8, or
+/// UTF-16 / UTF-32 with a byte-order mark); a policy that cannot be read
+/// stops the run, since deciding without it could permit what it forbids.
 fn policy_text(shown: String, bytes: Vec<u8>) -> Result<Arc<SourceFile>, Error> {
-    match String::from_utf8(bytes) {
+    match text::decode(bytes) {
         Ok(text) => Ok(SourceFile::new(shown, text)),
-        Err(e) => Err(crate::error::ReadFile {
-            path: shown,
-            message: format!(
-                "not UTF-8 (invalid byte at offset {})",
-                e.utf8_error().valid_up_to()
-            ),
+        Err(bad) => {
+            // A fatal error has no snippet; the place goes in the message.
+            let at = bad.prefix.len();
+            let file = SourceFile::new(shown.clone(), bad.prefix);
+            let (line, col) = file.line_col(at);
+            Err(crate::error::ReadFile {
+                path: shown.clone(),
+                message: format!(
+                    "not valid {} at {shown}:{line}:{col} (invalid byte at offset {})",
+                    bad.encoding, bad.offset
+                ),
+            }
+            .into())
         }
-        .into()),
     }
 }
 

@@ -261,6 +261,11 @@ pub(super) fn saphyr_options(limits: &Limits) -> Options {
     options.leading_zero_numbers_as_strings = true;
     options.underscored_numbers_as_strings = true;
     options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::Error;
+    // `.inf` and `.nan` are floats to the core schema. Refused, they failed
+    // the whole file (and every link to its records) for a name written
+    // `.inf`; passed on, a text field takes them as written, like any
+    // number, and any other field reports one `wrong-type`.
+    options.non_finite_float_policy = serde_saphyr::NonFiniteFloatPolicy::PassThrough;
     options.alias_limits.max_total_replayed_events = limits.max_events;
     options
 }

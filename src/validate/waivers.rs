@@ -458,7 +458,12 @@ impl Checker<'_> {
         let at = self.span(node);
         let when = match crate::model::parse_when(&text) {
             Ok(Value::Time(t)) => Some(t),
-            Ok(Value::Date(d)) => d.tomorrow().ok().and_then(crate::model::midnight_utc),
+            // `9999-12-31` has no tomorrow: it holds to the last instant.
+            Ok(Value::Date(d)) => d
+                .tomorrow()
+                .ok()
+                .and_then(crate::model::midnight_utc)
+                .or(Some(Timestamp::MAX)),
             _ => None,
         };
         match when {

@@ -381,3 +381,151 @@ fn document_marker_storms_are_refused_in_bounded_memory() {
     assert_eq!(stderr.matches("error[yaml-limit]").count(), 2, "{stderr}");
     assert!(stderr.contains("--> inventory/a.yaml:1025:1"), "{stderr}");
 }
+
+/// The sample inventory's one file, re-encoded by `encode`.
+fn reencoded(encode: impl Fn(&str) -> Vec<u8>) -> tempfile::TempDir {
+    let dir = scratch(&repo().join("tests/fixtures/scenarios/s01-terminated-employee/inventory"));
+    let path = dir.path().join("inventory/records.yaml");
+    let text = std::fs::read_to_string(&path).expect("read");
+    std::fs::write(&path, encode(&text)).expect("write");
+    dir
+}
+
+#[test]
+fn non_utf8_inventory_is_placed_by_line_and_column() {
+    let dir = reencoded(|text| {
+        let mut bytes = text.as_bytes().to_vec();
+        bytes.extend(b"---\nkind: team\nid: t\ndisplay_name: \"caf\xC3\xA9 \xFF\"\n");
+        bytes
+    });
+    let out = run_in(dir.path(), &["validate"]);
+    assert_eq!(out.code, 2, "{}", out.transcript());
+    insta::assert_snapshot!("non_utf8_inventory", out.transcript());
+}
+
+#[test]
+fn utf16_and_utf32_inventories_with_a_bom_read_as_utf8() {
+    let plain = run_in(reencoded(|t| t.as_bytes().to_vec()).path(), &["validate"]);
+    assert_eq!(plain.code, 0, "{}", plain.transcript());
+    type Encode = fn(&str) -> Vec<u8>;
+    let encodings: [(&str, Encode); 5] = [
+        ("utf-8 bom", |t| {
+            [&[0xEF, 0xBB, 0xBF][..], t.as_bytes()].concat()
+        }),
+        ("utf-16le", |t| {
+            [
+                vec![0xFF, 0xFE],
+                t.encode_utf16().flat_map(u16::to_le_bytes).collect(),
+            ]
+            .concat()
+        }),
+        ("utf-16be", |t| {
+            [
+                vec![0xFE, 0xFF],
+                t.encode_utf16().flat_map(u16::to_be_bytes).collect(),
+            ]
+            .concat()
+        }),
+        ("utf-32le", |t| {
+            [
+                vec![0xFF, 0xFE, 0, 0],
+                t.chars().flat_map(|c| u32::from(c).to_le_bytes()).collect(),
+            ]
+            .concat()
+        }),
+        ("utf-32be", |t| {
+            [
+                vec![0, 0, 0xFE, 0xFF],
+                t.chars().flat_map(|c| u32::from(c).to_be_bytes()).collect(),
+            ]
+            .concat()
+        }),
+    ];
+    for (name, encode) in encodings {
+        let dir = reencoded(encode);
+        let out = run_in(dir.path(), &["validate"]);
+        assert_eq!(out.transcript(), plain.transcript(), "{name}");
+    }
+    // A finding in a UTF-16 file is placed in the decoded text.
+    let dir = reencoded(|t| {
+        let t = format!("{t}---\nkind: team\nid: t\ndisplay_name: \"café\"\ncolour: red\n");
+        [
+            vec![0xFE, 0xFF],
+            t.encode_utf16().flat_map(u16::to_be_bytes).collect(),
+        ]
+        .concat()
+    });
+    let out = run_in(dir.path(), &["validate"]);
+    assert_eq!(out.code, 2, "{}", out.transcript());
+    insta::assert_snapshot!("utf16_inventory_finding", out.transcript());
+    // A lone surrogate is placed like a bad UTF-8 byte.
+    let dir = reencoded(|t| {
+        let mut bytes: Vec<u8> = [
+            vec![0xFF, 0xFE],
+            t.encode_utf16().flat_map(u16::to_le_bytes).collect(),
+        ]
+        .concat();
+        bytes.extend("x: é".encode_utf16().flat_map(u16::to_le_bytes));
+        bytes.extend(0xD800u16.to_le_bytes());
+        bytes
+    });
+    let out = run_in(dir.path(), &["validate"]);
+    insta::assert_snapshot!("utf16_inventory_lone_surrogate", out.transcript());
+}
+
+#[test]
+fn policies_are_decoded_like_inventories() {
+    let dir = with_policy("extra.cedar", "");
+    let bad = [&b"// caf\xC3\xA9\n// \xC3\xA9 \xFF\n"[..]].concat();
+    std::fs::write(dir.path().join("policies/extra.cedar"), bad).expect("write");
+    let out = run_in(dir.path(), &["validate"]);
+    assert_ne!(out.code, 0);
+    assert!(
+        out.stderr
+            .contains("policies/extra.cedar:2:6 (invalid byte at offset 15)"),
+        "{}",
+        out.transcript()
+    );
+    let text =
+        std::fs::read_to_string(dir.path().join("policies/schema.cedarschema")).expect("read");
+    let utf16: Vec<u8> = [
+        vec![0xFF, 0xFE],
+        text.encode_utf16().flat_map(u16::to_le_bytes).collect(),
+    ]
+    .concat();
+    std::fs::write(dir.path().join("policies/schema.cedarschema"), utf16).expect("write");
+    std::fs::write(dir.path().join("policies/extra.cedar"), "").expect("write");
+    let out = run_in(dir.path(), &["validate"]);
+    assert_eq!(out.code, 0, "{}", out.transcript());
+}
+
+#[test]
+fn infinity_and_nan_are_text_in_a_text_field_and_one_finding_elsewhere() {
+    let plain = run_in(reencoded(|t| t.as_bytes().to_vec()).path(), &["validate"]);
+    for spelling in [
+        ".inf", "-.inf", "+.inf", ".Inf", ".INF", ".nan", ".NaN", "1e999",
+    ] {
+        let dir = reencoded(|t| {
+            t.replace(
+                "display_name: Lee Leaver",
+                &format!("display_name: {spelling}"),
+            )
+            .into_bytes()
+        });
+        let out = run_in(dir.path(), &["validate"]);
+        assert_eq!(out.transcript(), plain.transcript(), "{spelling}");
+        let out = run_in(dir.path(), &["explain", "person/L1", "--as-of", AS_OF]);
+        assert!(
+            out.stdout.contains(spelling),
+            "{spelling} not kept as written:\n{}",
+            out.transcript()
+        );
+    }
+    let dir = reencoded(|t| {
+        t.replace("privileged: true", "privileged: .inf")
+            .into_bytes()
+    });
+    let out = run_in(dir.path(), &["validate"]);
+    assert_eq!(out.code, 2, "{}", out.transcript());
+    insta::assert_snapshot!("infinity_in_a_boolean_field", out.transcript());
+}
