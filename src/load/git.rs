@@ -449,13 +449,7 @@ fn read_blobs(git: &Git, top: &Path, oids: &[&str]) -> Result<Vec<Option<Vec<u8>
     if oids.is_empty() {
         return Ok(Vec::new());
     }
-    let failed = |message: String| -> Error {
-        GitRead {
-            repo: top.display().to_string(),
-            message,
-        }
-        .into()
-    };
+    let failed = |message: String| git_read_error(top, message);
     let mut child = git
         .command(top)
         .args(["cat-file", "--batch", "--buffer"])
@@ -471,11 +465,7 @@ fn read_blobs(git: &Git, top: &Path, oids: &[&str]) -> Result<Vec<Option<Vec<u8>
         let _ = child.wait();
         return Err(failed("could not talk to `git cat-file`".to_string()));
     };
-    let mut request = Vec::with_capacity(oids.len() * 41);
-    for oid in oids {
-        request.extend_from_slice(oid.as_bytes());
-        request.push(b'\n');
-    }
+    let request = batch_request(oids);
     let (blobs, complaint) = std::thread::scope(|scope| {
         // The request is written from another thread while this one reads,
         // so that neither pipe can fill up while git waits on the other.
@@ -551,11 +541,27 @@ fn read_batch(mut out: impl BufRead, oids: &[&str]) -> Result<Vec<Option<Vec<u8>
 /// The error of a git command that failed, or answered unexpectedly, while
 /// listing a located directory.
 fn read_error(located: &Located, message: String) -> Error {
+    git_read_error(&located.top, message)
+}
+
+/// Git failed, or answered unexpectedly, in the repository at `top`.
+fn git_read_error(top: &Path, message: String) -> Error {
     GitRead {
-        repo: located.top.display().to_string(),
+        repo: top.display().to_string(),
         message,
     }
     .into()
+}
+
+/// What `git cat-file --batch` and `--batch-check` are asked: an object id
+/// a line.
+fn batch_request(oids: &[&str]) -> Vec<u8> {
+    let mut request = Vec::with_capacity(oids.len() * 41);
+    for oid in oids {
+        request.extend_from_slice(oid.as_bytes());
+        request.push(b'\n');
+    }
+    request
 }
 
 /// One line of `git ls-files --stage`: an entry, and its merge stage (0
@@ -610,18 +616,8 @@ fn blob_sizes(git: &Git, top: &Path, oids: &[&str]) -> Result<Vec<Option<u64>>, 
     if oids.is_empty() {
         return Ok(Vec::new());
     }
-    let failed = |message: String| -> Error {
-        GitRead {
-            repo: top.display().to_string(),
-            message,
-        }
-        .into()
-    };
-    let mut request = Vec::with_capacity(oids.len() * 41);
-    for oid in oids {
-        request.extend_from_slice(oid.as_bytes());
-        request.push(b'\n');
-    }
+    let failed = |message: String| git_read_error(top, message);
+    let request = batch_request(oids);
     let mut child = git
         .command(top)
         .args(["cat-file", "--batch-check", "--buffer"])
