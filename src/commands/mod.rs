@@ -179,31 +179,35 @@ struct ReaderMayLeave<'w> {
     gone: bool,
 }
 
+impl ReaderMayLeave<'_> {
+    /// What a write or flush returned, unless the reader left: then what
+    /// a reader would have taken.
+    fn unless_gone<T>(&mut self, result: std::io::Result<T>, taken: T) -> std::io::Result<T> {
+        match result {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.gone = true;
+                Ok(taken)
+            }
+            other => other,
+        }
+    }
+}
+
 impl Write for ReaderMayLeave<'_> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         if self.gone {
             return Ok(buf.len());
         }
-        match self.out.write(buf) {
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
-                self.gone = true;
-                Ok(buf.len())
-            }
-            other => other,
-        }
+        let written = self.out.write(buf);
+        self.unless_gone(written, buf.len())
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
         if self.gone {
             return Ok(());
         }
-        match self.out.flush() {
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
-                self.gone = true;
-                Ok(())
-            }
-            other => other,
-        }
+        let flushed = self.out.flush();
+        self.unless_gone(flushed, ())
     }
 }
 
@@ -302,24 +306,21 @@ fn decide_input(
     }
 }
 
-/// Writes a report to stdout. A reader that closed the pipe early (`| head`)
-/// is not an error, and never changes the exit status the command computed.
+/// Writes a report to stdout (a reader that closed the pipe early is
+/// handled once, by [`run`]'s `ReaderMayLeave`).
 fn write_out(out: &mut dyn Write, text: &str) -> Result<(), Error> {
     write_streamed(out, |w| w.write_all(text.as_bytes()))
 }
 
 /// Streams a report to `out` through one buffer (stdout is line-buffered,
-/// and a pretty-printed report has a line per field). A reader that closed
-/// the pipe early is not an error here either.
+/// and a pretty-printed report has a line per field).
 fn write_streamed(
     out: &mut dyn Write,
     write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<(), Error> {
     let mut buffered = std::io::BufWriter::with_capacity(1 << 16, out);
-    match write(&mut buffered).and_then(|()| buffered.flush()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => other.map_err(Error::from),
-    }
+    write(&mut buffered).and_then(|()| buffered.flush())?;
+    Ok(())
 }
 
 fn write_findings(diagnostics: &[Diagnostic], err: &mut dyn Write) -> Result<(), Error> {

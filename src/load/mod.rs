@@ -281,25 +281,26 @@ impl Refused {
         }
     }
 
-    /// The finding for an inventory file, placed at the file (which has no
-    /// text to show) so that every report can locate it.
+    /// The finding for an inventory file (one over the size limit gets
+    /// [`too_large`]'s instead).
     pub(crate) fn finding(&self, shown: &str) -> Diagnostic {
-        let unread = SourceFile::new(shown, String::new());
         let d = Diagnostic::error(
-            match self {
-                Refused::TooLarge(_) => Code::YamlLimit,
-                _ => Code::ReadFailed,
-            },
+            Code::ReadFailed,
             format!("could not read `{shown}`: {}", self.reason()),
         )
-        .at(Span::at(&unread, 1, 1, 0));
+        .at(file_start(shown));
         match self {
             Refused::Symlink => d.help("put the file or directory itself in place of the link: links inside the inventory and policy directories are followed neither in the working tree nor at a revision"),
             Refused::NotRegular(_) => d.help("make it a regular file, or move it out of the directory"),
-            Refused::TooLarge(_) => d.help("split the file; records may live in any number of files"),
-            Refused::Io(_) => d,
+            Refused::TooLarge(_) | Refused::Io(_) => d,
         }
     }
+}
+
+/// The start of a file that has no text to show, so that every report can
+/// still place a finding about it.
+fn file_start(shown: &str) -> Span {
+    Span::at(&SourceFile::new(shown, String::new()), 1, 1, 0)
 }
 
 /// What kind of file `file_type` is, when not a regular file or directory.
@@ -433,19 +434,25 @@ pub(crate) fn build_inventory<S: Send>(
 /// costs nothing; both origins know the size without reading.
 fn check_size(shown: &str, size: u64, limits: &Limits) -> Result<(), Box<Diagnostic>> {
     if size > limits.max_file_bytes {
-        return Err(Box::new(
-            Diagnostic::error(
-                Code::YamlLimit,
-                format!(
-                    "`{shown}` is {size} bytes, over the limit of {} bytes",
-                    limits.max_file_bytes
-                ),
-            )
-            .at(Span::at(&SourceFile::new(shown, String::new()), 1, 1, 0))
-            .help("split the file; records may live in any number of files"),
-        ));
+        return Err(too_large(shown, size, limits));
     }
     Ok(())
+}
+
+/// The finding for a file of `size` bytes, over the limit (at least that
+/// many, when it grew while being read).
+fn too_large(shown: &str, size: u64, limits: &Limits) -> Box<Diagnostic> {
+    Box::new(
+        Diagnostic::error(
+            Code::YamlLimit,
+            format!(
+                "`{shown}` is {size} bytes, over the limit of {} bytes",
+                limits.max_file_bytes
+            ),
+        )
+        .at(file_start(shown))
+        .help("split the file; records may live in any number of files"),
+    )
 }
 
 /// Reads an inventory file of the working tree, within the size limit.
@@ -454,10 +461,7 @@ fn read_file_bytes(path: &Path, limits: &Limits) -> Result<Vec<u8>, Box<Diagnost
     match read_regular(path, limits.max_file_bytes) {
         Ok(bytes) => Ok(bytes),
         // Worded as at a revision, where the size is known before reading.
-        Err(Refused::TooLarge(size)) => {
-            check_size(&shown, size, limits)?;
-            Err(Box::new(Refused::TooLarge(size).finding(&shown)))
-        }
+        Err(Refused::TooLarge(size)) => Err(too_large(&shown, size, limits)),
         Err(refused) => Err(Box::new(refused.finding(&shown))),
     }
 }

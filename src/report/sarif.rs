@@ -241,7 +241,9 @@ fn descriptor(report: &CheckReport<'_>, rule: &RuleInfo) -> ReportingDescriptor 
         .defined_at
         .as_ref()
         .map(|(path, line)| format!("{}:{line}", report.tool_path(path)));
-    let (help_text, help_markdown) = help(rule, &description, defined_at.as_deref());
+    let uri = help_uri(&rule.code);
+    let (help_text, help_markdown) =
+        help(rule, &description, defined_at.as_deref(), uri.as_deref());
     let mut d = ReportingDescriptor::builder()
         .id(rule.code.clone())
         .name(friendly_name(&rule.code))
@@ -267,7 +269,7 @@ fn descriptor(report: &CheckReport<'_>, rule: &RuleInfo) -> ReportingDescriptor 
                 .build(),
         )
         .build();
-    d.help_uri = help_uri(&rule.code);
+    d.help_uri = uri;
     if !rule.controls.is_empty() {
         d.properties = Some(PropertyBag::builder().tags(rule.controls.clone()).build());
     }
@@ -275,7 +277,12 @@ fn descriptor(report: &CheckReport<'_>, rule: &RuleInfo) -> ReportingDescriptor 
 }
 
 /// The help of a rule, as plain text and as Markdown.
-fn help(rule: &RuleInfo, description: &str, defined_at: Option<&str>) -> (String, String) {
+fn help(
+    rule: &RuleInfo,
+    description: &str,
+    defined_at: Option<&str>,
+    uri: Option<&str>,
+) -> (String, String) {
     let mut text = vec![sentence(description)];
     let mut markdown = vec![format!("**{}**: {}", rule.code, sentence(description))];
     let mut facts = vec![format!("Severity: {}.", rule.severity.as_str())];
@@ -294,7 +301,7 @@ fn help(rule: &RuleInfo, description: &str, defined_at: Option<&str>) -> (String
         text.push(format!("To resolve: {}", sentence(&rule.fix)));
         markdown.push(format!("**To resolve:** {}", sentence(&rule.fix)));
     }
-    if let Some(uri) = help_uri(&rule.code) {
+    if let Some(uri) = uri {
         text.push(format!("Documentation: {uri}"));
         markdown.push(format!("[Documentation]({uri})"));
     }

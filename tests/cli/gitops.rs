@@ -801,15 +801,22 @@ fn a_hooks_index_is_read_only_in_the_hooks_repository() {
         git(repo, &["add", "-A"]);
     }
     let policies_dir = policies.path().join("policies");
-    let out = Command::new(env!("CARGO_BIN_EXE_severance"))
-        .args(["validate", "--staged", "--policies"])
-        .arg(&policies_dir)
-        .current_dir(root)
-        .env("GIT_INDEX_FILE", ".git/index")
-        .output()
-        .expect("runs");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    // `validate --staged` as a hook runs it, handed `index`.
+    let hook = |index: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_severance"))
+            .args(["validate", "--staged", "--policies"])
+            .arg(&policies_dir)
+            .current_dir(root)
+            .env("GIT_INDEX_FILE", index)
+            .output()
+            .expect("runs");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, stderr) = hook(".git/index");
+    assert_eq!(code, Some(0), "{stderr}");
 
     // The hook's own index is the one read for its repository: an index
     // that holds nothing makes the inventory empty.
@@ -821,15 +828,8 @@ fn a_hooks_index_is_read_only_in_the_hooks_repository() {
         .status()
         .expect("git runs");
     assert!(status.success());
-    let out = Command::new(env!("CARGO_BIN_EXE_severance"))
-        .args(["validate", "--staged", "--policies"])
-        .arg(&policies_dir)
-        .current_dir(root)
-        .env("GIT_INDEX_FILE", ".git/empty-index")
-        .output()
-        .expect("runs");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let (code, stderr) = hook(".git/empty-index");
+    assert_eq!(code, Some(2), "{stderr}");
     assert!(
         stderr.contains("is not a directory in the index"),
         "{stderr}"
