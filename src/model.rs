@@ -790,7 +790,7 @@ impl Fields {
             Some(Value::Date(d)) => Some(
                 d.tomorrow()
                     .ok()
-                    .and_then(|next| next.to_zoned(tz.clone()).ok())
+                    .and_then(|next| next.to_zoned_datetime(tz.clone()).ok())
                     .map_or(Timestamp::MAX, |z| z.timestamp()),
             ),
             _ => None,
@@ -890,7 +890,7 @@ pub fn format_time(t: Timestamp) -> String {
 /// or dropping it would turn "never expires" into "no date at all".
 pub fn midnight_utc(d: jiff::civil::Date) -> Option<Timestamp> {
     Some(
-        d.to_zoned(jiff::tz::TimeZone::UTC)
+        d.to_zoned_datetime(jiff::tz::TimeZone::UTC)
             .map(|z| z.timestamp())
             .unwrap_or(if d.year() > 0 {
                 Timestamp::MAX
@@ -999,7 +999,7 @@ pub fn parse_when(s: &str) -> Result<Value, String> {
     }
     let (dt, offset) = rfc3339_parts(s)?;
     let offset = jiff::tz::Offset::from_seconds(offset).map_err(|e| e.to_string())?;
-    match dt.to_zoned(jiff::tz::TimeZone::fixed(offset)) {
+    match dt.to_zoned_datetime(jiff::tz::TimeZone::fixed(offset)) {
         Ok(z) => Ok(Value::Time(z.timestamp())),
         // RFC 3339 years are 0000-9999, so the only instants jiff cannot
         // hold are the last hours of 9999 (`9999-12-31T23:59:59Z`, the usual
