@@ -473,18 +473,55 @@ mod tests {
 
     #[test]
     fn a_closed_stdout_never_changes_the_status_or_loses_findings() {
+        // A run whose status is neither 0 nor 2 (blocking findings), with
+        // the same JSON report on stdout and in a file: if a closed stdout
+        // turned into an error, the status would become 2 and the file
+        // report could be cut short.
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let command = Command::Validate(ValidateSettings {
-            input: Input {
-                inventory: root.join("tests/fixtures/invalid/dangling-link/inventory"),
-                policies: root.join("policies"),
-                revision: None,
-            },
-        });
-        let mut err = Vec::new();
-        let status = run(command, &mut ClosedPipe, &mut err);
-        assert_eq!(status, ExitStatus::CouldNotEvaluate);
-        assert!(String::from_utf8_lossy(&err).contains("dangling-link"));
+        let dir = tempfile::tempdir().expect("tempdir");
+        let command = |file: &std::path::Path| {
+            Command::Check(CheckSettings {
+                input: Input {
+                    inventory: root.join("tests/fixtures/check/every-rule/inventory"),
+                    policies: root.join("policies"),
+                    revision: None,
+                },
+                base: None,
+                as_of: "2026-11-25T09:00:00Z".parse().expect("time"),
+                fail_on: crate::diag::Severity::Error,
+                only_new: false,
+                reports: vec![
+                    ReportTarget {
+                        format: ReportFormat::Json,
+                        path: None,
+                    },
+                    ReportTarget {
+                        format: ReportFormat::Json,
+                        path: Some(file.to_path_buf()),
+                    },
+                ],
+                step_summary: None,
+                sarif_max_results: None,
+            })
+        };
+        let open = dir.path().join("open.json");
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let want = run(command(&open), &mut out, &mut err);
+        assert_eq!(
+            want,
+            ExitStatus::Blocking,
+            "{}",
+            String::from_utf8_lossy(&err)
+        );
+
+        let closed = dir.path().join("closed.json");
+        let mut closed_err = Vec::new();
+        let got = run(command(&closed), &mut ClosedPipe, &mut closed_err);
+        assert_eq!(got, want, "{}", String::from_utf8_lossy(&closed_err));
+        assert_eq!(closed_err, err, "stderr is the same");
+        let report = std::fs::read(&closed).expect("file report");
+        assert_eq!(report, out, "the file report holds every finding");
+        assert_eq!(report, std::fs::read(&open).expect("file report"));
     }
 
     #[test]

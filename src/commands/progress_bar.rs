@@ -13,15 +13,20 @@ use crate::progress::Progress;
 /// How long a run goes before a bar appears.
 const DELAY: Duration = Duration::from_secs(2);
 
+/// Overrides [`DELAY`] in milliseconds, so that a test (or a demo) can see
+/// the bar on a short run.
+const DELAY_VARIABLE: &str = "SEVERANCE_PROGRESS_DELAY_MS";
+
 struct TerminalBar {
     bar: ProgressBar,
     started: Instant,
+    delay: Duration,
     shown: Mutex<bool>,
 }
 
 impl TerminalBar {
     fn maybe_show(&self) {
-        if self.started.elapsed() < DELAY {
+        if self.started.elapsed() < self.delay {
             return;
         }
         if let Ok(mut shown) = self.shown.lock()
@@ -64,6 +69,10 @@ pub fn install() {
     crate::progress::install(Box::new(TerminalBar {
         bar,
         started: Instant::now(),
+        delay: std::env::var(DELAY_VARIABLE)
+            .ok()
+            .and_then(|ms| ms.parse().ok())
+            .map_or(DELAY, Duration::from_millis),
         shown: Mutex::new(false),
     }));
 }

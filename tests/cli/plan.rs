@@ -245,11 +245,32 @@ fn a_generated_organisation_plans_with_one_decision_per_record() {
     sorted.sort_unstable();
     sorted.dedup();
     assert_eq!(subjects, sorted, "sorted, one decision per subject");
-    let people_and_teams =
-        plan["inventory"]["count"].as_u64().expect("count") as usize - subjects.len();
-    assert!(
-        people_and_teams >= 300,
-        "every non-person, non-team record is decided"
+    // Read the records back from the generated files themselves (one flow
+    // mapping per line, `kind` then `id`), independently of the plan.
+    let mut want: Vec<String> = Vec::new();
+    let mut people = 0;
+    for entry in walkdir::WalkDir::new(dir.path().join("org")) {
+        let entry = entry.expect("walk");
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let text = std::fs::read_to_string(entry.path()).expect("read");
+        for line in text.lines() {
+            let rest = line.strip_prefix("- {kind: ").expect("one record per line");
+            let (kind, rest) = rest.split_once(", id: ").expect("kind, then id");
+            let id = rest.split(',').next().expect("id").trim_end_matches('}');
+            match kind {
+                "person" => people += 1,
+                "team" => {}
+                _ => want.push(id.to_string()),
+            }
+        }
+    }
+    want.sort();
+    assert_eq!(people, 300);
+    assert_eq!(
+        subjects, want,
+        "one decision for every record that is not a person or a team"
     );
     assert!(decisions.iter().all(|d| d["status"] == "ok"));
     assert!(
@@ -266,4 +287,30 @@ fn quiet_changes_nothing_but_the_progress_bar() {
     let short = run(&["plan", "-q", "--as-of", AS_OF]);
     assert_eq!(plain.transcript(), quiet.transcript());
     assert_eq!(plain.transcript(), short.transcript());
+
+    // The bar is drawn only on a terminal: run under one (util-linux's
+    // `script` gives a pseudo-terminal), with the bar's delay taken away.
+    let on_terminal = |quiet: bool| {
+        let bin = env!("CARGO_BIN_EXE_severance");
+        let flag = if quiet { "--quiet " } else { "" };
+        let out = std::process::Command::new("script")
+            .args(["--quiet", "--return", "--command"])
+            .arg(format!("{bin} {flag}plan --as-of {AS_OF}"))
+            .arg("/dev/null")
+            .current_dir(repo())
+            .env("SEVERANCE_PROGRESS_DELAY_MS", "0")
+            .output()
+            .expect("util-linux `script` runs");
+        assert!(out.status.success(), "{out:?}");
+        // The terminal turns each newline into a carriage return and one.
+        String::from_utf8(out.stdout)
+            .expect("utf-8")
+            .replace("\r\n", "\n")
+    };
+    let drawn = on_terminal(false);
+    assert!(
+        drawn.contains("\u{1b}[") && drawn.contains(" left)"),
+        "a bar is drawn on a terminal: {drawn:?}"
+    );
+    assert_eq!(on_terminal(true), plain.stdout, "--quiet draws nothing");
 }

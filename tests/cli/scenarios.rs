@@ -106,12 +106,22 @@ fn every_scenario_gets_its_expected_decisions() {
     let mut dirs: Vec<_> = std::fs::read_dir(&root)
         .expect("scenarios exist")
         .map(|e| e.expect("entry").path())
-        .filter(|p| p.join("expected.json").is_file())
+        .filter(|p| p.is_dir())
         .collect();
     dirs.sort();
+    // Every folder is a scenario: one without its expectations is an error,
+    // not a scenario skipped.
+    let without: Vec<_> = dirs
+        .iter()
+        .filter(|d| !d.join("expected.json").is_file())
+        .collect();
     assert!(
-        dirs.len() >= 25,
-        "expected at least 25 scenarios, found {}",
+        without.is_empty(),
+        "scenarios without expected.json: {without:?}"
+    );
+    assert!(
+        dirs.len() >= 31,
+        "expected the 31 scenarios, found {}",
         dirs.len()
     );
     let problems: Vec<String> = dirs.iter().flat_map(|d| check(d)).collect();
