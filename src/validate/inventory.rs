@@ -13,7 +13,7 @@ use crate::diag::{
     is_hidden_char, printable,
 };
 use crate::load::yaml::{Node, NodeValue};
-use crate::load::{RawInventory, RawRecord, node_span};
+use crate::load::{Limits, RawInventory, RawRecord, node_span};
 use crate::model::{
     ENVELOPE, Field, FieldSpec, FieldType, Fields, Kind, LinkRef, Record, Value, parse_when,
     quote_list,
@@ -124,129 +124,29 @@ pub fn validate_inventory(raw: RawInventory) -> (Option<Inventory>, Vec<Diagnost
         waivers: waiver_file,
     } = raw;
 
-    // Each file is parsed and its records checked on both cores, and each
-    // raw tree is dropped as soon as its record is read: at a million
-    // records the trees would outweigh the records.
-    crate::progress::stage("parsing", files.len() as u64);
-    let per_file: Vec<(Vec<Diagnostic>, Vec<Read>)> = files
-        .par_iter()
-        .map(|file| {
-            let (raw_records, problems) = crate::load::parse_records(file, &limits);
-            let reads = raw_records
-                .into_iter()
-                .map(|RawRecord { file, node }| {
-                    let mut checker = Checker::new(&file);
-                    let identity = checker.identify(&node);
-                    let identity_problems = std::mem::take(&mut checker.diagnostics);
-                    let record = match &identity {
-                        Some((id, _, Some(kind))) => checker.record(&node, id.clone(), *kind),
-                        _ => None,
-                    };
-                    Read {
-                        identity,
-                        identity_problems,
-                        record,
-                        problems: checker.diagnostics,
-                        links: checker.links,
-                    }
-                })
-                .collect();
-            crate::progress::advance(1);
-            (problems, reads)
-        })
-        .collect();
-
+    let per_file = read_files(&files, &limits);
     let read_count: usize = per_file.iter().map(|(_, reads)| reads.len()).sum();
     crate::progress::stage("linking", read_count as u64);
-    let mut records: Vec<Record> = Vec::with_capacity(read_count);
-    let link_count: usize = per_file
-        .iter()
-        .flat_map(|(_, reads)| reads.iter().map(|r| r.links.len()))
-        .sum();
-    let mut pending: Vec<PendingLink> = Vec::with_capacity(link_count);
-    // Ids of every record whose kind could be read, valid or not, so that a
-    // broken record does not also make every link to it "dangling".
-    let mut seen = SeenIds::with_capacity_and_hasher(read_count, Default::default());
-    let mut broken = false;
-
-    // Ids are claimed in file order, so that "first defined here" always
-    // names the same copy of a duplicate; a later copy is reported and its
-    // fields are not (they were checked, and are dropped unread).
-    for (problems, reads) in per_file {
-        diagnostics.extend(problems);
-        for read in reads {
-            diagnostics.extend(read.identity_problems);
-            let Some((id, id_span, kind)) = read.identity else {
-                broken = true;
-                continue;
-            };
-            if let Some((_, first)) = seen.get(&id) {
-                diagnostics.push(
-                    Diagnostic::error(Code::DuplicateId, format!("duplicate id `{id}`"))
-                        .at(id_span)
-                        .label("defined again here")
-                        .note(first.clone(), "first defined here")
-                        .help("ids must be unique across the whole inventory"),
-                );
-                broken = true;
-                continue;
-            }
-            seen.insert(id, (kind, id_span));
-            diagnostics.extend(read.problems);
-            // Links of a broken record are still checked, so that one run
-            // reports every problem; they just have no record to resolve into.
-            let at = if read.record.is_some() {
-                records.len()
-            } else {
-                NO_RECORD
-            };
-            pending.extend(
-                read.links
-                    .into_iter()
-                    .map(|link| PendingLink { record: at, link }),
-            );
-            match read.record {
-                Some(record) => records.push(record),
-                None => broken = true,
-            }
-        }
-    }
-
-    // Sort by id, in place, and remap pending links to the new positions.
-    // Ids are unique here, so an unstable sort gives the one order.
-    let mut order: Vec<usize> = (0..records.len()).collect();
-    order.par_sort_unstable_by(|&a, &b| records[a].id.cmp(&records[b].id));
-    let mut new_pos = vec![0; records.len()];
-    for (new, &old) in order.iter().enumerate() {
-        new_pos[old] = new;
-    }
-    permute(&mut records, &order);
+    let Claimed {
+        mut records,
+        pending,
+        seen,
+        mut broken,
+    } = claim_ids(per_file, read_count, &mut diagnostics);
+    let new_pos = sort_by_id(&mut records);
     let index: IdIndex = records
         .iter()
         .enumerate()
         .map(|(i, r)| (r.id.clone(), i))
         .collect();
-
-    // Each link is looked up on both cores; what it resolves to is then
-    // applied in order, so findings come out as before.
-    let resolved: Vec<Resolution> = pending
-        .par_iter()
-        .map(|PendingLink { link, .. }| resolve(link, &index, &seen, &records))
-        .collect();
-    for (PendingLink { record: at, link }, resolution) in pending.into_iter().zip(resolved) {
-        match resolution {
-            Resolution::Target(target) => {
-                if at != NO_RECORD {
-                    let record = &mut records[new_pos[at]];
-                    set_link_target(&mut record.fields, &link.path, target);
-                }
-            }
-            Resolution::Broken(problem) => {
-                diagnostics.extend(problem.map(|d| *d));
-                broken = true;
-            }
-        }
-    }
+    broken |= resolve_links(
+        pending,
+        &new_pos,
+        &index,
+        &seen,
+        &mut records,
+        &mut diagnostics,
+    );
 
     if records.is_empty() && diagnostics.is_empty() {
         diagnostics.push(
@@ -278,27 +178,184 @@ pub fn validate_inventory(raw: RawInventory) -> (Option<Inventory>, Vec<Diagnost
             .any(|d| d.severity == crate::diag::Severity::Error);
     crate::diag::sort(&mut diagnostics);
     if has_errors {
-        (None, diagnostics)
-    } else {
-        let mut runs_as: HashMap<usize, Vec<usize>> = HashMap::new();
-        for (i, r) in records.iter().enumerate() {
-            if r.kind == Kind::Workload
-                && let Some(nhi) = r.fields.link("identity")
-            {
-                runs_as.entry(nhi).or_default().push(i);
+        return (None, diagnostics);
+    }
+    let runs_as = workloads_by_identity(&records);
+    (
+        Some(Inventory {
+            records,
+            index,
+            files,
+            waivers,
+            runs_as,
+        }),
+        diagnostics,
+    )
+}
+
+/// Parses every file and checks its records, on both cores. Each raw tree
+/// is dropped as soon as its record is read: at a million records the
+/// trees would outweigh the records.
+fn read_files(files: &[Arc<SourceFile>], limits: &Limits) -> Vec<(Vec<Diagnostic>, Vec<Read>)> {
+    crate::progress::stage("parsing", files.len() as u64);
+    files
+        .par_iter()
+        .map(|file| {
+            let (raw_records, problems) = crate::load::parse_records(file, limits);
+            let reads = raw_records
+                .into_iter()
+                .map(|RawRecord { file, node }| {
+                    let mut checker = Checker::new(&file);
+                    let identity = checker.identify(&node);
+                    let identity_problems = std::mem::take(&mut checker.diagnostics);
+                    let record = match &identity {
+                        Some((id, _, Some(kind))) => checker.record(&node, id.clone(), *kind),
+                        _ => None,
+                    };
+                    Read {
+                        identity,
+                        identity_problems,
+                        record,
+                        problems: checker.diagnostics,
+                        links: checker.links,
+                    }
+                })
+                .collect();
+            crate::progress::advance(1);
+            (problems, reads)
+        })
+        .collect()
+}
+
+/// The records whose ids could be claimed, their links still unresolved.
+struct Claimed {
+    records: Vec<Record>,
+    pending: Vec<PendingLink>,
+    /// Ids of every record whose kind could be read, valid or not, so that
+    /// a broken record does not also make every link to it "dangling".
+    seen: SeenIds,
+    /// Whether some record could not be kept.
+    broken: bool,
+}
+
+/// Claims ids in file order, so that "first defined here" always names the
+/// same copy of a duplicate; a later copy is reported and its fields are
+/// not (they were checked, and are dropped unread).
+fn claim_ids(
+    per_file: Vec<(Vec<Diagnostic>, Vec<Read>)>,
+    read_count: usize,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Claimed {
+    let link_count: usize = per_file
+        .iter()
+        .flat_map(|(_, reads)| reads.iter().map(|r| r.links.len()))
+        .sum();
+    let mut claimed = Claimed {
+        records: Vec::with_capacity(read_count),
+        pending: Vec::with_capacity(link_count),
+        seen: SeenIds::with_capacity_and_hasher(read_count, Default::default()),
+        broken: false,
+    };
+    for (problems, reads) in per_file {
+        diagnostics.extend(problems);
+        for read in reads {
+            diagnostics.extend(read.identity_problems);
+            let Some((id, id_span, kind)) = read.identity else {
+                claimed.broken = true;
+                continue;
+            };
+            if let Some((_, first)) = claimed.seen.get(&id) {
+                diagnostics.push(
+                    Diagnostic::error(Code::DuplicateId, format!("duplicate id `{id}`"))
+                        .at(id_span)
+                        .label("defined again here")
+                        .note(first.clone(), "first defined here")
+                        .help("ids must be unique across the whole inventory"),
+                );
+                claimed.broken = true;
+                continue;
+            }
+            claimed.seen.insert(id, (kind, id_span));
+            diagnostics.extend(read.problems);
+            // Links of a broken record are still checked, so that one run
+            // reports every problem; they just have no record to resolve into.
+            let at = if read.record.is_some() {
+                claimed.records.len()
+            } else {
+                NO_RECORD
+            };
+            claimed.pending.extend(
+                read.links
+                    .into_iter()
+                    .map(|link| PendingLink { record: at, link }),
+            );
+            match read.record {
+                Some(record) => claimed.records.push(record),
+                None => claimed.broken = true,
             }
         }
-        (
-            Some(Inventory {
-                records,
-                index,
-                files,
-                waivers,
-                runs_as,
-            }),
-            diagnostics,
-        )
     }
+    claimed
+}
+
+/// Sorts the records by id, in place, and returns each old position's new
+/// one. Ids are unique here, so an unstable sort gives the one order.
+fn sort_by_id(records: &mut [Record]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..records.len()).collect();
+    order.par_sort_unstable_by(|&a, &b| records[a].id.cmp(&records[b].id));
+    let mut new_pos = vec![0; records.len()];
+    for (new, &old) in order.iter().enumerate() {
+        new_pos[old] = new;
+    }
+    permute(records, &order);
+    new_pos
+}
+
+/// Points every link at its target's position. Each link is looked up on
+/// both cores; what it resolves to is then applied in order, so findings
+/// come out in the order the links were written. Returns whether a link
+/// was broken.
+fn resolve_links(
+    pending: Vec<PendingLink>,
+    new_pos: &[usize],
+    index: &IdIndex,
+    seen: &SeenIds,
+    records: &mut [Record],
+    diagnostics: &mut Vec<Diagnostic>,
+) -> bool {
+    let resolved: Vec<Resolution> = pending
+        .par_iter()
+        .map(|PendingLink { link, .. }| resolve(link, index, seen, records))
+        .collect();
+    let mut broken = false;
+    for (PendingLink { record: at, link }, resolution) in pending.into_iter().zip(resolved) {
+        match resolution {
+            Resolution::Target(target) => {
+                if at != NO_RECORD {
+                    let record = &mut records[new_pos[at]];
+                    set_link_target(&mut record.fields, &link.path, target);
+                }
+            }
+            Resolution::Broken(problem) => {
+                diagnostics.extend(problem.map(|d| *d));
+                broken = true;
+            }
+        }
+    }
+    broken
+}
+
+/// The workloads that run as each non-human identity.
+fn workloads_by_identity(records: &[Record]) -> HashMap<usize, Vec<usize>> {
+    let mut runs_as: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (i, r) in records.iter().enumerate() {
+        if r.kind == Kind::Workload
+            && let Some(nhi) = r.fields.link("identity")
+        {
+            runs_as.entry(nhi).or_default().push(i);
+        }
+    }
+    runs_as
 }
 
 /// What a link resolves to: its target, or why it has none (a finding, or
