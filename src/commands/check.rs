@@ -165,7 +165,7 @@ fn must_validate(
             }
             let errors = findings
                 .iter()
-                .filter(|f| f.severity == Severity::Error)
+                .filter(|f| f.diagnostic.severity == Severity::Error)
                 .count();
             Err(crate::error::RevisionInvalid {
                 side,
@@ -279,7 +279,7 @@ pub(super) fn run_check(
                     base_revision = Some(revision.clone());
                     let errors = findings
                         .iter()
-                        .filter(|f| f.severity == Severity::Error)
+                        .filter(|f| f.diagnostic.severity == Severity::Error)
                         .count();
                     let d = crate::diag::Diagnostic::warning(
                         crate::diag::Code::BaseInvalid,
@@ -384,7 +384,7 @@ pub(super) fn run_check(
         || checked
             .findings
             .iter()
-            .any(|f| f.origin == Origin::Validation && f.severity == Severity::Error)
+            .any(|f| f.origin == Origin::Validation && f.diagnostic.severity == Severity::Error)
     {
         Verdict::CouldNotEvaluate
     } else if checked.findings.iter().any(|f| report.fails(f)) {

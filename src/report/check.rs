@@ -206,7 +206,7 @@ impl CheckReport<'_> {
                 c.waived += 1;
                 continue;
             }
-            match f.severity {
+            match f.diagnostic.severity {
                 Severity::Error => c.error += 1,
                 Severity::Warning => c.warning += 1,
                 Severity::Note => c.note += 1,
@@ -306,7 +306,7 @@ pub fn plural(n: usize) -> &'static str {
 
 /// Where a finding is, as `path:line:col`, or the path alone, or `-`.
 pub fn place(f: &Finding) -> String {
-    match &f.span {
+    match &f.diagnostic.span {
         Some(s) => format!("{}:{}:{}", s.file.path, s.line, s.col),
         None => "-".into(),
     }
@@ -325,20 +325,11 @@ pub fn render_one(f: &Finding) -> String {
         footer.push("new in this change".into());
     }
     let code = if f.waived_by.is_some() {
-        format!("{} (waived)", f.code)
+        format!("{} (waived)", f.code())
     } else {
-        f.code.clone()
+        f.code().to_string()
     };
-    crate::report::render_finding(&crate::report::Rendered {
-        severity: f.severity,
-        code: &code,
-        message: &f.message,
-        span: f.span.as_ref(),
-        label: f.label.as_deref(),
-        notes: &f.notes,
-        help: f.help.as_deref(),
-        footer: &footer,
-    })
+    crate::report::render_finding(&crate::report::Rendered::of(&f.diagnostic, &code, &footer))
 }
 
 /// The check report for a terminal: every finding rendered like rustc
@@ -446,14 +437,14 @@ fn place_doc(span: &crate::diag::Span) -> PlaceDoc<'_> {
 
 fn finding_doc<'a>(report: &CheckReport<'_>, f: &'a Finding) -> FindingDoc<'a> {
     FindingDoc {
-        code: &f.code,
-        severity: f.severity.as_str(),
+        code: f.code(),
+        severity: f.diagnostic.severity.as_str(),
         origin: f.origin.as_str(),
-        message: &f.message,
+        message: &f.diagnostic.message,
         subject: f.subject.as_deref(),
         kind: f.kind.map(crate::model::Kind::as_str),
         field: f.field.as_deref(),
-        place: f.span.as_ref().map(place_doc),
+        place: f.diagnostic.span.as_ref().map(place_doc),
         record_place: f.record_span.as_ref().map(place_doc),
         controls: &f.controls,
         policies: &f.policies,
