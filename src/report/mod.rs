@@ -18,6 +18,16 @@ use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
 use crate::diag::{Diagnostic, Severity, printable};
 
+/// Where a run read its input, as reports name it: the inventory and policy
+/// directories as the user gave them. The command that read them builds it.
+#[derive(Debug, Clone, Copy)]
+pub struct InputDirs<'a> {
+    /// The inventory directory.
+    pub inventory: &'a std::path::Path,
+    /// The policy directory.
+    pub policies: &'a std::path::Path,
+}
+
 /// Renders a finding the way rustc renders its errors, with the file, line,
 /// column and the offending text.
 pub fn render_diagnostic(d: &Diagnostic) -> String {
