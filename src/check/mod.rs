@@ -3,7 +3,14 @@
 //! request's context, and turn each satisfied rule into a [`Finding`]. Then
 //! apply the reviewed waivers: a waived finding stays listed, an expired
 //! waiver is an error of its own and a waiver that matches nothing is a
-//! warning. Findings are data; what fails a build is the caller's choice.
+//! warning. Findings are data: [`Gate`] turns them into a verdict at the
+//! threshold the caller sets, and [`baseline`] compares them with those of
+//! a base revision.
+
+pub mod baseline;
+mod verdict;
+
+pub use verdict::{Gate, Verdict};
 
 use cedar_policy::{Authorizer, Context, PolicySet, Request, RestrictedExpression};
 use jiff::Timestamp;
@@ -199,9 +206,30 @@ pub struct Checked {
     pub could_not_evaluate: bool,
 }
 
+impl Checked {
+    /// What stands for the check of an input that does not validate: its
+    /// load and validation findings, sorted; nothing could be evaluated.
+    pub fn invalid(mut findings: Vec<Finding>) -> Checked {
+        sort(&mut findings);
+        Checked {
+            findings,
+            waivers: Vec::new(),
+            could_not_evaluate: true,
+        }
+    }
+}
+
 /// Sorts findings by file, line, column, code and record.
 pub fn sort(findings: &mut [Finding]) {
     findings.sort_by_cached_key(Finding::sort_key);
+}
+
+/// How many of the findings are errors.
+pub fn errors(findings: &[Finding]) -> usize {
+    findings
+        .iter()
+        .filter(|f| f.diagnostic.severity == Severity::Error)
+        .count()
 }
 
 /// Runs the check rules on every record and applies the waivers.

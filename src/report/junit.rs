@@ -205,8 +205,8 @@ fn write_properties(w: &mut Writer<Vec<u8>>, report: &CheckReport<'_>) -> io::Re
     if let Some(base) = &report.base {
         properties.push(("base", base.describe()));
     }
-    properties.push(("fail-on", report.fail_on.as_str().to_string()));
-    properties.push(("only-new", report.only_new.to_string()));
+    properties.push(("fail-on", report.gate.fail_on.as_str().to_string()));
+    properties.push(("only-new", report.gate.only_new.to_string()));
     properties.push(("verdict", report.verdict.as_str().to_string()));
     w.create_element("properties").write_inner_content(|w| {
         for (name, value) in &properties {
@@ -500,12 +500,12 @@ mod tests {
             child(&p, "nhi/b", "failure").is_some(),
             "an unwaived warning fails"
         );
-        report.fail_on = Severity::Error;
+        report.gate.fail_on = Severity::Error;
         let p = parse(&render(&report, Dialect::Common));
         assert!(child(&p, "nhi/b", "failure").is_none());
         assert!(child(&p, "nhi/b", "system-out").is_some());
         assert_eq!(p.suites[0]["failures"], "1");
-        report.fail_on = Severity::Note;
+        report.gate.fail_on = Severity::Note;
         let p = parse(&render(&report, Dialect::Common));
         assert!(
             child(&p, "nhi/a", "system-out").is_none(),

@@ -3,10 +3,10 @@
 //! in the first table, within twenty seconds. Long tables are cut with a
 //! count of what was left out; the JSON report always has everything.
 
-use crate::check::Finding;
+use crate::check::{Finding, Verdict};
 use crate::diag::Severity;
 use crate::diff::DecisionDiff;
-use crate::report::check::{CheckReport, Verdict, place, plural};
+use crate::report::check::{CheckReport, place, plural};
 use crate::report::diff::{DiffReport, cause_line, scope_line, transition};
 
 /// Rows shown per table before the rest is summarised.

@@ -117,7 +117,7 @@ pub fn render(report: &CheckReport<'_>, max_results: Option<usize>) -> Rendered 
     let mut invocation = serde_sarif::sarif::Invocation::builder()
         // A run that could not evaluate its input has no trustworthy
         // results; consumers must not read the absence of one as a pass.
-        .execution_successful(report.verdict != crate::report::check::Verdict::CouldNotEvaluate)
+        .execution_successful(report.verdict != crate::check::Verdict::CouldNotEvaluate)
         .build();
     if left_out.total() > 0 {
         // A dashboard that shows fewer alerts than there are must say so,
@@ -546,10 +546,10 @@ pub(crate) mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::check::{Checked, FindingCode, Origin, WaiverUse};
+    use crate::check::{Checked, FindingCode, Gate, Origin, Verdict, WaiverUse};
     use crate::diag::{Code, Diagnostic, SourceFile};
     use crate::model::Kind;
-    use crate::report::check::{Revision, Verdict};
+    use crate::report::check::Revision;
     use crate::validate::Waiver;
 
     fn span_of(file: &Arc<SourceFile>, needle: &str) -> Span {
@@ -734,8 +734,10 @@ pub(crate) mod tests {
                 label: "main".into(),
                 commit: Some("1a2b3c4d5e6f7a8b".into()),
             }),
-            fail_on: Severity::Warning,
-            only_new: false,
+            gate: Gate {
+                fail_on: Severity::Warning,
+                only_new: false,
+            },
             checked,
             resolved: &[],
             diff: None,
@@ -1027,9 +1029,9 @@ pub(crate) mod tests {
         for f in &mut old.findings {
             f.new = Some(f.code() == "nhi-note");
         }
-        let mut gate = sample_report(&old);
-        gate.fail_on = Severity::Error;
-        let capped = render(&gate, Some(1));
+        let mut errors_only = sample_report(&old);
+        errors_only.gate.fail_on = Severity::Error;
+        let capped = render(&errors_only, Some(1));
         let log: Value = serde_json::from_str(&capped.text).expect("JSON");
         assert_eq!(log["runs"][0]["results"][0]["level"], "error");
         assert_eq!(capped.left_out.note, 1);
