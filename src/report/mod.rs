@@ -18,19 +18,20 @@ use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
 use crate::diag::{Diagnostic, Severity, printable};
 
+/// Where a run read its input, as reports name it: the inventory and policy
+/// directories as the user gave them. The command that read them builds it.
+#[derive(Debug, Clone, Copy)]
+pub struct InputDirs<'a> {
+    /// The inventory directory.
+    pub inventory: &'a std::path::Path,
+    /// The policy directory.
+    pub policies: &'a std::path::Path,
+}
+
 /// Renders a finding the way rustc renders its errors, with the file, line,
 /// column and the offending text.
 pub fn render_diagnostic(d: &Diagnostic) -> String {
-    render_finding(&Rendered {
-        severity: d.severity,
-        code: d.code.as_str(),
-        message: &d.message,
-        span: d.span.as_ref(),
-        label: d.label.as_deref(),
-        notes: &d.notes,
-        help: d.help.as_deref(),
-        footer: &[],
-    })
+    render_finding(&Rendered::of(d, d.code.as_str(), &[]))
 }
 
 /// The parts of a finding that the terminal rendering shows.
@@ -51,6 +52,23 @@ pub struct Rendered<'a> {
     pub help: Option<&'a str>,
     /// Extra `= note:` lines.
     pub footer: &'a [String],
+}
+
+impl<'a> Rendered<'a> {
+    /// The parts of a diagnostic, shown under `code` (its own, or one
+    /// marked up for the report) with `footer`.
+    pub fn of<C>(d: &'a Diagnostic<C>, code: &'a str, footer: &'a [String]) -> Self {
+        Rendered {
+            severity: d.severity,
+            code,
+            message: &d.message,
+            span: d.span.as_ref(),
+            label: d.label.as_deref(),
+            notes: &d.notes,
+            help: d.help.as_deref(),
+            footer,
+        }
+    }
 }
 
 /// Renders any finding (a diagnostic or a check finding) like rustc. Every
