@@ -546,23 +546,24 @@ fn ask(
     }
 }
 
-/// Attribute paths a policy reads from the resource (`resource.owner.leaver`)
-/// and the values they have for one record, for a human asking why.
+/// The values, for one record, of the resource attributes a policy reads
+/// (`reads`, from [`PolicyInfo`](crate::validate::PolicyInfo)), and the
+/// run's instant when it reads `context.now`: for a human asking why.
 pub fn attribute_values(
     evaluation: &Evaluation,
     inventory: &Inventory,
     resource: &EntityUid,
-    policy_text: &str,
+    reads: &[String],
 ) -> Vec<(String, String)> {
-    let mut out = Vec::new();
+    let mut out: Vec<(String, String)> = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
-    for path in resource_paths(policy_text) {
-        if !seen.insert(path.clone()) {
+    for path in reads.iter().filter(|p| p.starts_with("resource.")) {
+        if !seen.insert(path) {
             continue;
         }
         let segments: Vec<&str> = path.split('.').skip(1).collect();
         if let Some(value) = lookup(evaluation, inventory, resource, &segments) {
-            out.push((path, value));
+            out.push((path.clone(), value));
         }
     }
     // A path that a longer listed path extends says nothing the longer one does not.
@@ -571,45 +572,13 @@ pub fn attribute_values(
         let prefix = format!("{p}.");
         !paths.iter().any(|q| q.starts_with(&prefix))
     });
-    if policy_text.contains("context.now") {
+    if reads.iter().any(|p| p == "context.now") {
         out.push((
             "context.now".into(),
             format!("datetime(\"{}\")", format_time(evaluation.as_of)),
         ));
     }
     out
-}
-
-/// Every maximal `resource.a.b.c` chain in a policy's text.
-fn resource_paths(text: &str) -> Vec<String> {
-    let mut paths = Vec::new();
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while let Some(found) = text[i..].find("resource.") {
-        let start = i + found;
-        let boundary =
-            start == 0 || !(bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'_');
-        let mut end = start + "resource".len();
-        while end < bytes.len() && bytes[end] == b'.' {
-            let seg_start = end + 1;
-            let mut seg_end = seg_start;
-            while seg_end < bytes.len()
-                && (bytes[seg_end].is_ascii_alphanumeric() || bytes[seg_end] == b'_')
-            {
-                seg_end += 1;
-            }
-            // A method call such as `.contains(` or `.isEmpty(` ends the path.
-            if seg_end == seg_start || bytes.get(seg_end) == Some(&b'(') {
-                break;
-            }
-            end = seg_end;
-        }
-        if boundary && end > start + "resource".len() {
-            paths.push(text[start..end].to_string());
-        }
-        i = start + "resource.".len();
-    }
-    paths
 }
 
 fn lookup(
@@ -648,18 +617,6 @@ fn descend(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn resource_paths_stop_at_method_calls() {
-        let text = "when { resource has owner && resource.owner.leaver && resource.known_to_leavers.isEmpty() && myresource.x }";
-        assert_eq!(
-            resource_paths(text),
-            vec![
-                "resource.owner.leaver".to_string(),
-                "resource.known_to_leavers".to_string()
-            ]
-        );
-    }
 
     /// The sample organisation and every fixture inventory, validated.
     fn fixtures() -> Vec<(std::path::PathBuf, crate::validate::Validation)> {

@@ -280,7 +280,7 @@ fn explain_decision(
                 let _ = writeln!(out, "    due: {}", format_time(due));
             }
             let rows: Vec<Vec<String>> =
-                attribute_values(evaluation, inventory, &resource, &info.text)
+                attribute_values(evaluation, inventory, &resource, &info.reads)
                     .into_iter()
                     .map(|(path, value)| vec![path, format!("= {value}")])
                     .collect();
