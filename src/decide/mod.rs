@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 
-use crate::evaluate::{Evaluation, action_rank};
+use crate::diag::{Code, Diagnostic};
+use crate::evaluate::{Evaluation, action_rank, failed_at};
 use crate::model::{Kind, Record};
 use crate::validate::{Inventory, PolicyPack};
 
@@ -106,6 +107,31 @@ impl Decision {
     /// No action is due and nothing failed.
     pub fn is_retain(&self) -> bool {
         self.status == Status::Ok && self.actions.is_empty()
+    }
+
+    /// The finding for one of its failures: at the record, with a note at
+    /// the policy (at the expression that failed, when Cedar says).
+    pub fn failure_diagnostic(
+        &self,
+        failure: &Failure,
+        inventory: &Inventory,
+        pack: &PolicyPack,
+    ) -> Diagnostic {
+        let record = &inventory.records[self.record];
+        let mut diag = Diagnostic::error(
+            Code::EvaluationFailed,
+            format!(
+                "policy `{}` could not be evaluated on `{}` for `{}`",
+                failure.policy, self.subject, failure.action
+            ),
+        )
+        .at(record.span.clone())
+        .label(failure.message.clone())
+        .help("the record is reported as `error`, not retained; fix the policy or the record");
+        if let Some((span, label)) = failed_at(pack, &failure.policy, failure.at) {
+            diag = diag.note(span, label);
+        }
+        diag
     }
 }
 
