@@ -12,7 +12,7 @@ mod verdict;
 
 pub use verdict::{Gate, Verdict};
 
-use cedar_policy::{Authorizer, Context, PolicySet, Request, RestrictedExpression};
+use cedar_policy::{PolicySet, RestrictedExpression};
 use jiff::Timestamp;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::decide::{Decision, Effect, Plan};
 use crate::diag::{Code, Diagnostic, Severity, Span};
-use crate::evaluate::{Evaluation, entities};
+use crate::evaluate::{Evaluation, Requester};
 use crate::model::{Kind, format_time};
 use crate::validate::{FLAG, Inventory, PolicyPack, Waiver};
 
@@ -248,7 +248,7 @@ pub fn check(
     {
         let record = &inventory.records[d.record];
         for f in &d.failures {
-            let diagnostic = crate::report::evaluation_failure(d, f, inventory, pack);
+            let diagnostic = d.failure_diagnostic(f, inventory, pack);
             findings.push(Finding {
                 subject: Some(record.id.clone()),
                 kind: Some(record.kind),
@@ -262,61 +262,50 @@ pub fn check(
 
     let decisions: HashMap<usize, &Decision> =
         plan.decisions.iter().map(|d| (d.record, d)).collect();
-    let rules = rule_sets(pack);
-    let authorizer = Authorizer::new();
-    let now = format_time(evaluation.as_of);
-    let action = crate::evaluate::action(FLAG);
-    let principal = crate::evaluate::principal();
+    // The check rules that can flag each kind.
+    let scoped = crate::evaluate::scoped_sets(pack);
+    let rules: HashMap<Kind, &PolicySet> = Kind::ALL
+        .into_iter()
+        .filter_map(|kind| {
+            let set = scoped.get(&(kind, FLAG.to_string()))?;
+            (!set.is_empty()).then(|| (kind, set.policies()))
+        })
+        .collect();
+    let requester = Requester::new(
+        inventory,
+        &evaluation.departures,
+        &evaluation.store,
+        evaluation.as_of,
+    );
 
     let per_record: Vec<Vec<Finding>> = inventory
         .records
         .par_iter()
         .enumerate()
-        .filter_map(|(index, record)| Some((index, record, rules.get(&record.kind)?)))
-        .map(|(index, record, set)| {
-            let decision = decisions.get(&index).copied();
-            let resource = entities::uid(record.kind, &record.id);
-            let request = Context::from_pairs([
-                ("now".to_string(), RestrictedExpression::new_datetime(&now)),
-                ("decision".to_string(), decided(decision)),
-            ])
-            .map_err(|e| e.to_string())
-            .and_then(|context| {
-                Request::new(principal.clone(), action.clone(), resource, context, None)
-                    .map_err(|e| e.to_string())
-            });
-            let request = match request {
-                Ok(r) => r,
-                Err(message) => return vec![failed_rule(record, "", &message, None)],
-            };
-            // A record no other names was built for its decision and not
-            // kept; its slice builds it again here.
-            let slice = match evaluation
-                .store
-                .slice(inventory, &evaluation.departures, index)
-            {
-                Ok(s) => s,
-                Err(message) => return vec![failed_rule(record, "", &message, None)],
-            };
-            let response = authorizer.is_authorized(&request, set, &slice);
-            let mut out: Vec<Finding> = response
-                .diagnostics()
-                .errors()
-                .map(|e| match e {
-                    cedar_policy::AuthorizationError::PolicyEvaluationError(_) => {
-                        let e = crate::evaluate::failure(e);
-                        let at = crate::report::failed_at(pack, &e.policy, e.at);
+        .filter_map(|(index, record)| Some((index, record, *rules.get(&record.kind)?)))
+        .map_init(
+            || (crate::evaluate::principal(), crate::evaluate::action(FLAG)),
+            |(principal, action), (index, record, set)| {
+                let decision = decisions.get(&index).copied();
+                let context = requester.context(Some(("decision", decided(decision))));
+                let subject = requester.subject(index);
+                let answer = requester.ask(principal, action, &subject, &context, set);
+                let mut out: Vec<Finding> = answer
+                    .errors
+                    .iter()
+                    .map(|e| {
+                        let at = crate::evaluate::failed_at(pack, &e.policy, e.at);
                         failed_rule(record, &e.policy, &e.message, at)
+                    })
+                    .collect();
+                for id in &answer.reasons {
+                    if let Some(info) = pack.info.get(id) {
+                        out.extend(rule_findings(record, info, decision, evaluation.as_of));
                     }
-                })
-                .collect();
-            for id in response.diagnostics().reason() {
-                if let Some(info) = pack.info.get(&id.to_string()) {
-                    out.extend(rule_findings(record, info, decision, evaluation.as_of));
                 }
-            }
-            out
-        })
+                out
+            },
+        )
         .collect();
     findings.extend(per_record.into_iter().flatten());
     let could_not_evaluate =
@@ -330,32 +319,6 @@ pub fn check(
         waivers,
         could_not_evaluate,
     }
-}
-
-/// The check rules whose scope can match each kind.
-fn rule_sets(pack: &PolicyPack) -> HashMap<Kind, PolicySet> {
-    let mut out = HashMap::new();
-    for kind in Kind::ALL {
-        if !crate::evaluate::flag_applies(pack, kind) {
-            continue;
-        }
-        let ty = entities::type_name(kind);
-        let mut set = PolicySet::new();
-        for policy in pack.set.policies() {
-            let is_rule = pack
-                .info
-                .get(&policy.id().to_string())
-                .is_some_and(|i| i.rule.is_some());
-            if is_rule && crate::evaluate::resource_can_match(policy, &ty) {
-                // INVARIANT: ids are unique in the pack, so a subset cannot clash.
-                let _ = set.add(policy.clone());
-            }
-        }
-        if set.policies().next().is_some() {
-            out.insert(kind, set);
-        }
-    }
-    out
 }
 
 /// The decision as the rules see it in `context.decision`.

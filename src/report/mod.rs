@@ -176,52 +176,9 @@ pub fn evaluation_failures(
         .flat_map(|d| {
             d.failures
                 .iter()
-                .map(move |f| evaluation_failure(d, f, inventory, pack))
+                .map(move |f| d.failure_diagnostic(f, inventory, pack))
         })
         .collect()
-}
-
-/// The finding for one policy that failed to evaluate on a decided record.
-pub fn evaluation_failure(
-    d: &crate::decide::Decision,
-    f: &crate::decide::Failure,
-    inventory: &crate::validate::Inventory,
-    pack: &crate::validate::PolicyPack,
-) -> Diagnostic {
-    let record = &inventory.records[d.record];
-    let mut diag = Diagnostic::error(
-        crate::diag::Code::EvaluationFailed,
-        format!(
-            "policy `{}` could not be evaluated on `{}` for `{}`",
-            f.policy, d.subject, f.action
-        ),
-    )
-    .at(record.span.clone())
-    .label(f.message.clone())
-    .help("the record is reported as `error`, not retained; fix the policy or the record");
-    if let Some((span, label)) = failed_at(pack, &f.policy, f.at) {
-        diag = diag.note(span, label);
-    }
-    diag
-}
-
-/// Where a policy failed: the expression Cedar names, when its range lies
-/// within the policy's text; else the policy's first line.
-pub fn failed_at(
-    pack: &crate::validate::PolicyPack,
-    policy: &str,
-    at: Option<(usize, usize)>,
-) -> Option<(crate::diag::Span, &'static str)> {
-    let info = pack.info.get(policy)?;
-    let start = info.span.range.start;
-    let end = start + info.text.len();
-    Some(match at {
-        Some((from, to)) if start <= from && to <= end && from < to => (
-            crate::diag::Span::new(&info.span.file, from..to),
-            "this expression failed",
-        ),
-        _ => (info.span.clone(), "this policy failed"),
-    })
 }
 
 /// Renders an error that stopped the run.
