@@ -9,6 +9,7 @@ pub mod github;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod ledger;
 pub mod markdown;
 pub mod sarif;
 
