@@ -195,38 +195,44 @@ impl Severity {
     }
 }
 
+/// A table of stable kebab-case codes: each with its name, one line saying
+/// what it means and one saying what fixes it. The findings' codes below and
+/// the ledger's verification failures (`ledger::codes`) are both such tables.
 macro_rules! codes {
-    ($($variant:ident = $name:literal: $desc:literal => $fix:literal,)*) => {
-        /// Stable kebab-case codes of findings; `docs/diagnostics.md` documents each.
+    ($(#[$meta:meta])* $code:ident; $($variant:ident = $name:literal: $desc:literal => $fix:literal,)*) => {
+        $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub enum Code {
+        pub enum $code {
             $(#[doc = $desc] $variant,)*
         }
 
-        impl Code {
+        impl $code {
             /// Every code, in documentation order.
-            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+            pub const ALL: &'static [$code] = &[$($code::$variant,)*];
 
             /// The stable kebab-case name.
             pub fn as_str(self) -> &'static str {
-                match self { $(Code::$variant => $name,)* }
+                match self { $($code::$variant => $name,)* }
             }
 
             /// One line saying what the code means.
             pub fn description(self) -> &'static str {
-                match self { $(Code::$variant => $desc,)* }
+                match self { $($code::$variant => $desc,)* }
             }
 
             /// What usually fixes it: the help of code-scanning rules and
             /// of the documentation.
             pub fn fix(self) -> &'static str {
-                match self { $(Code::$variant => $fix,)* }
+                match self { $($code::$variant => $fix,)* }
             }
         }
     };
 }
+pub(crate) use codes;
 
 codes! {
+    /// Stable kebab-case codes of findings; `docs/diagnostics.md` documents each.
+    Code;
     ReadFailed = "read-failed": "a file under the inventory or policy directory could not be read"
         => "make the path a regular file that the user running severance can read",
     YamlSyntax = "yaml-syntax": "a file is not well-formed YAML"

@@ -1,4 +1,4 @@
-//! Stage 5 of `severance check`: ask the check rules (the `@severity`
+//! Stage 7, check: ask the check rules (the `@severity`
 //! policies of the pack) about every record, with its decision in the
 //! request's context, and turn each satisfied rule into a [`Finding`]. Then
 //! apply the reviewed waivers: a waived finding stays listed, an expired

@@ -570,6 +570,7 @@ mod tests {
             Command::Ledger(LedgerCommand::Log {
                 ledger: dir.path().join("ledger"),
                 filter: crate::ledger::LogFilter::default(),
+                format: Format::Human,
             }),
             Command::Ledger(LedgerCommand::Verify {
                 ledger: dir.path().join("ledger"),

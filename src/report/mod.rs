@@ -1,4 +1,4 @@
-//! Stage 6, report: render findings, plans and explanations as text or JSON.
+//! Stage 8, report: render findings, plans and explanations as text or JSON.
 //! Rendering makes no decisions and reads no clock; the same plan always
 //! gives the same bytes.
 
@@ -9,6 +9,7 @@ pub mod github;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod ledger;
 pub mod markdown;
 pub mod sarif;
 
