@@ -10,7 +10,6 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use severance::commands::Input;
 use severance::evaluate::{self, actions_by_kind, principal};
 use severance::ledger::{self, RunInputs, SignerKey};
 use severance::load::{Limits, Sources};
@@ -196,13 +195,12 @@ fn bench(people: usize, root: &Path, repo: &Path) {
     let plan = severance::decide::decide(inv, pack, &evaluation);
     row("decide", secs(t), "decisions", plan.decisions.len() as f64);
 
-    let input = Input {
-        inventory: inventory.clone(),
-        policies: policies.clone(),
-        revision: None,
+    let input = severance::report::InputDirs {
+        inventory: &inventory,
+        policies: &policies,
     };
     let t = Instant::now();
-    let json = severance::report::json::plan(&plan, inv, pack, &evaluation, &input);
+    let json = severance::report::json::plan(&plan, inv, pack, &evaluation, input);
     row(
         "report (json)",
         secs(t),
@@ -210,7 +208,7 @@ fn bench(people: usize, root: &Path, repo: &Path) {
         plan.decisions.len() as f64,
     );
     let t = Instant::now();
-    let human = severance::report::human::plan(&plan, inv, pack, &evaluation, &input);
+    let human = severance::report::human::plan(&plan, inv, pack, &evaluation, input);
     row(
         "report (human)",
         secs(t),

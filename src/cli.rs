@@ -350,6 +350,9 @@ pub struct LogArgs {
     /// Only entries at or after this instant.
     #[arg(long, value_name = "RFC3339", value_parser = parse_as_of)]
     since: Option<Timestamp>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Human)]
+    format: FormatArg,
 }
 
 fn parse_pair(s: &str) -> Result<(String, String), String> {
@@ -534,6 +537,7 @@ impl LedgerSub {
                 subject,
                 kind,
                 since,
+                format,
             }) => LedgerCommand::Log {
                 ledger,
                 filter: LogFilter {
@@ -541,6 +545,7 @@ impl LedgerSub {
                     kind,
                     since,
                 },
+                format: format.into(),
             },
         }
     }

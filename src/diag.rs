@@ -195,38 +195,44 @@ impl Severity {
     }
 }
 
+/// A table of stable kebab-case codes: each with its name, one line saying
+/// what it means and one saying what fixes it. The findings' codes below and
+/// the ledger's verification failures (`ledger::codes`) are both such tables.
 macro_rules! codes {
-    ($($variant:ident = $name:literal: $desc:literal => $fix:literal,)*) => {
-        /// Stable kebab-case codes of findings; `docs/diagnostics.md` documents each.
+    ($(#[$meta:meta])* $code:ident; $($variant:ident = $name:literal: $desc:literal => $fix:literal,)*) => {
+        $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub enum Code {
+        pub enum $code {
             $(#[doc = $desc] $variant,)*
         }
 
-        impl Code {
+        impl $code {
             /// Every code, in documentation order.
-            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+            pub const ALL: &'static [$code] = &[$($code::$variant,)*];
 
             /// The stable kebab-case name.
             pub fn as_str(self) -> &'static str {
-                match self { $(Code::$variant => $name,)* }
+                match self { $($code::$variant => $name,)* }
             }
 
             /// One line saying what the code means.
             pub fn description(self) -> &'static str {
-                match self { $(Code::$variant => $desc,)* }
+                match self { $($code::$variant => $desc,)* }
             }
 
             /// What usually fixes it: the help of code-scanning rules and
             /// of the documentation.
             pub fn fix(self) -> &'static str {
-                match self { $(Code::$variant => $fix,)* }
+                match self { $($code::$variant => $fix,)* }
             }
         }
     };
 }
+pub(crate) use codes;
 
 codes! {
+    /// Stable kebab-case codes of findings; `docs/diagnostics.md` documents each.
+    Code;
     ReadFailed = "read-failed": "a file under the inventory or policy directory could not be read"
         => "make the path a regular file that the user running severance can read",
     YamlSyntax = "yaml-syntax": "a file is not well-formed YAML"
@@ -318,10 +324,16 @@ pub struct Note {
 }
 
 /// One finding: a code, a message, where it is and what might fix it.
+///
+/// The code's type is a parameter because not every code is in the table
+/// above: what load and validate find carries a [`Code`] (the default),
+/// while a finding of `severance check` may be a check rule's, named by the
+/// `@id` the policy pack gives it (`crate::check::FindingCode`). Everything
+/// else about a finding, and how it is rendered, is the same for both.
 #[derive(Clone, Debug)]
-pub struct Diagnostic {
+pub struct Diagnostic<C = Code> {
     /// Stable code.
-    pub code: Code,
+    pub code: C,
     /// How bad.
     pub severity: Severity,
     /// Lowercase message; user input in backticks.
@@ -339,22 +351,40 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// An error with code and message.
     pub fn error(code: Code, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::new(code, Severity::Error, message)
+    }
+
+    /// A warning with code and message.
+    pub fn warning(code: Code, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::new(code, Severity::Warning, message)
+    }
+
+    /// Sort key that puts findings in file, line, column order.
+    pub fn sort_key(&self) -> (String, u32, u32, Code, String) {
+        match &self.span {
+            Some(s) => (
+                s.file.path.clone(),
+                s.line,
+                s.col,
+                self.code,
+                self.message.clone(),
+            ),
+            None => (String::new(), 0, 0, self.code, self.message.clone()),
+        }
+    }
+}
+
+impl<C> Diagnostic<C> {
+    /// A finding with code, severity and message, not yet placed.
+    pub fn new(code: C, severity: Severity, message: impl Into<String>) -> Diagnostic<C> {
         Diagnostic {
             code,
-            severity: Severity::Error,
+            severity,
             message: message.into(),
             span: None,
             label: None,
             notes: Vec::new(),
             help: None,
-        }
-    }
-
-    /// A warning with code and message.
-    pub fn warning(code: Code, message: impl Into<String>) -> Diagnostic {
-        Diagnostic {
-            severity: Severity::Warning,
-            ..Diagnostic::error(code, message)
         }
     }
 
@@ -385,17 +415,16 @@ impl Diagnostic {
         self
     }
 
-    /// Sort key that puts findings in file, line, column order.
-    pub fn sort_key(&self) -> (String, u32, u32, Code, String) {
-        match &self.span {
-            Some(s) => (
-                s.file.path.clone(),
-                s.line,
-                s.col,
-                self.code,
-                self.message.clone(),
-            ),
-            None => (String::new(), 0, 0, self.code, self.message.clone()),
+    /// The same finding under a code of another type.
+    pub fn map_code<D>(self, f: impl FnOnce(C) -> D) -> Diagnostic<D> {
+        Diagnostic {
+            code: f(self.code),
+            severity: self.severity,
+            message: self.message,
+            span: self.span,
+            label: self.label,
+            notes: self.notes,
+            help: self.help,
         }
     }
 }

@@ -1,12 +1,16 @@
 //! severance makes offboarding a control point that can be proven: an
 //! inventory of people, hardware, accounts, grants and non-human identities
 //! kept as YAML, Cedar policies that decide which actions each record's
-//! owner's departure makes due, and (later) a signed ledger of every decision.
+//! owner's departure makes due, and a signed, hash-chained ledger of every
+//! decision.
 //!
 //! The library does the work in stages, each a module with one entry
-//! function: [`load::load`] → [`validate::validate`] → [`evaluate::evaluate`]
-//! → [`decide::decide`] → [`report`]. The [`commands`] compose them; the
-//! binary only parses arguments and prints what the commands return.
+//! function and typed input and output: [`load::load`] →
+//! [`validate::validate`] → [`evaluate::evaluate`] → [`decide::decide`] →
+//! [`ledger`] ([`ledger::record_run`], [`ledger::verify`],
+//! [`ledger::history`]) and [`diff::diff`] → [`check::check`] → [`report`].
+//! The [`commands`] compose them; the binary only parses arguments and prints
+//! what the commands return. `docs/architecture.md` draws the graph.
 
 pub mod check;
 pub mod cli;

@@ -1,19 +1,26 @@
-//! Stage 5 of `severance check`: ask the check rules (the `@severity`
+//! Stage 7, check: ask the check rules (the `@severity`
 //! policies of the pack) about every record, with its decision in the
 //! request's context, and turn each satisfied rule into a [`Finding`]. Then
 //! apply the reviewed waivers: a waived finding stays listed, an expired
 //! waiver is an error of its own and a waiver that matches nothing is a
-//! warning. Findings are data; what fails a build is the caller's choice.
+//! warning. Findings are data: [`Gate`] turns them into a verdict at the
+//! threshold the caller sets, and [`baseline`] compares them with those of
+//! a base revision.
 
-use cedar_policy::{Authorizer, Context, PolicySet, Request, RestrictedExpression};
+pub mod baseline;
+mod verdict;
+
+pub use verdict::{Gate, Verdict};
+
+use cedar_policy::{PolicySet, RestrictedExpression};
 use jiff::Timestamp;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::decide::{Decision, Effect, Plan};
-use crate::diag::{Code, Diagnostic, Note, Severity, Span};
-use crate::evaluate::{Evaluation, entities};
+use crate::diag::{Code, Diagnostic, Severity, Span};
+use crate::evaluate::{Evaluation, Requester};
 use crate::model::{Kind, format_time};
 use crate::validate::{FLAG, Inventory, PolicyPack, Waiver};
 
@@ -42,33 +49,47 @@ impl Origin {
     }
 }
 
-/// One finding of `severance check`.
+/// What a finding of `severance check` is, by name. Load, validation,
+/// evaluation and waiver findings carry one of severance's own codes,
+/// documented in `docs/diagnostics.md`; a check rule's finding carries the
+/// rule's `@id`, which the policy pack defines and `docs/checks.md` lists.
+/// Reports, waivers and fingerprints know a code only by its text
+/// ([`FindingCode::as_str`]), so the two read the same everywhere.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FindingCode {
+    /// One of severance's own codes.
+    Diagnostic(Code),
+    /// A check rule's `@id`.
+    Rule(String),
+}
+
+impl FindingCode {
+    /// The stable kebab-case name.
+    pub fn as_str(&self) -> &str {
+        match self {
+            FindingCode::Diagnostic(code) => code.as_str(),
+            FindingCode::Rule(id) => id,
+        }
+    }
+}
+
+/// One finding of `severance check`: a diagnostic (code, severity, message,
+/// places, help), and what the check knows about it besides.
 #[derive(Debug, Clone)]
 pub struct Finding {
-    /// Stable kebab-case code: a rule's `@id`, or a diagnostic code.
-    pub code: String,
-    /// How bad.
-    pub severity: Severity,
+    /// What is wrong, where, and what might fix it.
+    pub diagnostic: Diagnostic<FindingCode>,
     /// Where it comes from.
     pub origin: Origin,
-    /// Lowercase message; user input in backticks.
-    pub message: String,
     /// The record at fault, when there is one.
     pub subject: Option<String>,
     /// The record's kind.
     pub kind: Option<Kind>,
     /// The field at fault, when one is.
     pub field: Option<String>,
-    /// Where: the field when one is at fault and written, else the record.
-    pub span: Option<Span>,
-    /// Where the record starts (when the finding is about one).
+    /// Where the record starts (when the finding is about one); the
+    /// diagnostic's place is the field when one is at fault and written.
     pub record_span: Option<Span>,
-    /// Label under the primary place.
-    pub label: Option<String>,
-    /// Other places that explain it.
-    pub notes: Vec<Note>,
-    /// A hint at the fix.
-    pub help: Option<String>,
     /// The controls the rule serves.
     pub controls: Vec<String>,
     /// The policies behind the finding: the rule, and for an overdue
@@ -83,19 +104,18 @@ pub struct Finding {
 impl Finding {
     /// A finding from a load or validation diagnostic.
     pub fn from_diagnostic(d: &Diagnostic, origin: Origin) -> Finding {
+        Finding::new(d.clone().map_code(FindingCode::Diagnostic), origin)
+    }
+
+    /// A finding of `diagnostic`, about no record.
+    pub fn new(diagnostic: Diagnostic<FindingCode>, origin: Origin) -> Finding {
         Finding {
-            code: d.code.as_str().to_string(),
-            severity: d.severity,
+            diagnostic,
             origin,
-            message: d.message.clone(),
             subject: None,
             kind: None,
             field: None,
-            span: d.span.clone(),
             record_span: None,
-            label: d.label.clone(),
-            notes: d.notes.clone(),
-            help: d.help.clone(),
             controls: Vec::new(),
             policies: Vec::new(),
             waived_by: None,
@@ -103,13 +123,19 @@ impl Finding {
         }
     }
 
+    /// The code, as every report shows it.
+    pub fn code(&self) -> &str {
+        self.diagnostic.code.as_str()
+    }
+
     /// A fingerprint that survives edits elsewhere in the file: the code,
     /// the record, the field and the policies behind it, or for findings
     /// without a record the file and the message. Lines are left out on purpose, so moving a
     /// record does not make its findings "new".
     pub fn fingerprint(&self) -> String {
+        let d = &self.diagnostic;
         let mut hasher = Sha256::new();
-        hasher.update(self.code.as_bytes());
+        hasher.update(self.code().as_bytes());
         hasher.update([0]);
         match &self.subject {
             Some(subject) => {
@@ -123,14 +149,14 @@ impl Finding {
             }
             None => {
                 hasher.update(
-                    self.span
+                    d.span
                         .as_ref()
                         .map(|s| s.file.path.as_str())
                         .unwrap_or_default()
                         .as_bytes(),
                 );
                 hasher.update([0]);
-                hasher.update(self.message.as_bytes());
+                hasher.update(d.message.as_bytes());
             }
         }
         hex::encode(&hasher.finalize()[..16])
@@ -138,18 +164,19 @@ impl Finding {
 
     /// Whether the finding fails a gate set at `threshold`.
     pub fn fails(&self, threshold: Severity) -> bool {
-        self.waived_by.is_none() && self.severity <= threshold
+        self.waived_by.is_none() && self.diagnostic.severity <= threshold
     }
 
     fn sort_key(&self) -> (String, u32, u32, String, String) {
-        let (path, line, col) = self.span.as_ref().map_or((String::new(), 0, 0), |s| {
-            (s.file.path.clone(), s.line, s.col)
-        });
+        let (path, line, col) = match &self.diagnostic.span {
+            Some(s) => (s.file.path.clone(), s.line, s.col),
+            None => (String::new(), 0, 0),
+        };
         (
             path,
             line,
             col,
-            self.code.clone(),
+            self.code().to_string(),
             self.subject.clone().unwrap_or_default(),
         )
     }
@@ -179,9 +206,30 @@ pub struct Checked {
     pub could_not_evaluate: bool,
 }
 
+impl Checked {
+    /// What stands for the check of an input that does not validate: its
+    /// load and validation findings, sorted; nothing could be evaluated.
+    pub fn invalid(mut findings: Vec<Finding>) -> Checked {
+        sort(&mut findings);
+        Checked {
+            findings,
+            waivers: Vec::new(),
+            could_not_evaluate: true,
+        }
+    }
+}
+
 /// Sorts findings by file, line, column, code and record.
 pub fn sort(findings: &mut [Finding]) {
     findings.sort_by_cached_key(Finding::sort_key);
+}
+
+/// How many of the findings are errors.
+pub fn errors(findings: &[Finding]) -> usize {
+    findings
+        .iter()
+        .filter(|f| f.diagnostic.severity == Severity::Error)
+        .count()
 }
 
 /// Runs the check rules on every record and applies the waivers.
@@ -200,7 +248,7 @@ pub fn check(
     {
         let record = &inventory.records[d.record];
         for f in &d.failures {
-            let diagnostic = crate::report::evaluation_failure(d, f, inventory, pack);
+            let diagnostic = d.failure_diagnostic(f, inventory, pack);
             findings.push(Finding {
                 subject: Some(record.id.clone()),
                 kind: Some(record.kind),
@@ -214,61 +262,50 @@ pub fn check(
 
     let decisions: HashMap<usize, &Decision> =
         plan.decisions.iter().map(|d| (d.record, d)).collect();
-    let rules = rule_sets(pack);
-    let authorizer = Authorizer::new();
-    let now = format_time(evaluation.as_of);
-    let action = crate::evaluate::action(FLAG);
-    let principal = crate::evaluate::principal();
+    // The check rules that can flag each kind.
+    let scoped = crate::evaluate::scoped_sets(pack);
+    let rules: HashMap<Kind, &PolicySet> = Kind::ALL
+        .into_iter()
+        .filter_map(|kind| {
+            let set = scoped.get(&(kind, FLAG.to_string()))?;
+            (!set.is_empty()).then(|| (kind, set.policies()))
+        })
+        .collect();
+    let requester = Requester::new(
+        inventory,
+        &evaluation.departures,
+        &evaluation.store,
+        evaluation.as_of,
+    );
 
     let per_record: Vec<Vec<Finding>> = inventory
         .records
         .par_iter()
         .enumerate()
-        .filter_map(|(index, record)| Some((index, record, rules.get(&record.kind)?)))
-        .map(|(index, record, set)| {
-            let decision = decisions.get(&index).copied();
-            let resource = entities::uid(record.kind, &record.id);
-            let request = Context::from_pairs([
-                ("now".to_string(), RestrictedExpression::new_datetime(&now)),
-                ("decision".to_string(), decided(decision)),
-            ])
-            .map_err(|e| e.to_string())
-            .and_then(|context| {
-                Request::new(principal.clone(), action.clone(), resource, context, None)
-                    .map_err(|e| e.to_string())
-            });
-            let request = match request {
-                Ok(r) => r,
-                Err(message) => return vec![failed_rule(record, "", &message, None)],
-            };
-            // A record no other names was built for its decision and not
-            // kept; its slice builds it again here.
-            let slice = match evaluation
-                .store
-                .slice(inventory, &evaluation.departures, index)
-            {
-                Ok(s) => s,
-                Err(message) => return vec![failed_rule(record, "", &message, None)],
-            };
-            let response = authorizer.is_authorized(&request, set, &slice);
-            let mut out: Vec<Finding> = response
-                .diagnostics()
-                .errors()
-                .map(|e| match e {
-                    cedar_policy::AuthorizationError::PolicyEvaluationError(_) => {
-                        let e = crate::evaluate::failure(e);
-                        let at = crate::report::failed_at(pack, &e.policy, e.at);
+        .filter_map(|(index, record)| Some((index, record, *rules.get(&record.kind)?)))
+        .map_init(
+            || (crate::evaluate::principal(), crate::evaluate::action(FLAG)),
+            |(principal, action), (index, record, set)| {
+                let decision = decisions.get(&index).copied();
+                let context = requester.context(Some(("decision", decided(decision))));
+                let subject = requester.subject(index);
+                let answer = requester.ask(principal, action, &subject, &context, set);
+                let mut out: Vec<Finding> = answer
+                    .errors
+                    .iter()
+                    .map(|e| {
+                        let at = crate::evaluate::failed_at(pack, &e.policy, e.at);
                         failed_rule(record, &e.policy, &e.message, at)
+                    })
+                    .collect();
+                for id in &answer.reasons {
+                    if let Some(info) = pack.info.get(id) {
+                        out.extend(rule_findings(record, info, decision, evaluation.as_of));
                     }
-                })
-                .collect();
-            for id in response.diagnostics().reason() {
-                if let Some(info) = pack.info.get(&id.to_string()) {
-                    out.extend(rule_findings(record, info, decision, evaluation.as_of));
                 }
-            }
-            out
-        })
+                out
+            },
+        )
         .collect();
     findings.extend(per_record.into_iter().flatten());
     let could_not_evaluate =
@@ -282,32 +319,6 @@ pub fn check(
         waivers,
         could_not_evaluate,
     }
-}
-
-/// The check rules whose scope can match each kind.
-fn rule_sets(pack: &PolicyPack) -> HashMap<Kind, PolicySet> {
-    let mut out = HashMap::new();
-    for kind in Kind::ALL {
-        if !crate::evaluate::flag_applies(pack, kind) {
-            continue;
-        }
-        let ty = entities::type_name(kind);
-        let mut set = PolicySet::new();
-        for policy in pack.set.policies() {
-            let is_rule = pack
-                .info
-                .get(&policy.id().to_string())
-                .is_some_and(|i| i.rule.is_some());
-            if is_rule && crate::evaluate::resource_can_match(policy, &ty) {
-                // INVARIANT: ids are unique in the pack, so a subset cannot clash.
-                let _ = set.add(policy.clone());
-            }
-        }
-        if set.policies().next().is_some() {
-            out.insert(kind, set);
-        }
-    }
-    out
 }
 
 /// The decision as the rules see it in `context.decision`.
@@ -387,23 +398,23 @@ fn rule_findings(
         _ => None,
     };
     let message = format!("`{}`: {}", record.id, lowercase_first(&info.description));
+    let diagnostic = Diagnostic {
+        label,
+        ..Diagnostic::new(
+            FindingCode::Rule(info.id.clone()),
+            rule.map_or(Severity::Error, |r| r.severity),
+            message,
+        )
+        .at(field_span.unwrap_or_else(|| record.span.clone()))
+    };
     let finding = Finding {
-        code: info.id.clone(),
-        severity: rule.map_or(Severity::Error, |r| r.severity),
-        origin: Origin::Rule,
-        message,
         subject: Some(record.id.clone()),
         kind: Some(record.kind),
         field,
-        span: Some(field_span.unwrap_or_else(|| record.span.clone())),
         record_span: Some(record.span.clone()),
-        label,
-        notes: Vec::new(),
-        help: None,
         controls: info.controls.clone(),
         policies: vec![info.id.clone()],
-        waived_by: None,
-        new: None,
+        ..Finding::new(diagnostic, Origin::Rule)
     };
     let Some(d) = decision.filter(|_| rule.is_some_and(|r| r.detail_due)) else {
         return vec![finding];
@@ -429,7 +440,7 @@ fn rule_findings(
         .into_iter()
         .map(|(policy, (due, actions))| {
             let mut f = finding.clone();
-            f.message.push_str(&format!(
+            f.diagnostic.message.push_str(&format!(
                 " (`{}` due {} under `{policy}`)",
                 actions.into_iter().collect::<Vec<_>>().join(", "),
                 format_time(due)
@@ -494,7 +505,7 @@ fn apply_waivers(
 ) -> Vec<WaiverUse> {
     let mut uses = Vec::new();
     let mut extra = Vec::new();
-    let codes: BTreeSet<String> = findings.iter().map(|f| f.code.clone()).collect();
+    let codes: BTreeSet<String> = findings.iter().map(|f| f.code().to_string()).collect();
     for waiver in waivers {
         let expired = waiver.expires <= as_of;
         let mut waived = 0;
@@ -504,31 +515,26 @@ fn apply_waivers(
             .map(|(id, _)| (id.as_str(), false))
             .collect();
         if expired {
-            extra.push(Finding {
-                code: Code::WaiverExpired.as_str().into(),
-                severity: Severity::Error,
-                subject: None,
-                ..Finding::from_diagnostic(
-                    &Diagnostic::error(
-                        Code::WaiverExpired,
-                        format!(
-                            "waiver `{}` expired at {}; the findings it covered count again",
-                            waiver.id,
-                            format_time(waiver.expires)
-                        ),
-                    )
-                    .at(waiver.expires_span.clone())
-                    .help("renew it with a new approval and `expires`, or fix what it waived and delete it"),
-                    Origin::Waiver,
+            extra.push(Finding::from_diagnostic(
+                &Diagnostic::error(
+                    Code::WaiverExpired,
+                    format!(
+                        "waiver `{}` expired at {}; the findings it covered count again",
+                        waiver.id,
+                        format_time(waiver.expires)
+                    ),
                 )
-            });
+                .at(waiver.expires_span.clone())
+                .help("renew it with a new approval and `expires`, or fix what it waived and delete it"),
+                Origin::Waiver,
+            ));
         } else {
             for finding in findings.iter_mut() {
                 let covers = finding.origin == Origin::Rule
                     && waiver
                         .finding
                         .as_ref()
-                        .is_none_or(|code| *code == finding.code)
+                        .is_none_or(|code| code == finding.code())
                     && waiver
                         .policy
                         .as_ref()
@@ -649,13 +655,37 @@ mod tests {
             subject: Some("nhi/a".into()),
             ..Finding::from_diagnostic(&d, Origin::Rule)
         };
-        a.code = "nhi-owner-missing".into();
+        a.diagnostic.code = FindingCode::Rule("nhi-owner-missing".into());
         let b = a.clone();
         let mut c = a.clone();
         c.subject = Some("nhi/b".into());
         assert_eq!(a.fingerprint(), b.fingerprint());
         assert_ne!(a.fingerprint(), c.fingerprint());
         assert_eq!(a.fingerprint().len(), 32);
+    }
+
+    /// Baselines and SARIF `partialFingerprints` stored by earlier runs
+    /// hold these values: a change to how a finding is built must not
+    /// change them.
+    #[test]
+    fn fingerprints_are_stable_across_versions() {
+        let rule = Diagnostic::new(
+            FindingCode::Rule("nhi-owner-missing".into()),
+            Severity::Error,
+            "`nhi/a`: has no owner",
+        );
+        let record = Finding {
+            subject: Some("nhi/a".into()),
+            field: Some("owner".into()),
+            policies: vec!["nhi-owner-missing".into(), "offboard-due".into()],
+            ..Finding::new(rule, Origin::Rule)
+        };
+        assert_eq!(record.fingerprint(), "75e9a196ebf2a9dca948cb15d29bc8ba");
+        let file = crate::diag::SourceFile::new("inventory/waivers.yaml", "- id: x\n".into());
+        let expired = Diagnostic::error(Code::WaiverExpired, "waiver `waiver/x` expired")
+            .at(Span::new(&file, 2..7));
+        let placed = Finding::from_diagnostic(&expired, Origin::Waiver);
+        assert_eq!(placed.fingerprint(), "f9f1a2aea7dda7e1ce8ef5eb44da01a4");
     }
 
     #[test]

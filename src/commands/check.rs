@@ -3,22 +3,24 @@
 //! and, with `--base`, a second revision from git, run the same pipeline on
 //! each, and compare.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
 
 use super::Input;
-use crate::check::{Checked, Finding, Origin};
+use crate::check::baseline::{Base, Compared};
+use crate::check::{Checked, Finding, Gate, Origin, Verdict};
 use crate::diag::Severity;
 use crate::diff::{DecisionDiff, Side};
 use crate::error::{Error, ReportFile, Usage};
 use crate::exit::ExitStatus;
 use crate::load::Snapshot;
-use crate::report::check::{CheckReport, Revision, Verdict};
+use crate::report::check::{CheckReport, RepoPaths, Revision};
 use crate::report::diff::DiffReport;
 use crate::report::junit::Dialect;
+use crate::validate::PolicyPack;
 
 /// The formats of a check report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,10 +146,13 @@ fn evaluate_side(input: &Input, as_of: Timestamp) -> Result<Outcome, Error> {
     })
 }
 
-/// The check rules and waivers on a decided side.
+/// The check rules and waivers on a decided side, with its validation
+/// warnings.
 fn check_side(side: &Evaluated) -> Checked {
     let d = &side.decided;
-    crate::check::check(&d.inventory, &d.pack, &d.evaluation, &d.plan)
+    let mut checked = crate::check::check(&d.inventory, &d.pack, &d.evaluation, &d.plan);
+    checked.findings.extend(side.warnings.iter().cloned());
+    checked
 }
 
 /// A side that must validate to be compared with: its findings go to
@@ -163,10 +168,7 @@ fn must_validate(
             for f in &findings {
                 writeln!(err, "{}", crate::report::check::render_one(f))?;
             }
-            let errors = findings
-                .iter()
-                .filter(|f| f.severity == Severity::Error)
-                .count();
+            let errors = crate::check::errors(&findings);
             Err(crate::error::RevisionInvalid {
                 side,
                 revision: revision.label,
@@ -231,173 +233,183 @@ pub(super) fn run_check(
     err: &mut dyn Write,
 ) -> Result<ExitStatus, Error> {
     check_targets(&settings.reports)?;
+    let head = check_head(read_sides(settings)?);
+    let report = report(&head, settings);
+    write_reports(&report, settings, out, err)?;
+    Ok(match report.verdict {
+        Verdict::Pass => ExitStatus::Ok,
+        Verdict::Fail => ExitStatus::Blocking,
+        Verdict::CouldNotEvaluate => ExitStatus::CouldNotEvaluate,
+    })
+}
+
+/// The head of a check, and what its base turned out to be.
+struct Sides {
+    head: Outcome,
+    base: Option<BaseSide>,
+}
+
+/// The base of a check.
+enum BaseSide {
+    /// The revision, read.
+    Read(Outcome),
+    /// The parent of a repository's first commit, which does not exist.
+    Unborn(Revision),
+}
+
+impl BaseSide {
+    /// The revision, as reports name it.
+    fn revision(&self) -> Revision {
+        match self {
+            BaseSide::Unborn(revision) | BaseSide::Read(Outcome::Invalid { revision, .. }) => {
+                revision.clone()
+            }
+            BaseSide::Read(Outcome::Evaluated(base)) => base.revision.clone(),
+        }
+    }
+
+    /// What the head's check is compared with, and the decision diff when
+    /// both sides were decided.
+    fn baseline(&self, head: &Evaluated) -> (Base<'_>, Option<DecisionDiff>) {
+        match self {
+            BaseSide::Unborn(_) => (Base::Unborn, None),
+            BaseSide::Read(Outcome::Invalid { revision, findings }) => (
+                Base::Invalid {
+                    label: &revision.label,
+                    findings,
+                },
+                None,
+            ),
+            BaseSide::Read(Outcome::Evaluated(base)) => (
+                Base::Checked {
+                    findings: check_side(base).findings,
+                    waivers: &base.decided.inventory.waivers,
+                },
+                Some(decision_diff(base, head)),
+            ),
+        }
+    }
+}
+
+/// Reads the head and, when the head can be checked, the base. A base that
+/// does not validate leaves the check without a baseline, not without a
+/// report.
+fn read_sides(settings: &CheckSettings) -> Result<Sides, Error> {
     let head = evaluate_side(&settings.input, settings.as_of)?;
-    // The base only matters when the head can be checked; a base that does
-    // not validate leaves the check without a baseline, not without a report.
+    let Some(base) = &settings.base else {
+        return Ok(Sides { head, base: None });
+    };
     // A repository's first commit has nothing before it: `HEAD` names no
     // commit yet, and everything the commit holds is new.
-    let first_commit = settings
-        .base
-        .as_deref()
-        .is_some_and(|b| matches!(b, "HEAD" | "@"))
-        && crate::load::unborn_head(&settings.input.inventory);
-    let base = match (&settings.base, &head) {
-        (Some(base), Outcome::Evaluated(_)) if !first_commit => {
-            Some(evaluate_side(&at(&settings.input, base), settings.as_of)?)
-        }
-        _ => None,
-    };
-
-    let mut resolved = Vec::new();
-    let mut base_revision = settings
-        .base
-        .as_ref()
-        .filter(|_| first_commit)
-        .map(|base| Revision {
+    if matches!(base.as_str(), "HEAD" | "@") && crate::load::unborn_head(&settings.input.inventory)
+    {
+        let unborn = Revision {
             label: format!("{base} (no commit yet)"),
             commit: None,
+        };
+        return Ok(Sides {
+            head,
+            base: Some(BaseSide::Unborn(unborn)),
         });
-    let mut base_note = None;
-    let (checked, revision, records, pack, diff) = match head {
+    }
+    let base = match &head {
+        Outcome::Evaluated(_) => Some(BaseSide::Read(evaluate_side(
+            &at(&settings.input, base),
+            settings.as_of,
+        )?)),
+        Outcome::Invalid { .. } => None,
+    };
+    Ok(Sides { head, base })
+}
+
+/// What the check found on the head, compared with its base.
+struct CheckedHead {
+    revision: Revision,
+    base: Option<Revision>,
+    checked: Checked,
+    resolved: Vec<Finding>,
+    diff: Option<DecisionDiff>,
+    records: usize,
+    pack: Option<PolicyPack>,
+}
+
+/// Checks the head and compares it with its base.
+fn check_head(sides: Sides) -> CheckedHead {
+    let base = sides.base.as_ref().map(BaseSide::revision);
+    let head = match sides.head {
+        Outcome::Evaluated(head) => head,
         Outcome::Invalid { revision, findings } => {
-            let mut findings = findings;
-            crate::check::sort(&mut findings);
-            let checked = Checked {
-                findings,
-                waivers: Vec::new(),
-                could_not_evaluate: true,
-            };
-            (checked, revision, 0, None, None)
-        }
-        Outcome::Evaluated(head) => {
-            let (diff, baseline) = match &base {
-                Some(Outcome::Evaluated(base)) => {
-                    base_revision = Some(base.revision.clone());
-                    (Some(decision_diff(base, &head)), Some(base))
-                }
-                Some(Outcome::Invalid { revision, findings }) => {
-                    base_revision = Some(revision.clone());
-                    let errors = findings
-                        .iter()
-                        .filter(|f| f.severity == Severity::Error)
-                        .count();
-                    let d = crate::diag::Diagnostic::warning(
-                        crate::diag::Code::BaseInvalid,
-                        format!(
-                            "the base `{}` does not validate ({errors} error{}): no decision diff, and every finding counts as new",
-                            revision.label,
-                            if errors == 1 { "" } else { "s" }
-                        ),
-                    )
-                    .help("run `severance validate` at the base to see why");
-                    base_note = Some(Finding::from_diagnostic(&d, Origin::Validation));
-                    (None, None)
-                }
-                None => (None, None),
-            };
-            let mut checked = check_side(&head);
-            let Evaluated {
+            return CheckedHead {
                 revision,
-                decided,
-                warnings,
-            } = *head;
-            checked.findings.extend(warnings);
-            checked.findings.extend(base_note);
-            if let Some(base) = baseline {
-                let mut base_findings = check_side(base).findings;
-                base_findings.extend(base.warnings.iter().cloned());
-                // A finding is new when the base did not have it, or had it
-                // waived and the change took the waiver away.
-                let mut before: HashMap<String, bool> = HashMap::new();
-                for f in &base_findings {
-                    let waived = before.entry(f.fingerprint()).or_insert(true);
-                    *waived &= f.waived_by.is_some();
-                }
-                for f in &mut checked.findings {
-                    f.new = Some(match before.get(&f.fingerprint()) {
-                        None => true,
-                        Some(&was_waived) => was_waived && f.waived_by.is_none(),
-                    });
-                }
-                // A waiver the change adds or edits is what a reviewer of
-                // the change must look at hardest.
-                let before: HashMap<&str, String> = base
-                    .decided
-                    .inventory
-                    .waivers
-                    .iter()
-                    .map(|w| (w.id.as_str(), w.terms()))
-                    .collect();
-                for w in &mut checked.waivers {
-                    w.change = match before.get(w.waiver.id.as_str()) {
-                        None => Some(crate::diff::Change::Added),
-                        Some(terms) if *terms != w.waiver.terms() => {
-                            Some(crate::diff::Change::Edited)
-                        }
-                        Some(_) => None,
-                    };
-                }
-                let now: HashSet<String> =
-                    checked.findings.iter().map(Finding::fingerprint).collect();
-                resolved = base_findings
-                    .into_iter()
-                    .filter(|f| f.waived_by.is_none() && !now.contains(&f.fingerprint()))
-                    .collect();
-                crate::check::sort(&mut resolved);
-            } else if base_revision.is_some() {
-                for f in &mut checked.findings {
-                    f.new = Some(true);
-                }
-                // The first commit adds every waiver it holds.
-                if first_commit {
-                    for w in &mut checked.waivers {
-                        w.change = Some(crate::diff::Change::Added);
-                    }
-                }
-            }
-            crate::check::sort(&mut checked.findings);
-            let records = decided.inventory.records.len();
-            (checked, revision, records, Some(decided.pack), diff)
+                base,
+                checked: Checked::invalid(findings),
+                resolved: Vec::new(),
+                diff: None,
+                records: 0,
+                pack: None,
+            };
         }
     };
+    let (baseline, diff) = sides.base.as_ref().map(|b| b.baseline(&head)).unzip();
+    let Compared { checked, resolved } =
+        crate::check::baseline::compare(check_side(&head), baseline);
+    let Evaluated {
+        revision, decided, ..
+    } = *head;
+    CheckedHead {
+        revision,
+        base,
+        checked,
+        resolved,
+        diff: diff.flatten(),
+        records: decided.inventory.records.len(),
+        pack: Some(decided.pack),
+    }
+}
 
-    let mut report = CheckReport {
-        as_of: settings.as_of,
-        head: revision,
-        base: base_revision,
-        resolved: &resolved,
+/// The report of a checked head, with the verdict at the settings' gate.
+fn report<'a>(head: &'a CheckedHead, settings: &CheckSettings) -> CheckReport<'a> {
+    let gate = Gate {
         fail_on: settings.fail_on,
         only_new: settings.only_new,
-        checked: &checked,
-        diff: diff.as_ref(),
-        rules: crate::report::check::rules(pack.as_ref()),
-        records,
+    };
+    CheckReport {
+        as_of: settings.as_of,
+        head: head.revision.clone(),
+        base: head.base.clone(),
+        resolved: &head.resolved,
+        gate,
+        checked: &head.checked,
+        diff: head.diff.as_ref(),
+        rules: crate::report::check::rules(head.pack.as_ref()),
+        records: head.records,
         inventory_dir: crate::load::display_path(&settings.input.inventory),
-        verdict: Verdict::Pass,
-        repo: std::env::current_dir()
-            .and_then(std::fs::canonicalize)
-            .ok()
-            .zip(crate::load::work_tree_of(&settings.input.inventory))
-            .map(|(cwd, top)| crate::report::check::RepoPaths { cwd, top }),
-    };
-    report.verdict = if checked.could_not_evaluate
-        || checked
-            .findings
-            .iter()
-            .any(|f| f.origin == Origin::Validation && f.severity == Severity::Error)
-    {
-        Verdict::CouldNotEvaluate
-    } else if checked.findings.iter().any(|f| report.fails(f)) {
-        Verdict::Fail
-    } else {
-        Verdict::Pass
-    };
-    let verdict = report.verdict;
+        verdict: gate.verdict(&head.checked),
+        repo: repo_paths(&settings.input),
+    }
+}
 
-    // Files first, each written whole or not at all; then standard output.
+/// Where the run is and the work tree it is in, for tools that want paths
+/// relative to the repository.
+fn repo_paths(input: &Input) -> Option<RepoPaths> {
+    std::env::current_dir()
+        .and_then(std::fs::canonicalize)
+        .ok()
+        .zip(crate::load::work_tree_of(&input.inventory))
+        .map(|(cwd, top)| RepoPaths { cwd, top })
+}
+
+/// Writes every report: files first, each whole or not at all; then the
+/// job summary; then standard output.
+fn write_reports(
+    report: &CheckReport<'_>,
+    settings: &CheckSettings,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<(), Error> {
     let mut to_stdout = None;
     for target in &settings.reports {
-        let text = render(&report, target.format, settings, err)?;
+        let text = render(report, target.format, settings, err)?;
         match &target.path {
             Some(path) => write_report(path, &text)?,
             None => to_stdout = Some(text),
@@ -409,7 +421,7 @@ pub(super) fn run_check(
             .iter()
             .any(|t| t.format == ReportFormat::Github)
     {
-        append_report(path, &crate::report::markdown::check(&report))?;
+        append_report(path, &crate::report::markdown::check(report))?;
     }
     if !settings.reports.iter().any(|t| t.path.is_none()) {
         // Standard output holds only a report; the verdict still reaches a person.
@@ -418,11 +430,7 @@ pub(super) fn run_check(
     if let Some(text) = to_stdout {
         super::write_out(out, &text)?;
     }
-    Ok(match verdict {
-        Verdict::Pass => ExitStatus::Ok,
-        Verdict::Fail => ExitStatus::Blocking,
-        Verdict::CouldNotEvaluate => ExitStatus::CouldNotEvaluate,
-    })
+    Ok(())
 }
 
 /// One report's text; what a format had to leave out is said on `err`.

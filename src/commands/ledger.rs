@@ -2,18 +2,17 @@
 //! verify a ledger offline, and read its history.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::io::Write;
 use std::path::PathBuf;
 
 use jiff::Timestamp;
-use serde_json::{Value, json};
 
 use super::{Format, ledger_error, read_signer, read_verifier};
 use crate::error::{Error, Ledger};
 use crate::exit::ExitStatus;
 use crate::ledger::{self, DecisionRef, Evidence, LogFilter};
 use crate::model::format_time;
+use crate::report::ledger as render;
 
 /// What a `ledger record` writes.
 #[derive(Debug, Clone)]
@@ -93,6 +92,8 @@ pub enum LedgerCommand {
         ledger: PathBuf,
         /// Filter.
         filter: LogFilter,
+        /// Output format.
+        format: Format,
     },
 }
 
@@ -128,12 +129,20 @@ pub(super) fn run(
             checkpoints,
             format,
         } => verify(ledger, vkey, checkpoints, *format, out, err),
-        LedgerCommand::Log { ledger, filter } => {
+        LedgerCommand::Log {
+            ledger,
+            filter,
+            format,
+        } => {
             let history = ledger::history(ledger, filter).map_err(|message| Ledger {
                 path: ledger.display().to_string(),
                 message,
             })?;
-            write!(out, "{}", render_log(&history))?;
+            let text = match format {
+                Format::Human => render::log_human(&history),
+                Format::Json => render::log_json(&history),
+            };
+            out.write_all(text.as_bytes())?;
             Ok(ExitStatus::Ok)
         }
     }
@@ -223,77 +232,11 @@ fn verify(
         external.push((path.display().to_string(), text));
     }
     let report = ledger::verify(dir, &key, &external);
-    let root = report.root.as_ref().map(ledger::merkle::tag);
     match format {
-        Format::Json => {
-            let doc = json!({
-                "schema_version": 1,
-                "ok": report.ok(),
-                "origin": report.origin,
-                "key": report.key,
-                "size": report.size,
-                "sealed": report.sealed,
-                "root": root,
-                "time_range": report.time_range.as_ref().map(|(a, b)| json!({"first": a, "last": b})),
-                "entries": report.types,
-                "checkpoints": report.checkpoints.iter().map(|c| json!({"source": c.source, "size": c.size})).collect::<Vec<_>>(),
-                "failures": report.failures.iter().map(|f| json!({"code": f.code, "place": f.place, "message": f.message})).collect::<Vec<_>>(),
-            });
-            writeln!(
-                out,
-                "{}",
-                serde_json::to_string_pretty(&doc).unwrap_or_default()
-            )?;
-        }
+        Format::Json => out.write_all(render::verify_json(&report).as_bytes())?,
         Format::Human => {
-            for f in &report.failures {
-                writeln!(err, "failure[{}]: {}: {}", f.code, f.place, f.message)?;
-            }
-            let mut text = String::new();
-            let _ = writeln!(
-                text,
-                "ledger `{}`: {}",
-                dir.display(),
-                if report.ok() {
-                    "verified".to_string()
-                } else {
-                    format!(
-                        "{} failure{}",
-                        report.failures.len(),
-                        if report.failures.len() == 1 { "" } else { "s" }
-                    )
-                }
-            );
-            let _ = writeln!(text, "  origin       {}", report.origin);
-            let _ = writeln!(text, "  key          {}", report.key);
-            let _ = writeln!(
-                text,
-                "  entries      {} (sealed {})",
-                report.size, report.sealed
-            );
-            let _ = writeln!(text, "  root         {}", root.unwrap_or_default());
-            if let Some((a, b)) = &report.time_range {
-                let _ = writeln!(text, "  time range   {a} .. {b}");
-            }
-            let types: Vec<String> = report
-                .types
-                .iter()
-                .map(|(t, n)| format!("{n} {t}"))
-                .collect();
-            let _ = writeln!(text, "  by type      {}", types.join(", "));
-            let sizes: Vec<String> = report
-                .checkpoints
-                .iter()
-                .map(|c| {
-                    format!(
-                        "{} ({})",
-                        c.source,
-                        c.size.map_or("unreadable".to_string(), |s| s.to_string())
-                    )
-                })
-                .collect();
-            let _ = writeln!(text, "  checkpoints  {}", sizes.join(", "));
-            write!(out, "{text}")?;
+            err.write_all(render::verify_failures(&report).as_bytes())?;
+            out.write_all(render::verify_summary(dir, &report).as_bytes())?;
         }
     }
     Ok(if report.ok() {
@@ -301,110 +244,4 @@ fn verify(
     } else {
         ExitStatus::Integrity
     })
-}
-
-fn summary(e: &Value, history: &ledger::History) -> String {
-    let s = |k: &str| e[k].as_str().unwrap_or_default().to_string();
-    let decision = || {
-        let leaf = s("decision");
-        match history.seq_of.get(&leaf) {
-            Some(seq) => format!("decision {seq}"),
-            None => leaf,
-        }
-    };
-    match e["type"].as_str().unwrap_or_default() {
-        "genesis" => format!("log started; key {}", s("key")),
-        "approvers" => format!(
-            "{} trusted approvers",
-            e["approvers"].as_array().map_or(0, Vec::len)
-        ),
-        "run" => format!(
-            "plan as of {}: {} decisions, {} written; inventory {} policies {}",
-            s("as_of"),
-            e["decisions"]["count"],
-            e["decisions"]["written"],
-            e["inventory"]["digest"].as_str().unwrap_or_default(),
-            e["policies"]["digest"].as_str().unwrap_or_default()
-        ),
-        "decision" => {
-            let actions: Vec<&str> = e["actions"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .collect();
-            let verdict = if s("status") == "absent" {
-                "no longer in the inventory".to_string()
-            } else if actions.is_empty() {
-                "retain".to_string()
-            } else {
-                actions.join(", ")
-            };
-            let mut text = format!("{}: {verdict}", s("subject"));
-            if let Some(l) = e["leaver"].as_str() {
-                let _ = write!(text, " (leaver {l})");
-            }
-            if let Some(d) = e["due"].as_str() {
-                let _ = write!(text, " due {d}");
-            }
-            text
-        }
-        "approval" => format!(
-            "{} approved by {}",
-            decision(),
-            s("approver").split('+').next().unwrap_or_default()
-        ),
-        "execution" => format!(
-            "{}: {} request {} answered {}",
-            decision(),
-            s("system"),
-            s("request_id"),
-            s("status")
-        ),
-        "verification" => {
-            let observed: Vec<String> = e["observed"]
-                .as_object()
-                .into_iter()
-                .flatten()
-                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
-                .collect();
-            format!(
-                "{}: {} observed {}",
-                decision(),
-                s("method"),
-                observed.join(" ")
-            )
-        }
-        "recovery" => {
-            let found: Vec<&str> = e["found"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .collect();
-            format!(
-                "recovered from an interrupted write ({}); discarded {} lines, {} bytes",
-                found.join(", "),
-                e["discarded_lines"],
-                e["discarded_bytes"]
-            )
-        }
-        other => other.to_string(),
-    }
-}
-
-fn render_log(history: &ledger::History) -> String {
-    let rows = history
-        .entries
-        .iter()
-        .map(|e| {
-            vec![
-                e["seq"].to_string(),
-                e["ts"].as_str().unwrap_or_default().to_string(),
-                e["type"].as_str().unwrap_or_default().to_string(),
-                summary(e, history),
-            ]
-        })
-        .collect();
-    crate::report::human::table(rows, "")
 }

@@ -40,6 +40,16 @@ pub struct Input {
     pub revision: Option<crate::load::Snapshot>,
 }
 
+impl Input {
+    /// The directories, as reports name them.
+    fn dirs(&self) -> report::InputDirs<'_> {
+        report::InputDirs {
+            inventory: &self.inventory,
+            policies: &self.policies,
+        }
+    }
+}
+
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -299,7 +309,7 @@ fn decide_input(
             write!(
                 err,
                 "{}",
-                report::human::validation_summary(&invalid, input)
+                report::human::validation_summary(&invalid, input.dirs())
             )?;
             Ok(None)
         }
@@ -560,6 +570,7 @@ mod tests {
             Command::Ledger(LedgerCommand::Log {
                 ledger: dir.path().join("ledger"),
                 filter: crate::ledger::LogFilter::default(),
+                format: Format::Human,
             }),
             Command::Ledger(LedgerCommand::Verify {
                 ledger: dir.path().join("ledger"),

@@ -58,10 +58,17 @@ pub(super) fn run(
     match settings.format {
         Format::Human => super::write_out(
             out,
-            &report::human::plan(&plan, &inventory, &pack, &evaluation, &settings.input),
+            &report::human::plan(&plan, &inventory, &pack, &evaluation, settings.input.dirs()),
         )?,
         Format::Json => super::write_streamed(out, |w| {
-            report::json::write_plan(w, &plan, &inventory, &pack, &evaluation, &settings.input)
+            report::json::write_plan(
+                w,
+                &plan,
+                &inventory,
+                &pack,
+                &evaluation,
+                settings.input.dirs(),
+            )
         })?,
     }
     super::release((inventory, evaluation, plan));

@@ -17,7 +17,7 @@ pub(super) fn run(
     write!(
         out,
         "{}",
-        report::human::validation_summary(&validation, &settings.input)
+        report::human::validation_summary(&validation, settings.input.dirs())
     )?;
     let status = if validation.valid().is_some() {
         ExitStatus::Ok

@@ -5,10 +5,12 @@
 //! silent retain.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use jiff::Timestamp;
 
-use crate::evaluate::{Evaluation, action_rank};
+use crate::diag::{Code, Diagnostic};
+use crate::evaluate::{ActionOutcome, Evaluation, RecordOutcome, action_rank, failed_at};
 use crate::model::{Kind, Record};
 use crate::validate::{Inventory, PolicyPack};
 
@@ -77,6 +79,39 @@ pub struct Failure {
     pub at: Option<(usize, usize)>,
 }
 
+/// Where one action stands on a record, as Cedar answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActionState {
+    /// A permit asks for it and no forbid blocks it.
+    Due,
+    /// A permit asks for it but forbids block it.
+    Blocked {
+        /// The forbids, by `@id`.
+        by: Vec<String>,
+    },
+    /// No permit's condition holds (a forbid's may).
+    NotDue,
+    /// A policy failed to evaluate on it (the decision's failures say which).
+    Failed,
+}
+
+impl ActionState {
+    /// The state of an action from Cedar's answer about it.
+    fn of(outcome: &ActionOutcome) -> ActionState {
+        if !outcome.errors.is_empty() {
+            ActionState::Failed
+        } else if outcome.due {
+            ActionState::Due
+        } else if !outcome.forbids.is_empty() && !outcome.permits.is_empty() {
+            ActionState::Blocked {
+                by: outcome.forbids.clone(),
+            }
+        } else {
+            ActionState::NotDue
+        }
+    }
+}
+
 /// The decision for one record.
 #[derive(Debug, Clone)]
 pub struct Decision {
@@ -100,12 +135,43 @@ pub struct Decision {
     pub leaver: Option<usize>,
     /// The earliest deadline among the due actions.
     pub due: Option<Timestamp>,
+    /// Where each action the record's kind allows stands, access first. An
+    /// `error` decision keeps these (what did evaluate, for `explain`)
+    /// while its actions, blocked actions and reasons are cleared. Each
+    /// action's name is shared by every decision (a million decisions
+    /// would otherwise hold some three million copies).
+    pub states: Vec<(Arc<str>, ActionState)>,
 }
 
 impl Decision {
     /// No action is due and nothing failed.
     pub fn is_retain(&self) -> bool {
         self.status == Status::Ok && self.actions.is_empty()
+    }
+
+    /// The finding for one of its failures: at the record, with a note at
+    /// the policy (at the expression that failed, when Cedar says).
+    pub fn failure_diagnostic(
+        &self,
+        failure: &Failure,
+        inventory: &Inventory,
+        pack: &PolicyPack,
+    ) -> Diagnostic {
+        let record = &inventory.records[self.record];
+        let mut diag = Diagnostic::error(
+            Code::EvaluationFailed,
+            format!(
+                "policy `{}` could not be evaluated on `{}` for `{}`",
+                failure.policy, self.subject, failure.action
+            ),
+        )
+        .at(record.span.clone())
+        .label(failure.message.clone())
+        .help("the record is reported as `error`, not retained; fix the policy or the record");
+        if let Some((span, label)) = failed_at(pack, &failure.policy, failure.at) {
+            diag = diag.note(span, label);
+        }
+        diag
     }
 }
 
@@ -141,153 +207,238 @@ pub struct Plan {
 
 /// Turns evaluation outcomes into decisions.
 pub fn decide(inventory: &Inventory, pack: &PolicyPack, evaluation: &Evaluation) -> Plan {
-    let mut action_names: Vec<String> = crate::evaluate::actions_by_kind(pack)
+    let action_names = action_names(pack);
+    let shared: Vec<Arc<str>> = action_names.iter().map(|a| Arc::from(a.as_str())).collect();
+    let mut decisions: Vec<Decision> = evaluation
+        .outcomes
+        .iter()
+        .map(|outcome| decide_record(inventory, pack, evaluation, outcome, &shared))
+        .collect();
+    decisions.sort_by(|a, b| a.subject.cmp(&b.subject));
+    let summary = summarize(inventory.records.len(), &decisions, &action_names);
+    Plan {
+        as_of: evaluation.as_of,
+        decisions,
+        summary,
+        action_names,
+    }
+}
+
+/// Every action the schema lets apply to a decided kind, access first.
+fn action_names(pack: &PolicyPack) -> Vec<String> {
+    let mut names: Vec<String> = crate::evaluate::actions_by_kind(pack)
         .into_values()
         .flatten()
         .map(|a| a.id().unescaped().to_string())
         .collect();
-    action_names.sort_by_key(|a| action_rank(a));
-    action_names.dedup();
+    names.sort_by_key(|a| action_rank(a));
+    names.dedup();
+    names
+}
 
-    let mut decisions: Vec<Decision> = evaluation
-        .outcomes
+/// The decision for one record from Cedar's answers about it; `names`
+/// are the run's action names, for the decision's states to share.
+fn decide_record(
+    inventory: &Inventory,
+    pack: &PolicyPack,
+    evaluation: &Evaluation,
+    outcome: &RecordOutcome,
+    names: &[Arc<str>],
+) -> Decision {
+    let record = &inventory.records[outcome.record];
+    let states: Vec<(Arc<str>, ActionState)> = outcome
+        .actions
         .iter()
-        .map(|outcome| {
-            let record = &inventory.records[outcome.record];
-            let failures: Vec<Failure> = outcome
-                .actions
+        .map(|a| {
+            let name = names
                 .iter()
-                .flat_map(|a| {
-                    a.errors.iter().map(|e| Failure {
-                        action: a.action.clone(),
-                        policy: e.policy.clone(),
-                        message: e.message.clone(),
-                        at: e.at,
-                    })
-                })
-                .collect();
-            let status = if failures.is_empty() {
-                Status::Ok
-            } else {
-                Status::Error
-            };
-
-            // Each permit's deadline counts from its own leaver (the person
-            // its `@leaver` links lead to); the decision follows from the
-            // leaver of its earliest deadline.
-            let base = |person: usize| -> Option<Timestamp> {
-                let d = evaluation.departures.get(&person)?;
-                if d.leaver {
-                    // Undated terminations fail safe to the run's instant; an
-                    // immediate one is due now even before its effective time.
-                    let at = d.at.unwrap_or(evaluation.as_of);
-                    Some(if d.immediate {
-                        at.min(evaluation.as_of)
-                    } else {
-                        at
-                    })
-                } else {
-                    inventory.records[person].fields.time("moved_at")
-                }
-            };
-            let mut policy_leaver: BTreeMap<&str, Option<usize>> = BTreeMap::new();
-            for a in outcome.actions.iter().filter(|a| a.due) {
-                for p in &a.permits {
-                    policy_leaver
-                        .entry(p.as_str())
-                        .or_insert_with(|| find_leaver(inventory, evaluation, pack, record, p));
-                }
-            }
-            let due_of = |policy: &str| -> Option<Timestamp> {
-                let person = (*policy_leaver.get(policy)?)?;
-                let info = pack.info.get(policy)?;
-                let start = if info.from_move {
-                    // A mover's grace period runs from the move; leaving
-                    // during it must not start it again.
-                    inventory.records[person].fields.time("moved_at")?
-                } else {
-                    base(person)?
-                };
-                start.checked_add(info.due?).ok()
-            };
-            let leaver = policy_leaver
-                .iter()
-                .filter_map(|(p, l)| Some(((*l)?, due_of(p))))
-                .min_by_key(|(_, due)| (due.is_none(), *due))
-                .map(|(person, _)| person);
-
-            let mut reasons = Vec::new();
-            let mut actions = Vec::new();
-            let mut blocked = Vec::new();
-            for a in &outcome.actions {
-                if a.due {
-                    actions.push(a.action.clone());
-                    for p in &a.permits {
-                        let due = due_of(p);
-                        reasons.push(Reason {
-                            action: a.action.clone(),
-                            policy: p.clone(),
-                            effect: Effect::Permit,
-                            due,
-                        });
-                    }
-                } else if !a.forbids.is_empty() && !a.permits.is_empty() {
-                    blocked.push(a.action.clone());
-                    for p in &a.permits {
-                        reasons.push(Reason {
-                            action: a.action.clone(),
-                            policy: p.clone(),
-                            effect: Effect::Permit,
-                            due: None,
-                        });
-                    }
-                    for p in &a.forbids {
-                        reasons.push(Reason {
-                            action: a.action.clone(),
-                            policy: p.clone(),
-                            effect: Effect::Forbid,
-                            due: None,
-                        });
-                    }
-                }
-            }
-            if status == Status::Error {
-                // Fail closed: nothing is reported as due or retained on a
-                // record whose evaluation was incomplete.
-                actions.clear();
-                blocked.clear();
-                reasons.clear();
-            }
-            let due = reasons
-                .iter()
-                .filter(|r| r.effect == Effect::Permit && actions.contains(&r.action))
-                .filter_map(|r| r.due)
-                .min();
-            Decision {
-                record: outcome.record,
-                subject: record.id.clone(),
-                kind: record.kind,
-                status,
-                actions,
-                blocked,
-                reasons,
-                failures,
-                leaver: if status == Status::Ok { leaver } else { None },
-                due,
-            }
+                .find(|n| ***n == *a.action)
+                .map_or_else(|| Arc::from(a.action.as_str()), Arc::clone);
+            (name, ActionState::of(a))
         })
         .collect();
-    decisions.sort_by(|a, b| a.subject.cmp(&b.subject));
+    let failures = failures(outcome);
+    let mut decision = Decision {
+        record: outcome.record,
+        subject: record.id.clone(),
+        kind: record.kind,
+        status: Status::Ok,
+        actions: Vec::new(),
+        blocked: Vec::new(),
+        reasons: Vec::new(),
+        failures: Vec::new(),
+        leaver: None,
+        due: None,
+        states: Vec::new(),
+    };
+    if !failures.is_empty() {
+        // Fail closed: nothing is reported as due or retained on a record
+        // whose evaluation was incomplete.
+        return Decision {
+            status: Status::Error,
+            failures,
+            states,
+            ..decision
+        };
+    }
+    let deadlines = Deadlines::new(inventory, evaluation, pack, record, outcome);
+    decision.reasons = reasons(outcome, &states, &deadlines);
+    for (action, state) in &states {
+        match state {
+            ActionState::Due => decision.actions.push(action.to_string()),
+            ActionState::Blocked { .. } => decision.blocked.push(action.to_string()),
+            ActionState::NotDue | ActionState::Failed => {}
+        }
+    }
+    decision.due = decision
+        .reasons
+        .iter()
+        .filter(|r| r.effect == Effect::Permit && decision.actions.contains(&r.action))
+        .filter_map(|r| r.due)
+        .min();
+    decision.leaver = deadlines.leaver();
+    decision.states = states;
+    decision
+}
 
+/// Every policy that failed to evaluate on a record, by action.
+fn failures(outcome: &RecordOutcome) -> Vec<Failure> {
+    outcome
+        .actions
+        .iter()
+        .flat_map(|a| {
+            a.errors.iter().map(|e| Failure {
+                action: a.action.clone(),
+                policy: e.policy.clone(),
+                message: e.message.clone(),
+                at: e.at,
+            })
+        })
+        .collect()
+}
+
+/// The policies behind each due or blocked action: the permits of a due
+/// one, with their deadlines; the permits, then the forbids, of a blocked
+/// one.
+fn reasons(
+    outcome: &RecordOutcome,
+    states: &[(Arc<str>, ActionState)],
+    deadlines: &Deadlines<'_>,
+) -> Vec<Reason> {
+    let mut reasons = Vec::new();
+    for (a, (_, state)) in outcome.actions.iter().zip(states) {
+        let reason = |policy: &String, effect: Effect, due: Option<Timestamp>| Reason {
+            action: a.action.clone(),
+            policy: policy.clone(),
+            effect,
+            due,
+        };
+        match state {
+            ActionState::Due => reasons.extend(
+                a.permits
+                    .iter()
+                    .map(|p| reason(p, Effect::Permit, deadlines.due(p))),
+            ),
+            ActionState::Blocked { by } => {
+                reasons.extend(a.permits.iter().map(|p| reason(p, Effect::Permit, None)));
+                reasons.extend(by.iter().map(|p| reason(p, Effect::Forbid, None)));
+            }
+            ActionState::NotDue | ActionState::Failed => {}
+        }
+    }
+    reasons
+}
+
+/// The deadlines on one record. Each permit's deadline counts from its own
+/// leaver (the person its `@leaver` links lead to); the decision follows
+/// from the leaver of its earliest deadline.
+struct Deadlines<'a> {
+    inventory: &'a Inventory,
+    evaluation: &'a Evaluation,
+    pack: &'a PolicyPack,
+    /// The leaver of each permit of a due action.
+    leavers: BTreeMap<&'a str, Option<usize>>,
+}
+
+impl<'a> Deadlines<'a> {
+    fn new(
+        inventory: &'a Inventory,
+        evaluation: &'a Evaluation,
+        pack: &'a PolicyPack,
+        record: &Record,
+        outcome: &'a RecordOutcome,
+    ) -> Self {
+        let mut leavers: BTreeMap<&str, Option<usize>> = BTreeMap::new();
+        for a in outcome.actions.iter().filter(|a| a.due) {
+            for p in &a.permits {
+                leavers
+                    .entry(p.as_str())
+                    .or_insert_with(|| find_leaver(inventory, evaluation, pack, record, p));
+            }
+        }
+        Deadlines {
+            inventory,
+            evaluation,
+            pack,
+            leavers,
+        }
+    }
+
+    /// When `policy` makes its action due: its `@due` after its leaver's
+    /// clock started.
+    fn due(&self, policy: &str) -> Option<Timestamp> {
+        let person = (*self.leavers.get(policy)?)?;
+        let info = self.pack.info.get(policy)?;
+        let start = if info.from_move {
+            // A mover's grace period runs from the move; leaving during it
+            // must not start it again.
+            self.inventory.records[person].fields.time("moved_at")?
+        } else {
+            self.clock(person)?
+        };
+        start.checked_add(info.due?).ok()
+    }
+
+    /// When a person's departure clock started: at their departure, or
+    /// for one who moved team, at the move.
+    fn clock(&self, person: usize) -> Option<Timestamp> {
+        let d = self.evaluation.departures.get(&person)?;
+        if d.leaver {
+            // Undated terminations fail safe to the run's instant; an
+            // immediate one is due now even before its effective time.
+            let at = d.at.unwrap_or(self.evaluation.as_of);
+            Some(if d.immediate {
+                at.min(self.evaluation.as_of)
+            } else {
+                at
+            })
+        } else {
+            self.inventory.records[person].fields.time("moved_at")
+        }
+    }
+
+    /// The person the decision follows from: the leaver of the earliest
+    /// deadline (one with a deadline before one without).
+    fn leaver(&self) -> Option<usize> {
+        self.leavers
+            .iter()
+            .filter_map(|(p, l)| Some(((*l)?, self.due(p))))
+            .min_by_key(|(_, due)| (due.is_none(), *due))
+            .map(|(person, _)| person)
+    }
+}
+
+/// Counts over the decisions of a plan.
+fn summarize(records: usize, decisions: &[Decision], action_names: &[String]) -> Summary {
     let mut summary = Summary {
-        records: inventory.records.len(),
+        records,
         decided: decisions.len(),
         ..Summary::default()
     };
-    for name in &action_names {
+    for name in action_names {
         summary.actions.insert(name.clone(), 0);
     }
-    for d in &decisions {
+    for d in decisions {
         match d.status {
             Status::Error => summary.error += 1,
             Status::Ok if d.actions.is_empty() => summary.retain += 1,
@@ -300,12 +451,7 @@ pub fn decide(inventory: &Inventory, pack: &PolicyPack, evaluation: &Evaluation)
             *summary.actions.entry(a.clone()).or_insert(0) += 1;
         }
     }
-    Plan {
-        as_of: evaluation.as_of,
-        decisions,
-        summary,
-        action_names,
-    }
+    summary
 }
 
 /// Follows a policy's `@leaver` links to the person a decision follows
@@ -470,5 +616,51 @@ mod tests {
                 .any(|r| r.effect == Effect::Permit && r.policy == "returned-device-wipe")
         );
         assert_eq!(plan.summary.blocked, 1);
+        assert_eq!(state(d, "wipe"), Some(&blocked_by("legal-hold-no-wipe")));
+    }
+
+    fn state<'d>(d: &'d Decision, action: &str) -> Option<&'d ActionState> {
+        d.states
+            .iter()
+            .find(|(a, _)| &**a == action)
+            .map(|(_, s)| s)
+    }
+
+    fn blocked_by(forbid: &str) -> ActionState {
+        ActionState::Blocked {
+            by: vec![forbid.to_string()],
+        }
+    }
+
+    /// Each action's state is kept in the decision, in schema order, and
+    /// the due and blocked lists are read off it.
+    #[test]
+    fn every_action_keeps_its_state() {
+        let (_, plan) = plan_of(TWO_LEAVERS, "2026-11-25T09:00:00Z");
+        for d in &plan.decisions {
+            let listed = |wanted: fn(&ActionState) -> bool| -> Vec<String> {
+                d.states
+                    .iter()
+                    .filter(|(_, s)| wanted(s))
+                    .map(|(a, _)| a.to_string())
+                    .collect()
+            };
+            assert_eq!(d.actions, listed(|s| *s == ActionState::Due));
+            assert_eq!(
+                d.blocked,
+                listed(|s| matches!(s, ActionState::Blocked { .. }))
+            );
+            let names: Vec<&str> = d.states.iter().map(|(a, _)| &**a).collect();
+            let mut ranked = names.clone();
+            ranked.sort_by_key(|a| action_rank(a));
+            assert_eq!(names, ranked);
+        }
+        for (subject, revoke) in [
+            ("cred/x", ActionState::Due),
+            ("cred/gone", ActionState::NotDue),
+        ] {
+            let d = plan.decisions.iter().find(|d| d.subject == subject);
+            assert_eq!(d.and_then(|d| state(d, "revoke")), Some(&revoke));
+        }
     }
 }

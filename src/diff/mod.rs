@@ -1,4 +1,4 @@
-//! The decision diff: what a change to the inventory or the policies does to
+//! Stage 6, diff: what a change to the inventory or the policies does to
 //! decisions. For every record whose decision differs between two plans it
 //! says before → after, and why: which records it depends on changed (with
 //! their place at head) and which policies behind either decision were

@@ -48,6 +48,17 @@ pub struct PolicyError {
     pub at: Option<(usize, usize)>,
 }
 
+impl PolicyError {
+    /// The request itself could not be made (its context, its entities).
+    fn request(message: String) -> PolicyError {
+        PolicyError {
+            policy: String::new(),
+            message,
+            at: None,
+        }
+    }
+}
+
 /// Every action outcome of one record.
 #[derive(Debug, Clone)]
 pub struct RecordOutcome {
@@ -285,6 +296,130 @@ pub fn whole_store(
     })
 }
 
+/// Asks Cedar about records, for the decisions and the check rules alike:
+/// builds each request's context, the request and the record's slice of
+/// entities, runs the authorizer, and turns whatever fails on the way into
+/// a [`PolicyError`], so that a question that could not be asked is never
+/// taken for a "no".
+pub struct Requester<'a> {
+    inventory: &'a Inventory,
+    departures: &'a HashMap<usize, Departure>,
+    store: &'a EntityStore,
+    authorizer: Authorizer,
+    /// The run's instant, as every request's `context.now`.
+    now: String,
+}
+
+/// A record being asked about: its entity's id and the entities its
+/// requests can need, cut once for all of them.
+pub struct Subject {
+    resource: EntityUid,
+    slice: Result<Entities, PolicyError>,
+}
+
+/// Cedar's answer to one request.
+#[derive(Debug, Clone, Default)]
+pub struct Answer {
+    /// Whether the request is allowed.
+    pub allowed: bool,
+    /// The ids of the policies that were satisfied.
+    pub reasons: Vec<String>,
+    /// Policies that failed to evaluate, in Cedar's order; one with no
+    /// policy when the request itself could not be made.
+    pub errors: Vec<PolicyError>,
+}
+
+impl<'a> Requester<'a> {
+    /// A requester for the records of `inventory`, at `as_of`, against
+    /// `store`.
+    pub fn new(
+        inventory: &'a Inventory,
+        departures: &'a HashMap<usize, Departure>,
+        store: &'a EntityStore,
+        as_of: Timestamp,
+    ) -> Self {
+        Requester {
+            inventory,
+            departures,
+            store,
+            authorizer: Authorizer::new(),
+            now: format_time(as_of),
+        }
+    }
+
+    /// A request's context: the run's instant as `now`, and `extra` (the
+    /// check rules see the record's decision).
+    pub fn context(
+        &self,
+        extra: Option<(&str, RestrictedExpression)>,
+    ) -> Result<Context, PolicyError> {
+        let now = (
+            "now".to_string(),
+            RestrictedExpression::new_datetime(&self.now),
+        );
+        let extra = extra.map(|(name, value)| (name.to_string(), value));
+        Context::from_pairs(std::iter::once(now).chain(extra))
+            .map_err(|e| PolicyError::request(e.to_string()))
+    }
+
+    /// The record at `index`, ready to be asked about. A record no other
+    /// names is built here (again, for a second question of the run).
+    pub fn subject(&self, index: usize) -> Subject {
+        let record = &self.inventory.records[index];
+        Subject {
+            resource: entities::uid(record.kind, &record.id),
+            slice: self
+                .store
+                .slice(self.inventory, self.departures, index)
+                .map_err(PolicyError::request),
+        }
+    }
+
+    /// Whether `principal` may take `action` on `subject` under `set`, in
+    /// `context`.
+    pub fn ask(
+        &self,
+        principal: &EntityUid,
+        action: &EntityUid,
+        subject: &Subject,
+        context: &Result<Context, PolicyError>,
+        set: &cedar_policy::PolicySet,
+    ) -> Answer {
+        let failed = |e: PolicyError| Answer {
+            errors: vec![e],
+            ..Answer::default()
+        };
+        let context = match context {
+            Ok(c) => c.clone(),
+            Err(e) => return failed(e.clone()),
+        };
+        let slice = match &subject.slice {
+            Ok(s) => s,
+            Err(e) => return failed(e.clone()),
+        };
+        let request = match Request::new(
+            principal.clone(),
+            action.clone(),
+            subject.resource.clone(),
+            context,
+            None,
+        ) {
+            Ok(r) => r,
+            Err(e) => return failed(PolicyError::request(e.to_string())),
+        };
+        let response = self.authorizer.is_authorized(&request, set, slice);
+        Answer {
+            allowed: response.decision() == Decision::Allow,
+            reasons: response
+                .diagnostics()
+                .reason()
+                .map(ToString::to_string)
+                .collect(),
+            errors: response.diagnostics().errors().map(failure).collect(),
+        }
+    }
+}
+
 /// Asks Cedar every action that applies to each decided record, on both
 /// cores, each record against its slice of `store`.
 pub fn ask_all(
@@ -311,8 +446,7 @@ pub fn ask_all(
             (kind, steps)
         })
         .collect();
-    let authorizer = Authorizer::new();
-    let now = format_time(as_of);
+    let requester = Requester::new(inventory, &departures, &store, as_of);
 
     crate::progress::stage(
         "evaluating",
@@ -332,18 +466,13 @@ pub fn ask_all(
             // clones of shared ones would make every request bump the same
             // reference counts from both cores.
             || {
-                let context = Context::from_pairs([(
-                    "now".to_string(),
-                    RestrictedExpression::new_datetime(&now),
-                )]);
                 let actions: HashMap<Kind, Vec<EntityUid>> = plan
                     .iter()
                     .map(|(kind, steps)| (*kind, steps.iter().map(|(n, _)| action(n)).collect()))
                     .collect();
-                (principal(), context, actions)
+                (principal(), requester.context(None), actions)
             },
             |(principal, context, actions), (index, record)| {
-                let resource = entities::uid(record.kind, &record.id);
                 let steps = plan
                     .get(&record.kind)
                     .map(Vec::as_slice)
@@ -352,43 +481,26 @@ pub fn ask_all(
                     .get(&record.kind)
                     .map(Vec::as_slice)
                     .unwrap_or_default();
-                let slice = store.slice(inventory, &departures, index);
+                let subject = requester.subject(index);
                 let actions = steps
                     .iter()
                     .zip(uids)
-                    .map(|((name, sets), action)| {
-                        let failed = |message: String| ActionOutcome {
+                    .map(|((name, sets), action)| match sets {
+                        Some(sets) => {
+                            let ask = |set: &cedar_policy::PolicySet| {
+                                requester.ask(principal, action, &subject, context, set)
+                            };
+                            outcome(name, ask, sets, pack)
+                        }
+                        None => ActionOutcome {
                             action: name.clone(),
                             due: false,
                             permits: Vec::new(),
                             forbids: Vec::new(),
-                            errors: vec![PolicyError {
-                                policy: String::new(),
-                                message,
-                                at: None,
-                            }],
-                        };
-                        let context = match context {
-                            Ok(c) => c.clone(),
-                            Err(e) => return failed(e.to_string()),
-                        };
-                        let Some(sets) = sets else {
-                            return failed(format!("no policy set for `{name}`"));
-                        };
-                        let slice = match &slice {
-                            Ok(s) => s,
-                            Err(message) => return failed(message.clone()),
-                        };
-                        match Request::new(
-                            principal.clone(),
-                            action.clone(),
-                            resource.clone(),
-                            context,
-                            None,
-                        ) {
-                            Ok(request) => ask(&authorizer, &request, sets, pack, slice, name),
-                            Err(e) => failed(e.to_string()),
-                        }
+                            errors: vec![PolicyError::request(format!(
+                                "no policy set for `{name}`"
+                            ))],
+                        },
                     })
                     .collect();
                 crate::progress::advance(1);
@@ -399,6 +511,7 @@ pub fn ask_all(
             },
         )
         .collect();
+    drop(requester);
 
     Evaluation {
         as_of,
@@ -421,6 +534,11 @@ impl Scoped {
         &self.all
     }
 
+    /// Whether no policy can apply.
+    pub fn is_empty(&self) -> bool {
+        self.all.policies().next().is_none()
+    }
+
     /// The ids of the permit policies whose scope can match.
     pub fn permit_ids(&self) -> Vec<String> {
         let mut ids: Vec<String> = self
@@ -433,28 +551,46 @@ impl Scoped {
     }
 }
 
-/// Splits the pack by the kind and action each policy's scope allows.
+/// Splits the pack by the kind and action each policy's scope allows: the
+/// decision policies by each action a decided kind allows, and the check
+/// rules by the `flag` action, for each kind the schema lets them flag.
 /// Cedar evaluates every policy of a set on every request; a policy whose
 /// scope cannot match a request never changes its answer (its condition is
 /// not even evaluated), so leaving it out changes nothing but the cost.
 pub fn scoped_sets(pack: &PolicyPack) -> HashMap<(Kind, String), Scoped> {
     use cedar_policy::ActionConstraint;
     let groups = action_entities(pack);
+    let mut by_kind = actions_by_kind(pack);
+    for kind in Kind::ALL.into_iter().filter(|k| flag_applies(pack, *k)) {
+        by_kind
+            .entry(kind)
+            .or_default()
+            .push(action(crate::validate::FLAG));
+    }
     let mut out = HashMap::new();
-    for (kind, actions) in actions_by_kind(pack) {
+    for (kind, actions) in by_kind {
         let ty = entities::type_name(kind);
         for action in actions {
+            let flag = action.id().unescaped() == crate::validate::FLAG;
             let mut all = cedar_policy::PolicySet::new();
             let mut permits = cedar_policy::PolicySet::new();
             for policy in pack.set.policies() {
-                let action_ok = match policy.action_constraint() {
-                    ActionConstraint::Any => true,
-                    ActionConstraint::Eq(a) => a == action,
-                    // `action in [...]` also matches through action groups.
-                    ActionConstraint::In(list) => list
-                        .iter()
-                        .any(|g| *g == action || groups.is_ancestor_of(g, &action)),
-                };
+                // A check rule only ever flags; a decision policy never
+                // does (validation keeps them apart, but an action group
+                // could join them).
+                let is_rule = pack
+                    .info
+                    .get(&policy.id().to_string())
+                    .is_some_and(|i| i.rule.is_some());
+                let action_ok = is_rule == flag
+                    && match policy.action_constraint() {
+                        ActionConstraint::Any => true,
+                        ActionConstraint::Eq(a) => a == action,
+                        // `action in [...]` also matches through action groups.
+                        ActionConstraint::In(list) => list
+                            .iter()
+                            .any(|g| *g == action || groups.is_ancestor_of(g, &action)),
+                    };
                 if action_ok && resource_can_match(policy, &ty) {
                     // INVARIANT: ids are unique in the pack, so a subset cannot clash.
                     let _ = all.add(policy.clone());
@@ -474,10 +610,7 @@ pub fn scoped_sets(pack: &PolicyPack) -> HashMap<(Kind, String), Scoped> {
 
 /// Whether a policy's resource scope can match a resource of type `ty`
 /// (an `in` constraint can match any type, so it is kept).
-pub fn resource_can_match(
-    policy: &cedar_policy::Policy,
-    ty: &cedar_policy::EntityTypeName,
-) -> bool {
+fn resource_can_match(policy: &cedar_policy::Policy, ty: &cedar_policy::EntityTypeName) -> bool {
     use cedar_policy::ResourceConstraint;
     match policy.resource_constraint() {
         ResourceConstraint::Any | ResourceConstraint::In(_) => true,
@@ -487,7 +620,7 @@ pub fn resource_can_match(
 }
 
 /// A policy that failed to evaluate.
-pub fn failure(e: &cedar_policy::AuthorizationError) -> PolicyError {
+fn failure(e: &cedar_policy::AuthorizationError) -> PolicyError {
     match e {
         cedar_policy::AuthorizationError::PolicyEvaluationError(e) => PolicyError {
             policy: e.policy_id().to_string(),
@@ -506,31 +639,50 @@ fn failed_expression(e: &cedar_policy::EvaluationError) -> Option<(usize, usize)
     Some((label.offset(), label.offset() + label.len()))
 }
 
-fn ask(
-    authorizer: &Authorizer,
-    request: &Request,
+/// Where a policy failed, for a note in a finding: the expression Cedar
+/// names (`at`), when its range lies within the policy's text; else the
+/// policy's first line. `None` when no policy failed (the request did).
+pub fn failed_at(
+    pack: &PolicyPack,
+    policy: &str,
+    at: Option<(usize, usize)>,
+) -> Option<(crate::diag::Span, &'static str)> {
+    let info = pack.info.get(policy)?;
+    let start = info.span.range.start;
+    let end = start + info.text.len();
+    Some(match at {
+        Some((from, to)) if start <= from && to <= end && from < to => (
+            crate::diag::Span::new(&info.span.file, from..to),
+            "this expression failed",
+        ),
+        _ => (info.span.clone(), "this policy failed"),
+    })
+}
+
+/// One action's outcome on one record: `ask` puts the question to a set of
+/// policies; when a forbid denied the action, the permits alone are asked
+/// again, to tell "blocked by a forbid" from "nothing asked for it".
+fn outcome(
+    action: &str,
+    ask: impl Fn(&cedar_policy::PolicySet) -> Answer,
     sets: &Scoped,
     pack: &PolicyPack,
-    entities: &Entities,
-    action: &str,
 ) -> ActionOutcome {
-    let response = authorizer.is_authorized(request, &sets.all, entities);
+    let answer = ask(&sets.all);
     let mut permits = Vec::new();
     let mut forbids = Vec::new();
-    for id in response.diagnostics().reason() {
-        let id = id.to_string();
+    for id in answer.reasons {
         match pack.info.get(&id).map(|i| i.effect) {
             Some(cedar_policy::Effect::Forbid) => forbids.push(id),
             _ => permits.push(id),
         }
     }
-    let mut errors: Vec<PolicyError> = response.diagnostics().errors().map(failure).collect();
-    let due = response.decision() == Decision::Allow;
+    let mut errors = answer.errors;
+    let due = answer.allowed;
     if !due && !forbids.is_empty() {
-        // Tell "blocked by a forbid" from "nothing asked for it".
-        let overridden = authorizer.is_authorized(request, &sets.permits, entities);
-        permits.extend(overridden.diagnostics().reason().map(ToString::to_string));
-        errors.extend(overridden.diagnostics().errors().map(failure));
+        let overridden = ask(&sets.permits);
+        permits.extend(overridden.reasons);
+        errors.extend(overridden.errors);
     }
     permits.sort();
     permits.dedup();
@@ -546,23 +698,24 @@ fn ask(
     }
 }
 
-/// Attribute paths a policy reads from the resource (`resource.owner.leaver`)
-/// and the values they have for one record, for a human asking why.
+/// The values, for one record, of the resource attributes a policy reads
+/// (`reads`, from [`PolicyInfo`](crate::validate::PolicyInfo)), and the
+/// run's instant when it reads `context.now`: for a human asking why.
 pub fn attribute_values(
     evaluation: &Evaluation,
     inventory: &Inventory,
     resource: &EntityUid,
-    policy_text: &str,
+    reads: &[String],
 ) -> Vec<(String, String)> {
-    let mut out = Vec::new();
+    let mut out: Vec<(String, String)> = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
-    for path in resource_paths(policy_text) {
-        if !seen.insert(path.clone()) {
+    for path in reads.iter().filter(|p| p.starts_with("resource.")) {
+        if !seen.insert(path) {
             continue;
         }
         let segments: Vec<&str> = path.split('.').skip(1).collect();
         if let Some(value) = lookup(evaluation, inventory, resource, &segments) {
-            out.push((path, value));
+            out.push((path.clone(), value));
         }
     }
     // A path that a longer listed path extends says nothing the longer one does not.
@@ -571,45 +724,13 @@ pub fn attribute_values(
         let prefix = format!("{p}.");
         !paths.iter().any(|q| q.starts_with(&prefix))
     });
-    if policy_text.contains("context.now") {
+    if reads.iter().any(|p| p == "context.now") {
         out.push((
             "context.now".into(),
             format!("datetime(\"{}\")", format_time(evaluation.as_of)),
         ));
     }
     out
-}
-
-/// Every maximal `resource.a.b.c` chain in a policy's text.
-fn resource_paths(text: &str) -> Vec<String> {
-    let mut paths = Vec::new();
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while let Some(found) = text[i..].find("resource.") {
-        let start = i + found;
-        let boundary =
-            start == 0 || !(bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'_');
-        let mut end = start + "resource".len();
-        while end < bytes.len() && bytes[end] == b'.' {
-            let seg_start = end + 1;
-            let mut seg_end = seg_start;
-            while seg_end < bytes.len()
-                && (bytes[seg_end].is_ascii_alphanumeric() || bytes[seg_end] == b'_')
-            {
-                seg_end += 1;
-            }
-            // A method call such as `.contains(` or `.isEmpty(` ends the path.
-            if seg_end == seg_start || bytes.get(seg_end) == Some(&b'(') {
-                break;
-            }
-            end = seg_end;
-        }
-        if boundary && end > start + "resource".len() {
-            paths.push(text[start..end].to_string());
-        }
-        i = start + "resource.".len();
-    }
-    paths
 }
 
 fn lookup(
@@ -648,18 +769,6 @@ fn descend(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn resource_paths_stop_at_method_calls() {
-        let text = "when { resource has owner && resource.owner.leaver && resource.known_to_leavers.isEmpty() && myresource.x }";
-        assert_eq!(
-            resource_paths(text),
-            vec![
-                "resource.owner.leaver".to_string(),
-                "resource.known_to_leavers".to_string()
-            ]
-        );
-    }
 
     /// The sample organisation and every fixture inventory, validated.
     fn fixtures() -> Vec<(std::path::PathBuf, crate::validate::Validation)> {

@@ -16,10 +16,11 @@ use serde_json::Value;
 /// The largest integer a line may hold (I-JSON's exact range).
 pub const MAX_INT: u64 = (1 << 53) - 1;
 
-/// Encodes a JSON value in canonical (JCS) form.
-pub fn encode(value: &Value) -> String {
-    // INVARIANT: `Value`s we build hold only strings, integers, booleans,
-    // null, arrays and objects; canonicalizing them cannot fail.
+/// Encodes a JSON value, or an entry, in canonical (JCS) form.
+pub fn encode<T: Serialize>(value: &T) -> String {
+    // INVARIANT: what we encode holds only strings, integers, booleans,
+    // null, arrays and objects with string keys; canonicalizing it cannot
+    // fail.
     serde_json_canonicalizer::to_string(value)
         .unwrap_or_else(|e| unreachable!("canonical JSON: {e}"))
 }

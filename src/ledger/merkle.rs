@@ -141,10 +141,15 @@ impl<'a> Tree<'a> {
     }
 }
 
-/// The SHA-256 of `bytes`, as a [`tag`]: how entries name a digest of
-/// content (a response, discarded bytes, a decision body).
+/// The SHA-256 of `bytes`: how entries name a digest of content (a
+/// response, discarded bytes, a decision body).
+pub fn digest(bytes: &[u8]) -> Hash {
+    Sha256::digest(bytes).into()
+}
+
+/// [`digest`] as a [`tag`].
 pub fn digest_tag(bytes: &[u8]) -> String {
-    tag(&Sha256::digest(bytes).into())
+    tag(&digest(bytes))
 }
 
 /// The hash [`GENESIS_PREV`] names.

@@ -4,27 +4,36 @@
 //! the RFC 6962 Merkle root) and `checkpoints/<size>` (every checkpoint ever
 //! signed). `docs/ledger.md` is the normative description.
 
+pub mod codes;
 pub mod disk;
 pub mod entry;
 pub mod jcs;
+mod log;
 pub mod merkle;
 pub mod note;
+pub mod shape;
 pub mod store;
 pub mod verify;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::decide::{Decision, Effect, Plan};
 use crate::diag::SourceFile;
 use crate::model::format_time;
 use crate::validate::{Inventory, PolicyPack};
+pub use codes::FailureCode;
+use entry::{
+    Approval, Approvers, Body, DecisionBody, Entry, Execution, Kind, Run, RunDecisions,
+    RunInventory, RunPolicies, Tag, Time, Tool, Verification,
+};
+pub use log::{History, LogFilter, Logged, history};
+use merkle::Hash;
 pub use note::{SignerKey, VerifierKey};
 pub use store::{Sealed, WriteError};
 pub use verify::{Report, verify};
@@ -35,106 +44,130 @@ pub const MAX_INLINE_RESPONSE: usize = 4096;
 
 /// What a decision entry says, without its envelope and run reference: the
 /// unit of change detection and of the run's decision digest.
-pub fn decision_body(d: &Decision, inventory: &Inventory) -> Value {
-    let mut actions: Vec<&str> = d.actions.iter().map(String::as_str).collect();
+pub fn decision_body(d: &Decision, inventory: &Inventory) -> DecisionBody {
+    let mut actions = d.actions.clone();
     actions.sort_unstable();
-    let mut policies: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    let mut blocked: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut policies: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut blocked: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for r in &d.reasons {
         if r.effect == Effect::Permit && d.actions.contains(&r.action) {
-            policies.entry(&r.action).or_default().push(&r.policy);
+            policies
+                .entry(r.action.clone())
+                .or_default()
+                .push(r.policy.clone());
         } else if r.effect == Effect::Forbid {
-            blocked.entry(&r.action).or_default().push(&r.policy);
+            blocked
+                .entry(r.action.clone())
+                .or_default()
+                .push(r.policy.clone());
         }
     }
     for list in policies.values_mut().chain(blocked.values_mut()) {
         list.sort_unstable();
     }
-    json!({
-        "subject": d.subject,
-        "kind": d.kind.as_str(),
-        "status": d.status.as_str(),
-        "actions": actions,
-        "policies": policies,
-        "blocked": blocked,
-        "leaver": d.leaver.map(|p| inventory.records[p].id.as_str()),
-        "due": d.due.map(format_time),
-    })
+    DecisionBody {
+        subject: d.subject.clone(),
+        kind: d.kind.as_str().to_string(),
+        status: d.status.as_str().to_string(),
+        actions,
+        policies,
+        blocked,
+        leaver: d.leaver.map(|p| inventory.records[p].id.clone()),
+        due: d.due.map(|t| Time(format_time(t))),
+    }
 }
-
-/// The key under which a decision summary holds its body's digest.
-const SUMMARY_DIGEST: &str = "body_digest";
 
 /// The envelope and reference fields of a decision entry; the rest is its body.
 const ENVELOPE_FIELDS: [&str; 7] = ["v", "seq", "prev", "type", "log", "ts", "run"];
 
-/// What a writer keeps of a recorded decision entry: its type, subject,
-/// kind and status, and the digest of its canonical body, which is equal to
-/// a new body's exactly when the two bodies are equal. A million full
-/// entries would hold gigabytes; their summaries a small part of that.
-pub(crate) fn decision_summary(entry: &Value) -> Value {
-    let mut body = entry.clone();
-    if let Some(m) = body.as_object_mut() {
-        for k in ENVELOPE_FIELDS {
-            m.remove(k);
-        }
-    }
-    summary(
-        entry["subject"].clone(),
-        entry["kind"].clone(),
-        entry["status"].clone(),
-        merkle::digest_tag(jcs::encode(&body).as_bytes()),
-    )
+/// What a writer keeps of a recorded decision entry: its subject, kind and
+/// status, and the digest of its canonical body, which is equal to a new
+/// body's exactly when the two bodies are equal. A million full entries
+/// would hold gigabytes; their summaries a small part of that.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DecisionSummary {
+    /// The record.
+    pub subject: String,
+    /// Its kind.
+    pub kind: String,
+    /// Its status.
+    pub status: String,
+    /// The digest of the canonical body.
+    pub body_digest: Hash,
 }
 
-/// [`decision_summary`] of a decision line a verifier has read, when the
-/// line is canonical: its body's canonical text is then its members less
-/// the envelope's, written compactly as they stand, so the line is neither
-/// converted to a `Value` nor encoded again (a writer reads a million of
-/// them on every run).
-pub(crate) fn decision_summary_of_line(entry: &jcs::Json) -> Value {
-    /// The members of a decision entry that make its body.
-    struct Body<'a, 'j>(&'a jcs::Json<'j>);
-    impl serde::Serialize for Body<'_, '_> {
-        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            let members = match self.0 {
-                jcs::Json::Object(members) => members.as_slice(),
-                _ => &[],
-            };
-            s.collect_map(
-                members
-                    .iter()
-                    .filter(|(k, _)| !ENVELOPE_FIELDS.contains(&k.as_ref()))
-                    .map(|(k, v)| (k.as_ref(), v)),
-            )
+impl DecisionSummary {
+    /// The summary of a decision body.
+    pub fn of(body: &DecisionBody) -> DecisionSummary {
+        DecisionSummary {
+            subject: body.subject.clone(),
+            kind: body.kind.clone(),
+            status: body.status.clone(),
+            body_digest: merkle::digest(jcs::encode(body).as_bytes()),
         }
     }
-    // INVARIANT: a `Json` holds only strings, integers, booleans, null,
-    // arrays and objects with string keys; writing it to memory cannot fail.
-    let text = serde_json::to_vec(&Body(entry))
-        .unwrap_or_else(|e| unreachable!("compact JSON of a line: {e}"));
-    summary(
-        entry["subject"].to_value(),
-        entry["kind"].to_value(),
-        entry["status"].to_value(),
-        merkle::digest_tag(&text),
-    )
+
+    /// The summary of a decision line a verifier has read, when the line is
+    /// canonical: its body's canonical text is then its members less the
+    /// envelope's, written compactly as they stand, so the line is neither
+    /// read into a body nor encoded again (a writer reads a million of them
+    /// on every run).
+    pub(crate) fn of_line(entry: &jcs::Json) -> DecisionSummary {
+        /// The members of a decision entry that make its body.
+        struct Body<'a, 'j>(&'a jcs::Json<'j>);
+        impl serde::Serialize for Body<'_, '_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let members = match self.0 {
+                    jcs::Json::Object(members) => members.as_slice(),
+                    _ => &[],
+                };
+                s.collect_map(
+                    members
+                        .iter()
+                        .filter(|(k, _)| !ENVELOPE_FIELDS.contains(&k.as_ref()))
+                        .map(|(k, v)| (k.as_ref(), v)),
+                )
+            }
+        }
+        // INVARIANT: a `Json` holds only strings, integers, booleans, null,
+        // arrays and objects with string keys; writing it to memory cannot fail.
+        let text = serde_json::to_vec(&Body(entry))
+            .unwrap_or_else(|e| unreachable!("compact JSON of a line: {e}"));
+        let text_of = |field: &str| entry[field].as_str().unwrap_or_default().to_string();
+        DecisionSummary {
+            subject: text_of("subject"),
+            kind: text_of("kind"),
+            status: text_of("status"),
+            body_digest: merkle::digest(&text),
+        }
+    }
 }
 
-fn summary(subject: Value, kind: Value, status: Value, body_digest: String) -> Value {
-    json!({
-        "type": "decision",
-        "subject": subject,
-        "kind": kind,
-        "status": status,
-        SUMMARY_DIGEST: body_digest,
-    })
+/// What a writer keeps of an entry it read: a decision as its summary,
+/// which is all a writer needs of it, any other entry whole.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Recorded {
+    /// A decision entry.
+    Decision(DecisionSummary),
+    /// Any other entry (boxed: a million decision summaries are not to be
+    /// as large as the largest entry).
+    Entry(Box<Entry>),
+}
+
+impl Recorded {
+    /// The entry's kind.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Recorded::Decision(_) => Kind::Decision,
+            Recorded::Entry(e) => e.body.kind(),
+        }
+    }
 }
 
 /// The digest of a set of files under a directory: SHA-256 over, for each
 /// file in path order, its path relative to the directory, a zero byte, the
 /// SHA-256 of its bytes, and a newline.
-pub fn files_digest(root: &Path, files: &[Arc<SourceFile>]) -> String {
+pub fn files_digest(root: &Path, files: &[Arc<SourceFile>]) -> Tag {
     let root = root.to_string_lossy().replace('\\', "/");
     let root = root
         .strip_prefix("./")
@@ -163,30 +196,7 @@ pub fn files_digest(root: &Path, files: &[Arc<SourceFile>]) -> String {
         h.update(digest);
         h.update([b'\n']);
     }
-    merkle::tag(&h.finalize().into())
-}
-
-fn git_commit(dir: &Path) -> Option<String> {
-    let out = std::process::Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["rev-parse", "HEAD"])
-        .output()
-        .ok()?;
-    if !out.status.success() {
-        return None;
-    }
-    let commit = String::from_utf8(out.stdout).ok()?.trim().to_string();
-    // A commit describes the inputs only when the inventory has no
-    // uncommitted changes; otherwise the digest alone does.
-    let status = std::process::Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["status", "--porcelain", "--", "."])
-        .output()
-        .ok()?;
-    let clean = status.status.success() && status.stdout.is_empty();
-    (clean && !commit.is_empty()).then_some(commit)
+    Tag(h.finalize().into())
 }
 
 /// Where a plan's inputs came from.
@@ -229,12 +239,10 @@ pub fn record_run(
     let mut writer = store::Writer::open(dir, key, &ts)?;
 
     // The last recorded decision of every subject, as its summary.
-    let mut last: HashMap<&str, &Value> = HashMap::new();
+    let mut last: HashMap<&str, &DecisionSummary> = HashMap::new();
     for e in &writer.existing {
-        if e["type"] == "decision"
-            && let Some(subject) = e["subject"].as_str()
-        {
-            last.insert(subject, e);
+        if let Recorded::Decision(summary) = e {
+            last.insert(&summary.subject, summary);
         }
     }
 
@@ -242,39 +250,33 @@ pub fn record_run(
     // digest (compared with the last recorded one) and the run's digest of
     // the whole list.
     use rayon::prelude::*;
-    let bodies: Vec<Value> = plan
+    let bodies: Vec<DecisionBody> = plan
         .decisions
         .par_iter()
         .map(|d| decision_body(d, inventory))
         .collect();
     let texts: Vec<String> = bodies.par_iter().map(jcs::encode).collect();
-    let mut changed: Vec<Value> = bodies
+    let mut changed: Vec<DecisionBody> = bodies
         .into_iter()
         .zip(&texts)
         .filter(|(b, text)| {
-            let recorded = b["subject"]
-                .as_str()
-                .and_then(|s| last.get(s))
-                .and_then(|e| e[SUMMARY_DIGEST].as_str());
-            recorded != Some(merkle::digest_tag(text.as_bytes()).as_str())
+            let recorded = last.get(b.subject.as_str()).map(|s| s.body_digest);
+            recorded != Some(merkle::digest(text.as_bytes()))
         })
         .map(|(b, _)| b)
         .collect();
-    let present: std::collections::HashSet<&str> =
-        plan.decisions.iter().map(|d| d.subject.as_str()).collect();
-    let mut gone: Vec<(&str, &Value)> = last
-        .iter()
-        .filter(|(s, e)| !present.contains(**s) && e["status"] != "absent")
-        .map(|(s, e)| (*s, *e))
+    let present: HashSet<&str> = plan.decisions.iter().map(|d| d.subject.as_str()).collect();
+    let mut gone: Vec<&DecisionSummary> = last
+        .values()
+        .filter(|s| !present.contains(s.subject.as_str()) && s.status != "absent")
+        .copied()
         .collect();
-    gone.sort_by(|a, b| a.0.cmp(b.0));
-    for (subject, before) in gone {
-        changed.push(json!({
-            "subject": subject, "kind": before["kind"], "status": "absent", "actions": [],
-            "policies": {}, "blocked": {}, "leaver": null, "due": null,
-        }));
-    }
-    changed.sort_by(|a, b| a["subject"].as_str().cmp(&b["subject"].as_str()));
+    gone.sort_by(|a, b| a.subject.cmp(&b.subject));
+    changed.extend(
+        gone.into_iter()
+            .map(|before| DecisionBody::absent(&before.subject, &before.kind)),
+    );
+    changed.sort_by(|a, b| a.subject.cmp(&b.subject));
     // RFC 8785 writes an array as its elements' canonical forms, in order,
     // between brackets and separated by commas, so the list's digest can be
     // taken from the texts above without building the array again.
@@ -287,51 +289,56 @@ pub fn record_run(
         list.update(text.as_bytes());
     }
     list.update(b"]");
-    let list_digest: [u8; 32] = list.finalize().into();
+    let list_digest: Hash = list.finalize().into();
     let decided = texts.len();
     drop(texts);
 
-    let mut counts = Map::new();
-    counts.insert("records".into(), json!(plan.summary.records));
-    counts.insert("decided".into(), json!(plan.summary.decided));
-    counts.insert("retain".into(), json!(plan.summary.retain));
-    counts.insert("blocked".into(), json!(plan.summary.blocked));
-    counts.insert("error".into(), json!(plan.summary.error));
-    for (a, n) in &plan.summary.actions {
-        counts.insert(a.clone(), json!(n));
+    let mut counts = BTreeMap::new();
+    let summary = &plan.summary;
+    for (name, n) in [
+        ("records", summary.records),
+        ("decided", summary.decided),
+        ("retain", summary.retain),
+        ("blocked", summary.blocked),
+        ("error", summary.error),
+    ] {
+        counts.insert(name.to_string(), n as u64);
+    }
+    for (a, n) in &summary.actions {
+        counts.insert(a.clone(), *n as u64);
     }
     let run_seq = writer.next_seq();
     let run = writer.push(
-        json!({
-            "type": "run",
-            "as_of": ts,
-            "tool": {"name": "severance", "version": env!("CARGO_PKG_VERSION")},
-            "inventory": {
-                "commit": git_commit(inputs.inventory_dir),
-                "digest": files_digest(inputs.inventory_dir, &inventory.files),
-                "files": inventory.files.len(),
-                "records": inventory.records.len(),
+        Body::Run(Run {
+            as_of: Time(ts.clone()),
+            tool: Tool {
+                name: "severance".into(),
+                version: env!("CARGO_PKG_VERSION").into(),
             },
-            "policies": {
-                "digest": files_digest(inputs.policies_dir, &pack.files),
-                "files": pack.files.len(),
-                "policies": pack.info.len(),
+            inventory: RunInventory {
+                commit: crate::load::clean_commit(inputs.inventory_dir),
+                digest: files_digest(inputs.inventory_dir, &inventory.files),
+                files: inventory.files.len() as u64,
+                records: inventory.records.len() as u64,
             },
-            "counts": counts,
-            "decisions": {"count": decided, "digest": merkle::tag(&list_digest), "written": changed.len()},
+            policies: RunPolicies {
+                digest: files_digest(inputs.policies_dir, &pack.files),
+                files: pack.files.len() as u64,
+                policies: pack.info.len() as u64,
+            },
+            counts,
+            decisions: RunDecisions {
+                count: decided as u64,
+                digest: Tag(list_digest),
+                written: changed.len() as u64,
+            },
         }),
         &ts,
     )?;
     let decisions_written = changed.len();
-    let entries: Vec<Value> = changed
+    let entries: Vec<Body> = changed
         .into_iter()
-        .map(|mut body| {
-            if let Some(m) = body.as_object_mut() {
-                m.insert("type".into(), json!("decision"));
-                m.insert("run".into(), json!(run));
-            }
-            body
-        })
+        .map(|body| Body::Decision(entry::Decision { run, body }))
         .collect();
     writer.push_all(entries, &ts)?;
     let sealed = writer.commit()?;
@@ -388,23 +395,24 @@ pub fn record_evidence(
     ts: &str,
 ) -> Result<Sealed, WriteError> {
     let mut writer = store::Writer::open(dir, key, ts)?;
-    let seq = match decision {
+    let found = match decision {
         DecisionRef::Seq(s) => usize::try_from(*s).ok(),
-        DecisionRef::Leaf(h) => {
-            (0..writer.existing.len()).find(|&i| writer.leaf_of(i).as_deref() == Some(h.as_str()))
-        }
+        DecisionRef::Leaf(h) => merkle::parse_tag(h)
+            .and_then(|h| (0..writer.existing.len()).find(|&i| writer.leaf_of(i) == Some(Tag(h)))),
     };
-    let Some(seq) = seq.filter(|&s| {
-        writer
-            .existing
-            .get(s)
-            .is_some_and(|e| e["type"] == "decision")
-    }) else {
+    let Some(leaf) = found
+        .filter(|&s| {
+            writer
+                .existing
+                .get(s)
+                .is_some_and(|e| e.kind() == Kind::Decision)
+        })
+        .and_then(|s| writer.leaf_of(s))
+    else {
         return Err(WriteError::Refused(
             "no decision entry has that sequence number or leaf hash".into(),
         ));
     };
-    let leaf = writer.leaf_of(seq).unwrap_or_default();
     let body = match evidence {
         Evidence::Approval { approver, comment } => {
             let vkey = approver.verifier().encode();
@@ -415,8 +423,14 @@ pub fn record_evidence(
                     approver.verifier().short()
                 )));
             }
-            let sig = approver.sign(entry::approval_message(writer.origin(), &leaf).as_bytes());
-            json!({"type": "approval", "decision": leaf, "approver": vkey, "signature": STANDARD.encode(sig), "comment": comment})
+            let sig = approver
+                .sign(entry::approval_message(writer.origin(), &leaf.to_string()).as_bytes());
+            Body::Approval(Approval {
+                decision: leaf,
+                approver: vkey,
+                signature: STANDARD.encode(sig),
+                comment: comment.clone(),
+            })
         }
         Evidence::Execution {
             system,
@@ -427,30 +441,36 @@ pub fn record_evidence(
             let inline = (response.len() <= MAX_INLINE_RESPONSE)
                 .then(|| String::from_utf8(response.clone()).ok())
                 .flatten();
-            json!({
-                "type": "execution", "decision": leaf, "system": system, "request_id": request_id,
-                "status": status, "response_digest": merkle::digest_tag(response), "response": inline,
+            Body::Execution(Execution {
+                decision: leaf,
+                system: system.clone(),
+                request_id: request_id.clone(),
+                status: status.clone(),
+                response_digest: Tag::digest(response),
+                response: inline,
             })
         }
-        Evidence::Verification { method, observed } => {
-            json!({"type": "verification", "decision": leaf, "method": method, "observed": observed})
-        }
+        Evidence::Verification { method, observed } => Body::Verification(Verification {
+            decision: leaf,
+            method: method.clone(),
+            observed: observed.clone(),
+        }),
     };
     writer.push(body, ts)?;
     writer.commit()
 }
 
 /// The verifier keys of the most recent `approvers` entry (none before the first).
-fn trusted_approvers(entries: &[Value]) -> Vec<String> {
+fn trusted_approvers(entries: &[Recorded]) -> Vec<String> {
     entries
         .iter()
         .rev()
-        .find(|e| e["type"] == "approvers")
-        .and_then(|e| e["approvers"].as_array())
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect()
+        .find_map(|e| match e {
+            Recorded::Entry(e) => match &e.body {
+                Body::Approvers(a) => Some(a.approvers.clone()),
+                _ => None,
+            },
+            _ => None,
         })
         .unwrap_or_default()
 }
@@ -469,80 +489,6 @@ pub fn trust_approver(
         list.push(encoded);
     }
     list.sort();
-    writer.push(json!({"type": "approvers", "approvers": list}), ts)?;
+    writer.push(Body::Approvers(Approvers { approvers: list }), ts)?;
     writer.commit()
-}
-
-/// Which entries `ledger log` shows.
-#[derive(Debug, Clone, Default)]
-pub struct LogFilter {
-    /// Entries about this record, or about decisions that follow from this person.
-    pub subject: Option<String>,
-    /// Only this entry type.
-    pub kind: Option<String>,
-    /// Only entries at or after this time.
-    pub since: Option<jiff::Timestamp>,
-}
-
-/// Entries matching a filter, and the sequence number of every leaf hash
-/// (so that evidence can name the decision it is about).
-#[derive(Debug, Default)]
-pub struct History {
-    /// The matching entries, in order.
-    pub entries: Vec<Value>,
-    /// `sha256:…` leaf hash → sequence number.
-    pub seq_of: HashMap<String, u64>,
-}
-
-/// The entries matching a filter.
-pub fn history(dir: &Path, filter: &LogFilter) -> Result<History, String> {
-    let Some(contents) = store::read_entries(dir)? else {
-        return Err(format!("`{}` holds no ledger", dir.display()));
-    };
-    let lines = contents.lines();
-    let mut entries = Vec::with_capacity(lines.len());
-    let mut leaf_of = Vec::with_capacity(lines.len());
-    for (i, line) in lines.iter().enumerate() {
-        entries.push(jcs::parse(line).map_err(|e| format!("line {}: {e}", i + 1))?);
-        leaf_of.push(merkle::tag(&merkle::leaf(line.as_bytes())));
-    }
-    // Decisions about the subject (or following from them) and evidence about those decisions.
-    let mut related = std::collections::HashSet::new();
-    if let Some(subject) = &filter.subject {
-        for (i, e) in entries.iter().enumerate() {
-            if e["type"] == "decision"
-                && (e["subject"] == subject.as_str() || e["leaver"] == subject.as_str())
-            {
-                related.insert(leaf_of[i].clone());
-            }
-        }
-    }
-    let seq_of = leaf_of
-        .iter()
-        .enumerate()
-        .map(|(i, h)| (h.clone(), i as u64))
-        .collect();
-    let entries = entries
-        .into_iter()
-        .enumerate()
-        .filter(|(i, e)| {
-            let about = match &filter.subject {
-                None => true,
-                Some(_) => {
-                    related.contains(&leaf_of[*i])
-                        || e["decision"].as_str().is_some_and(|d| related.contains(d))
-                }
-            };
-            let kind = filter.kind.as_deref().is_none_or(|k| e["type"] == k);
-            let since = filter.since.is_none_or(|s| {
-                e["ts"]
-                    .as_str()
-                    .and_then(|t| t.parse::<jiff::Timestamp>().ok())
-                    .is_some_and(|t| t >= s)
-            });
-            about && kind && since
-        })
-        .map(|(_, e)| e)
-        .collect();
-    Ok(History { entries, seq_of })
 }

@@ -9,12 +9,11 @@
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 
-use serde_json::{Value, json};
-
+use super::Recorded;
+use super::codes::FailureCode;
 use super::disk::{Disk, Hook};
-use super::entry::{self, with_envelope};
-use super::jcs;
-use super::merkle::{self, GENESIS_PREV, Hash};
+use super::entry::{self, Body, Entry, Genesis, Recovery as RecoveryEntry, Tag};
+use super::merkle::{self, GENESIS_HASH, Hash};
 use super::note::{self, Checkpoint, SignatureCheck, SignerKey};
 
 /// `entries.jsonl`.
@@ -110,8 +109,8 @@ pub struct Writer<'k> {
     dir: PathBuf,
     key: &'k SignerKey,
     _lock: File,
-    /// Existing complete lines, parsed.
-    pub existing: Vec<Value>,
+    /// What the writer keeps of each existing complete line.
+    pub existing: Vec<Recorded>,
     leaves: Vec<Hash>,
     /// The bytes of the existing lines kept; anything after them in
     /// `entries.jsonl` is cut off by the commit.
@@ -255,20 +254,22 @@ impl<'k> Writer<'k> {
         };
         if writer.existing.is_empty() {
             writer.push(
-                json!({"type": "genesis", "key": key.verifier().encode()}),
+                Body::Genesis(Genesis {
+                    key: key.verifier().encode(),
+                }),
                 ts,
             )?;
         }
         if !writer.recovery.found.is_empty() {
             let discarded_lines = discarded.iter().filter(|&&b| b == b'\n').count();
+            let found = writer.recovery.found.iter().map(|f| f.to_string());
             writer.push(
-                json!({
-                    "type": "recovery",
-                    "found": writer.recovery.found,
-                    "sealed": writer.recovery.sealed,
-                    "discarded_lines": discarded_lines,
-                    "discarded_bytes": discarded.len(),
-                    "discarded_digest": merkle::digest_tag(&discarded),
+                Body::Recovery(RecoveryEntry {
+                    found: found.collect(),
+                    sealed: writer.recovery.sealed,
+                    discarded_lines: discarded_lines as u64,
+                    discarded_bytes: discarded.len() as u64,
+                    discarded_digest: Tag::digest(&discarded),
                 }),
                 ts,
             )?;
@@ -293,21 +294,15 @@ impl<'k> Writer<'k> {
     }
 
     /// Appends an entry body (it gets `v`, `seq`, `prev`, `log`, `ts`) and
-    /// returns its leaf hash as `sha256:…`.
-    pub fn push(&mut self, body: Value, ts: &str) -> Result<String, WriteError> {
-        let prev = self
-            .leaves
-            .last()
-            .map_or(GENESIS_PREV.to_string(), merkle::tag);
-        let value = with_envelope(body, self.next_seq(), &prev, self.key.name(), ts);
-        let line = jcs::encode(&value);
-        entry::check_line(&line).map_err(|m| {
-            WriteError::Refused(format!("the new entry would not pass verification: {m}"))
-        })?;
+    /// returns its leaf hash.
+    pub fn push(&mut self, body: Body, ts: &str) -> Result<Tag, WriteError> {
+        let prev = self.leaves.last().copied().unwrap_or(GENESIS_HASH);
+        let line = Entry::new(body, self.next_seq(), prev, self.key.name(), ts).line();
+        checked(&line)?;
         let leaf = merkle::leaf(line.as_bytes());
         self.leaves.push(leaf);
         self.new_lines.push(line);
-        Ok(merkle::tag(&leaf))
+        Ok(Tag(leaf))
     }
 
     /// Appends entry bodies in order, as [`Writer::push`] would one by one.
@@ -319,41 +314,36 @@ impl<'k> Writer<'k> {
     /// line in which the stand-in member is not found exactly once (a body
     /// could hold the same text under a key of its own) is encoded again
     /// with its real `prev` instead.
-    pub fn push_all(&mut self, bodies: Vec<Value>, ts: &str) -> Result<(), WriteError> {
+    pub fn push_all(&mut self, bodies: Vec<Body>, ts: &str) -> Result<(), WriteError> {
         use rayon::prelude::*;
-        const STAND_IN: &str =
-            "sha256:ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff";
+        const STAND_IN: Hash = [0xff; 32];
         const MEMBER: &str = "\"prev\":\"";
         let first = self.next_seq();
         let log = self.key.name();
-        let member = format!("{MEMBER}{STAND_IN}\"");
-        let lines: Vec<(String, Result<usize, Value>)> = bodies
+        let stand_in = merkle::tag(&STAND_IN);
+        let member = format!("{MEMBER}{stand_in}\"");
+        let lines: Vec<(String, Result<usize, Entry>)> = bodies
             .into_par_iter()
             .enumerate()
             .map(|(i, body)| {
-                let value = with_envelope(body, first + i as u64, STAND_IN, log, ts);
-                let line = jcs::encode(&value);
-                entry::check_line(&line).map_err(|m| {
-                    WriteError::Refused(format!("the new entry would not pass verification: {m}"))
-                })?;
+                let entry = Entry::new(body, first + i as u64, STAND_IN, log, ts);
+                let line = entry.line();
+                checked(&line)?;
                 let mut found = line.match_indices(&member);
                 let place = match (found.next(), found.next()) {
                     (Some((at, _)), None) => Ok(at + MEMBER.len()),
-                    _ => Err(value),
+                    _ => Err(entry),
                 };
                 Ok((line, place))
             })
             .collect::<Result<_, WriteError>>()?;
         for (mut line, place) in lines {
-            let prev = self
-                .leaves
-                .last()
-                .map_or(GENESIS_PREV.to_string(), merkle::tag);
+            let prev = self.leaves.last().copied().unwrap_or(GENESIS_HASH);
             match place {
-                Ok(at) => line.replace_range(at..at + STAND_IN.len(), &prev),
-                Err(mut value) => {
-                    value["prev"] = Value::String(prev);
-                    line = jcs::encode(&value);
+                Ok(at) => line.replace_range(at..at + stand_in.len(), &merkle::tag(&prev)),
+                Err(mut entry) => {
+                    entry.envelope.prev = Tag(prev);
+                    line = entry.line();
                 }
             }
             let leaf = merkle::leaf(line.as_bytes());
@@ -364,8 +354,8 @@ impl<'k> Writer<'k> {
     }
 
     /// The leaf hash of an existing entry.
-    pub fn leaf_of(&self, seq: usize) -> Option<String> {
-        self.leaves.get(seq).map(merkle::tag)
+    pub fn leaf_of(&self, seq: usize) -> Option<Tag> {
+        self.leaves.get(seq).copied().map(Tag)
     }
 
     /// Writes the new lines and seals a checkpoint over the whole log.
@@ -486,6 +476,13 @@ impl<'k> Writer<'k> {
     }
 }
 
+/// Refuses a new line that would not pass the verifier's schema check.
+fn checked(line: &str) -> Result<(), WriteError> {
+    entry::check_line(line)
+        .map(drop)
+        .map_err(|m| WriteError::Refused(format!("the new entry would not pass verification: {m}")))
+}
+
 fn has_checkpoints(dir: &Path) -> bool {
     dir.join(CHECKPOINT).exists()
         || std::fs::read_dir(dir.join(CHECKPOINTS))
@@ -503,7 +500,7 @@ fn refuse_another_key(
     if report
         .failures
         .iter()
-        .any(|f| f.code == "genesis-key-mismatch")
+        .any(|f| f.code == FailureCode::GenesisKeyMismatch)
     {
         return Err(WriteError::Integrity(format!(
             "this ledger was started with another key; `{}` may not extend it",
@@ -520,7 +517,7 @@ fn refuse_failures(report: &super::verify::Report) -> Result<(), WriteError> {
     if let Some(f) = report
         .failures
         .iter()
-        .find(|f| f.code != "unsealed-tail" && f.code != "torn-tail")
+        .find(|f| f.code != FailureCode::UnsealedTail && f.code != FailureCode::TornTail)
     {
         return Err(WriteError::Integrity(format!(
             "the ledger fails verification (`{}` at {}: {}); refusing to sign; run `severance ledger verify` and restore it",
@@ -649,13 +646,22 @@ mod tests {
         let key = SignerKey::from_seed("test.example/ledger", [7u8; 32]);
         let ts = "2026-11-25T09:00:00Z";
         let decision = |subject: &str| {
-            json!({"type": "decision", "run": format!("sha256:{}", "a".repeat(64)),
-                "subject": subject, "kind": "account", "status": "ok", "actions": ["revoke"],
-                "policies": {"revoke": ["p"]}, "blocked": {}, "leaver": null, "due": null})
+            Body::Decision(entry::Decision {
+                run: Tag([0xaa; 32]),
+                body: entry::DecisionBody {
+                    actions: vec!["revoke".into()],
+                    policies: [("revoke".into(), vec!["p".into()])].into(),
+                    status: "ok".into(),
+                    ..entry::DecisionBody::absent(subject, "account")
+                },
+            })
         };
-        let tricky = json!({"type": "verification", "decision": format!("sha256:{}", "b".repeat(64)),
-            "method": "re-read",
-            "observed": {"prev": format!("sha256:{}", "f".repeat(64))}});
+        // A body that holds the stand-in under a `prev` key of its own.
+        let tricky = Body::Verification(entry::Verification {
+            decision: Tag([0xbb; 32]),
+            method: "re-read".into(),
+            observed: [("prev".into(), merkle::tag(&[0xff; 32]))].into(),
+        });
         let bodies = vec![decision("account/a"), tricky, decision("account/b")];
 
         let one = tempfile::tempdir().expect("tempdir");

@@ -10,19 +10,20 @@ use std::path::Path;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use rayon::prelude::*;
-use serde_json::Value;
 
-use super::entry::{self, approval_message};
+use super::codes::FailureCode;
+use super::entry::{Body, Entry, Kind, Reference, approval_message};
 use super::jcs::{self, LineError};
 use super::merkle::{self, GENESIS_HASH, Hash};
 use super::note::{self, Checkpoint, SignatureCheck, VerifierKey};
 use super::store::{CHECKPOINT, CHECKPOINTS, Contents, read_entries};
+use super::{DecisionSummary, Recorded};
 
 /// One way the ledger failed verification.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Failure {
     /// Stable kebab-case code.
-    pub code: &'static str,
+    pub code: FailureCode,
     /// The 1-based line of `entries.jsonl`, or the checkpoint's file.
     pub place: String,
     /// What is wrong.
@@ -54,7 +55,7 @@ pub struct Report {
     /// Earliest and latest `ts`.
     pub time_range: Option<(String, String)>,
     /// Entries by type.
-    pub types: BTreeMap<String, u64>,
+    pub types: BTreeMap<&'static str, u64>,
     /// Checkpoints examined.
     pub checkpoints: Vec<CheckedCheckpoint>,
     /// Everything that failed.
@@ -70,7 +71,7 @@ impl Report {
         }
     }
 
-    fn fail(&mut self, code: &'static str, place: impl Into<String>, message: impl Into<String>) {
+    fn fail(&mut self, code: FailureCode, place: impl Into<String>, message: impl Into<String>) {
         self.failures.push(Failure {
             code,
             place: place.into(),
@@ -94,7 +95,7 @@ pub fn verify(dir: &Path, key: &VerifierKey, external: &[(String, String)]) -> R
         Ok(None) => {
             let mut report = Report::new(key);
             report.fail(
-                "missing-entries",
+                FailureCode::MissingEntries,
                 "entries.jsonl",
                 "the ledger has no `entries.jsonl`",
             );
@@ -102,7 +103,7 @@ pub fn verify(dir: &Path, key: &VerifierKey, external: &[(String, String)]) -> R
         }
         Err(e) => {
             let mut report = Report::new(key);
-            report.fail("encoding", "entries.jsonl", e);
+            report.fail(FailureCode::Encoding, "entries.jsonl", e);
             report
         }
     }
@@ -115,9 +116,9 @@ pub struct Checked {
     pub report: Report,
     /// Every line that parsed and passed the schema, in order (all of them
     /// when the report has no line failures); decision entries are kept as
-    /// their [`super::decision_summary`], which is all a writer needs of
-    /// them and a small part of their size.
-    pub entries: Vec<Value>,
+    /// their [`DecisionSummary`], which is all a writer needs of them and a
+    /// small part of their size.
+    pub entries: Vec<Recorded>,
     /// The leaf hash of every complete line.
     pub leaves: Vec<Hash>,
 }
@@ -127,33 +128,26 @@ pub struct Checked {
 /// which is every check but the evidence links and the approver list.
 struct Single {
     /// Failures, in the order they are reported.
-    failures: Vec<(&'static str, String)>,
+    failures: Vec<(FailureCode, String)>,
     /// What the in-order pass needs; `None` when the line could not be read
     /// as an entry of its type, and so takes part in no later check.
     facts: Option<Facts>,
 }
 
 /// The parts of an entry that later lines depend on, or that the report
-/// sums up. The parsed value itself is dropped where it was parsed (unless
-/// a writer keeps it), on the core that parsed it.
+/// sums up. The entry itself is dropped where it was read (unless a writer
+/// keeps it), on the core that read it.
 struct Facts {
-    kind: &'static str,
-    ts: Option<String>,
-    evidence: Option<Evidence>,
-    /// The trusted list an `approvers` entry sets.
-    approvers: Option<Vec<String>>,
-    /// For a writer: the entry, or for a decision its
-    /// [`super::decision_summary`], which is all a writer needs of it.
-    kept: Option<Value>,
-}
-
-/// An entry's reference to an earlier one.
-struct Evidence {
-    field: &'static str,
-    target: &'static str,
-    reference: Option<Hash>,
+    kind: Kind,
+    ts: String,
+    /// The earlier entry it refers to.
+    reference: Option<Reference>,
     /// An approval's approver key and signature.
     approval: Option<(String, String)>,
+    /// The trusted list an `approvers` entry sets.
+    approvers: Option<Vec<String>>,
+    /// What a writer keeps of it.
+    kept: Option<Recorded>,
 }
 
 /// What a line is checked against besides itself.
@@ -164,117 +158,130 @@ struct Expect<'k> {
     keep: bool,
 }
 
+/// Reads line `i` as an entry (bytes, JSON, canonical form, schema) and
+/// checks its envelope.
 fn check_single(line: &str, i: usize, prev: &Hash, expect: &Expect) -> Single {
-    let failed = |code: &'static str, message: String| Single {
+    let failed = |code, message: String| Single {
         failures: vec![(code, message)],
         facts: None,
     };
     if line.contains('\r') {
-        return failed("encoding", "carriage return in a line".into());
+        return failed(FailureCode::Encoding, "carriage return in a line".into());
     }
     let (value, canonical) = match jcs::parse_checked(line) {
         Ok(parsed) => parsed,
         Err(LineError::DuplicateKey(k)) => {
-            return failed("duplicate-key", format!("key `{k}` appears twice"));
+            return failed(
+                FailureCode::DuplicateKey,
+                format!("key `{k}` appears twice"),
+            );
         }
         Err(LineError::Number(m)) => {
             return failed(
-                "schema",
+                FailureCode::Schema,
                 format!("number `{m}` is not an integer in 0..2^53-1"),
             );
         }
-        Err(LineError::Syntax(m)) => return failed("malformed", format!("not JSON: {m}")),
+        Err(LineError::Syntax(m)) => {
+            return failed(FailureCode::Malformed, format!("not JSON: {m}"));
+        }
     };
     let mut failures = Vec::new();
     if !canonical {
         failures.push((
-            "non-canonical",
+            FailureCode::NonCanonical,
             "the line is not in RFC 8785 canonical form".to_string(),
         ));
     }
-    if let Err(m) = entry::check(&value) {
-        failures.push(("schema", m));
-        return Single {
-            failures,
-            facts: None,
-        };
-    }
-    if value["seq"].as_u64() != Some(i as u64) {
-        failures.push((
-            "seq-mismatch",
-            format!("`seq` is {}, the line's index is {i}", value["seq"]),
-        ));
-    }
-    let key = expect.key;
-    if value["log"].as_str() != Some(key.name.as_str()) {
-        failures.push((
-            "wrong-log",
-            format!(
-                "`log` is {}, the pinned log is `{}`",
-                value["log"], key.name
-            ),
-        ));
-    }
-    if value["prev"].as_str().and_then(merkle::parse_tag).as_ref() != Some(prev) {
-        failures.push((
-            "chain-broken",
-            "`prev` is not the leaf hash of the line before".to_string(),
-        ));
-    }
-    // The schema passed, so the type is one of the known ones.
-    let kind = value["type"].as_str().unwrap_or_default();
-    let kind = entry::TYPES
-        .iter()
-        .copied()
-        .find(|t| *t == kind)
-        .unwrap_or("");
-    if (i == 0) != (kind == "genesis") {
-        failures.push((
-            "schema",
-            "the first entry, and only the first, is `genesis`".to_string(),
-        ));
-    }
-    if kind == "genesis" && value["key"].as_str() != Some(expect.encoded_key.as_str()) {
-        failures.push((
-            "genesis-key-mismatch",
-            "the log key named in the genesis entry is not the pinned key".to_string(),
-        ));
-    }
-    let text = |field: &str| value[field].as_str().unwrap_or_default().to_string();
-    let evidence = match kind {
-        "decision" => Some(("run", "run")),
-        "approval" | "execution" | "verification" => Some(("decision", "decision")),
+    let entry = match Entry::read(&value) {
+        Ok(entry) => entry,
+        Err(misfit) => {
+            failures.push((FailureCode::Schema, misfit.to_string()));
+            return Single {
+                failures,
+                facts: None,
+            };
+        }
+    };
+    check_envelope(&entry, i, prev, expect, &mut failures);
+    let kept = expect.keep.then(|| match &entry.body {
+        Body::Decision(_) if canonical => Recorded::Decision(DecisionSummary::of_line(&value)),
+        Body::Decision(d) => Recorded::Decision(DecisionSummary::of(&d.body)),
+        _ => Recorded::Entry(Box::new(entry.clone())),
+    });
+    let Entry { envelope, body } = entry;
+    let approval = match &body {
+        Body::Approval(a) => Some((a.approver.clone(), a.signature.clone())),
         _ => None,
-    }
-    .map(|(field, target)| Evidence {
-        field,
-        target,
-        reference: value[field].as_str().and_then(merkle::parse_tag),
-        approval: (kind == "approval").then(|| (text("approver"), text("signature"))),
-    });
-    let approvers = (kind == "approvers").then(|| {
-        value["approvers"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect()
-    });
-    let ts = value["ts"].as_str().map(str::to_string);
-    let kept = expect.keep.then(|| match kind {
-        "decision" if canonical => super::decision_summary_of_line(&value),
-        "decision" => super::decision_summary(&value.to_value()),
-        _ => value.to_value(),
-    });
+    };
+    let reference = body.reference();
+    let kind = body.kind();
+    let approvers = match body {
+        Body::Approvers(a) => Some(a.approvers),
+        _ => None,
+    };
     Single {
         failures,
         facts: Some(Facts {
             kind,
-            ts,
-            evidence,
+            ts: envelope.ts.0,
+            reference,
+            approval,
             approvers,
             kept,
         }),
+    }
+}
+
+/// The checks of an entry's place in the log: its `seq`, `log` and
+/// `prev`, and that the genesis entry, first and only first, names the
+/// pinned key.
+fn check_envelope(
+    entry: &Entry,
+    i: usize,
+    prev: &Hash,
+    expect: &Expect,
+    failures: &mut Vec<(FailureCode, String)>,
+) {
+    let envelope = &entry.envelope;
+    if envelope.seq != i as u64 {
+        failures.push((
+            FailureCode::SeqMismatch,
+            format!("`seq` is {}, the line's index is {i}", envelope.seq),
+        ));
+    }
+    let key = expect.key;
+    if envelope.log != key.name {
+        failures.push((
+            FailureCode::WrongLog,
+            format!(
+                "`log` is {}, the pinned log is `{}`",
+                serde_json::Value::from(envelope.log.as_str()),
+                key.name
+            ),
+        ));
+    }
+    if envelope.prev.0 != *prev {
+        failures.push((
+            FailureCode::ChainBroken,
+            "`prev` is not the leaf hash of the line before".to_string(),
+        ));
+    }
+    let genesis = match &entry.body {
+        Body::Genesis(g) => Some(g),
+        _ => None,
+    };
+    if (i == 0) != genesis.is_some() {
+        failures.push((
+            FailureCode::Schema,
+            "the first entry, and only the first, is `genesis`".to_string(),
+        ));
+    }
+    if genesis.is_some_and(|g| g.key != expect.encoded_key) {
+        failures.push((
+            FailureCode::GenesisKeyMismatch,
+            "the log key named in the genesis entry is not the pinned key".to_string(),
+        ));
     }
 }
 
@@ -293,6 +300,9 @@ pub fn check(
 /// over them.
 const BLOCK: usize = 1 << 14;
 
+/// Every check of `docs/ledger.md` section 7, in its order: the bytes,
+/// every line, the ledger's own checkpoints, the seal, and the auditor's
+/// checkpoints.
 fn check_entries(
     dir: &Path,
     contents: &Contents,
@@ -303,24 +313,45 @@ fn check_entries(
 ) -> Checked {
     let mut report = Report::new(key);
     let lines = contents.lines();
-    let n = lines.len();
     if !contents.torn.is_empty() {
         report.fail(
-            "torn-tail",
-            format!("line {}", n + 1),
+            FailureCode::TornTail,
+            format!("line {}", lines.len() + 1),
             format!(
                 "{} bytes after the last newline (an interrupted write)",
                 contents.torn.len()
             ),
         );
     }
+    let (entries, leaves) = check_lines(&mut report, &lines, key, keep, block);
+    let tree = merkle::Tree::new(&leaves);
+    report.size = lines.len() as u64;
+    report.root = tree.root(lines.len());
+    let own = check_own_checkpoints(&mut report, dir, key, &tree);
+    check_seal(&mut report, &own);
+    check_kept_checkpoints(&mut report, external, key, &tree);
+    Checked {
+        report,
+        entries,
+        leaves,
+    }
+}
 
-    // 1. Every line. The leaf hashes come first, so that each line's own
-    // checks (parse, canonical form, schema, sequence, log, chain) can run
-    // in parallel knowing the hash before it; the evidence links and the
-    // approver list depend on earlier lines' contents, so they are checked
-    // in order afterwards. Lines go through in blocks, so that only one
-    // block's results are held at a time.
+/// Checks every line, and returns what a writer keeps of each and every
+/// line's leaf hash. The leaf hashes come first, so that each line's own
+/// checks (parse, canonical form, schema, sequence, log, chain) can run in
+/// parallel knowing the hash before it; the evidence links and the
+/// approver list depend on earlier lines' contents, so they are checked in
+/// order afterwards. Lines go through in blocks, so that only one block's
+/// results are held at a time.
+fn check_lines(
+    report: &mut Report,
+    lines: &[&str],
+    key: &VerifierKey,
+    keep: bool,
+    block: usize,
+) -> (Vec<Recorded>, Vec<Hash>) {
+    let n = lines.len();
     let leaves: Vec<Hash> = lines
         .par_iter()
         .map(|line| merkle::leaf(line.as_bytes()))
@@ -365,19 +396,21 @@ fn check_entries(
             || {
                 for (j, single) in current.drain(..).enumerate() {
                     let i = b * block + j;
-                    in_order.take(&mut report, i, single, &leaves, &key.name);
+                    in_order.take(report, i, single, &leaves, &key.name);
                 }
             },
         );
         std::mem::swap(&mut current, &mut next);
     }
-    let entries = in_order.entries;
-    report.size = n as u64;
-    let tree = merkle::Tree::new(&leaves);
-    report.root = tree.root(n);
+    (in_order.entries, leaves)
+}
 
-    // 2. The ledger's own checkpoints.
-    let mut own: Vec<(String, Checkpoint)> = Vec::new();
+/// The ledger's own checkpoints as read: the source, its text, and for
+/// `checkpoints/<name>` the name.
+type OwnFiles = Vec<(String, String, Option<String>)>;
+
+/// Reads `checkpoints/` (in order of size) and `checkpoint`.
+fn read_own_checkpoints(report: &mut Report, dir: &Path) -> OwnFiles {
     let mut numbered: Vec<(String, String)> = Vec::new();
     if let Ok(read) = std::fs::read_dir(dir.join(CHECKPOINTS)) {
         for e in read.flatten() {
@@ -388,7 +421,7 @@ fn check_entries(
             match std::fs::read(e.path()).map(String::from_utf8) {
                 Ok(Ok(text)) => numbered.push((name, text)),
                 _ => report.fail(
-                    "note-syntax",
+                    FailureCode::NoteSyntax,
                     format!("checkpoints/{name}"),
                     "unreadable or not UTF-8",
                 ),
@@ -400,7 +433,7 @@ fn check_entries(
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(text) => Some(text),
             Err(_) => {
-                report.fail("note-syntax", "checkpoint", "not UTF-8");
+                report.fail(FailureCode::NoteSyntax, "checkpoint", "not UTF-8");
                 None
             }
         },
@@ -411,26 +444,43 @@ fn check_entries(
         // reported; a `checkpoint` with no copy in `checkpoints/` is.
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => {
-            report.fail("note-syntax", "checkpoint", format!("unreadable: {e}"));
+            report.fail(
+                FailureCode::NoteSyntax,
+                "checkpoint",
+                format!("unreadable: {e}"),
+            );
             None
         }
     };
-    let mut sources: Vec<(String, String, Option<String>)> = numbered
+    let mut sources: OwnFiles = numbered
         .into_iter()
         .map(|(name, text)| (format!("checkpoints/{name}"), text, Some(name)))
         .collect();
-    if let Some(text) = latest.clone() {
+    if let Some(text) = latest {
         sources.push(("checkpoint".to_string(), text, None));
     }
-    for (source, text, file_size) in sources {
-        let Some(cp) = check_checkpoint(&mut report, &source, &text, key, &tree) else {
+    sources
+}
+
+/// Checks the ledger's own checkpoints (each signed by the pinned key, an
+/// honest prefix and named by its size; no two of one size disagreeing;
+/// `checkpoint` kept in `checkpoints/`) and returns the valid ones.
+fn check_own_checkpoints(
+    report: &mut Report,
+    dir: &Path,
+    key: &VerifierKey,
+    tree: &merkle::Tree,
+) -> Vec<(String, Checkpoint)> {
+    let mut own: Vec<(String, Checkpoint)> = Vec::new();
+    for (source, text, file_size) in read_own_checkpoints(report, dir) {
+        let Some(cp) = check_checkpoint(report, &source, &text, key, tree) else {
             continue;
         };
         if let Some(name) = file_size
             && name != cp.size.to_string()
         {
             report.fail(
-                "checkpoint-mismatch",
+                FailureCode::CheckpointMismatch,
                 &source,
                 format!("the file is named `{name}` but signs size {}", cp.size),
             );
@@ -444,24 +494,24 @@ fn check_entries(
             .all(|f| !f.place.starts_with("checkpoint"))
     {
         report.fail(
-            "unsealed-tail",
+            FailureCode::UnsealedTail,
             "checkpoint",
             "the ledger has no checkpoint: nothing is sealed",
         );
     }
     // Two own checkpoints of one size must agree; `checkpoint` must have its copy.
-    let mut by_size: BTreeMap<u64, (String, Hash)> = BTreeMap::new();
+    let mut by_size: BTreeMap<u64, (&str, Hash)> = BTreeMap::new();
     for (source, cp) in &own {
         if let Some((other, root)) = by_size.get(&cp.size) {
             if *root != cp.root {
                 report.fail(
-                    "fork",
+                    FailureCode::Fork,
                     source,
                     format!("signs a different root than `{other}` for size {}", cp.size),
                 );
             }
         } else {
-            by_size.insert(cp.size, (source.clone(), cp.root));
+            by_size.insert(cp.size, (source, cp.root));
         }
     }
     if let Some((_, cp)) = own.iter().find(|(s, _)| s == "checkpoint")
@@ -470,11 +520,17 @@ fn check_entries(
             .any(|(s, c)| s != "checkpoint" && c.size == cp.size)
     {
         report.fail(
-            "checkpoint-mismatch",
+            FailureCode::CheckpointMismatch,
             format!("checkpoints/{}", cp.size),
             "the latest checkpoint has no copy in `checkpoints/`; checkpoint history was removed",
         );
     }
+    own
+}
+
+/// Sets the sealed size, the largest a valid own checkpoint signs, and
+/// reports the entries after it.
+fn check_seal(report: &mut Report, own: &[(String, Checkpoint)]) {
     report.sealed = own
         .iter()
         .map(|(_, cp)| cp.size)
@@ -483,7 +539,7 @@ fn check_entries(
         .unwrap_or(0);
     if !own.is_empty() && report.sealed < report.size {
         report.fail(
-            "unsealed-tail",
+            FailureCode::UnsealedTail,
             format!("line {}", report.sealed + 1),
             format!(
                 "entries {}..{} are after the last checkpoint (size {})",
@@ -493,15 +549,23 @@ fn check_entries(
             ),
         );
     }
+}
 
-    // 3. Checkpoints the auditor kept.
+/// Checks the checkpoints the auditor kept: a larger size than the ledger
+/// is truncation, another root for the same size a fork.
+fn check_kept_checkpoints(
+    report: &mut Report,
+    external: &[(String, String)],
+    key: &VerifierKey,
+    tree: &merkle::Tree,
+) {
     for (source, text) in external {
-        let Some(cp) = parse_signed(&mut report, source, text, key) else {
+        let Some(cp) = parse_signed(report, source, text, key) else {
             continue;
         };
         if cp.size > report.size {
             report.fail(
-                "truncated",
+                FailureCode::Truncated,
                 source,
                 format!(
                     "signs size {} but the ledger holds {} entries",
@@ -510,7 +574,7 @@ fn check_entries(
             );
         } else if tree.root(usize::try_from(cp.size).unwrap_or(usize::MAX)) != Some(cp.root) {
             report.fail(
-                "fork",
+                FailureCode::Fork,
                 source,
                 format!(
                     "signs a different history for the first {} entries",
@@ -522,11 +586,6 @@ fn check_entries(
             source: source.clone(),
             size: Some(cp.size),
         });
-    }
-    Checked {
-        report,
-        entries,
-        leaves,
     }
 }
 
@@ -540,7 +599,7 @@ fn parse_signed(
     let cp = match Checkpoint::parse(text) {
         Ok(cp) => cp,
         Err(e) => {
-            report.fail("note-syntax", source, e.0);
+            report.fail(FailureCode::NoteSyntax, source, e.0);
             report.checkpoints.push(CheckedCheckpoint {
                 source: source.to_string(),
                 size: None,
@@ -550,7 +609,7 @@ fn parse_signed(
     };
     if cp.origin != key.name {
         report.fail(
-            "origin-mismatch",
+            FailureCode::OriginMismatch,
             source,
             format!(
                 "origin `{}` is not the pinned log `{}`",
@@ -563,7 +622,7 @@ fn parse_signed(
         SignatureCheck::Valid => Some(cp),
         SignatureCheck::Bad => {
             report.fail(
-                "bad-signature",
+                FailureCode::BadSignature,
                 source,
                 "the signature by the pinned key does not verify",
             );
@@ -571,7 +630,7 @@ fn parse_signed(
         }
         SignatureCheck::Missing => {
             report.fail(
-                "untrusted-signature",
+                FailureCode::UntrustedSignature,
                 source,
                 format!("no signature by the pinned key `{}`", key.short()),
             );
@@ -580,6 +639,8 @@ fn parse_signed(
     }
 }
 
+/// Parses one of the ledger's own checkpoints, checks its signature, and
+/// that it signs an honest prefix of the entries.
 fn check_checkpoint(
     report: &mut Report,
     source: &str,
@@ -595,7 +656,7 @@ fn check_checkpoint(
     let size = usize::try_from(cp.size).unwrap_or(usize::MAX);
     let Some(root) = tree.root(size) else {
         report.fail(
-            "truncated",
+            FailureCode::Truncated,
             source,
             format!(
                 "signs size {} but the ledger holds {} entries",
@@ -607,7 +668,7 @@ fn check_checkpoint(
     };
     if root != cp.root {
         report.fail(
-            "root-mismatch",
+            FailureCode::RootMismatch,
             source,
             format!("the root of the first {size} entries is not the signed root"),
         );
@@ -619,9 +680,9 @@ fn check_checkpoint(
 /// What the in-order pass over the lines carries from one to the next.
 struct InOrder {
     /// What a writer keeps of each entry.
-    entries: Vec<Value>,
+    entries: Vec<Recorded>,
     /// Leaf hashes of the entries evidence may point at (runs, decisions).
-    targets: HashMap<Hash, &'static str>,
+    targets: HashMap<Hash, Kind>,
     /// The trusted approvers, as the latest `approvers` entry set them.
     approvers: Vec<String>,
 }
@@ -644,39 +705,29 @@ impl InOrder {
         let Some(facts) = single.facts else {
             return;
         };
-        if let Some(evidence) = &facts.evidence {
-            check_evidence(
-                report,
-                place,
-                evidence,
-                &self.targets,
-                &self.approvers,
-                origin,
-            );
+        if let Some(reference) = &facts.reference {
+            check_reference(report, place, reference, &self.targets);
+        }
+        if let (Some(reference), Some(approval)) = (&facts.reference, &facts.approval) {
+            check_approval(report, place, reference, approval, &self.approvers, origin);
         }
         if let Some(list) = facts.approvers {
             self.approvers = list;
         }
         let kind = facts.kind;
-        match report.types.get_mut(kind) {
-            Some(count) => *count += 1,
-            None => {
-                report.types.insert(kind.to_string(), 1);
-            }
-        }
-        if let Some(ts) = facts.ts {
-            match &mut report.time_range {
-                None => report.time_range = Some((ts.clone(), ts)),
-                Some((first, last)) => {
-                    if ts < *first {
-                        *first = ts;
-                    } else if ts > *last {
-                        *last = ts;
-                    }
+        *report.types.entry(kind.as_str()).or_default() += 1;
+        let ts = facts.ts;
+        match &mut report.time_range {
+            None => report.time_range = Some((ts.clone(), ts)),
+            Some((first, last)) => {
+                if ts < *first {
+                    *first = ts;
+                } else if ts > *last {
+                    *last = ts;
                 }
             }
         }
-        if matches!(kind, "run" | "decision") {
+        if matches!(kind, Kind::Run | Kind::Decision) {
             self.targets.insert(leaves[i], kind);
         }
         if let Some(kept) = facts.kept {
@@ -685,51 +736,54 @@ impl InOrder {
     }
 }
 
-/// Evidence must point at earlier entries of the right type; approvals must
-/// be signed by a trusted approver.
-fn check_evidence(
+/// A decision must name an earlier run, evidence an earlier decision.
+fn check_reference(
     report: &mut Report,
     place: impl Fn() -> String,
-    evidence: &Evidence,
-    targets: &HashMap<Hash, &'static str>,
-    approvers: &[String],
-    origin: &str,
+    reference: &Reference,
+    targets: &HashMap<Hash, Kind>,
 ) {
-    let Evidence {
+    let Reference {
         field,
         target,
-        reference,
-        approval,
-    } = evidence;
-    let found = reference.and_then(|r| targets.get(&r));
-    if found != Some(target) {
+        leaf,
+    } = reference;
+    if targets.get(&leaf.0) != Some(target) {
         report.fail(
-            "dangling-reference",
+            FailureCode::DanglingReference,
             place(),
             format!("`{field}` is not the leaf hash of an earlier `{target}` entry"),
         );
     }
-    let Some((approver, signature)) = approval else {
-        return;
-    };
+}
+
+/// An approval must come from a trusted approver, whose signature over the
+/// decision verifies.
+fn check_approval(
+    report: &mut Report,
+    place: impl Fn() -> String,
+    reference: &Reference,
+    (approver, signature): &(String, String),
+    approvers: &[String],
+    origin: &str,
+) {
     if !approvers.iter().any(|a| a == approver) {
         report.fail(
-            "untrusted-approver",
+            FailureCode::UntrustedApprover,
             place(),
             "the approver is not in the ledger's list of trusted approvers",
         );
         return;
     }
-    let signed = reference.is_some_and(|r| {
-        VerifierKey::parse(approver).ok().is_some_and(|k| {
-            STANDARD.decode(signature).is_ok_and(|sig| {
-                k.verify(approval_message(origin, &merkle::tag(&r)).as_bytes(), &sig)
-            })
-        })
+    let message = approval_message(origin, &reference.leaf.to_string());
+    let signed = VerifierKey::parse(approver).ok().is_some_and(|k| {
+        STANDARD
+            .decode(signature)
+            .is_ok_and(|sig| k.verify(message.as_bytes(), &sig))
     });
     if !signed {
         report.fail(
-            "bad-approval-signature",
+            FailureCode::BadApprovalSignature,
             place(),
             "the approver's signature over the decision does not verify",
         );
@@ -759,7 +813,7 @@ mod tests {
         let mut compared = 0;
         for dir in dirs {
             // Some corruptions leave no readable entries; the rest are compared.
-            let Ok(Some(contents)) = super::super::store::read_entries(&dir) else {
+            let Ok(Some(contents)) = read_entries(&dir) else {
                 continue;
             };
             compared += 1;
@@ -783,24 +837,22 @@ mod tests {
     }
 
     /// A writer's summary of a recorded decision is the same whether it is
-    /// taken from the line as read or from the entry as a `Value`.
+    /// taken from the line as read or from the typed entry.
     #[test]
-    fn a_decision_summarised_from_its_line_matches_its_value() {
+    fn a_decision_summarised_from_its_line_matches_its_entry() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/ledger/valid");
-        let contents = super::super::store::read_entries(&dir)
-            .expect("reads")
-            .expect("has entries");
+        let contents = read_entries(&dir).expect("reads").expect("has entries");
         let mut decisions = 0;
         for line in contents.lines() {
             let (json, canonical) = jcs::parse_checked(line).expect("parses");
-            if json["type"].as_str() != Some("decision") {
+            let Body::Decision(d) = Entry::read(&json).expect("reads").body else {
                 continue;
-            }
+            };
             assert!(canonical);
             decisions += 1;
             assert_eq!(
-                super::super::decision_summary_of_line(&json),
-                super::super::decision_summary(&json.to_value())
+                DecisionSummary::of_line(&json),
+                DecisionSummary::of(&d.body)
             );
         }
         assert!(decisions >= 3, "only {decisions} decisions");

@@ -88,6 +88,14 @@ impl Git {
             .output()
             .map_err(|e| self.unavailable(&e))
     }
+
+    /// What git printed, when it could be run in `dir` and succeeded.
+    fn succeeded(&self, dir: &Path, args: &[&str]) -> Option<Output> {
+        let args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+        self.run(dir, &args)
+            .ok()
+            .filter(|output| output.status.success())
+    }
 }
 
 /// Git's complaint on stderr, as one lowercase line.
@@ -179,12 +187,18 @@ pub(crate) fn unborn_head(git: &Git, dir: &Path) -> bool {
     let Ok(repo) = locate(git, dir) else {
         return false;
     };
-    let run = |args: &[&str]| {
-        let args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
-        git.run(&repo.top, &args)
-            .is_ok_and(|output| output.status.success())
-    };
+    let run = |args: &[&str]| git.succeeded(&repo.top, args).is_some();
     run(&["symbolic-ref", "-q", "HEAD"]) && !run(&["rev-parse", "-q", "--verify", "HEAD^{commit}"])
+}
+
+/// The commit `HEAD` names in the repository that holds `dir`, when
+/// nothing under `dir` has uncommitted changes (only then does the commit
+/// describe what `dir` holds); `None` when it has, or git cannot say.
+pub(crate) fn clean_commit(git: &Git, dir: &Path) -> Option<String> {
+    let head = git.succeeded(dir, &["rev-parse", "HEAD"])?;
+    let commit = String::from_utf8(head.stdout).ok()?.trim().to_string();
+    let status = git.succeeded(dir, &["status", "--porcelain", "--", "."])?;
+    (status.stdout.is_empty() && !commit.is_empty()).then_some(commit)
 }
 
 /// The tree a snapshot resolved to in one repository.
@@ -1204,6 +1218,37 @@ mod tests {
         let at = sources(root.join("inventory"), root.join("policies"));
         let err = load_at(&at, &rev("HEAD"), &git).expect_err("no git");
         assert!(matches!(err, Error::GitUnavailable(_)), "{err:?}");
+    }
+
+    /// A ledger's run names the inventory's commit only while nothing
+    /// under the inventory differs from it; changes elsewhere do not count.
+    #[test]
+    fn a_commit_describes_a_directory_only_while_it_is_clean() {
+        let repo = Repo::new();
+        let root = repo.root();
+        let git = isolated();
+        assert_eq!(clean_commit(&git, &root.join("inventory")), None, "unborn");
+        repo.write("inventory/a.yaml", "a: 1\n");
+        repo.write("other/b.yaml", "b: 1\n");
+        let commit = repo.commit();
+        let inventory = root.join("inventory");
+        assert_eq!(clean_commit(&git, &inventory), Some(commit.clone()));
+        repo.write("other/b.yaml", "b: 2\n");
+        assert_eq!(clean_commit(&git, &inventory), Some(commit));
+        repo.write("inventory/new.yaml", "c: 1\n");
+        assert_eq!(clean_commit(&git, &inventory), None, "untracked file");
+        let outside = tempfile::tempdir().expect("tempdir");
+        let mut git = isolated();
+        git.env.push((
+            OsString::from("GIT_CEILING_DIRECTORIES"),
+            outside
+                .path()
+                .parent()
+                .expect("parent")
+                .as_os_str()
+                .to_owned(),
+        ));
+        assert_eq!(clean_commit(&git, outside.path()), None, "no repository");
     }
 
     #[cfg(unix)]

@@ -201,6 +201,13 @@ pub fn unborn_head(dir: &Path) -> bool {
     git::unborn_head(&git::Git::system(), dir)
 }
 
+/// The commit `HEAD` names in the git repository that holds `dir`, when
+/// nothing under `dir` has uncommitted changes: what a ledger's run entry
+/// records as the inventory's commit.
+pub fn clean_commit(dir: &Path) -> Option<String> {
+    git::clean_commit(&git::Git::system(), dir)
+}
+
 /// A path as reports show it: forward slashes, no leading `./`.
 pub fn display_path(path: &Path) -> String {
     let s = path.to_string_lossy().replace('\\', "/");

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 
-use crate::check::{Checked, Finding, WaiverUse};
+use crate::check::{Checked, Finding, Gate, Verdict, WaiverUse};
 use crate::diag::Severity;
 use crate::diff::DecisionDiff;
 use crate::model::format_time;
@@ -66,28 +66,6 @@ pub struct RuleInfo {
 /// reviewed waiver accepts it.
 const RULE_FIX: &str = "change the record so that the rule no longer matches it, or accept the finding with a waiver in `waivers.yaml` that names the rule and the record, with a justification, an owner, an approver, a ticket and an expiry";
 
-/// The verdict of a check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    /// Nothing at or above the threshold.
-    Pass,
-    /// Unwaived findings at or above the threshold.
-    Fail,
-    /// The input could not be evaluated.
-    CouldNotEvaluate,
-}
-
-impl Verdict {
-    /// `pass`, `fail` or `could-not-evaluate`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Pass => "pass",
-            Verdict::Fail => "fail",
-            Verdict::CouldNotEvaluate => "could-not-evaluate",
-        }
-    }
-}
-
 /// Counts over the findings.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Counts {
@@ -111,10 +89,8 @@ pub struct CheckReport<'a> {
     pub head: Revision,
     /// What it was compared with.
     pub base: Option<Revision>,
-    /// The severity at which findings fail the check.
-    pub fail_on: Severity,
-    /// Only findings new since the base fail the check.
-    pub only_new: bool,
+    /// What fails the check.
+    pub gate: Gate,
     /// Findings and waivers.
     pub checked: &'a Checked,
     /// Unwaived findings the base had and the head no longer has.
@@ -187,12 +163,9 @@ impl CheckReport<'_> {
             .map_or_else(|| shown.to_string(), |r| r.relative(shown))
     }
 
-    /// Whether a finding fails this check: unwaived, at or above the
-    /// threshold, and new when only new findings count.
+    /// Whether a finding fails this check.
     pub fn fails(&self, f: &Finding) -> bool {
-        // An expired or stale waiver is never "old news": it always counts.
-        f.fails(self.fail_on)
-            && (!self.only_new || f.new == Some(true) || f.origin == crate::check::Origin::Waiver)
+        self.gate.blocks(f)
     }
 
     /// Counts over the findings.
@@ -206,7 +179,7 @@ impl CheckReport<'_> {
                 c.waived += 1;
                 continue;
             }
-            match f.severity {
+            match f.diagnostic.severity {
                 Severity::Error => c.error += 1,
                 Severity::Warning => c.warning += 1,
                 Severity::Note => c.note += 1,
@@ -247,8 +220,8 @@ impl CheckReport<'_> {
         };
         s.push_str(&format!(
             " ({records}, fail on {}{}, as of {})",
-            self.fail_on.as_str(),
-            if self.only_new { " when new" } else { "" },
+            self.gate.fail_on.as_str(),
+            if self.gate.only_new { " when new" } else { "" },
             format_time(self.as_of)
         ));
         if let Some(diff) = self.diff {
@@ -306,7 +279,7 @@ pub fn plural(n: usize) -> &'static str {
 
 /// Where a finding is, as `path:line:col`, or the path alone, or `-`.
 pub fn place(f: &Finding) -> String {
-    match &f.span {
+    match &f.diagnostic.span {
         Some(s) => format!("{}:{}:{}", s.file.path, s.line, s.col),
         None => "-".into(),
     }
@@ -325,20 +298,11 @@ pub fn render_one(f: &Finding) -> String {
         footer.push("new in this change".into());
     }
     let code = if f.waived_by.is_some() {
-        format!("{} (waived)", f.code)
+        format!("{} (waived)", f.code())
     } else {
-        f.code.clone()
+        f.code().to_string()
     };
-    crate::report::render_finding(&crate::report::Rendered {
-        severity: f.severity,
-        code: &code,
-        message: &f.message,
-        span: f.span.as_ref(),
-        label: f.label.as_deref(),
-        notes: &f.notes,
-        help: f.help.as_deref(),
-        footer: &footer,
-    })
+    crate::report::render_finding(&crate::report::Rendered::of(&f.diagnostic, &code, &footer))
 }
 
 /// The check report for a terminal: every finding rendered like rustc
@@ -446,14 +410,14 @@ fn place_doc(span: &crate::diag::Span) -> PlaceDoc<'_> {
 
 fn finding_doc<'a>(report: &CheckReport<'_>, f: &'a Finding) -> FindingDoc<'a> {
     FindingDoc {
-        code: &f.code,
-        severity: f.severity.as_str(),
+        code: f.code(),
+        severity: f.diagnostic.severity.as_str(),
         origin: f.origin.as_str(),
-        message: &f.message,
+        message: &f.diagnostic.message,
         subject: f.subject.as_deref(),
         kind: f.kind.map(crate::model::Kind::as_str),
         field: f.field.as_deref(),
-        place: f.span.as_ref().map(place_doc),
+        place: f.diagnostic.span.as_ref().map(place_doc),
         record_place: f.record_span.as_ref().map(place_doc),
         controls: &f.controls,
         policies: &f.policies,
@@ -476,8 +440,8 @@ pub fn json(report: &CheckReport<'_>) -> String {
             .base
             .as_ref()
             .map(crate::report::diff::RevisionDoc::of),
-        fail_on: report.fail_on.as_str(),
-        only_new: report.only_new,
+        fail_on: report.gate.fail_on.as_str(),
+        only_new: report.gate.only_new,
         verdict: report.verdict.as_str(),
         summary: SummaryDoc {
             records: report.records,

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use super::human::{person_heading, table};
-use crate::decide::{Decision, Effect, Plan, Status};
+use crate::decide::{ActionState, Decision, Effect, Plan, Status};
 use crate::diag::printable;
 use crate::evaluate::{Evaluation, attribute_values, entities};
 use crate::model::{ENVELOPE, Fields, Kind, Value, format_time};
@@ -217,30 +217,26 @@ fn explain_decision(
     }
 
     let resource = entities::uid(record.kind, &record.id);
-    let actions = crate::evaluate::actions_by_kind(pack);
     let scoped = crate::evaluate::scoped_sets(pack);
     let outcome = evaluation
         .outcomes
         .iter()
         .find(|o| o.record == decision.record);
-    for action in actions.get(&record.kind).into_iter().flatten() {
-        let name = action.id().unescaped().to_string();
+    for (name, state) in &decision.states {
+        let name: &str = name;
         let Some(a) = outcome.and_then(|o| o.actions.iter().find(|a| a.action == name)) else {
             continue;
         };
-        let state = if !a.errors.is_empty() {
-            "could not evaluate"
-        } else if a.due {
-            "due"
-        } else if !a.forbids.is_empty() && !a.permits.is_empty() {
-            "blocked"
-        } else {
-            "not due"
+        let state = match state {
+            ActionState::Failed => "could not evaluate",
+            ActionState::Due => "due",
+            ActionState::Blocked { .. } => "blocked",
+            ActionState::NotDue => "not due",
         };
         let _ = writeln!(out, "\n{name}: {state}");
         if a.permits.is_empty() && a.forbids.is_empty() && a.errors.is_empty() {
             let considered = scoped
-                .get(&(record.kind, name.clone()))
+                .get(&(record.kind, name.to_string()))
                 .map(crate::evaluate::Scoped::permit_ids)
                 .unwrap_or_default();
             if considered.is_empty() {
@@ -280,7 +276,7 @@ fn explain_decision(
                 let _ = writeln!(out, "    due: {}", format_time(due));
             }
             let rows: Vec<Vec<String>> =
-                attribute_values(evaluation, inventory, &resource, &info.text)
+                attribute_values(evaluation, inventory, &resource, &info.reads)
                     .into_iter()
                     .map(|(path, value)| vec![path, format!("= {value}")])
                     .collect();

@@ -31,7 +31,7 @@ impl Level {
     /// A waived finding is an accepted exception, not a problem to fix in
     /// this change; it stays visible but does not look like an error.
     fn of(f: &Finding) -> Level {
-        match (&f.waived_by, f.severity) {
+        match (&f.waived_by, f.diagnostic.severity) {
             (Some(_), _) | (None, Severity::Note) => Level::Notice,
             (None, Severity::Error) => Level::Error,
             (None, Severity::Warning) => Level::Warning,
@@ -120,13 +120,14 @@ pub fn step_summary(report: &CheckReport<'_>) -> String {
 fn command(report: &CheckReport<'_>, f: &Finding, level: Level) -> String {
     let name = level.command();
     let mut properties = f
+        .diagnostic
         .span
         .as_ref()
         .map(|s| position(report, s))
         .unwrap_or_default();
     let title = match &f.waived_by {
-        Some(w) => format!("{} (waived by {w})", f.code),
-        None => f.code.clone(),
+        Some(w) => format!("{} (waived by {w})", f.code()),
+        None => f.code().to_string(),
     };
     properties.push(("title", title));
     let properties: Vec<String> = properties
@@ -136,7 +137,7 @@ fn command(report: &CheckReport<'_>, f: &Finding, level: Level) -> String {
     format!(
         "::{name} {}::{}",
         properties.join(","),
-        escape_data(&f.message)
+        escape_data(&f.diagnostic.message)
     )
 }
 
@@ -184,8 +185,8 @@ fn escape_property(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::{Checked, Origin};
-    use crate::diag::{Code, Diagnostic, SourceFile};
+    use crate::check::{Checked, FindingCode, Origin};
+    use crate::diag::{Diagnostic, SourceFile};
     use crate::report::sarif::tests::{sample_checked, sample_report};
     use std::sync::Arc;
 
@@ -206,15 +207,14 @@ mod tests {
         waived: bool,
     ) -> Finding {
         let subject = format!("r/{i:03}");
-        let d = Diagnostic::error(Code::EvaluationFailed, format!("`{subject}`: broken"));
+        let message = format!("`{subject}`: broken");
+        let d = Diagnostic::new(FindingCode::Rule("rule".into()), severity, message)
+            .at(Span::new(file, i * LINE + 2..i * LINE + 11));
         Finding {
-            code: "rule".into(),
-            severity,
             subject: Some(subject),
-            span: Some(Span::new(file, i * LINE + 2..i * LINE + 11)),
             waived_by: waived.then(|| "waiver/w".to_string()),
             new: Some(new),
-            ..Finding::from_diagnostic(&d, Origin::Rule)
+            ..Finding::new(d, Origin::Rule)
         }
     }
 

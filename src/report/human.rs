@@ -6,11 +6,11 @@ use std::fmt::Write as _;
 
 use comfy_table::{ContentArrangement, Table, presets};
 
-use crate::commands::Input;
 use crate::decide::{Decision, Effect, Plan, Status};
 use crate::diag::printable;
 use crate::evaluate::Evaluation;
 use crate::model::{Kind, format_time};
+use crate::report::InputDirs;
 use crate::validate::{Inventory, PolicyPack, Validation};
 
 /// A borderless table whose columns are separated by two spaces, with no
@@ -39,7 +39,7 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 }
 
 /// What `validate` prints: what was read and how many findings.
-pub fn validation_summary(v: &Validation, input: &Input) -> String {
+pub fn validation_summary(v: &Validation, input: InputDirs<'_>) -> String {
     let (errors, warnings) = crate::diag::count(&v.diagnostics);
     let mut out = String::new();
     match &v.inventory {
@@ -196,7 +196,7 @@ pub fn plan(
     inventory: &Inventory,
     pack: &PolicyPack,
     evaluation: &Evaluation,
-    input: &Input,
+    input: InputDirs<'_>,
 ) -> String {
     let mut out = String::new();
     let _ = writeln!(

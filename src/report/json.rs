@@ -4,10 +4,10 @@
 
 use serde::Serialize;
 
-use crate::commands::Input;
 use crate::decide::{Decision, Plan};
 use crate::evaluate::Evaluation;
 use crate::model::format_time;
+use crate::report::InputDirs;
 use crate::validate::{Inventory, PolicyPack};
 
 /// The version of the plan document's shape.
@@ -155,7 +155,7 @@ pub fn plan(
     inventory: &Inventory,
     pack: &PolicyPack,
     evaluation: &Evaluation,
-    input: &Input,
+    input: InputDirs<'_>,
 ) -> String {
     let mut bytes = Vec::new();
     // INVARIANT: writing to a vector cannot fail, and the document is made
@@ -174,7 +174,7 @@ pub fn write_plan(
     inventory: &Inventory,
     pack: &PolicyPack,
     evaluation: &Evaluation,
-    input: &Input,
+    input: InputDirs<'_>,
 ) -> std::io::Result<()> {
     let mut leaver_ids: Vec<usize> = plan.decisions.iter().filter_map(|d| d.leaver).collect();
     leaver_ids.sort_unstable();

@@ -92,24 +92,27 @@ fn cases<'r>(report: &'r CheckReport<'_>) -> Vec<Case<'r>> {
                 .map_or(INVENTORY, |k| k.as_str()),
             file: findings
                 .iter()
-                .find_map(|f| f.record_span.as_ref().or(f.span.as_ref()))
+                .find_map(|f| f.record_span.as_ref().or(f.diagnostic.span.as_ref()))
                 .map(|s| (s.file.path.as_str(), s.line)),
             findings,
         })
         .collect();
-    out.extend(loose.into_iter().map(|f| Case {
-        name: format!(
-            "{} {}",
-            f.code,
-            if f.span.is_some() {
-                place(f)
-            } else {
-                report.inventory_dir.clone()
-            }
-        ),
-        classname: INVENTORY,
-        file: f.span.as_ref().map(|s| (s.file.path.as_str(), s.line)),
-        findings: vec![f],
+    out.extend(loose.into_iter().map(|f| {
+        let span = f.diagnostic.span.as_ref();
+        Case {
+            name: format!(
+                "{} {}",
+                f.code(),
+                if span.is_some() {
+                    place(f)
+                } else {
+                    report.inventory_dir.clone()
+                }
+            ),
+            classname: INVENTORY,
+            file: span.map(|s| (s.file.path.as_str(), s.line)),
+            findings: vec![f],
+        }
     }));
     out
 }
@@ -122,7 +125,7 @@ fn outcome<'r>(report: &CheckReport<'_>, case: &Case<'r>) -> Outcome<'r> {
     // threshold or `--only-new` say: the check itself did not run.
     let broken = case.findings.iter().find(|f| {
         f.waived_by.is_none()
-            && f.severity == Severity::Error
+            && f.diagnostic.severity == Severity::Error
             && matches!(f.origin, Origin::Evaluation | Origin::Validation)
     });
     if let Some(f) = broken {
@@ -202,8 +205,8 @@ fn write_properties(w: &mut Writer<Vec<u8>>, report: &CheckReport<'_>) -> io::Re
     if let Some(base) = &report.base {
         properties.push(("base", base.describe()));
     }
-    properties.push(("fail-on", report.fail_on.as_str().to_string()));
-    properties.push(("only-new", report.only_new.to_string()));
+    properties.push(("fail-on", report.gate.fail_on.as_str().to_string()));
+    properties.push(("only-new", report.gate.only_new.to_string()));
     properties.push(("verdict", report.verdict.as_str().to_string()));
     w.create_element("properties").write_inner_content(|w| {
         for (name, value) in &properties {
@@ -254,8 +257,8 @@ fn write_case(
                 let body: Vec<String> = failing.iter().map(|f| line(f)).collect();
                 w.create_element(name)
                     .with_attributes(attributes(&[
-                        ("type", lead.code.clone()),
-                        ("message", lead.message.clone()),
+                        ("type", lead.code().to_string()),
+                        ("message", lead.diagnostic.message.clone()),
                     ]))
                     .write_text_content(BytesText::new(&xml_safe(&body.join("\n"))))?;
             }
@@ -280,8 +283,13 @@ fn write_case(
 
 /// `severity code place message`, on one line whatever the message holds.
 fn line(f: &Finding) -> String {
-    let message = f.message.lines().collect::<Vec<_>>().join(" ");
-    let mut s = format!("{} {} {} {message}", f.severity.as_str(), f.code, place(f));
+    let message = f.diagnostic.message.lines().collect::<Vec<_>>().join(" ");
+    let mut s = format!(
+        "{} {} {} {message}",
+        f.diagnostic.severity.as_str(),
+        f.code(),
+        place(f)
+    );
     if let Some(w) = &f.waived_by {
         s.push_str(&format!(" (waived by `{w}`)"));
     }
@@ -492,12 +500,12 @@ mod tests {
             child(&p, "nhi/b", "failure").is_some(),
             "an unwaived warning fails"
         );
-        report.fail_on = Severity::Error;
+        report.gate.fail_on = Severity::Error;
         let p = parse(&render(&report, Dialect::Common));
         assert!(child(&p, "nhi/b", "failure").is_none());
         assert!(child(&p, "nhi/b", "system-out").is_some());
         assert_eq!(p.suites[0]["failures"], "1");
-        report.fail_on = Severity::Note;
+        report.gate.fail_on = Severity::Note;
         let p = parse(&render(&report, Dialect::Common));
         assert!(
             child(&p, "nhi/a", "system-out").is_none(),

@@ -3,10 +3,10 @@
 //! in the first table, within twenty seconds. Long tables are cut with a
 //! count of what was left out; the JSON report always has everything.
 
-use crate::check::Finding;
+use crate::check::{Finding, Verdict};
 use crate::diag::Severity;
 use crate::diff::DecisionDiff;
-use crate::report::check::{CheckReport, Verdict, place, plural};
+use crate::report::check::{CheckReport, place, plural};
 use crate::report::diff::{DiffReport, cause_line, scope_line, transition};
 
 /// Rows shown per table before the rest is summarised.
@@ -72,7 +72,7 @@ fn more(out: &mut String, total: usize) {
 }
 
 fn marker(f: &Finding) -> &'static str {
-    match (f.waived_by.is_some(), f.severity) {
+    match (f.waived_by.is_some(), f.diagnostic.severity) {
         (true, _) => "waived",
         (false, Severity::Error) => "error",
         (false, Severity::Warning) => "warning",
@@ -91,14 +91,14 @@ fn findings_table(out: &mut String, title: &str, findings: &[&Finding]) {
     }
     out.push_str("| | Code | Record | Where | Finding |\n|---|---|---|---|---|\n");
     for f in findings.iter().take(MAX_ROWS) {
-        let mut message = cell(&f.message);
+        let mut message = cell(&f.diagnostic.message);
         if let Some(w) = &f.waived_by {
             message.push_str(&format!(" (waived by `{}`)", cell(w)));
         }
         out.push_str(&format!(
             "| {} | `{}` | {} | `{}` | {message} |\n",
             marker(f),
-            cell(&f.code),
+            cell(f.code()),
             f.subject
                 .as_deref()
                 .map_or_else(String::new, |s| format!("`{}`", cell(s))),
@@ -133,7 +133,7 @@ pub fn check(report: &CheckReport<'_>) -> String {
     // what the change introduced comes first and the rest is folded away:
     // the reviewer is asked about their change, not the whole inventory.
     let mut findings: Vec<&Finding> = report.findings().iter().collect();
-    findings.sort_by_key(|f| (f.waived_by.is_some(), f.severity));
+    findings.sort_by_key(|f| (f.waived_by.is_some(), f.diagnostic.severity));
     if report.base.is_some() {
         let (new, old): (Vec<&Finding>, Vec<&Finding>) =
             findings.into_iter().partition(|f| f.new == Some(true));

@@ -1,4 +1,4 @@
-//! Stage 6, report: render findings, plans and explanations as text or JSON.
+//! Stage 8, report: render findings, plans and explanations as text or JSON.
 //! Rendering makes no decisions and reads no clock; the same plan always
 //! gives the same bytes.
 
@@ -9,6 +9,7 @@ pub mod github;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod ledger;
 pub mod markdown;
 pub mod sarif;
 
@@ -18,19 +19,20 @@ use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
 use crate::diag::{Diagnostic, Severity, printable};
 
+/// Where a run read its input, as reports name it: the inventory and policy
+/// directories as the user gave them. The command that read them builds it.
+#[derive(Debug, Clone, Copy)]
+pub struct InputDirs<'a> {
+    /// The inventory directory.
+    pub inventory: &'a std::path::Path,
+    /// The policy directory.
+    pub policies: &'a std::path::Path,
+}
+
 /// Renders a finding the way rustc renders its errors, with the file, line,
 /// column and the offending text.
 pub fn render_diagnostic(d: &Diagnostic) -> String {
-    render_finding(&Rendered {
-        severity: d.severity,
-        code: d.code.as_str(),
-        message: &d.message,
-        span: d.span.as_ref(),
-        label: d.label.as_deref(),
-        notes: &d.notes,
-        help: d.help.as_deref(),
-        footer: &[],
-    })
+    render_finding(&Rendered::of(d, d.code.as_str(), &[]))
 }
 
 /// The parts of a finding that the terminal rendering shows.
@@ -51,6 +53,23 @@ pub struct Rendered<'a> {
     pub help: Option<&'a str>,
     /// Extra `= note:` lines.
     pub footer: &'a [String],
+}
+
+impl<'a> Rendered<'a> {
+    /// The parts of a diagnostic, shown under `code` (its own, or one
+    /// marked up for the report) with `footer`.
+    pub fn of<C>(d: &'a Diagnostic<C>, code: &'a str, footer: &'a [String]) -> Self {
+        Rendered {
+            severity: d.severity,
+            code,
+            message: &d.message,
+            span: d.span.as_ref(),
+            label: d.label.as_deref(),
+            notes: &d.notes,
+            help: d.help.as_deref(),
+            footer,
+        }
+    }
 }
 
 /// Renders any finding (a diagnostic or a check finding) like rustc. Every
@@ -158,52 +177,9 @@ pub fn evaluation_failures(
         .flat_map(|d| {
             d.failures
                 .iter()
-                .map(move |f| evaluation_failure(d, f, inventory, pack))
+                .map(move |f| d.failure_diagnostic(f, inventory, pack))
         })
         .collect()
-}
-
-/// The finding for one policy that failed to evaluate on a decided record.
-pub fn evaluation_failure(
-    d: &crate::decide::Decision,
-    f: &crate::decide::Failure,
-    inventory: &crate::validate::Inventory,
-    pack: &crate::validate::PolicyPack,
-) -> Diagnostic {
-    let record = &inventory.records[d.record];
-    let mut diag = Diagnostic::error(
-        crate::diag::Code::EvaluationFailed,
-        format!(
-            "policy `{}` could not be evaluated on `{}` for `{}`",
-            f.policy, d.subject, f.action
-        ),
-    )
-    .at(record.span.clone())
-    .label(f.message.clone())
-    .help("the record is reported as `error`, not retained; fix the policy or the record");
-    if let Some((span, label)) = failed_at(pack, &f.policy, f.at) {
-        diag = diag.note(span, label);
-    }
-    diag
-}
-
-/// Where a policy failed: the expression Cedar names, when its range lies
-/// within the policy's text; else the policy's first line.
-pub fn failed_at(
-    pack: &crate::validate::PolicyPack,
-    policy: &str,
-    at: Option<(usize, usize)>,
-) -> Option<(crate::diag::Span, &'static str)> {
-    let info = pack.info.get(policy)?;
-    let start = info.span.range.start;
-    let end = start + info.text.len();
-    Some(match at {
-        Some((from, to)) if start <= from && to <= end && from < to => (
-            crate::diag::Span::new(&info.span.file, from..to),
-            "this expression failed",
-        ),
-        _ => (info.span.clone(), "this policy failed"),
-    })
 }
 
 /// Renders an error that stopped the run.

@@ -89,7 +89,7 @@ pub fn render(report: &CheckReport<'_>, max_results: Option<usize>) -> Rendered 
     let kept = keep(report, max_results);
     let mut left_out = LeftOut::default();
     for (f, _) in findings.iter().zip(&kept).filter(|(_, k)| !**k) {
-        match (f.waived_by.is_some(), f.severity) {
+        match (f.waived_by.is_some(), f.diagnostic.severity) {
             (true, _) => left_out.waived += 1,
             (false, Severity::Error) => left_out.error += 1,
             (false, Severity::Warning) => left_out.warning += 1,
@@ -104,7 +104,7 @@ pub fn render(report: &CheckReport<'_>, max_results: Option<usize>) -> Rendered 
     let (rules, index) = rules(report, &shown);
     let results = shown
         .iter()
-        .map(|f| result(report, f, index.get(f.code.as_str()).copied()))
+        .map(|f| result(report, f, index.get(f.code()).copied()))
         .collect::<Vec<_>>();
     let driver = ToolComponent::builder()
         .name("severance")
@@ -117,7 +117,7 @@ pub fn render(report: &CheckReport<'_>, max_results: Option<usize>) -> Rendered 
     let mut invocation = serde_sarif::sarif::Invocation::builder()
         // A run that could not evaluate its input has no trustworthy
         // results; consumers must not read the absence of one as a pass.
-        .execution_successful(report.verdict != crate::report::check::Verdict::CouldNotEvaluate)
+        .execution_successful(report.verdict != crate::check::Verdict::CouldNotEvaluate)
         .build();
     if left_out.total() > 0 {
         // A dashboard that shows fewer alerts than there are must say so,
@@ -179,7 +179,7 @@ fn keep(report: &CheckReport<'_>, max: Option<usize>) -> Vec<bool> {
             !report.fails(f),
             f.waived_by.is_some(),
             f.new != Some(true),
-            f.severity,
+            f.diagnostic.severity,
         )
     });
     let mut kept = vec![false; findings.len()];
@@ -197,7 +197,7 @@ fn rules<'r>(
     report: &CheckReport<'_>,
     shown: &[&'r Finding],
 ) -> (Vec<ReportingDescriptor>, BTreeMap<&'r str, i64>) {
-    let used: BTreeSet<&str> = shown.iter().map(|f| f.code.as_str()).collect();
+    let used: BTreeSet<&str> = shown.iter().map(|f| f.code()).collect();
     let mut infos: Vec<RuleInfo> = report
         .rules
         .values()
@@ -207,13 +207,13 @@ fn rules<'r>(
     // A code the report has no metadata for still needs a rule, or its
     // results would have no `ruleIndex` and viewers could not group them.
     for code in used.iter().filter(|c| !report.rules.contains_key(**c)) {
-        if let Some(f) = shown.iter().find(|f| f.code == *code) {
+        if let Some(f) = shown.iter().find(|f| f.code() == *code) {
             infos.push(RuleInfo {
-                code: f.code.clone(),
+                code: f.code().to_string(),
                 description: String::new(),
-                severity: f.severity,
+                severity: f.diagnostic.severity,
                 controls: f.controls.clone(),
-                fix: f.help.clone().unwrap_or_default(),
+                fix: f.diagnostic.help.clone().unwrap_or_default(),
                 field: f.field.clone(),
                 defined_at: None,
             });
@@ -397,9 +397,13 @@ fn result(report: &CheckReport<'_>, f: &Finding, rule_index: Option<i64>) -> sar
         properties.insert("waiver".to_string(), Value::from(waiver.as_str()));
     }
     let mut r = sarif::Result::builder()
-        .rule_id(f.code.clone())
-        .level(result_level(f.severity))
-        .message(Message::builder().text(f.message.clone()).build())
+        .rule_id(f.code().to_string())
+        .level(result_level(f.diagnostic.severity))
+        .message(
+            Message::builder()
+                .text(f.diagnostic.message.clone())
+                .build(),
+        )
         .locations(vec![location(report, f)])
         .partial_fingerprints(BTreeMap::from([(
             FINGERPRINT_KEY.to_string(),
@@ -444,7 +448,7 @@ fn result(report: &CheckReport<'_>, f: &Finding, rule_index: Option<i64>) -> sar
 /// place to show it; a finding with no place of its own points at the
 /// inventory directory.
 fn location(report: &CheckReport<'_>, f: &Finding) -> Location {
-    let physical = match &f.span {
+    let physical = match &f.diagnostic.span {
         Some(span) => PhysicalLocation::builder()
             .artifact_location(artifact(&report.tool_path(&span.file.path)))
             .region(region(span))
@@ -542,10 +546,10 @@ pub(crate) mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::check::{Checked, Origin, WaiverUse};
+    use crate::check::{Checked, FindingCode, Gate, Origin, Verdict, WaiverUse};
     use crate::diag::{Code, Diagnostic, SourceFile};
     use crate::model::Kind;
-    use crate::report::check::{Revision, Verdict};
+    use crate::report::check::Revision;
     use crate::validate::Waiver;
 
     fn span_of(file: &Arc<SourceFile>, needle: &str) -> Span {
@@ -576,13 +580,19 @@ pub(crate) mod tests {
         waived_by: Option<&str>,
         new: bool,
     ) -> Finding {
-        let d = Diagnostic::error(Code::EvaluationFailed, message);
+        // One of severance's own codes, or else a rule's.
+        let own = Code::ALL.iter().find(|c| c.as_str() == code);
+        let finding_code = own.map_or_else(
+            || FindingCode::Rule(code.into()),
+            |c| FindingCode::Diagnostic(*c),
+        );
+        let d = Diagnostic {
+            span,
+            ..Diagnostic::new(finding_code, severity, message)
+        };
         Finding {
-            code: code.into(),
-            severity,
             subject: subject.map(|(s, _)| s.to_string()),
             kind: subject.map(|(_, k)| k),
-            span,
             controls: if origin == Origin::Rule {
                 vec!["NHI1".into(), "AC-2".into()]
             } else {
@@ -595,7 +605,7 @@ pub(crate) mod tests {
             },
             waived_by: waived_by.map(str::to_string),
             new: Some(new),
-            ..Finding::from_diagnostic(&d, origin)
+            ..Finding::new(d, origin)
         }
     }
 
@@ -724,8 +734,10 @@ pub(crate) mod tests {
                 label: "main".into(),
                 commit: Some("1a2b3c4d5e6f7a8b".into()),
             }),
-            fail_on: Severity::Warning,
-            only_new: false,
+            gate: Gate {
+                fail_on: Severity::Warning,
+                only_new: false,
+            },
             checked,
             resolved: &[],
             diff: None,
@@ -1015,11 +1027,11 @@ pub(crate) mod tests {
         // must not push out the only errors that block the merge.
         let mut old = sample_checked();
         for f in &mut old.findings {
-            f.new = Some(f.code == "nhi-note");
+            f.new = Some(f.code() == "nhi-note");
         }
-        let mut gate = sample_report(&old);
-        gate.fail_on = Severity::Error;
-        let capped = render(&gate, Some(1));
+        let mut errors_only = sample_report(&old);
+        errors_only.gate.fail_on = Severity::Error;
+        let capped = render(&errors_only, Some(1));
         let log: Value = serde_json::from_str(&capped.text).expect("JSON");
         assert_eq!(log["runs"][0]["results"][0]["level"], "error");
         assert_eq!(capped.left_out.note, 1);

@@ -77,6 +77,10 @@ pub struct PolicyInfo {
     pub span: Span,
     /// The policy's text.
     pub text: String,
+    /// The attribute paths the policy's conditions read from the resource
+    /// and the context (`resource.owner.leaver`, `context.now`), each as
+    /// long as written, in the order they are written.
+    pub reads: Vec<String>,
 }
 
 /// What makes a policy a check rule: it permits `flag` on records that
@@ -261,6 +265,7 @@ pub fn validate_policies(sources: PolicySources) -> (Option<PolicyPack>, Vec<Dia
             if let Some(d) = unconditional_forbid(policy, &meta.id, &span) {
                 diagnostics.push(d);
             }
+            let reads = reads(policy);
             let renamed = policy.new_id(PolicyId::new(&meta.id));
             let effect = renamed.effect();
             if let Err(e) = set.add(renamed) {
@@ -275,6 +280,7 @@ pub fn validate_policies(sources: PolicySources) -> (Option<PolicyPack>, Vec<Dia
                     effect,
                     span,
                     text,
+                    reads,
                     ..meta
                 },
             );
@@ -467,7 +473,60 @@ fn annotations(
         rule,
         span: span.clone(),
         text: String::new(),
+        reads: Vec::new(),
     })
+}
+
+/// The attribute paths a policy reads from the resource and the context,
+/// taken from Cedar's parse of it (its JSON form), so that a `resource.x`
+/// in a comment or a string is not taken for one. A path is as long as its
+/// chain of attribute reads: `resource.owner.leaver`, and
+/// `resource.known_to` for `resource.known_to.isEmpty()`.
+fn reads(policy: &cedar_policy::Policy) -> Vec<String> {
+    let mut out = Vec::new();
+    // A policy Cedar parsed has a JSON form; were one to lack it, `explain`
+    // would only show fewer values.
+    let Ok(json) = policy.to_json() else {
+        return out;
+    };
+    let conditions = json.get("conditions").and_then(serde_json::Value::as_array);
+    for condition in conditions.into_iter().flatten() {
+        if let Some(body) = condition.get("body") {
+            collect_reads(body, &mut out);
+        }
+    }
+    out
+}
+
+/// Every maximal `resource.…` and `context.…` chain in one expression of
+/// Cedar's JSON form, in the order written. Each node is an object of one
+/// key naming its operator; an attribute read is `{".": {"left", "attr"}}`
+/// and a variable `{"Var": "resource"}`.
+fn collect_reads(expr: &serde_json::Value, out: &mut Vec<String>) {
+    use serde_json::Value;
+    if let Some(path) = attribute_path(expr)
+        && (path.starts_with("resource.") || path.starts_with("context."))
+    {
+        out.push(path);
+        return;
+    }
+    match expr {
+        Value::Object(map) => map.values().for_each(|v| collect_reads(v, out)),
+        Value::Array(items) => items.iter().for_each(|v| collect_reads(v, out)),
+        _ => {}
+    }
+}
+
+/// `var.a.b` when an expression is a chain of attribute reads from a variable.
+fn attribute_path(expr: &serde_json::Value) -> Option<String> {
+    let read = expr.get(".")?;
+    let attr = read.get("attr")?.as_str()?;
+    let left = read.get("left")?;
+    let base = match left.get("Var").and_then(serde_json::Value::as_str) {
+        Some(var) => var.to_string(),
+        None => attribute_path(left)?,
+    };
+    Some(format!("{base}.{attr}"))
 }
 
 /// A warning for a `forbid` with no condition whose scope names no
@@ -897,6 +956,44 @@ mod tests {
             assert!(pack.is_some(), "{diagnostics:#?}");
             assert_eq!(codes(&diagnostics), [], "{scope}{when}");
         }
+    }
+
+    /// The reads of the one policy of `extra.cedar` (a decision policy on
+    /// devices whose condition is `condition`).
+    fn reads_of(condition: &str) -> Vec<String> {
+        let (pack, diagnostics) = validate_policies(pack_with(&device_policy(condition)));
+        let pack = pack.unwrap_or_else(|| panic!("{diagnostics:#?}"));
+        pack.info.get("deep").expect("the policy").reads.clone()
+    }
+
+    /// A path is as long as its chain of reads: a `has` test reads nothing,
+    /// and a method call ends the chain it is called on.
+    #[test]
+    fn reads_are_the_chains_a_policy_follows() {
+        assert_eq!(
+            reads_of(
+                "resource has assigned_to && resource.assigned_to.leaver && resource.tags.isEmpty() && resource.assigned_to has departure_at && context.now > resource.assigned_to.departure_at"
+            ),
+            [
+                "resource.assigned_to.leaver",
+                "resource.tags",
+                "resource.assigned_to",
+                "context.now",
+                "resource.assigned_to.departure_at",
+            ]
+        );
+    }
+
+    /// The text of a policy also holds comments and strings; only what
+    /// Cedar parsed as code counts.
+    #[test]
+    fn reads_in_comments_and_strings_are_not_reads() {
+        assert_eq!(
+            reads_of(
+                "// resource.serial, context.now\n  resource.status == \"resource.location\" &&\n  resource.category == \"laptop\""
+            ),
+            ["resource.status", "resource.category"]
+        );
     }
 
     #[test]

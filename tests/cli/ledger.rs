@@ -9,6 +9,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use proptest::prelude::*;
 use serde_json::json;
+use severance::ledger::entry::{Approvers, Body};
 use severance::ledger::{SignerKey, jcs, merkle, note};
 
 use crate::harness::{repo, run, run_in};
@@ -569,15 +570,22 @@ fn verify_golden_output() {
         "json",
     ]);
     insta::assert_snapshot!("ledger_verify_fork_json", out.transcript());
-    let out = run(&[
-        "ledger",
-        "log",
-        "--ledger",
-        "tests/vectors/ledger/valid",
-        "--subject",
-        "person/L1",
-    ]);
-    insta::assert_snapshot!("ledger_log_leaver", out.transcript());
+    for (format, name) in [
+        ("human", "ledger_log_leaver"),
+        ("json", "ledger_log_leaver_json"),
+    ] {
+        let out = run(&[
+            "ledger",
+            "log",
+            "--ledger",
+            "tests/vectors/ledger/valid",
+            "--subject",
+            "person/L1",
+            "--format",
+            format,
+        ]);
+        insta::assert_snapshot!(name, out.transcript());
+    }
 }
 
 #[test]
@@ -617,21 +625,55 @@ pub(crate) fn plan_again(dir: &Path, ledger: &Path, key: &Path) -> crate::harnes
     )
 }
 
-#[test]
-fn a_torn_tail_is_recovered_and_recorded() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let ledger = write_valid(tmp.path());
+/// Writes the valid vector ledger into `dir/ledger`, tears its tail as an
+/// interrupted write would, and plans again, which recovers and records it.
+pub(crate) fn write_recovered(dir: &Path) -> PathBuf {
+    let ledger = write_valid(dir);
     let entries = ledger.join("entries.jsonl");
     let mut bytes = std::fs::read(&entries).expect("read");
     bytes.extend_from_slice(b"{\"half\":");
     std::fs::write(&entries, &bytes).expect("write");
-    let out = plan_again(tmp.path(), &ledger, &private_key("log.key"));
+    let out = plan_again(dir, &ledger, &private_key("log.key"));
     assert_eq!(out.code, 0, "{}", out.transcript());
-    let text = std::fs::read_to_string(&entries).expect("read");
+    ledger
+}
+
+#[test]
+fn a_torn_tail_is_recovered_and_recorded() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let ledger = write_recovered(tmp.path());
+    let text = std::fs::read_to_string(ledger.join("entries.jsonl")).expect("read");
     assert!(!text.contains("{\"half\":"));
     assert!(text.contains("\"type\":\"recovery\",\"v\":1"), "{text}");
     let out = verify_dir(&ledger);
     assert_eq!(out.code, 0, "{}", out.transcript());
+}
+
+/// `ledger log` reads every line as the entry of its type, and names the
+/// line it cannot read.
+#[test]
+fn the_log_names_a_line_it_cannot_read() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let ledger = write_valid(tmp.path());
+    let entries = ledger.join("entries.jsonl");
+    let text = std::fs::read_to_string(&entries).expect("read");
+    let line = text
+        .lines()
+        .position(|l| l.contains("\"type\":\"decision\""))
+        .expect("a decision");
+    std::fs::write(
+        &entries,
+        text.replacen("\"blocked\":{}", "\"blocked\":{},\"x\":1", 1),
+    )
+    .expect("write");
+    let out = run(&["ledger", "log", "--ledger", arg(&ledger)]);
+    assert_ne!(out.code, 0, "{}", out.transcript());
+    assert!(
+        out.stderr
+            .contains(&format!("line {}: unknown field `x`", line + 1)),
+        "{}",
+        out.transcript()
+    );
 }
 
 #[test]
@@ -814,7 +856,7 @@ proptest! {
         for (i, batch) in batches.iter().enumerate() {
             let mut writer = severance::ledger::store::Writer::open(&dir, &key, "2026-11-25T09:00:00Z").expect("open");
             for names in batch {
-                writer.push(json!({"type": "approvers", "approvers": [names, format!("{i}")]}), "2026-11-25T09:00:00Z").expect("push");
+                writer.push(Body::Approvers(Approvers { approvers: vec![names.clone(), format!("{i}")] }), "2026-11-25T09:00:00Z").expect("push");
             }
             writer.commit().expect("commit");
         }
@@ -965,7 +1007,7 @@ fn a_crash_between_append_and_seal_is_sealed_on_the_next_write() {
         .expect("open");
     writer
         .push(
-            json!({"type": "approvers", "approvers": []}),
+            Body::Approvers(Approvers { approvers: vec![] }),
             "2026-11-28T09:00:00Z",
         )
         .expect("push");

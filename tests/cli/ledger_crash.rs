@@ -5,25 +5,32 @@
 
 use std::path::{Path, PathBuf};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use severance::ledger::disk::{Crashed, Fault, Op, Step};
+use severance::ledger::entry::{Approvers, Body};
 use severance::ledger::{jcs, merkle, store::Writer};
 
 use crate::ledger::{files, log_key, plan_again, private_key, verify_dir, write_valid};
 
 const TS: &str = "2026-11-28T09:00:00Z";
 
-/// Bodies a test write appends: trusted-approver lists, which need no
-/// earlier entry to refer to.
-fn bodies(n: usize) -> Vec<Value> {
+/// A trusted-approver list, which needs no earlier entry to refer to.
+fn approvers(names: &[&str]) -> Body {
+    Body::Approvers(Approvers {
+        approvers: names.iter().map(|n| n.to_string()).collect(),
+    })
+}
+
+/// Bodies a test write appends: trusted-approver lists.
+fn bodies(n: usize) -> Vec<Body> {
     (0..n)
-        .map(|i| json!({"type": "approvers", "approvers": [format!("crash-test-{i}")]}))
+        .map(|i| approvers(&[&format!("crash-test-{i}")]))
         .collect()
 }
 
 /// What a write of `bodies` to `ledger` would append and sign, made on a
 /// copy so that the ledger itself is untouched.
-fn would_write(ledger: &Path, bodies: Vec<Value>) -> (Vec<u8>, String) {
+fn would_write(ledger: &Path, bodies: Vec<Body>) -> (Vec<u8>, String) {
     let copy = tempfile::tempdir().expect("tempdir");
     crate::ledger::write_files(copy.path(), &files(ledger));
     let before = std::fs::read(copy.path().join("entries.jsonl")).expect("read");
@@ -215,11 +222,8 @@ fn three_approvers(w: &mut Writer) {
 }
 
 fn one_more(w: &mut Writer) {
-    w.push(
-        json!({"type": "approvers", "approvers": ["after-crash"]}),
-        "2026-11-29T09:00:00Z",
-    )
-    .expect("push");
+    w.push(approvers(&["after-crash"]), "2026-11-29T09:00:00Z")
+        .expect("push");
 }
 
 /// A ledger directory's files, without the lock.
@@ -358,7 +362,7 @@ fn signed_checkpoints(state: &Files) -> Vec<(String, String)> {
 
 fn failure_codes(dir: &Path, external: &[(String, String)]) -> Vec<&'static str> {
     let report = severance::ledger::verify(dir, &log_key().verifier(), external);
-    let mut codes: Vec<&'static str> = report.failures.iter().map(|f| f.code).collect();
+    let mut codes: Vec<&'static str> = report.failures.iter().map(|f| f.code.as_str()).collect();
     codes.sort_unstable();
     codes.dedup();
     codes
@@ -589,10 +593,7 @@ fn a_marker_does_not_vouch_for_lines_someone_else_appended() {
         f.remove("expected.json");
         f
     });
-    let (forged, _) = would_write(
-        &ledger,
-        vec![json!({"type": "approvers", "approvers": ["mallory"]})],
-    );
+    let (forged, _) = would_write(&ledger, vec![approvers(&["mallory"])]);
     let (_, checkpoint) = would_write(&ledger, bodies(1));
     std::fs::write(ledger.join(".pending"), &checkpoint).expect("marker");
     append(&ledger.join("entries.jsonl"), &forged);

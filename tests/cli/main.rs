@@ -6,6 +6,7 @@ mod harness;
 mod invalid;
 mod ledger;
 mod ledger_crash;
+mod ledger_schemas;
 mod plan;
 mod report_schemas;
 mod rules;

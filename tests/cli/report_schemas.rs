@@ -6,14 +6,14 @@
 use crate::gitops::{check, pull_request};
 use crate::harness::{AS_OF, repo, run, run_in};
 
-fn validator(name: &str) -> jsonschema::Validator {
+pub(crate) fn validator(name: &str) -> jsonschema::Validator {
     let path = repo().join("docs/schemas").join(name);
     let text = std::fs::read_to_string(&path).expect("schema file");
     let schema: serde_json::Value = serde_json::from_str(&text).expect("schema is JSON");
     jsonschema::validator_for(&schema).expect("schema compiles")
 }
 
-fn json(text: &str) -> serde_json::Value {
+pub(crate) fn json(text: &str) -> serde_json::Value {
     serde_json::from_str(text).expect("valid JSON")
 }
 
@@ -25,7 +25,7 @@ fn errors(validator: &jsonschema::Validator, doc: &serde_json::Value) -> Vec<Str
         .collect()
 }
 
-fn valid(validator: &jsonschema::Validator, doc: &serde_json::Value) {
+pub(crate) fn valid(validator: &jsonschema::Validator, doc: &serde_json::Value) {
     let errors = errors(validator, doc);
     assert!(errors.is_empty(), "{errors:#?}");
 }
@@ -34,7 +34,12 @@ fn valid(validator: &jsonschema::Validator, doc: &serde_json::Value) {
 /// JSON pointer) or at one of its parents (a `oneOf` reports at its own
 /// place, not at the alternative's; the document's root is no parent here,
 /// or every error would do).
-fn invalid(validator: &jsonschema::Validator, doc: &serde_json::Value, at: &str, what: &str) {
+pub(crate) fn invalid(
+    validator: &jsonschema::Validator,
+    doc: &serde_json::Value,
+    at: &str,
+    what: &str,
+) {
     let errors: Vec<(String, String)> = validator
         .iter_errors(doc)
         .map(|e| (e.instance_path().to_string(), e.to_string()))

@@ -1,0 +1,102 @@
+//! Reading a ledger's history for `ledger log`: every entry as the typed
+//! entry of its kind, filtered by subject, type and time. No check is made
+//! here beyond reading each line; `ledger verify` is the auditor's check.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use super::entry::{Body, Entry, Kind, Tag};
+use super::{jcs, merkle, store};
+
+/// Which entries `ledger log` shows.
+#[derive(Debug, Clone, Default)]
+pub struct LogFilter {
+    /// Entries about this record, or about decisions that follow from this person.
+    pub subject: Option<String>,
+    /// Only this entry type.
+    pub kind: Option<String>,
+    /// Only entries at or after this time.
+    pub since: Option<jiff::Timestamp>,
+}
+
+/// An entry and the leaf hash of its line, by which later entries name it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Logged {
+    /// The leaf hash.
+    pub leaf: Tag,
+    /// The entry.
+    pub entry: Entry,
+}
+
+/// Entries matching a filter, and the sequence number of every leaf hash
+/// (so that evidence can name the decision it is about).
+#[derive(Debug, Default)]
+pub struct History {
+    /// The matching entries, in order.
+    pub entries: Vec<Logged>,
+    /// Leaf hash → sequence number, of every entry.
+    pub seq_of: HashMap<Tag, u64>,
+}
+
+/// The entries of the ledger in `dir` matching a filter.
+pub fn history(dir: &Path, filter: &LogFilter) -> Result<History, String> {
+    let Some(contents) = store::read_entries(dir)? else {
+        return Err(format!("`{}` holds no ledger", dir.display()));
+    };
+    let lines = contents.lines();
+    let mut entries = Vec::with_capacity(lines.len());
+    for (i, line) in lines.iter().enumerate() {
+        let read = jcs::parse_checked(line)
+            .map_err(|e| e.to_string())
+            .and_then(|(json, _)| Entry::read(&json).map_err(|e| e.to_string()))
+            .map_err(|e| format!("line {}: {e}", i + 1))?;
+        entries.push(Logged {
+            leaf: Tag(merkle::leaf(line.as_bytes())),
+            entry: read,
+        });
+    }
+    let seq_of = entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.leaf, i as u64))
+        .collect();
+    // Decisions about the subject (or following from them), and evidence about those decisions.
+    let related: HashSet<Tag> = match &filter.subject {
+        None => HashSet::new(),
+        Some(subject) => entries
+            .iter()
+            .filter(|e| match &e.entry.body {
+                Body::Decision(d) => {
+                    d.body.subject == *subject || d.body.leaver.as_ref() == Some(subject)
+                }
+                _ => false,
+            })
+            .map(|e| e.leaf)
+            .collect(),
+    };
+    let entries = entries
+        .into_iter()
+        .filter(|e| {
+            let about = filter.subject.is_none()
+                || related.contains(&e.leaf)
+                || e.entry
+                    .body
+                    .reference()
+                    .is_some_and(|r| r.target == Kind::Decision && related.contains(&r.leaf));
+            let kind = filter
+                .kind
+                .as_deref()
+                .is_none_or(|k| e.entry.body.kind().as_str() == k);
+            let since = filter.since.is_none_or(|s| {
+                e.entry
+                    .envelope
+                    .ts
+                    .as_str()
+                    .parse::<jiff::Timestamp>()
+                    .is_ok_and(|t| t >= s)
+            });
+            about && kind && since
+        })
+        .collect();
+    Ok(History { entries, seq_of })
+}
