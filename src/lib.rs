@@ -23,6 +23,7 @@ pub mod evaluate;
 pub mod exit;
 pub mod fuzz;
 pub mod generate;
+pub mod grid;
 pub mod ledger;
 pub mod load;
 pub mod model;
