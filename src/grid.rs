@@ -269,6 +269,9 @@ pub struct KindGrid {
     /// Statuses that are evidence the work on the record is done (access
     /// gone, device sanitized): a due action may end there, and only there.
     pub done: &'static [&'static str],
+    /// Statuses that are evidence one policy's work is done, beyond
+    /// [`KindGrid::done`]: a device back with IT answers who holds it.
+    pub settled: &'static [(&'static str, &'static [&'static str])],
     /// Ways to relate to the person.
     pub relations: Vec<Relation>,
     /// Why nothing is due where nothing is, first match first.
@@ -282,6 +285,15 @@ fn enum_values(kind: Kind, field: &str) -> &'static [&'static str] {
         Some(FieldType::Enum(values)) => values,
         _ => &[],
     }
+}
+
+/// The model's statuses of a kind, the one in use first: the person grid
+/// holds the record in it.
+fn live_first(kind: Kind, live: &'static str) -> Vec<StatusCase> {
+    std::iter::once(live)
+        .chain(kind.statuses().iter().copied().filter(|s| *s != live))
+        .map(status)
+        .collect()
 }
 
 const LAPTOP: &str = "laptop (company, individual)";
@@ -333,10 +345,23 @@ fn devices() -> KindGrid {
                 ],
             ),
         ],
-        statuses: Kind::Device.statuses().iter().map(|s| status(s)).collect(),
+        statuses: live_first(Kind::Device, "deployed"),
         done: &["redeployable", "archived"],
+        settled: &[(
+            "leaver-last-user-device-review",
+            &[
+                "in_stock",
+                "returned",
+                "quarantined",
+                "wiping",
+                "lost",
+                "stolen",
+            ],
+        )],
         relations: vec![
-            rel("`assigned_to`", "assigned_to", |c| c.set("assigned_to", "$S")),
+            rel("`assigned_to`", "assigned_to", |c| {
+                c.set("assigned_to", "$S")
+            }),
             rel(COLLEAGUE_SEEN, "assigned_to", |c| {
                 c.set("assigned_to", "$S");
                 c.set(
@@ -378,7 +403,14 @@ fn devices() -> KindGrid {
             ),
             note(
                 &[],
-                &["in_stock", "returned", "quarantined", "wiping", "lost", "stolen"],
+                &[
+                    "in_stock",
+                    "returned",
+                    "quarantined",
+                    "wiping",
+                    "lost",
+                    "stolen",
+                ],
                 &[MDM_LEAVER],
                 "nobody holds it now (it is back with IT, or lost or stolen): the user device management last saw has nothing to give back",
             ),
@@ -431,6 +463,7 @@ fn accounts() -> KindGrid {
             status("deleted"),
         ],
         done: &["disabled", "deleted"],
+        settled: &[],
         relations: vec![
             rel("`principal`", "principal", |c| c.set("principal", "$S")),
             rel(SIGNED_IN_AFTER, "principal", |c| {
@@ -478,8 +511,9 @@ fn grants() -> KindGrid {
                 ],
             ),
         ],
-        statuses: Kind::Grant.statuses().iter().map(|s| status(s)).collect(),
+        statuses: live_first(Kind::Grant, "active"),
         done: &["revoked", "expired"],
+        settled: &[],
         relations: vec![
             rel("holder (the `principal` of its `account`)", "holder", |c| {
                 c.bind("{kind: account, id: account/$N/holder, system: okta, account_type: human, principal: $S, status: enabled}");
@@ -531,15 +565,20 @@ fn nhis() -> KindGrid {
                 v
             })
             .collect(),
-        statuses: Kind::Nhi.statuses().iter().map(|s| status(s)).collect(),
+        statuses: live_first(Kind::Nhi, "active"),
         done: &["decommissioned"],
+        settled: &[],
         relations: vec![
             rel("`owner`, with an active `backup_owner`", "owner", |c| {
                 c.set("owner", "$S");
                 c.set("backup_owner", "$C");
             }),
-            rel("`owner`, no `backup_owner`", "owner", |c| c.set("owner", "$S")),
-            rel(NHI_SUCCESSOR, "backup_owner", |c| c.set("backup_owner", "$S")),
+            rel("`owner`, no `backup_owner`", "owner", |c| {
+                c.set("owner", "$S")
+            }),
+            rel(NHI_SUCCESSOR, "backup_owner", |c| {
+                c.set("backup_owner", "$S")
+            }),
             rel(NHI_CREATOR, "created_by", |c| c.set("created_by", "$S")),
             rel("`consented_by`, used this week", "consented_by", |c| {
                 c.set("consented_by", "$S")
@@ -605,12 +644,9 @@ fn credentials() -> KindGrid {
         kind: Kind::Credential,
         title: "Credentials",
         variants,
-        statuses: Kind::Credential
-            .statuses()
-            .iter()
-            .map(|s| status(s))
-            .collect(),
+        statuses: live_first(Kind::Credential, "active"),
         done: &["revoked", "expired", "rotated"],
+        settled: &[],
         relations: vec![
             rel("`owner`", "owner", |c| c.set("owner", "$S")),
             rel("`owner`; used in production this week", "owner", |c| {
@@ -691,14 +727,10 @@ fn credentials() -> KindGrid {
                     c.set("created_by", "$S");
                 },
             ),
-            rel(
-                "`bound_to` a workload it `owner`s",
-                "bound_to.owner",
-                |c| {
-                    c.bind("{kind: workload, id: workload/$N/bound, provider: aws, owner: $S, status: running}");
-                    c.set("bound_to", "workload/$N/bound");
-                },
-            ),
+            rel("`bound_to` a workload it `owner`s", "bound_to.owner", |c| {
+                c.bind("{kind: workload, id: workload/$N/bound, provider: aws, owner: $S, status: running}");
+                c.set("bound_to", "workload/$N/bound");
+            }),
             rel(
                 "`bound_to` a workload it `launched_by`, no owner",
                 "bound_to.launched_by",
@@ -773,6 +805,7 @@ fn workloads() -> KindGrid {
             status("terminated"),
         ],
         done: &["terminated"],
+        settled: &[],
         relations: vec![
             rel("`owner`", "owner", |c| c.set("owner", "$S")),
             rel("`launched_by`, no `owner`", "launched_by", |c| {
@@ -1243,9 +1276,11 @@ impl Row {
     }
 
     fn cited(&self) -> impl Iterator<Item = &String> {
-        self.permits
-            .iter()
-            .chain(self.blocks.iter().flat_map(|b| b.forbids.iter().chain(&b.permits)))
+        self.permits.iter().chain(
+            self.blocks
+                .iter()
+                .flat_map(|b| b.forbids.iter().chain(&b.permits)),
+        )
     }
 
     fn controls(&self, grid: &Grid) -> String {
@@ -1428,8 +1463,7 @@ fn render_main(out: &mut String, grid: &Grid, k: usize, members: &[usize]) {
 fn render_refused(out: &mut String, grid: &Grid, k: usize) {
     let kind = &grid.kinds[k];
     // relation → code → status → variants
-    let mut refused: BTreeMap<usize, BTreeMap<&str, BTreeMap<usize, Vec<usize>>>> =
-        BTreeMap::new();
+    let mut refused: BTreeMap<usize, BTreeMap<&str, BTreeMap<usize, Vec<usize>>>> = BTreeMap::new();
     for (c, o) in &grid.cells {
         if let (true, Outcome::Refused(code)) = (c.kind == k && c.person == LEAVER, o) {
             refused
@@ -1474,20 +1508,24 @@ fn render_refused(out: &mut String, grid: &Grid, k: usize) {
 }
 
 /// The person grid as a matrix: a row per variant group and relation, a
-/// column per person status. A cell gives the decision and deadlines,
-/// the policies when they differ from the departed leaver's, and the
-/// reason for a retain when it is not the person's own.
+/// column per person status. A cell gives the decision and deadlines, and
+/// the policies when they differ from the departed leaver's; the reasons
+/// for a retain are the main table's and the person's, given once.
 fn render_people(out: &mut String, grid: &Grid, k: usize) {
     let kind = &grid.kinds[k];
     let _ = writeln!(
         out,
-        "### {}: by the status of the person\n\nThe record {}; the person related to it in each status HR can give:\n",
+        "### {}: by the status of the person\n\nThe record {}; the person related to it in each status HR can give. A cell names the policies when they are not the departed leaver's; a retain's reason is the one the tables above give, or the person's own:\n",
         kind.title,
         kind.statuses[0].label()
     );
     for state in PERSON_STATES {
         let _ = match state.note {
-            Some(note) => writeln!(out, "- **{}**: {}; retained: {note}", state.short, state.label),
+            Some(note) => writeln!(
+                out,
+                "- **{}**: {}; retained: {note}",
+                state.short, state.label
+            ),
             None => writeln!(out, "- **{}**: {}", state.short, state.label),
         };
     }
@@ -1521,7 +1559,7 @@ fn render_people(out: &mut String, grid: &Grid, k: usize) {
             );
             for p in 0..PERSON_STATES.len() {
                 let text = match cell(p) {
-                    Some(Outcome::Decided(row)) => brief(row, leaver, p),
+                    Some(Outcome::Decided(row)) => brief(row, leaver),
                     Some(Outcome::Refused(code)) => format!("refused (`{code}`)"),
                     None => String::new(),
                 };
@@ -1534,7 +1572,7 @@ fn render_people(out: &mut String, grid: &Grid, k: usize) {
 }
 
 /// One cell of the person grid.
-fn brief(row: &Row, leaver: Option<&Row>, person: usize) -> String {
+fn brief(row: &Row, leaver: Option<&Row>) -> String {
     if row.error {
         return "**error**".into();
     }
@@ -1556,12 +1594,9 @@ fn brief(row: &Row, leaver: Option<&Row>, person: usize) -> String {
     if !row.actions.is_empty() && leaver.is_none_or(|l| l.permits != row.permits) {
         let _ = write!(text, " ({})", backticked(&row.permits));
     }
-    if row.is_retain() && PERSON_STATES[person].note.is_none() && row.blocks.is_empty() {
-        let _ = write!(
-            text,
-            " ({})",
-            row.retained_because.unwrap_or("**no stated reason**")
-        );
+    // A stated reason is the one the main table gives, or the person's.
+    if row.is_retain() && row.blocks.is_empty() && row.retained_because.is_none() {
+        text.push_str(" (**no stated reason**)");
     }
     text
 }
@@ -1573,7 +1608,11 @@ fn render_policies(out: &mut String, grid: &Grid) {
         .map(String::as_str)
         .collect();
     out.push_str("## The policies cited\n\n| policy | effect | due | controls | why |\n|---|---|---|---|---|\n");
-    for (id, c) in grid.policies.iter().filter(|(id, _)| cited.contains(id.as_str())) {
+    for (id, c) in grid
+        .policies
+        .iter()
+        .filter(|(id, _)| cited.contains(id.as_str()))
+    {
         let _ = writeln!(
             out,
             "| `{id}` | {} | {} | {} | {} |",
@@ -1613,6 +1652,173 @@ mod tests {
             let root = Path::new(env!("CARGO_MANIFEST_DIR"));
             decide_grid(&root.join("policies")).unwrap_or_else(|e| panic!("{e}"))
         })
+    }
+
+    fn describe(grid: &Grid, c: &CellSpec) -> String {
+        let kind = grid.kind(c);
+        format!(
+            "{} {} | {} | {} | person {}",
+            kind.kind,
+            kind.variants[c.variant].label,
+            kind.statuses[c.status].label(),
+            kind.relations[c.relation].label,
+            PERSON_STATES[c.person].short
+        )
+    }
+
+    fn left(c: &CellSpec) -> bool {
+        PERSON_STATES[c.person].note.is_none()
+    }
+
+    fn failures(found: Vec<String>, what: &str) {
+        assert!(found.is_empty(), "{what}:\n{}", found.join("\n"));
+    }
+
+    /// The grid is the model's: every decided kind, every status, every
+    /// link to a person, so that a status or link added to the model and
+    /// forgotten here fails.
+    #[test]
+    fn the_grid_covers_every_status_and_person_link_of_the_model() {
+        let g = grid();
+        let kinds: Vec<Kind> = g.kinds.iter().map(|k| k.kind).collect();
+        let decided: Vec<Kind> = Kind::ALL.into_iter().filter(|k| k.is_decided()).collect();
+        assert_eq!(kinds, decided);
+        for kind in &g.kinds {
+            let statuses: BTreeSet<&str> = kind.statuses.iter().map(|s| s.status).collect();
+            let model: BTreeSet<&str> = kind.kind.statuses().iter().copied().collect();
+            assert_eq!(statuses, model, "{} statuses", kind.kind);
+            let paths: BTreeSet<&str> = kind.relations.iter().map(|r| r.path).collect();
+            for link in person_links(kind.kind) {
+                assert!(
+                    paths.contains(link.as_str()),
+                    "{}.{link} is in no relation",
+                    kind.kind
+                );
+            }
+        }
+        assert!(
+            g.decided().all(|(_, row)| !row.error),
+            "a cell failed to evaluate"
+        );
+    }
+
+    /// Every note is the reason of some retained cell: a note that covers
+    /// nothing, or that an earlier note shadows, is a stale excuse.
+    #[test]
+    fn every_note_is_the_reason_of_some_cell() {
+        let g = grid();
+        let used: BTreeSet<&str> = g
+            .decided()
+            .filter_map(|(_, row)| row.retained_because)
+            .collect();
+        let stale: Vec<String> = g
+            .kinds
+            .iter()
+            .flat_map(|k| {
+                k.notes
+                    .iter()
+                    .map(move |n| format!("{}: {}", k.kind, n.text))
+            })
+            .filter(|n| !used.iter().any(|u| n.ends_with(u)))
+            .collect();
+        failures(stale, "notes that are the reason of no cell");
+    }
+
+    /// Principle 1: nothing of a leaver's, access or property, is retained
+    /// without a stated reason (a note, or the forbid that blocked it).
+    #[test]
+    fn nothing_is_retained_without_a_stated_reason() {
+        let g = grid();
+        failures(
+            g.decided()
+                .filter(|(_, row)| {
+                    row.is_retain() && row.blocks.is_empty() && row.retained_because.is_none()
+                })
+                .map(|(c, _)| describe(g, c))
+                .collect(),
+            "retained with no stated reason",
+        );
+    }
+
+    /// Principle 2: a third party never keeps access a leaver granted: a
+    /// consent is revoked, or handed to someone who consents again.
+    #[test]
+    fn no_consent_of_a_leaver_is_left_standing() {
+        let g = grid();
+        failures(
+            g.decided()
+                .filter(|(c, row)| {
+                    let kind = g.kind(c);
+                    left(c)
+                        && kind.relations[c.relation].path == "consented_by"
+                        && !kind.done.contains(&kind.statuses[c.status].status)
+                        && !row.actions.iter().any(|a| a == "revoke" || a == "transfer")
+                })
+                .map(|(c, _)| describe(g, c))
+                .collect(),
+            "consents left standing",
+        );
+    }
+
+    /// Principle 3: a device is asked back only from the person the
+    /// register says holds it, while it is out (not lost, stolen or back),
+    /// and never once a colleague is seen using it.
+    #[test]
+    fn no_device_is_asked_back_from_someone_without_it() {
+        let g = grid();
+        failures(
+            g.decided()
+                .filter(|(c, row)| {
+                    let kind = g.kind(c);
+                    let relation = &kind.relations[c.relation];
+                    row.actions.iter().any(|a| a == "reclaim")
+                        && (!["deployed", "pending_return"]
+                            .contains(&kind.statuses[c.status].status)
+                            || relation.path != "assigned_to"
+                            || relation.label == COLLEAGUE_SEEN)
+                })
+                .map(|(c, _)| describe(g, c))
+                .collect(),
+            "devices asked back from someone who does not have them",
+        );
+    }
+
+    /// Principle 4: what is due while a record is in use stays in the plan
+    /// until its status is evidence the work is done (access gone, device
+    /// sanitized): no status in between makes it disappear.
+    #[test]
+    fn no_due_action_disappears_without_evidence() {
+        let g = grid();
+        let mut vanished = Vec::new();
+        for (c, row) in g
+            .decided()
+            .filter(|(c, _)| c.person == LEAVER && c.status != 0)
+        {
+            let kind = g.kind(c);
+            let live = CellSpec { status: 0, ..*c };
+            let Some(Outcome::Decided(in_use)) = g.cells.get(&live) else {
+                continue;
+            };
+            let status = kind.statuses[c.status].status;
+            let settled = |policy: &String| {
+                kind.done.contains(&status)
+                    || kind
+                        .settled
+                        .iter()
+                        .any(|(p, ss)| p == policy && ss.contains(&status))
+            };
+            if !in_use.actions.is_empty()
+                && row.actions.is_empty()
+                && !in_use.permits.iter().all(settled)
+            {
+                vanished.push(format!(
+                    "{} (in use: {})",
+                    describe(g, c),
+                    in_use.actions.join(", ")
+                ));
+            }
+        }
+        failures(vanished, "due actions that disappear without evidence");
     }
 
     #[test]

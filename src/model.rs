@@ -96,6 +96,7 @@ impl Kind {
                 "redeployable",
                 "archived",
                 "lost",
+                "stolen",
             ],
             Kind::Account => &["enabled", "suspended", "disabled", "deleted"],
             Kind::Grant => &["active", "revoked", "expired"],
@@ -574,7 +575,7 @@ const NHI: &[FieldSpec] = &[
     f(
         "consented_by",
         Link(PEOPLE),
-        "for OAuth apps: who granted consent",
+        "who granted the consent it acts on: an OAuth app's, or an agent's or bot's delegated access",
     ),
     f("environments", Strs, "`prod`, `staging`, `dev`, …"),
     f("used_by", Links(&[Kind::Workload]), "workloads that use it"),
