@@ -192,12 +192,18 @@ pub struct Relation {
     pub label: &'static str,
     /// The person link it sets, as a `@leaver` path (`bound_to.owner`).
     pub path: &'static str,
-    /// Links the record (and what it is bound to) to the person, `$S`.
+    /// Sets what else the relation says; a direct link (`path` a field of
+    /// the kind) is set to the person, `$S`, before it.
     apply: fn(&mut Cell),
 }
 
 fn rel(label: &'static str, path: &'static str, apply: fn(&mut Cell)) -> Relation {
     Relation { label, path, apply }
+}
+
+/// A relation that is the link alone.
+fn link(label: &'static str, path: &'static str) -> Relation {
+    rel(label, path, |_| {})
 }
 
 /// Why nothing is due in the cells it covers: the register of what is
@@ -222,6 +228,16 @@ const fn note(
         relations,
         text,
     }
+}
+
+/// A note for every cell in one of `statuses`.
+const fn in_status(statuses: &'static [&'static str], text: &'static str) -> Note {
+    note(&[], statuses, &[], text)
+}
+
+/// A note for every cell related to the person by `relation` (a label).
+const fn by_relation(relation: &'static [&'static str], text: &'static str) -> Note {
+    note(&[], &[], relation, text)
 }
 
 impl Note {
@@ -250,9 +266,13 @@ impl Cell {
         }
     }
 
-    /// Adds a record the one under test is bound to.
-    fn bind(&mut self, record: &str) {
-        self.aux.push(record.to_string());
+    /// Links the record under test through `field` to a record of its own,
+    /// of `kind`, with `fields`.
+    fn bind(&mut self, field: &'static str, kind: &str, fields: &str) {
+        let id = format!("{kind}/$N/{field}");
+        self.aux
+            .push(format!("{{kind: {kind}, id: {id}, {fields}}}"));
+        self.set(field, id);
     }
 }
 
@@ -275,7 +295,7 @@ pub struct KindGrid {
     /// Ways to relate to the person.
     pub relations: Vec<Relation>,
     /// Why nothing is due where nothing is, first match first.
-    pub notes: Vec<Note>,
+    pub notes: &'static [Note],
 }
 
 /// The values of an enum field of a kind, so that a new type in the model
@@ -296,12 +316,125 @@ fn live_first(kind: Kind, live: &'static str) -> Vec<StatusCase> {
         .collect()
 }
 
+// The register of what is retained on purpose: the relations and
+// variants notes name, and for each kind the reasons nothing is due where
+// nothing is. A retain no note covers has no stated reason, and fails.
+
 const LAPTOP: &str = "laptop (company, individual)";
 const PHONE: &str = "phone (personal, BYOD)";
 const KIOSK: &str = "kiosk (company, shared)";
 const LAB: &str = "lab system (company, lab)";
 const MDM_LEAVER: &str = "`mdm.primary_user`; the register names a colleague";
 const COLLEAGUE_SEEN: &str = "`assigned_to`; a colleague used it this week (`mdm.primary_user`)";
+const SIGNED_IN_AFTER: &str = "`principal`; signed in after the departure";
+const APPROVED_BY: &str = "`approved_by`";
+const NHI_SUCCESSOR: &str = "`backup_owner` (the successor)";
+const NHI_CREATOR: &str = "`created_by`";
+const CRED_CREATOR_OWNED: &str = "`created_by`, an active `owner`";
+const CRED_SUCCESSOR: &str = "`bound_to` an NHI it is the `backup_owner` of";
+const CRED_CUSTODIAN: &str = "`bound_to` a shared device it is `custodian` of";
+
+/// Device statuses in which nobody holds the device: back with IT, or
+/// lost or stolen. They answer who holds it.
+const NOBODY_HOLDS: &[&str] = &[
+    "in_stock",
+    "returned",
+    "quarantined",
+    "wiping",
+    "lost",
+    "stolen",
+];
+const EPHEMERAL: &str = "ephemeral, within its TTL";
+const WORKLOAD_LAUNCHER_OWNED: &str = "`launched_by`, an active `owner`";
+
+/// Why nothing is due where nothing is, for devices.
+const DEVICE_NOTES: &[Note] = &[
+    in_status(
+        &["redeployable", "archived"],
+        "sanitized (`redeployable`) or disposed of (`archived`): nothing of the leaver's is on it",
+    ),
+    note(
+        &[KIOSK, LAB],
+        &[],
+        &[MDM_LEAVER],
+        "a shared or lab device has many users: the last one device management saw is not accountable for it, its custodian is",
+    ),
+    note(
+        &[],
+        NOBODY_HOLDS,
+        &[MDM_LEAVER],
+        "nobody holds it now (it is back with IT, or lost or stolen): the user device management last saw has nothing to give back",
+    ),
+];
+
+/// Why nothing is due where nothing is, for accounts.
+const ACCOUNT_NOTES: &[Note] = &[in_status(
+    &["disabled", "deleted"],
+    "disabled or deleted: nobody signs in to it",
+)];
+
+/// Why nothing is due where nothing is, for grants.
+const GRANT_NOTES: &[Note] = &[
+    in_status(
+        &["revoked", "expired"],
+        "removed or lapsed: it grants nothing",
+    ),
+    by_relation(
+        &[APPROVED_BY],
+        "approving an entitlement gives the approver no access; its holder, an active colleague, keeps it",
+    ),
+];
+
+/// Why nothing is due where nothing is, for non-human identities.
+const NHI_NOTES: &[Note] = &[
+    in_status(
+        &["decommissioned"],
+        "decommissioned: no access left, and nothing to hand over",
+    ),
+    by_relation(
+        &[NHI_SUCCESSOR],
+        "the successor leaving takes nothing away: the owner, an active colleague, is still accountable (the `nhi-backup-owner-missing` check asks for a new successor)",
+    ),
+    by_relation(
+        &[NHI_CREATOR],
+        "creating an identity gives no access to it: its owner, an active colleague, is accountable, and a creator who saw its secrets is listed in `known_to`",
+    ),
+];
+
+/// Why nothing is due where nothing is, for credentials.
+const CREDENTIAL_NOTES: &[Note] = &[
+    in_status(
+        &["revoked", "expired", "rotated"],
+        "revoked, expired or rotated: the secret the leaver had no longer works",
+    ),
+    by_relation(
+        &[CRED_CREATOR_OWNED],
+        "it authenticates its owner, an active colleague; a creator who kept the secret is listed in `known_to`, and it is then rotated",
+    ),
+    by_relation(
+        &[CRED_SUCCESSOR],
+        "the successor leaving takes nothing away: the identity's owner, an active colleague, is still accountable",
+    ),
+    by_relation(
+        &[CRED_CUSTODIAN],
+        "a device's own secret follows who created or saw it (`created_by`, `known_to`); the device itself gets a new custodian",
+    ),
+];
+
+/// Why nothing is due where nothing is, for workloads.
+const WORKLOAD_NOTES: &[Note] = &[
+    in_status(&["terminated"], "terminated: it no longer runs"),
+    by_relation(
+        &[WORKLOAD_LAUNCHER_OWNED],
+        "launching a workload gives no access to it: its owner, an active colleague, is accountable",
+    ),
+    note(
+        &[EPHEMERAL],
+        &[],
+        &[],
+        "ephemeral: it ends by itself at its TTL (`expires_at`), and is revoked if it outlives it (`ephemeral-workload-expired-revoke`)",
+    ),
+];
 
 fn devices() -> KindGrid {
     KindGrid {
@@ -347,23 +480,10 @@ fn devices() -> KindGrid {
         ],
         statuses: live_first(Kind::Device, "deployed"),
         done: &["redeployable", "archived"],
-        settled: &[(
-            "leaver-last-user-device-review",
-            &[
-                "in_stock",
-                "returned",
-                "quarantined",
-                "wiping",
-                "lost",
-                "stolen",
-            ],
-        )],
+        settled: &[("leaver-last-user-device-review", NOBODY_HOLDS)],
         relations: vec![
-            rel("`assigned_to`", "assigned_to", |c| {
-                c.set("assigned_to", "$S")
-            }),
+            link("`assigned_to`", "assigned_to"),
             rel(COLLEAGUE_SEEN, "assigned_to", |c| {
-                c.set("assigned_to", "$S");
                 c.set(
                     "mdm",
                     format!("{{provider: intune, primary_user: $C, last_checkin: {RECENT}}}"),
@@ -373,14 +493,13 @@ fn devices() -> KindGrid {
                 "`assigned_to`; silent in device management since July",
                 "assigned_to",
                 |c| {
-                    c.set("assigned_to", "$S");
                     c.set(
                         "mdm",
                         format!("{{provider: intune, primary_user: $S, last_checkin: {LONG_AGO}}}"),
                     );
                 },
             ),
-            rel("`custodian`", "custodian", |c| c.set("custodian", "$S")),
+            link("`custodian`", "custodian"),
             rel(MDM_LEAVER, "mdm.primary_user", |c| {
                 c.set(
                     "mdm",
@@ -388,37 +507,9 @@ fn devices() -> KindGrid {
                 );
             }),
         ],
-        notes: vec![
-            note(
-                &[],
-                &["redeployable", "archived"],
-                &[],
-                "sanitized (`redeployable`) or disposed of (`archived`): nothing of the leaver's is on it",
-            ),
-            note(
-                &[KIOSK, LAB],
-                &[],
-                &[MDM_LEAVER],
-                "a shared or lab device has many users: the last one device management saw is not accountable for it, its custodian is",
-            ),
-            note(
-                &[],
-                &[
-                    "in_stock",
-                    "returned",
-                    "quarantined",
-                    "wiping",
-                    "lost",
-                    "stolen",
-                ],
-                &[MDM_LEAVER],
-                "nobody holds it now (it is back with IT, or lost or stolen): the user device management last saw has nothing to give back",
-            ),
-        ],
+        notes: DEVICE_NOTES,
     }
 }
-
-const SIGNED_IN_AFTER: &str = "`principal`; signed in after the departure";
 
 fn accounts() -> KindGrid {
     KindGrid {
@@ -465,26 +556,16 @@ fn accounts() -> KindGrid {
         done: &["disabled", "deleted"],
         settled: &[],
         relations: vec![
-            rel("`principal`", "principal", |c| c.set("principal", "$S")),
+            link("`principal`", "principal"),
             rel(SIGNED_IN_AFTER, "principal", |c| {
-                c.set("principal", "$S");
                 c.set("last_login", AFTER_DEPARTURE);
             }),
-            rel("`owner`", "owner", |c| c.set("owner", "$S")),
-            rel("`known_to` (knows the password)", "known_to", |c| {
-                c.set("known_to", "[$S]")
-            }),
+            link("`owner`", "owner"),
+            link("`known_to` (knows the password)", "known_to"),
         ],
-        notes: vec![note(
-            &[],
-            &["disabled", "deleted"],
-            &[],
-            "disabled or deleted: nobody signs in to it",
-        )],
+        notes: ACCOUNT_NOTES,
     }
 }
-
-const APPROVED_BY: &str = "`approved_by`";
 
 fn grants() -> KindGrid {
     KindGrid {
@@ -516,34 +597,23 @@ fn grants() -> KindGrid {
         settled: &[],
         relations: vec![
             rel("holder (the `principal` of its `account`)", "holder", |c| {
-                c.bind("{kind: account, id: account/$N/holder, system: okta, account_type: human, principal: $S, status: enabled}");
-                c.set("account", "account/$N/holder");
+                c.bind(
+                    "account",
+                    "account",
+                    "system: okta, account_type: human, principal: $S, status: enabled",
+                );
             }),
             rel(APPROVED_BY, "approved_by", |c| {
-                c.bind("{kind: account, id: account/$N/holder, system: okta, account_type: human, principal: $C, status: enabled}");
-                c.set("account", "account/$N/holder");
-                c.set("approved_by", "$S");
+                c.bind(
+                    "account",
+                    "account",
+                    "system: okta, account_type: human, principal: $C, status: enabled",
+                );
             }),
         ],
-        notes: vec![
-            note(
-                &[],
-                &["revoked", "expired"],
-                &[],
-                "removed or lapsed: it grants nothing",
-            ),
-            note(
-                &[],
-                &[],
-                &[APPROVED_BY],
-                "approving an entitlement gives the approver no access; its holder, an active colleague, keeps it",
-            ),
-        ],
+        notes: GRANT_NOTES,
     }
 }
-
-const NHI_SUCCESSOR: &str = "`backup_owner` (the successor)";
-const NHI_CREATOR: &str = "`created_by`";
 
 fn nhis() -> KindGrid {
     KindGrid {
@@ -570,61 +640,27 @@ fn nhis() -> KindGrid {
         settled: &[],
         relations: vec![
             rel("`owner`, with an active `backup_owner`", "owner", |c| {
-                c.set("owner", "$S");
                 c.set("backup_owner", "$C");
             }),
-            rel("`owner`, no `backup_owner`", "owner", |c| {
-                c.set("owner", "$S")
-            }),
-            rel(NHI_SUCCESSOR, "backup_owner", |c| {
-                c.set("backup_owner", "$S")
-            }),
-            rel(NHI_CREATOR, "created_by", |c| c.set("created_by", "$S")),
-            rel("`consented_by`, used this week", "consented_by", |c| {
-                c.set("consented_by", "$S")
-            }),
+            link("`owner`, no `backup_owner`", "owner"),
+            link(NHI_SUCCESSOR, "backup_owner"),
+            link(NHI_CREATOR, "created_by"),
+            link("`consented_by`, used this week", "consented_by"),
             rel("`consented_by`, unused since July", "consented_by", |c| {
-                c.set("consented_by", "$S");
                 c.set("last_used", LONG_AGO);
             }),
-            rel("`known_to` (saw its secrets)", "known_to", |c| {
-                c.set("known_to", "[$S]")
-            }),
+            link("`known_to` (saw its secrets)", "known_to"),
             rel(
                 "`known_to`, and people sign in as it (`interactive_use`)",
                 "known_to",
                 |c| {
-                    c.set("known_to", "[$S]");
                     c.set("interactive_use", "true");
                 },
             ),
         ],
-        notes: vec![
-            note(
-                &[],
-                &["decommissioned"],
-                &[],
-                "decommissioned: no access left, and nothing to hand over",
-            ),
-            note(
-                &[],
-                &[],
-                &[NHI_SUCCESSOR],
-                "the successor leaving takes nothing away: the owner, an active colleague, is still accountable (the `nhi-backup-owner-missing` check asks for a new successor)",
-            ),
-            note(
-                &[],
-                &[],
-                &[NHI_CREATOR],
-                "creating an identity gives no access to it: its owner, an active colleague, is accountable, and a creator who saw its secrets is listed in `known_to`",
-            ),
-        ],
+        notes: NHI_NOTES,
     }
 }
-
-const CRED_CREATOR_OWNED: &str = "`created_by`, an active `owner`";
-const CRED_SUCCESSOR: &str = "`bound_to` an NHI it is the `backup_owner` of";
-const CRED_CUSTODIAN: &str = "`bound_to` a shared device it is `custodian` of";
 
 fn credentials() -> KindGrid {
     let mut variants: Vec<Variant> = enum_values(Kind::Credential, "cred_type")
@@ -648,33 +684,27 @@ fn credentials() -> KindGrid {
         done: &["revoked", "expired", "rotated"],
         settled: &[],
         relations: vec![
-            rel("`owner`", "owner", |c| c.set("owner", "$S")),
+            link("`owner`", "owner"),
             rel("`owner`; used in production this week", "owner", |c| {
-                c.set("owner", "$S");
                 c.set("environments", "[prod]");
                 c.set("last_used", RECENT);
             }),
-            rel("`created_by`, no `owner`", "created_by", |c| {
-                c.set("created_by", "$S")
-            }),
+            link("`created_by`, no `owner`", "created_by"),
             rel(
                 "`created_by`, no `owner`; used in production this week",
                 "created_by",
                 |c| {
-                    c.set("created_by", "$S");
                     c.set("environments", "[prod]");
                     c.set("last_used", RECENT);
                 },
             ),
             rel(CRED_CREATOR_OWNED, "created_by", |c| {
-                c.set("created_by", "$S");
                 c.set("owner", "$C");
             }),
             rel(
                 "`known_to` (saw the secret), an active `owner`",
                 "known_to",
                 |c| {
-                    c.set("known_to", "[$S]");
                     c.set("owner", "$C");
                 },
             ),
@@ -682,95 +712,89 @@ fn credentials() -> KindGrid {
                 "`bound_to` an NHI it `owner`s, with an active `backup_owner`",
                 "bound_to.owner",
                 |c| {
-                    c.bind("{kind: nhi, id: nhi/$N/bound, nhi_type: service_account, owner: $S, backup_owner: $C, status: active}");
-                    c.set("bound_to", "nhi/$N/bound");
+                    c.bind(
+                        "bound_to",
+                        "nhi",
+                        "nhi_type: service_account, owner: $S, backup_owner: $C, status: active",
+                    );
                 },
             ),
             rel(
                 "`bound_to` an NHI it `owner`s, no `backup_owner`",
                 "bound_to.owner",
                 |c| {
-                    c.bind("{kind: nhi, id: nhi/$N/bound, nhi_type: service_account, owner: $S, status: active}");
-                    c.set("bound_to", "nhi/$N/bound");
+                    c.bind(
+                        "bound_to",
+                        "nhi",
+                        "nhi_type: service_account, owner: $S, status: active",
+                    );
                 },
             ),
             rel(CRED_SUCCESSOR, "bound_to.backup_owner", |c| {
-                c.bind("{kind: nhi, id: nhi/$N/bound, nhi_type: service_account, owner: $C, backup_owner: $S, status: active}");
-                c.set("bound_to", "nhi/$N/bound");
+                c.bind(
+                    "bound_to",
+                    "nhi",
+                    "nhi_type: service_account, owner: $C, backup_owner: $S, status: active",
+                );
             }),
             rel(
                 "`bound_to` its account (`principal`)",
                 "bound_to.principal",
                 |c| {
-                    c.bind("{kind: account, id: account/$N/bound, system: okta, account_type: human, principal: $S, status: enabled}");
-                    c.set("bound_to", "account/$N/bound");
+                    c.bind(
+                        "bound_to",
+                        "account",
+                        "system: okta, account_type: human, principal: $S, status: enabled",
+                    );
                 },
             ),
             rel(
                 "`bound_to` its device (`assigned_to`)",
                 "bound_to.assigned_to",
                 |c| {
-                    c.bind("{kind: device, id: device/$N/bound, category: laptop, assignment_mode: individual, assigned_to: $S, status: deployed}");
-                    c.set("bound_to", "device/$N/bound");
+                    c.bind("bound_to", "device", "category: laptop, assignment_mode: individual, assigned_to: $S, status: deployed");
                 },
             ),
             rel(CRED_CUSTODIAN, "bound_to.custodian", |c| {
-                c.bind("{kind: device, id: device/$N/bound, category: kiosk, assignment_mode: shared, custodian: $S, status: deployed}");
-                c.set("bound_to", "device/$N/bound");
+                c.bind(
+                    "bound_to",
+                    "device",
+                    "category: kiosk, assignment_mode: shared, custodian: $S, status: deployed",
+                );
             }),
             rel(
                 "`created_by`, `bound_to` a shared device",
                 "created_by",
                 |c| {
-                    c.bind("{kind: device, id: device/$N/bound, category: kiosk, assignment_mode: shared, custodian: $C, status: deployed}");
-                    c.set("bound_to", "device/$N/bound");
-                    c.set("created_by", "$S");
+                    c.bind(
+                        "bound_to",
+                        "device",
+                        "category: kiosk, assignment_mode: shared, custodian: $C, status: deployed",
+                    );
                 },
             ),
             rel("`bound_to` a workload it `owner`s", "bound_to.owner", |c| {
-                c.bind("{kind: workload, id: workload/$N/bound, provider: aws, owner: $S, status: running}");
-                c.set("bound_to", "workload/$N/bound");
+                c.bind(
+                    "bound_to",
+                    "workload",
+                    "provider: aws, owner: $S, status: running",
+                );
             }),
             rel(
                 "`bound_to` a workload it `launched_by`, no owner",
                 "bound_to.launched_by",
                 |c| {
-                    c.bind("{kind: workload, id: workload/$N/bound, provider: aws, launched_by: $S, status: running}");
-                    c.set("bound_to", "workload/$N/bound");
+                    c.bind(
+                        "bound_to",
+                        "workload",
+                        "provider: aws, launched_by: $S, status: running",
+                    );
                 },
             ),
         ],
-        notes: vec![
-            note(
-                &[],
-                &["revoked", "expired", "rotated"],
-                &[],
-                "revoked, expired or rotated: the secret the leaver had no longer works",
-            ),
-            note(
-                &[],
-                &[],
-                &[CRED_CREATOR_OWNED],
-                "it authenticates its owner, an active colleague; a creator who kept the secret is listed in `known_to`, and it is then rotated",
-            ),
-            note(
-                &[],
-                &[],
-                &[CRED_SUCCESSOR],
-                "the successor leaving takes nothing away: the identity's owner, an active colleague, is still accountable",
-            ),
-            note(
-                &[],
-                &[],
-                &[CRED_CUSTODIAN],
-                "a device's own secret follows who created or saw it (`created_by`, `known_to`); the device itself gets a new custodian",
-            ),
-        ],
+        notes: CREDENTIAL_NOTES,
     }
 }
-
-const EPHEMERAL: &str = "ephemeral, within its TTL";
-const WORKLOAD_LAUNCHER_OWNED: &str = "`launched_by`, an active `owner`";
 
 fn workloads() -> KindGrid {
     KindGrid {
@@ -807,30 +831,13 @@ fn workloads() -> KindGrid {
         done: &["terminated"],
         settled: &[],
         relations: vec![
-            rel("`owner`", "owner", |c| c.set("owner", "$S")),
-            rel("`launched_by`, no `owner`", "launched_by", |c| {
-                c.set("launched_by", "$S")
-            }),
+            link("`owner`", "owner"),
+            link("`launched_by`, no `owner`", "launched_by"),
             rel(WORKLOAD_LAUNCHER_OWNED, "launched_by", |c| {
-                c.set("launched_by", "$S");
                 c.set("owner", "$C");
             }),
         ],
-        notes: vec![
-            note(&[], &["terminated"], &[], "terminated: it no longer runs"),
-            note(
-                &[],
-                &[],
-                &[WORKLOAD_LAUNCHER_OWNED],
-                "launching a workload gives no access to it: its owner, an active colleague, is accountable",
-            ),
-            note(
-                &[EPHEMERAL],
-                &[],
-                &[],
-                "ephemeral: it ends by itself at its TTL (`expires_at`), and is revoked if it outlives it (`ephemeral-workload-expired-revoke`)",
-            ),
-        ],
+        notes: WORKLOAD_NOTES,
     }
 }
 
@@ -1012,7 +1019,13 @@ fn cell_yaml(kinds: &[KindGrid], spec: &CellSpec, n: usize) -> String {
     for (name, value) in case.extra {
         cell.set(name, *value);
     }
-    (grid.relations[spec.relation].apply)(&mut cell);
+    let relation = &grid.relations[spec.relation];
+    match grid.kind.field(relation.path).map(|f| &f.ty) {
+        Some(FieldType::Link(_)) => cell.set(relation.path, "$S"),
+        Some(FieldType::Links(_)) => cell.set(relation.path, "[$S]"),
+        _ => {}
+    }
+    (relation.apply)(&mut cell);
     let mut out = format!(
         "- {{kind: {}, id: {}/$N, status: {}",
         grid.kind, grid.kind, case.status
@@ -1674,6 +1687,18 @@ mod tests {
         assert!(found.is_empty(), "{what}:\n{}", found.join("\n"));
     }
 
+    /// Fails, naming every cell where `broken` holds, with `what` broke.
+    fn holds_everywhere(what: &str, broken: impl Fn(&Grid, &CellSpec, &Row) -> bool) {
+        let g = grid();
+        failures(
+            g.decided()
+                .filter(|(c, row)| broken(g, c, row))
+                .map(|(c, _)| describe(g, c))
+                .collect(),
+            what,
+        );
+    }
+
     /// The grid is the model's: every decided kind, every status, every
     /// link to a person, so that a status or link added to the model and
     /// forgotten here fails.
@@ -1728,36 +1753,22 @@ mod tests {
     /// without a stated reason (a note, or the forbid that blocked it).
     #[test]
     fn nothing_is_retained_without_a_stated_reason() {
-        let g = grid();
-        failures(
-            g.decided()
-                .filter(|(_, row)| {
-                    row.is_retain() && row.blocks.is_empty() && row.retained_because.is_none()
-                })
-                .map(|(c, _)| describe(g, c))
-                .collect(),
-            "retained with no stated reason",
-        );
+        holds_everywhere("retained with no stated reason", |_, _, row| {
+            row.is_retain() && row.blocks.is_empty() && row.retained_because.is_none()
+        });
     }
 
     /// Principle 2: a third party never keeps access a leaver granted: a
     /// consent is revoked, or handed to someone who consents again.
     #[test]
     fn no_consent_of_a_leaver_is_left_standing() {
-        let g = grid();
-        failures(
-            g.decided()
-                .filter(|(c, row)| {
-                    let kind = g.kind(c);
-                    left(c)
-                        && kind.relations[c.relation].path == "consented_by"
-                        && !kind.done.contains(&kind.statuses[c.status].status)
-                        && !row.actions.iter().any(|a| a == "revoke" || a == "transfer")
-                })
-                .map(|(c, _)| describe(g, c))
-                .collect(),
-            "consents left standing",
-        );
+        holds_everywhere("consents left standing", |g, c, row| {
+            let kind = g.kind(c);
+            left(c)
+                && kind.relations[c.relation].path == "consented_by"
+                && !kind.done.contains(&kind.statuses[c.status].status)
+                && !row.actions.iter().any(|a| a == "revoke" || a == "transfer")
+        });
     }
 
     /// Principle 3: a device is asked back only from the person the
@@ -1765,21 +1776,16 @@ mod tests {
     /// and never once a colleague is seen using it.
     #[test]
     fn no_device_is_asked_back_from_someone_without_it() {
-        let g = grid();
-        failures(
-            g.decided()
-                .filter(|(c, row)| {
-                    let kind = g.kind(c);
-                    let relation = &kind.relations[c.relation];
-                    row.actions.iter().any(|a| a == "reclaim")
-                        && (!["deployed", "pending_return"]
-                            .contains(&kind.statuses[c.status].status)
-                            || relation.path != "assigned_to"
-                            || relation.label == COLLEAGUE_SEEN)
-                })
-                .map(|(c, _)| describe(g, c))
-                .collect(),
+        holds_everywhere(
             "devices asked back from someone who does not have them",
+            |g, c, row| {
+                let kind = g.kind(c);
+                let relation = &kind.relations[c.relation];
+                row.actions.iter().any(|a| a == "reclaim")
+                    && (!["deployed", "pending_return"].contains(&kind.statuses[c.status].status)
+                        || relation.path != "assigned_to"
+                        || relation.label == COLLEAGUE_SEEN)
+            },
         );
     }
 
