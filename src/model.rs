@@ -619,8 +619,12 @@ const CREDENTIAL: &[FieldSpec] = &[
             "enrollment_token",
             "password",
             "badge",
+            "host_key",
+            "passkey",
+            "otp_seed",
+            "hardware_token",
         ]),
-        "what sort of credential",
+        "what sort of credential; `host_key` is a device's own SSH host key, `ssh_key` a login key; `passkey`, `otp_seed` and `hardware_token` are authenticators registered to an account",
     ),
     f(
         "purpose",
@@ -633,7 +637,7 @@ const CREDENTIAL: &[FieldSpec] = &[
         ty: Link(&[Kind::Nhi, Kind::Account, Kind::Device, Kind::Workload]),
         required: false,
         cedar: ToCedar::PerKind,
-        doc: "the identity, device or workload it authenticates",
+        doc: "what it authenticates: the identity, account, device or workload whose own secret it is. A login key a device accepts is not bound to that device (list the device in `hosts`)",
     },
     f(
         "owner",
@@ -645,7 +649,7 @@ const CREDENTIAL: &[FieldSpec] = &[
     f(
         "hosts",
         Links(&[Kind::Device]),
-        "for SSH keys: hosts whose `authorized_keys` hold it",
+        "where it is accepted: devices whose `authorized_keys` (or local login) take it; it authenticates its owner there",
     ),
     f("environments", Strs, "`prod`, `staging`, `dev`, …"),
     f(
@@ -696,6 +700,16 @@ pub struct Record {
     pub span: Span,
     /// The record's fields other than `kind`, `id` and `status`.
     pub fields: Fields,
+}
+
+impl Record {
+    /// Where field `name` is written, or where the record starts when it
+    /// is not: the place a finding about that field points at.
+    pub fn field_span(&self, name: &str) -> Span {
+        self.fields
+            .field(name)
+            .map_or(self.span.clone(), |f| f.span.clone())
+    }
 }
 
 /// Named, validated field values, sorted by name. A sorted vector rather

@@ -157,6 +157,7 @@ pub fn validate_inventory(raw: RawInventory) -> (Option<Inventory>, Vec<Diagnost
     }
 
     check_people(&records, &mut diagnostics);
+    check_credentials(&records, &mut diagnostics);
 
     // Waivers name people and records, so they are checked once the
     // records are known; their problems make the inventory invalid like
@@ -481,14 +482,8 @@ fn check_people(records: &[Record], diagnostics: &mut Vec<Diagnostic>) {
             continue;
         };
         if let Some(first) = by_number.get(number) {
-            let span = record
-                .fields
-                .field("employee_number")
-                .map_or(record.span.clone(), |f| f.span.clone());
-            let first_span = first
-                .fields
-                .field("employee_number")
-                .map_or(first.span.clone(), |f| f.span.clone());
+            let span = record.field_span("employee_number");
+            let first_span = first.field_span("employee_number");
             diagnostics.push(
                 Diagnostic::error(
                     Code::InconsistentRecord,
@@ -501,6 +496,60 @@ fn check_people(records: &[Record], diagnostics: &mut Vec<Diagnostic>) {
         } else {
             by_number.insert(number, record);
         }
+    }
+}
+
+/// Credential types that prove a person's (or an account's) identity. One of
+/// them is never a device's own secret, so `bound_to` a device is a mistake:
+/// the device is where it is accepted (`hosts`), and read as the device's
+/// own secret it would be rotated, not revoked, when its owner leaves.
+const PERSONAL_CREDENTIALS: &[&str] = &[
+    "ssh_key",
+    "pat",
+    "session_token",
+    "oauth_token",
+    "passkey",
+    "otp_seed",
+    "hardware_token",
+    "badge",
+];
+
+/// A credential whose type says "a person's login" but whose `bound_to`
+/// says "a device's own secret".
+fn check_credentials(records: &[Record], diagnostics: &mut Vec<Diagnostic>) {
+    for record in records.iter().filter(|r| r.kind == Kind::Credential) {
+        let Some(cred_type) = record.fields.str("cred_type") else {
+            continue;
+        };
+        let Some(device) = record
+            .fields
+            .link("bound_to")
+            .and_then(|t| records.get(t))
+            .filter(|t| t.kind == Kind::Device)
+        else {
+            continue;
+        };
+        if !PERSONAL_CREDENTIALS.contains(&cred_type) {
+            continue;
+        }
+        let span = record.field_span("bound_to");
+        let type_span = record.field_span("cred_type");
+        diagnostics.push(
+            Diagnostic::error(
+                Code::InconsistentRecord,
+                format!(
+                    "`{}` has type `{cred_type}`, a person's login, but is bound to the device `{}`",
+                    record.id, device.id
+                ),
+            )
+            .at(span)
+            .label("`bound_to` names what a credential authenticates")
+            .note(type_span, "a personal credential type")
+            .help(format!(
+                "bind it to the account it signs in to (or leave `bound_to` out and name its `owner`), and list the device that accepts it in `hosts: [{}]`; a device's own SSH host key is `cred_type: host_key`",
+                device.id
+            )),
+        );
     }
 }
 
@@ -522,10 +571,7 @@ fn check_consistency(record: &Record, diagnostics: &mut Vec<Diagnostic>) {
     let employments = record.fields.objects("employments");
     let starts: Vec<_> = employments.iter().map(|e| e.time("start")).collect();
     if starts.windows(2).any(|w| w[0] > w[1]) {
-        let span = record
-            .fields
-            .field("employments")
-            .map_or(record.span.clone(), |f| f.span.clone());
+        let span = record.field_span("employments");
         diagnostics.push(
             Diagnostic::error(
                 Code::InconsistentRecord,

@@ -131,7 +131,7 @@ fn diff_names_every_changed_decision_and_its_cause() {
         )
         .stdout,
     );
-    assert_eq!(doc["schema_version"], 1);
+    assert_eq!(doc["schema_version"], 2);
     let changes: Vec<(String, String)> = doc["changes"]
         .as_array()
         .expect("changes")
@@ -157,6 +157,16 @@ fn diff_names_every_changed_decision_and_its_cause() {
     assert_eq!(
         changes,
         [
+            // The backup owner's departure leaves the identity without a
+            // successor: its credentials are reviewed with it.
+            (
+                "cred/gcp/sa-billing-export-key".to_string(),
+                "rotate,transfer -> rotate,transfer,review".to_string()
+            ),
+            (
+                "cred/github/pat-release".to_string(),
+                "rotate,transfer -> rotate,transfer,review".to_string()
+            ),
             (
                 "cred/vault/payments-signing-secret".to_string(),
                 "rotate -> revoke,rotate".to_string()
@@ -209,6 +219,9 @@ fn check_marks_what_the_change_introduced_and_fails_on_it() {
     assert_eq!(
         new,
         [
+            // The identity lost its successor, so its key is reviewed too,
+            // due a day after the identity's owner left: long past.
+            "error action-overdue cred/gcp/sa-billing-export-key inventory/credentials/keys.yaml:21",
             "error credential-owner-terminated cred/vault/payments-signing-secret inventory/credentials/keys.yaml:64",
             "error nhi-owner-terminated nhi/github/release-bot inventory/nhi/service-accounts.yaml:6",
             "error action-overdue nhi/gcp/sa-billing-export inventory/nhi/service-accounts.yaml:10",
@@ -224,7 +237,7 @@ fn check_marks_what_the_change_introduced_and_fails_on_it() {
     assert!(
         doc["diff"]["changes"]
             .as_array()
-            .is_some_and(|c| c.len() == 4)
+            .is_some_and(|c| c.len() == 6)
     );
 
     // The sample's waivers cover three findings, each still listed.
@@ -654,7 +667,7 @@ fn github_format_appends_the_job_summary() {
         text.starts_with("earlier step\n### ❌ severance check\n"),
         "{text}"
     );
-    assert!(text.contains("#### New findings (9)"), "{text}");
+    assert!(text.contains("#### New findings (10)"), "{text}");
 }
 
 #[test]

@@ -39,6 +39,7 @@ invalid_inventory! {
     alias_bomb => "alias-bomb",
     empty => "empty",
     inconsistent_record => "inconsistent-record",
+    login_key_bound_to_device => "login-key-bound-to-device",
 }
 
 #[test]

@@ -17,6 +17,27 @@ fn strings(v: Option<&Value>) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// A decision's constraints as action → forbids: the plan writes them as a
+/// list of `{action, policies}`, an expectation as an object.
+fn constraints(decision: &Value) -> BTreeMap<String, Vec<String>> {
+    match decision.get("constraints") {
+        Some(Value::Array(list)) => list
+            .iter()
+            .map(|c| {
+                (
+                    c["action"].as_str().unwrap_or_default().to_string(),
+                    strings(c.get("policies")),
+                )
+            })
+            .collect(),
+        Some(Value::Object(map)) => map
+            .iter()
+            .map(|(action, policies)| (action.clone(), strings(Some(policies))))
+            .collect(),
+        _ => BTreeMap::new(),
+    }
+}
+
 fn check(dir: &std::path::Path) -> Vec<String> {
     let name = dir
         .file_name()
@@ -71,6 +92,14 @@ fn check(dir: &std::path::Path) -> Vec<String> {
                 "{name}: `{subject}` blocked {gb:?}, expected {wb:?}"
             ));
         }
+        // Constraints are compared whether or not the expectation names
+        // them: a forbid that starts or stops holding is a change to see.
+        let (gc, wc) = (constraints(g), constraints(w));
+        if gc != wc {
+            problems.push(format!(
+                "{name}: `{subject}` constraints {gc:?}, expected {wc:?}"
+            ));
+        }
         if let Some(due) = w.get("due")
             && g.get("due") != Some(due)
         {
@@ -78,6 +107,25 @@ fn check(dir: &std::path::Path) -> Vec<String> {
                 "{name}: `{subject}` due {:?}, expected {due}",
                 g.get("due")
             ));
+        }
+        if let Some(policies) = w.get("policies") {
+            let mut got: Vec<String> = g["reasons"]
+                .as_array()
+                .map(|r| {
+                    r.iter()
+                        .filter(|r| r["effect"] == "permit")
+                        .filter_map(|r| r["policy"].as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+            got.sort();
+            got.dedup();
+            let want = strings(Some(policies));
+            if got != want {
+                problems.push(format!(
+                    "{name}: `{subject}` decided by {got:?}, expected {want:?}"
+                ));
+            }
         }
         // Every due action is backed by at least one permit policy.
         for action in &ga {
@@ -132,23 +180,64 @@ fn every_scenario_gets_its_expected_decisions() {
     );
 }
 
-#[test]
-fn the_check_itself_catches_a_wrong_expectation() {
-    // Guard against a comparison that cannot fail: plant a wrong expectation.
-    let src = repo().join("tests/fixtures/scenarios/s01-terminated-employee");
+/// Checks a copy of scenario `name` whose expectations had `from` replaced
+/// by `to`.
+fn check_planted(name: &str, from: &str, to: &str) -> Vec<String> {
+    let src = repo().join("tests/fixtures/scenarios").join(name);
     let dir = tempfile::tempdir().expect("tempdir");
     let inv = dir.path().join("inventory");
     std::fs::create_dir(&inv).expect("mkdir");
     std::fs::copy(src.join("inventory/records.yaml"), inv.join("records.yaml")).expect("copy");
     let expected = std::fs::read_to_string(src.join("expected.json"))
         .expect("read")
-        .replace("\"reclaim\"", "\"wipe\"");
+        .replace(from, to);
     std::fs::write(dir.path().join("expected.json"), expected).expect("write");
-    let problems = check(dir.path());
+    check(dir.path())
+}
+
+#[test]
+fn the_check_itself_catches_a_wrong_expectation() {
+    // Guard against a comparison that cannot fail: plant a wrong expectation.
+    let problems = check_planted("s01-terminated-employee", "\"reclaim\"", "\"wipe\"");
     assert!(
         problems
             .iter()
             .any(|p| p.contains("device/LAP-1") && p.contains("expected [\"wipe\"]")),
+        "{problems:?}"
+    );
+    // The same for the policies behind a decision.
+    let problems = check_planted(
+        "c2a-lab-login-key-and-host-key",
+        "\"leaver-credential-revoke\"",
+        "\"shared-device-credential-rotate\"",
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("cred/ssh/l1-lab7") && p.contains("decided by")),
+        "{problems:?}"
+    );
+    // And for a constraint: one named by the wrong forbid, and one missing.
+    let problems = check_planted(
+        "c4a-legal-hold-laptop-still-deployed",
+        "\"legal-hold-no-wipe\"",
+        "\"estate-device-no-wipe\"",
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("device/TAB-9") && p.contains("constraints")),
+        "{problems:?}"
+    );
+    let problems = check_planted(
+        "s04-death-in-service",
+        "\"wipe\": [\n          \"estate-device-no-wipe\"\n        ]",
+        "",
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("device/LAP-1") && p.contains("constraints")),
         "{problems:?}"
     );
 }
