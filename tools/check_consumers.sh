@@ -22,7 +22,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-bin=${SEVERANCE_BIN:-target/debug/severance}
+bin=${SEVERANCE_BIN:-${CARGO_TARGET_DIR:-target}/debug/severance}
 case $bin in /*) ;; *) bin=$root/$bin ;; esac
 cache=${SEVERANCE_TOOLS_CACHE:-$HOME/.cache/severance-ci}
 people=${SEVERANCE_CONSUMERS_PEOPLE:-4000}

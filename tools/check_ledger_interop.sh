@@ -6,7 +6,7 @@
 # OpenSSL checking a checkpoint signature as docs/ledger.md shows.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=${SEVERANCE_BIN:-target/debug/severance}
+bin=${SEVERANCE_BIN:-${CARGO_TARGET_DIR:-target}/debug/severance}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

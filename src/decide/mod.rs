@@ -89,7 +89,14 @@ pub enum ActionState {
         /// The forbids, by `@id`.
         by: Vec<String>,
     },
-    /// No permit's condition holds (a forbid's may).
+    /// No permit asks for it, but forbids hold: it must not be done
+    /// should anyone ask (a constraint on the record, such as a legal hold
+    /// on a laptop that is still to be collected).
+    Forbidden {
+        /// The forbids, by `@id`.
+        by: Vec<String>,
+    },
+    /// No permit's condition holds, and no forbid's.
     NotDue,
     /// A policy failed to evaluate on it (the decision's failures say which).
     Failed,
@@ -106,10 +113,25 @@ impl ActionState {
             ActionState::Blocked {
                 by: outcome.forbids.clone(),
             }
+        } else if !outcome.forbids.is_empty() {
+            ActionState::Forbidden {
+                by: outcome.forbids.clone(),
+            }
         } else {
             ActionState::NotDue
         }
     }
+}
+
+/// An action that must not be done on a record although nothing asks for
+/// it yet, and the forbids that say so. The person who carries out the due
+/// actions needs it beside them: collect the laptop, but do not wipe it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Constraint {
+    /// The forbidden action.
+    pub action: String,
+    /// The forbids that hold, by `@id`, sorted.
+    pub policies: Vec<String>,
 }
 
 /// The decision for one record.
@@ -127,6 +149,9 @@ pub struct Decision {
     pub actions: Vec<String>,
     /// Actions a permit asked for but a forbid blocked.
     pub blocked: Vec<String>,
+    /// Actions no permit asked for that forbids hold against, sorted by
+    /// action.
+    pub constraints: Vec<Constraint>,
     /// Permits of due actions, then permits and forbids of blocked ones.
     pub reasons: Vec<Reason>,
     /// Evaluation failures (status `error`).
@@ -188,6 +213,8 @@ pub struct Summary {
     pub retain: usize,
     /// Decisions with a blocked action.
     pub blocked: usize,
+    /// Decisions with a constraint (a forbidden action nothing asked for).
+    pub constrained: usize,
     /// Decisions that could not be made.
     pub error: usize,
 }
@@ -265,6 +292,7 @@ fn decide_record(
         status: Status::Ok,
         actions: Vec::new(),
         blocked: Vec::new(),
+        constraints: Vec::new(),
         reasons: Vec::new(),
         failures: Vec::new(),
         leaver: None,
@@ -287,9 +315,18 @@ fn decide_record(
         match state {
             ActionState::Due => decision.actions.push(action.to_string()),
             ActionState::Blocked { .. } => decision.blocked.push(action.to_string()),
+            ActionState::Forbidden { by } => {
+                let mut policies = by.clone();
+                policies.sort_unstable();
+                decision.constraints.push(Constraint {
+                    action: action.to_string(),
+                    policies,
+                });
+            }
             ActionState::NotDue | ActionState::Failed => {}
         }
     }
+    decision.constraints.sort_by(|a, b| a.action.cmp(&b.action));
     decision.due = decision
         .reasons
         .iter()
@@ -343,7 +380,7 @@ fn reasons(
                 reasons.extend(a.permits.iter().map(|p| reason(p, Effect::Permit, None)));
                 reasons.extend(by.iter().map(|p| reason(p, Effect::Forbid, None)));
             }
-            ActionState::NotDue | ActionState::Failed => {}
+            ActionState::Forbidden { .. } | ActionState::NotDue | ActionState::Failed => {}
         }
     }
     reasons
@@ -446,6 +483,9 @@ fn summarize(records: usize, decisions: &[Decision], action_names: &[String]) ->
         }
         if !d.blocked.is_empty() {
             summary.blocked += 1;
+        }
+        if !d.constraints.is_empty() {
+            summary.constrained += 1;
         }
         for a in &d.actions {
             *summary.actions.entry(a.clone()).or_insert(0) += 1;
@@ -592,16 +632,24 @@ mod tests {
         assert_eq!(plan.summary.actions.get("revoke"), Some(&1));
     }
 
+    /// The plan for a laptop of a terminated person under legal hold.
+    fn legal_hold_laptop(status: &str) -> Plan {
+        plan_of(
+            &format!(
+                "
+- {{kind: person, id: person/h, employee_number: '1', status: terminated, legal_hold: true,
+   employments: [{{start: 2020-01-01, termination: {{effective: 2026-11-01}}}}]}}
+- {{kind: device, id: device/d, category: laptop, assigned_to: person/h, status: {status}}}
+"
+            ),
+            "2026-11-25T09:00:00Z",
+        )
+        .1
+    }
+
     #[test]
     fn a_forbid_blocks_and_is_cited() {
-        let (_, plan) = plan_of(
-            "
-- {kind: person, id: person/h, employee_number: '1', status: terminated, legal_hold: true,
-   employments: [{start: 2020-01-01, termination: {effective: 2026-11-01}}]}
-- {kind: device, id: device/d, category: laptop, assigned_to: person/h, status: returned}
-",
-            "2026-11-25T09:00:00Z",
-        );
+        let plan = legal_hold_laptop("returned");
         let d = &plan.decisions[0];
         assert!(d.actions.is_empty());
         assert_eq!(d.blocked, ["wipe"]);
@@ -617,6 +665,34 @@ mod tests {
         );
         assert_eq!(plan.summary.blocked, 1);
         assert_eq!(state(d, "wipe"), Some(&blocked_by("legal-hold-no-wipe")));
+    }
+
+    /// A forbid that holds with nothing asking for its action is a
+    /// constraint: carried beside the due action, not lost because nothing
+    /// was overridden.
+    #[test]
+    fn a_forbid_nothing_asked_against_is_a_constraint() {
+        let plan = legal_hold_laptop("deployed");
+        let d = &plan.decisions[0];
+        assert_eq!(d.actions, ["reclaim"]);
+        assert!(d.blocked.is_empty());
+        assert_eq!(
+            d.constraints,
+            [Constraint {
+                action: "wipe".into(),
+                policies: vec!["legal-hold-no-wipe".into()],
+            }]
+        );
+        assert_eq!(
+            state(d, "wipe"),
+            Some(&ActionState::Forbidden {
+                by: vec!["legal-hold-no-wipe".into()]
+            })
+        );
+        // A constraint is not a reason: the reasons stay those of the work.
+        assert!(d.reasons.iter().all(|r| r.effect == Effect::Permit));
+        assert_eq!(plan.summary.constrained, 1);
+        assert_eq!(plan.summary.blocked, 0);
     }
 
     fn state<'d>(d: &'d Decision, action: &str) -> Option<&'d ActionState> {

@@ -33,6 +33,8 @@ pub struct Outcome {
     pub actions: Vec<String>,
     /// Actions a forbid blocked.
     pub blocked: Vec<String>,
+    /// Actions nothing asked for that forbids hold against.
+    pub constraints: Vec<String>,
     /// The earliest deadline.
     pub due: Option<Timestamp>,
 }
@@ -43,11 +45,13 @@ impl Outcome {
             status: d.status,
             actions: d.actions.clone(),
             blocked: d.blocked.clone(),
+            constraints: d.constraints.iter().map(|c| c.action.clone()).collect(),
             due: d.due,
         }
     }
 
-    /// `retain`, `revoke, rotate`, `error`, with blocked actions and the deadline.
+    /// `retain`, `revoke, rotate`, `error`, with blocked and forbidden
+    /// actions and the deadline.
     pub fn describe(&self) -> String {
         if self.status == Status::Error {
             return "error".into();
@@ -59,6 +63,9 @@ impl Outcome {
         };
         if !self.blocked.is_empty() {
             s.push_str(&format!(" (blocked: {})", self.blocked.join(", ")));
+        }
+        if !self.constraints.is_empty() {
+            s.push_str(&format!(" (must not: {})", self.constraints.join(", ")));
         }
         if let Some(due) = self.due {
             s.push_str(&format!(" due {}", format_time(due)));
@@ -468,6 +475,7 @@ mod tests {
             status: Status::Ok,
             actions: vec!["revoke".into(), "rotate".into()],
             blocked: vec![],
+            constraints: vec![],
             due: None,
         };
         assert_eq!(o.describe(), "revoke, rotate");

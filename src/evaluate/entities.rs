@@ -42,6 +42,12 @@ pub struct Departure {
     pub rehired: bool,
     /// The current employment's `contract_end`.
     pub contract_end: Option<Timestamp>,
+    /// The end of the current termination's `last_day_of_work`: where a
+    /// notice period or garden leave separates it from `effective`, a
+    /// policy may keep some access until the later date.
+    pub last_day_of_work: Option<Timestamp>,
+    /// The end of the current termination's `effective` date.
+    pub termination_effective: Option<Timestamp>,
 }
 
 /// The time zone a person's dates are read in: their `time_zone`, or UTC.
@@ -61,15 +67,11 @@ pub fn departure(person: &Record, now: Timestamp) -> Departure {
     let current = employments.last();
     let termination = current.and_then(|e| e.object("termination"));
     let tz = time_zone(person);
-    let dates = termination
-        .map(|t| {
-            [
-                t.end_of("effective", &tz),
-                t.end_of("last_day_of_work", &tz),
-            ]
-        })
-        .unwrap_or_default();
-    let at = dates
+    let effective = termination.and_then(|t| t.end_of("effective", &tz));
+    let last_day = termination.and_then(|t| t.end_of("last_day_of_work", &tz));
+    // Fail safe: access ends at the earlier of the two, and a policy that
+    // keeps something until the later one says so in the pack.
+    let at = [effective, last_day]
         .into_iter()
         .flatten()
         .min()
@@ -83,6 +85,8 @@ pub fn departure(person: &Record, now: Timestamp) -> Departure {
             .map(str::to_string),
         rehired: employments.len() > 1,
         contract_end: current.and_then(|e| e.end_of("contract_end", &tz)),
+        last_day_of_work: last_day,
+        termination_effective: effective,
     }
 }
 
@@ -304,6 +308,12 @@ pub fn build_one(
                 if let Some(end) = d.contract_end {
                     attrs.insert("contract_end".into(), time_expr(end));
                 }
+                if let Some(day) = d.last_day_of_work {
+                    attrs.insert("last_day_of_work".into(), time_expr(day));
+                }
+                if let Some(effective) = d.termination_effective {
+                    attrs.insert("termination_effective".into(), time_expr(effective));
+                }
                 if let Some(reason) = &d.reason {
                     attrs.insert(
                         "reason_category".into(),
@@ -448,6 +458,8 @@ mod departure_tests {
             "the last day is worked in full"
         );
         assert!(!d.leaver, "not yet departed");
+        assert_eq!(d.last_day_of_work, Some(at("2026-12-05")));
+        assert_eq!(d.termination_effective, Some(at("2026-12-11")));
         let d = person(
             "[{start: 2020-01-01, termination: {effective: 2026-11-01}}]",
             "active",

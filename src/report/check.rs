@@ -13,8 +13,8 @@ use crate::diff::DecisionDiff;
 use crate::model::format_time;
 use crate::validate::PolicyPack;
 
-/// The version of the JSON check report (`docs/schemas/check-v1.schema.json`).
-pub const SCHEMA_VERSION: u32 = 1;
+/// The version of the JSON check report (`docs/schemas/check-v2.schema.json`).
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Which tree of files a side of the comparison was read from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -429,7 +429,7 @@ fn finding_doc<'a>(report: &CheckReport<'_>, f: &'a Finding) -> FindingDoc<'a> {
 }
 
 /// The check report as one versioned JSON document
-/// (`docs/schemas/check-v1.schema.json`).
+/// (`docs/schemas/check-v2.schema.json`).
 pub fn json(report: &CheckReport<'_>) -> String {
     let c = report.counts();
     let doc = Doc {

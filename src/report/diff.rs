@@ -1,5 +1,5 @@
 //! The decision diff for people (a terminal) and for programs (versioned
-//! JSON, `docs/schemas/diff-v1.schema.json`). The Markdown form, for pull
+//! JSON, `docs/schemas/diff-v2.schema.json`). The Markdown form, for pull
 //! request comments, is in [`crate::report::markdown`].
 
 use jiff::Timestamp;
@@ -10,7 +10,7 @@ use crate::model::format_time;
 use crate::report::check::{Revision, plural};
 
 /// The version of the JSON diff document.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// A diff and what it compares.
 pub struct DiffReport<'a> {
@@ -167,6 +167,7 @@ struct OutcomeDoc {
     status: &'static str,
     actions: Vec<String>,
     blocked: Vec<String>,
+    constraints: Vec<String>,
     due: Option<String>,
 }
 
@@ -202,6 +203,7 @@ pub fn body(diff: &DecisionDiff) -> DiffDoc {
         status: o.status.as_str(),
         actions: o.actions.clone(),
         blocked: o.blocked.clone(),
+        constraints: o.constraints.clone(),
         due: o.due.map(format_time),
     };
     DiffDoc {

@@ -117,6 +117,18 @@ pub fn explain(
                 "departure_at".to_string(),
                 d.at.map(format_time).unwrap_or_else(|| "(none)".into()),
             ],
+            vec![
+                "last_day_of_work".to_string(),
+                d.last_day_of_work
+                    .map(format_time)
+                    .unwrap_or_else(|| "(none)".into()),
+            ],
+            vec![
+                "termination_effective".to_string(),
+                d.termination_effective
+                    .map(format_time)
+                    .unwrap_or_else(|| "(none)".into()),
+            ],
             vec!["immediate".to_string(), d.immediate.to_string()],
             vec!["rehired".to_string(), d.rehired.to_string()],
             vec![
@@ -215,6 +227,14 @@ fn explain_decision(
     if let Some(due) = decision.due {
         let _ = writeln!(out, "  due {}", format_time(due));
     }
+    for c in &decision.constraints {
+        let _ = writeln!(
+            out,
+            "  must not {}: forbidden by {}",
+            c.action,
+            c.policies.join(", ")
+        );
+    }
 
     let resource = entities::uid(record.kind, &record.id);
     let scoped = crate::evaluate::scoped_sets(pack);
@@ -231,6 +251,7 @@ fn explain_decision(
             ActionState::Failed => "could not evaluate",
             ActionState::Due => "due",
             ActionState::Blocked { .. } => "blocked",
+            ActionState::Forbidden { .. } => "forbidden (nothing asks for it; it must not be done)",
             ActionState::NotDue => "not due",
         };
         let _ = writeln!(out, "\n{name}: {state}");

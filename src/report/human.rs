@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use comfy_table::{ContentArrangement, Table, presets};
 
-use crate::decide::{Decision, Effect, Plan, Status};
+use crate::decide::{Constraint, Decision, Effect, Plan, Status};
 use crate::diag::printable;
 use crate::evaluate::Evaluation;
 use crate::model::{Kind, format_time};
@@ -165,6 +165,11 @@ fn policies_of(d: &Decision, action: &str, effect: Effect) -> String {
     names.join(", ")
 }
 
+/// `must not wipe: legal-hold-no-wipe`.
+fn constraint_line(c: &Constraint) -> String {
+    format!("must not {}: {}", c.action, c.policies.join(", "))
+}
+
 fn due_of(d: &Decision, action: &str) -> String {
     d.reasons
         .iter()
@@ -249,6 +254,17 @@ pub fn plan(
                     due_of(d, action),
                     policies_of(d, action, Effect::Permit),
                 ]);
+                // Beside the work itself, so that whoever collects the
+                // laptop reads that it must not be wiped.
+                for c in &d.constraints {
+                    rows.push(vec![
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        constraint_line(c),
+                    ]);
+                }
                 first = false;
             }
         }
@@ -271,6 +287,27 @@ pub fn plan(
                     d.kind.to_string(),
                     format!("forbidden by {}", policies_of(d, action, Effect::Forbid)),
                     format!("(asked by {})", policies_of(d, action, Effect::Permit)),
+                ]);
+            }
+        }
+        out.push_str(&table(rows, "  "));
+    }
+
+    let standing: Vec<&Decision> = plan
+        .decisions
+        .iter()
+        .filter(|d| d.status == Status::Ok && d.actions.is_empty() && !d.constraints.is_empty())
+        .collect();
+    if !standing.is_empty() {
+        out.push_str("\nnothing due, but must not be done\n");
+        let mut rows = Vec::new();
+        for d in standing {
+            for c in &d.constraints {
+                rows.push(vec![
+                    c.action.clone(),
+                    d.subject.clone(),
+                    d.kind.to_string(),
+                    format!("forbidden by {}", c.policies.join(", ")),
                 ]);
             }
         }

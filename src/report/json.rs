@@ -1,17 +1,17 @@
-//! The plan as one versioned JSON document (`schema_version` 1, described in
-//! `docs/plan-schema.json`). Keys are in a fixed order, decisions sorted by
+//! The plan as one versioned JSON document (`schema_version` 2, described in
+//! `docs/schemas/plan-v2.schema.json`). Keys are in a fixed order, decisions sorted by
 //! subject, so the same input always gives the same bytes.
 
 use serde::Serialize;
 
-use crate::decide::{Decision, Plan};
+use crate::decide::{Constraint, Decision, Plan};
 use crate::evaluate::Evaluation;
 use crate::model::format_time;
 use crate::report::InputDirs;
 use crate::validate::{Inventory, PolicyPack};
 
 /// The version of the plan document's shape.
-pub const PLAN_SCHEMA_VERSION: u32 = 1;
+pub const PLAN_SCHEMA_VERSION: u32 = 2;
 
 #[derive(Serialize)]
 struct PlanDoc<'a> {
@@ -65,6 +65,7 @@ struct SummaryDoc<'a> {
     actions: &'a std::collections::BTreeMap<String, usize>,
     retain: usize,
     blocked: usize,
+    constrained: usize,
     error: usize,
 }
 
@@ -84,6 +85,7 @@ struct DecisionDoc<'a> {
     status: &'static str,
     actions: Vec<&'a str>,
     blocked: Vec<&'a str>,
+    constraints: Vec<ConstraintDoc<'a>>,
     leaver: Option<&'a str>,
     due: Option<String>,
     reasons: Vec<ReasonDoc<'a>>,
@@ -99,6 +101,21 @@ struct ReasonDoc<'a> {
     policy: &'a str,
     effect: &'static str,
     due: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ConstraintDoc<'a> {
+    action: &'a str,
+    policies: &'a [String],
+}
+
+impl<'a> ConstraintDoc<'a> {
+    fn of(c: &'a Constraint) -> Self {
+        ConstraintDoc {
+            action: &c.action,
+            policies: &c.policies,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -131,6 +148,7 @@ fn decision_doc<'a>(d: &'a Decision, inventory: &'a Inventory) -> DecisionDoc<'a
         status: d.status.as_str(),
         actions,
         blocked,
+        constraints: d.constraints.iter().map(ConstraintDoc::of).collect(),
         leaver: d.leaver.map(|p| inventory.records[p].id.as_str()),
         due: d.due.map(format_time),
         reasons,
@@ -218,6 +236,7 @@ pub fn write_plan(
             actions: &plan.summary.actions,
             retain: plan.summary.retain,
             blocked: plan.summary.blocked,
+            constrained: plan.summary.constrained,
             error: plan.summary.error,
         },
         leavers,

@@ -779,6 +779,74 @@ mod tests {
         assert_eq!(schema, (3, 0));
     }
 
+    /// Every string the default pack compares an attribute with, as
+    /// `(attribute, value)`: the vocabulary docs/inventory.md must list.
+    fn compared_values(expr: &serde_json::Value, out: &mut Vec<(String, String)>) {
+        use serde_json::Value;
+        for op in ["==", "!="] {
+            let Some(cmp) = expr.get(op) else { continue };
+            let sides = [cmp.get("left"), cmp.get("right")];
+            for (a, b) in [(sides[0], sides[1]), (sides[1], sides[0])] {
+                let attr = a.and_then(attribute_path);
+                let value = b.and_then(|b| b.get("Value")).and_then(Value::as_str);
+                if let (Some(attr), Some(value)) = (attr, value) {
+                    let field = attr.rsplit('.').next().unwrap_or_default().to_string();
+                    out.push((field, value.to_string()));
+                }
+            }
+        }
+        match expr {
+            Value::Object(map) => map.values().for_each(|v| compared_values(v, out)),
+            Value::Array(items) => items.iter().for_each(|v| compared_values(v, out)),
+            _ => {}
+        }
+    }
+
+    /// A free-text field's values change decisions only where the pack
+    /// compares them; the inventory author needs that list, and a policy
+    /// that starts acting on a new value must bring its row.
+    #[test]
+    fn the_inventory_docs_list_every_value_the_pack_acts_on() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let sources = crate::load::load_policies(&root.join("policies")).expect("default pack");
+        let mut compared = Vec::new();
+        for file in &sources.policies {
+            let set: cedar_policy::PolicySet = file.text.parse().expect("the pack parses");
+            for policy in set.policies() {
+                let json = policy.to_json().expect("JSON form");
+                compared_values(&json, &mut compared);
+            }
+        }
+        compared.sort();
+        compared.dedup();
+        assert!(compared.len() > 20, "{compared:?}");
+        let doc = std::fs::read_to_string(root.join("docs/inventory.md")).expect("doc");
+        let section = doc
+            .split("## Values that change decisions")
+            .nth(1)
+            .and_then(|s| s.split("\n## ").next())
+            .expect("the section");
+        let rows: Vec<Vec<&str>> = section
+            .lines()
+            .filter(|l| l.starts_with("| ") && !l.starts_with("| kind"))
+            .map(|l| l.split('|').map(str::trim).collect())
+            .collect();
+        let missing: Vec<String> = compared
+            .iter()
+            .filter(|(field, value)| {
+                !rows.iter().any(|row| {
+                    row.get(2)
+                        .is_some_and(|f| f.trim_matches('`').ends_with(field.as_str()))
+                        && row
+                            .get(3)
+                            .is_some_and(|v| v.contains(&format!("`{value}`")))
+                })
+            })
+            .map(|(field, value)| format!("{field} = {value}"))
+            .collect();
+        assert!(missing.is_empty(), "docs/inventory.md lacks: {missing:?}");
+    }
+
     /// 600 nested parentheses (1.3 KB) overflowed the stack in Cedar's
     /// parser and aborted every command; now it is a located finding.
     #[test]

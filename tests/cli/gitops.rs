@@ -131,7 +131,7 @@ fn diff_names_every_changed_decision_and_its_cause() {
         )
         .stdout,
     );
-    assert_eq!(doc["schema_version"], 1);
+    assert_eq!(doc["schema_version"], 2);
     let changes: Vec<(String, String)> = doc["changes"]
         .as_array()
         .expect("changes")

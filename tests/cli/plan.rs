@@ -29,7 +29,7 @@ fn plan_json_is_byte_stable_and_sorted() {
     let b = run(&["plan", "--format", "json", "--as-of", AS_OF]);
     assert_eq!(a.stdout, b.stdout);
     let plan: serde_json::Value = serde_json::from_str(&a.stdout).expect("json");
-    assert_eq!(plan["schema_version"], 1);
+    assert_eq!(plan["schema_version"], 2);
     assert_eq!(plan["as_of"], AS_OF);
     let subjects: Vec<&str> = plan["decisions"]
         .as_array()
@@ -102,6 +102,24 @@ fn explain_a_blocked_action() {
     insta::assert_snapshot!("explain_stale_laptop", out.transcript());
 }
 
+/// A constraint (a forbid that holds though nothing asks for the action)
+/// is said beside the due action, with the policy and the value behind it.
+#[test]
+fn explain_a_constraint() {
+    let out = run(&["explain", "device/LAP-1021", "--as-of", AS_OF]);
+    assert_eq!(out.code, 0, "{}", out.transcript());
+    assert!(
+        out.stdout
+            .contains("decision: reclaim\n  follows from person/E1021")
+            && out
+                .stdout
+                .contains("  must not wipe: forbidden by estate-device-no-wipe\n"),
+        "{}",
+        out.stdout
+    );
+    insta::assert_snapshot!("explain_estate_laptop", out.transcript());
+}
+
 #[test]
 fn explain_a_person() {
     let out = run(&["explain", "person/E1011", "--as-of", AS_OF]);
@@ -143,7 +161,7 @@ fn editing_a_policy_changes_the_plan() {
 #[test]
 fn plan_json_matches_its_published_schema() {
     let schema: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(repo().join("docs/schemas/plan-v1.schema.json"))
+        &std::fs::read_to_string(repo().join("docs/schemas/plan-v2.schema.json"))
             .expect("schema file"),
     )
     .expect("schema is JSON");
@@ -200,6 +218,63 @@ fn the_example_policy_validates_and_applies() {
     );
     assert!(
         out.stdout.contains("due 2026-11-01T01:00:00Z"),
+        "{}",
+        out.stdout
+    );
+}
+
+/// The default pack ends all access at the last working day; the example
+/// notice-period policy keeps a standard account until the effective date
+/// while privileged accounts and entitlements still end at the last day.
+#[test]
+fn the_notice_period_example_keeps_a_standard_account_to_the_effective_date() {
+    let dir =
+        scratch(&repo().join("tests/fixtures/scenarios/n1-notice-period-garden-leave/inventory"));
+    std::fs::copy(
+        repo().join("examples/extra-policies/notice-period.cedar"),
+        dir.path().join("policies/notice-period.cedar"),
+    )
+    .expect("copy example");
+    let decisions = |as_of: &str| -> std::collections::BTreeMap<String, (String, String)> {
+        let out = run_in(dir.path(), &["plan", "--format", "json", "--as-of", as_of]);
+        assert_eq!(out.code, 0, "{}", out.transcript());
+        let plan: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
+        plan["decisions"]
+            .as_array()
+            .expect("decisions")
+            .iter()
+            .map(|d| {
+                (
+                    d["subject"].as_str().unwrap_or_default().to_string(),
+                    (d["actions"].to_string(), d["blocked"].to_string()),
+                )
+            })
+            .collect()
+    };
+    let on_garden_leave = decisions(AS_OF);
+    let revoke = ("[\"revoke\"]".to_string(), "[]".to_string());
+    assert_eq!(
+        on_garden_leave["account/okta/g1"],
+        ("[]".to_string(), "[\"revoke\"]".to_string()),
+        "the standard account is kept: {on_garden_leave:?}"
+    );
+    for privileged in [
+        "account/aws/g1-admin",
+        "grant/okta/finance-approvers/g1",
+        "grant/okta/wiki-editors/g1",
+    ] {
+        assert_eq!(on_garden_leave[privileged], revoke, "{privileged}");
+    }
+    let after = decisions("2027-01-01T09:00:00Z");
+    assert_eq!(after["account/okta/g1"], revoke, "{after:?}");
+    // explain names the two dates it was decided by.
+    let out = run_in(dir.path(), &["explain", "person/G1", "--as-of", AS_OF]);
+    assert!(
+        out.stdout
+            .contains("last_day_of_work       2026-11-21T00:00:00Z")
+            && out
+                .stdout
+                .contains("termination_effective  2027-01-01T00:00:00Z"),
         "{}",
         out.stdout
     );

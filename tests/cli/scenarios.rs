@@ -17,6 +17,27 @@ fn strings(v: Option<&Value>) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// A decision's constraints as action → forbids: the plan writes them as a
+/// list of `{action, policies}`, an expectation as an object.
+fn constraints(decision: &Value) -> BTreeMap<String, Vec<String>> {
+    match decision.get("constraints") {
+        Some(Value::Array(list)) => list
+            .iter()
+            .map(|c| {
+                (
+                    c["action"].as_str().unwrap_or_default().to_string(),
+                    strings(c.get("policies")),
+                )
+            })
+            .collect(),
+        Some(Value::Object(map)) => map
+            .iter()
+            .map(|(action, policies)| (action.clone(), strings(Some(policies))))
+            .collect(),
+        _ => BTreeMap::new(),
+    }
+}
+
 fn check(dir: &std::path::Path) -> Vec<String> {
     let name = dir
         .file_name()
@@ -69,6 +90,14 @@ fn check(dir: &std::path::Path) -> Vec<String> {
         if gb != wb {
             problems.push(format!(
                 "{name}: `{subject}` blocked {gb:?}, expected {wb:?}"
+            ));
+        }
+        // Constraints are compared whether or not the expectation names
+        // them: a forbid that starts or stops holding is a change to see.
+        let (gc, wc) = (constraints(g), constraints(w));
+        if gc != wc {
+            problems.push(format!(
+                "{name}: `{subject}` constraints {gc:?}, expected {wc:?}"
             ));
         }
         if let Some(due) = w.get("due")
@@ -186,6 +215,29 @@ fn the_check_itself_catches_a_wrong_expectation() {
         problems
             .iter()
             .any(|p| p.contains("cred/ssh/l1-lab7") && p.contains("decided by")),
+        "{problems:?}"
+    );
+    // And for a constraint: one named by the wrong forbid, and one missing.
+    let problems = check_planted(
+        "c4a-legal-hold-laptop-still-deployed",
+        "\"legal-hold-no-wipe\"",
+        "\"estate-device-no-wipe\"",
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("device/TAB-9") && p.contains("constraints")),
+        "{problems:?}"
+    );
+    let problems = check_planted(
+        "s04-death-in-service",
+        "\"wipe\": [\n          \"estate-device-no-wipe\"\n        ]",
+        "",
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("device/LAP-1") && p.contains("constraints")),
         "{problems:?}"
     );
 }
