@@ -898,6 +898,9 @@ pub struct Row {
     pub permits: Vec<String>,
     /// What forbids blocked.
     pub blocks: Vec<Block>,
+    /// What forbids hold against though nothing asked for it: action and
+    /// forbids (the decision's constraints).
+    pub constraints: Vec<(String, Vec<String>)>,
     /// Each due action's deadline after the person's departure (or move),
     /// when it has one.
     pub due: Vec<(String, SignedDuration)>,
@@ -1234,6 +1237,11 @@ fn row(decision: &Decision, start: Option<Timestamp>) -> Row {
         actions: decision.actions.clone(),
         permits,
         blocks,
+        constraints: decision
+            .constraints
+            .iter()
+            .map(|c| (c.action.clone(), c.policies.clone()))
+            .collect(),
         due,
         retained_because: None,
         error: decision.status == Status::Error,
@@ -1272,6 +1280,9 @@ impl Row {
         for b in &self.blocks {
             let _ = write!(text, "; {} forbidden", b.action);
         }
+        for (action, _) in &self.constraints {
+            let _ = write!(text, "; must not {action}");
+        }
         text
     }
 
@@ -1284,16 +1295,22 @@ impl Row {
                 backticked(&b.permits)
             ));
         }
+        for (action, forbids) in &self.constraints {
+            parts.push(format!("{} forbids {action}", backticked(forbids)));
+        }
         parts.retain(|p| !p.is_empty());
         parts.join("; ")
     }
 
     fn cited(&self) -> impl Iterator<Item = &String> {
-        self.permits.iter().chain(
-            self.blocks
-                .iter()
-                .flat_map(|b| b.forbids.iter().chain(&b.permits)),
-        )
+        self.permits
+            .iter()
+            .chain(
+                self.blocks
+                    .iter()
+                    .flat_map(|b| b.forbids.iter().chain(&b.permits)),
+            )
+            .chain(self.constraints.iter().flat_map(|(_, forbids)| forbids))
     }
 
     fn controls(&self, grid: &Grid) -> String {
@@ -1602,6 +1619,9 @@ fn brief(row: &Row, leaver: Option<&Row>) -> String {
     }
     for b in &row.blocks {
         parts.push(format!("{} forbidden", b.action));
+    }
+    for (action, _) in &row.constraints {
+        parts.push(format!("must not {action}"));
     }
     let mut text = parts.join(", ");
     if !row.actions.is_empty() && leaver.is_none_or(|l| l.permits != row.permits) {

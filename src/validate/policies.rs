@@ -795,6 +795,20 @@ mod tests {
                 }
             }
         }
+        // `["returned", "wiping"].contains(resource.status)` compares too.
+        if let Some(contains) = expr.get("contains")
+            && let (Some(set), Some(attr)) = (
+                contains.get("left").and_then(|l| l.get("Set")),
+                contains.get("right").and_then(attribute_path),
+            )
+        {
+            let field = attr.rsplit('.').next().unwrap_or_default();
+            for value in set.as_array().into_iter().flatten() {
+                if let Some(value) = value.get("Value").and_then(Value::as_str) {
+                    out.push((field.to_string(), value.to_string()));
+                }
+            }
+        }
         match expr {
             Value::Object(map) => map.values().for_each(|v| compared_values(v, out)),
             Value::Array(items) => items.iter().for_each(|v| compared_values(v, out)),
