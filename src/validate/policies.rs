@@ -783,30 +783,37 @@ mod tests {
     /// `(attribute, value)`: the vocabulary docs/inventory.md must list.
     fn compared_values(expr: &serde_json::Value, out: &mut Vec<(String, String)>) {
         use serde_json::Value;
-        for op in ["==", "!="] {
-            let Some(cmp) = expr.get(op) else { continue };
-            let sides = [cmp.get("left"), cmp.get("right")];
-            for (a, b) in [(sides[0], sides[1]), (sides[1], sides[0])] {
-                let attr = a.and_then(attribute_path);
-                let value = b.and_then(|b| b.get("Value")).and_then(Value::as_str);
-                if let (Some(attr), Some(value)) = (attr, value) {
-                    let field = attr.rsplit('.').next().unwrap_or_default().to_string();
-                    out.push((field, value.to_string()));
-                }
+        // An attribute beside a string (`resource.status == "lost"`, either
+        // way round) or inside a set of them
+        // (`["returned", "wiping"].contains(resource.status)`).
+        let literals = |v: &Value| -> Vec<String> {
+            let one = |v: &Value| v.get("Value").and_then(Value::as_str).map(str::to_string);
+            match v.get("Set").and_then(Value::as_array) {
+                Some(set) => set.iter().filter_map(one).collect(),
+                None => one(v).into_iter().collect(),
             }
-        }
-        // `["returned", "wiping"].contains(resource.status)` compares too.
-        if let Some(contains) = expr.get("contains")
-            && let (Some(set), Some(attr)) = (
-                contains.get("left").and_then(|l| l.get("Set")),
-                contains.get("right").and_then(attribute_path),
-            )
-        {
-            let field = attr.rsplit('.').next().unwrap_or_default();
-            for value in set.as_array().into_iter().flatten() {
-                if let Some(value) = value.get("Value").and_then(Value::as_str) {
-                    out.push((field.to_string(), value.to_string()));
-                }
+        };
+        let pairs = ["==", "!="]
+            .into_iter()
+            .filter_map(|op| expr.get(op))
+            .flat_map(|c| {
+                [
+                    (c.get("left"), c.get("right")),
+                    (c.get("right"), c.get("left")),
+                ]
+            })
+            .chain(
+                expr.get("contains")
+                    .map(|c| (c.get("right"), c.get("left"))),
+            );
+        for (attr, literal) in pairs {
+            if let (Some(attr), Some(literal)) = (attr.and_then(attribute_path), literal) {
+                let field = attr.rsplit('.').next().unwrap_or_default();
+                out.extend(
+                    literals(literal)
+                        .into_iter()
+                        .map(|v| (field.to_string(), v)),
+                );
             }
         }
         match expr {
