@@ -47,6 +47,68 @@ pub enum Sub {
     Check(CheckArgs),
     /// What a change does to decisions: every record whose decision differs between two revisions, and why.
     Diff(DiffArgs),
+    /// Turn a system of record's export (HR, identity provider, …) into inventory records, in a directory the importer owns.
+    Import(ImportArgs),
+}
+
+/// The export formats `import` reads (docs/importers.md maps each).
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ImportSource {
+    /// The canonical worker CSV, or any HR report CSV through `--columns`.
+    HrCsv,
+    /// A BambooHR custom report (JSON).
+    Bamboohr,
+    /// Okta Users API lists (`GET /api/v1/users`, JSON).
+    Okta,
+    /// Snipe-IT hardware and users (`GET /api/v1/hardware`, `/users`, JSON).
+    SnipeIt,
+    /// Intune managed devices (Graph `managedDevices`, JSON).
+    Intune,
+}
+
+impl From<ImportSource> for crate::import::Source {
+    fn from(s: ImportSource) -> Self {
+        match s {
+            ImportSource::HrCsv => crate::import::Source::HrCsv,
+            ImportSource::Bamboohr => crate::import::Source::BambooHr,
+            ImportSource::Okta => crate::import::Source::Okta,
+            ImportSource::SnipeIt => crate::import::Source::SnipeIt,
+            ImportSource::Intune => crate::import::Source::Intune,
+        }
+    }
+}
+
+/// `severance import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The export's format.
+    #[arg(value_enum)]
+    source: ImportSource,
+    /// The export files (several for a paged export).
+    #[arg(long = "in", value_name = "FILE", required = true, num_args = 1..)]
+    exports: Vec<PathBuf>,
+    /// The directory the importer owns and writes [default: INVENTORY/imported/SYSTEM].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// The inventory the records join against (people by employee number, devices by serial).
+    #[arg(long, value_name = "DIR", default_value = "inventory")]
+    inventory: PathBuf,
+    /// The system the records belong to, the middle of their ids (`account/okta/…`) [default: the format's].
+    #[arg(long, value_name = "NAME")]
+    system: Option<String>,
+    /// When the export was taken; recorded as the records' `observed_at`.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_as_of)]
+    observed_at: Option<Timestamp>,
+    /// A column map (YAML) for a CSV whose headers are not the canonical ones.
+    #[arg(long, value_name = "FILE")]
+    columns: Option<PathBuf>,
+    /// The IANA time zone of naive local times in the export (Snipe-IT's `APP_TIMEZONE`).
+    #[arg(long, value_name = "ZONE", value_parser = parse_time_zone)]
+    time_zone: Option<jiff::tz::TimeZone>,
+}
+
+fn parse_time_zone(s: &str) -> Result<jiff::tz::TimeZone, String> {
+    jiff::tz::TimeZone::get(s).map_err(|e| format!("`{s}` is not an IANA time zone: {e}"))
 }
 
 /// `severance check`.
@@ -576,6 +638,30 @@ impl Cli {
                 ledger: ledger.zip(key).map(|(dir, key)| LedgerTarget { dir, key }),
             }),
             Sub::Keygen(KeygenArgs { name, out }) => Command::Keygen(KeygenSettings { name, out }),
+            Sub::Import(ImportArgs {
+                source,
+                exports,
+                out,
+                inventory,
+                system,
+                observed_at,
+                columns,
+                time_zone,
+            }) => {
+                let source: crate::import::Source = source.into();
+                let system = system.unwrap_or_else(|| source.default_system().to_string());
+                Command::Import(crate::import::Request {
+                    out: out.unwrap_or_else(|| inventory.join("imported").join(&system)),
+                    source,
+                    system,
+                    exports,
+                    inventory,
+                    observed_at,
+                    columns,
+                    time_zone,
+                    limits: crate::load::Limits::default(),
+                })
+            }
             Sub::Generate(GenerateArgs {
                 people,
                 seed,

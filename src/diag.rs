@@ -261,6 +261,8 @@ codes! {
         => "correct the id, or add the record it names",
     WrongLinkKind = "wrong-link-kind": "a link names a record of a kind the link does not allow"
         => "point the link at a record of a kind the field allows (docs/inventory.md lists them)",
+    ConflictingFacts = "conflicting-facts": "a field of one record is given in two places (the record and an `extends:` fragment, or two fragments); a curated fragment that replaces a value an importer reported without being its authority is a warning"
+        => "keep each fact in one place: correct a system of record's fact at the source, and keep curated facts (owners, legal holds) in curated fragments only",
     InconsistentRecord = "inconsistent-record": "fields of one record contradict each other"
         => "change one of the contradicting fields, named in the message, so that the record tells one story",
     DepartureUndated = "departure-undated": "a terminated person has no termination date; severance treats them as departed at the run's instant"

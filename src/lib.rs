@@ -24,6 +24,7 @@ pub mod exit;
 pub mod fuzz;
 pub mod generate;
 pub mod grid;
+pub mod import;
 pub mod ledger;
 pub mod load;
 pub mod model;

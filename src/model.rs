@@ -309,6 +309,26 @@ const SOURCE: &[FieldSpec] = &[
         Strs,
         "the fields this system is the authority for",
     ),
+    f(
+        "export",
+        Str,
+        "`sha256:` digest of the export file the record's current facts were read from",
+    ),
+    f(
+        "raw_status",
+        Str,
+        "the status exactly as the system reported it, before it was mapped to the record's `status`",
+    ),
+    f(
+        "match",
+        Enum(&["strong", "weak"]),
+        "how the record was joined to the person it names: `strong` on an immutable key (employee number, serial, key id), `weak` on an email or login alone",
+    ),
+    f(
+        "missing_since",
+        Time,
+        "the first export that no longer returned the record; it is kept, marked, until a person removes it",
+    ),
 ];
 
 const TERMINATION: &[FieldSpec] = &[
@@ -492,6 +512,11 @@ const ACCOUNT: &[FieldSpec] = &[
         "principal",
         Link(PEOPLE),
         "the person the account belongs to; absent for an unassociated account",
+    ),
+    hidden(
+        "suspected_principal",
+        Link(PEOPLE),
+        "the person an importer matched on an email or login alone: a weak match, shown for review and never acted on by itself",
     ),
     f(
         "account_type",
@@ -726,6 +751,11 @@ impl Fields {
             Ok(i) => self.0[i].1 = field,
             Err(i) => self.0.insert(i, (name, field)),
         }
+    }
+
+    /// Every field, by name, taken out.
+    pub fn into_fields(self) -> impl Iterator<Item = (&'static str, Field)> {
+        self.0.into_iter()
     }
 
     /// Gives back the room left over from building.

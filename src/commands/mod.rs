@@ -4,6 +4,7 @@
 
 mod check;
 mod explain;
+mod import;
 mod keygen;
 mod ledger;
 mod plan;
@@ -127,6 +128,8 @@ pub enum Command {
     Check(CheckSettings),
     /// `severance diff`.
     Diff(DiffSettings),
+    /// `severance import`.
+    Import(crate::import::Request),
 }
 
 /// Whether memory a command read is left for the process's exit to give
@@ -165,6 +168,7 @@ pub fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> ExitSt
         Command::Generate(s) => generate(&s, out),
         Command::Check(s) => check::run_check(&s, out, err),
         Command::Diff(s) => check::run_diff(&s, out, err),
+        Command::Import(r) => import::run(&r, out, err),
     };
     crate::progress::done();
     match result {

@@ -475,7 +475,7 @@ fn read_file_bytes(path: &Path, limits: &Limits) -> Result<Vec<u8>, Box<Diagnost
 
 /// Wraps an inventory file's bytes: UTF-8, or UTF-16 / UTF-32 with a
 /// byte-order mark, decoded to UTF-8 (spans then count in the decoded text).
-fn text_file(shown: String, bytes: Vec<u8>) -> Result<Arc<SourceFile>, Box<Diagnostic>> {
+pub(crate) fn text_file(shown: String, bytes: Vec<u8>) -> Result<Arc<SourceFile>, Box<Diagnostic>> {
     match text::decode(bytes) {
         Ok(text) => Ok(SourceFile::new(shown, text)),
         Err(bad) => {

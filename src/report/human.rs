@@ -359,3 +359,52 @@ pub fn plan(
     let _ = writeln!(out, "\n{}", summary_line(plan));
     out
 }
+
+/// What an import wrote, for the person who ran it or reviews its pull
+/// request.
+pub fn import_summary(
+    request: &crate::import::Request,
+    summary: &crate::import::Summary,
+) -> String {
+    let mut s = String::new();
+    let counts: Vec<String> = summary
+        .records
+        .iter()
+        .map(|(kind, n)| match kind {
+            crate::model::Kind::Person => plural(*n, "person", "people"),
+            crate::model::Kind::Nhi => plural(*n, "non-human identity", "non-human identities"),
+            _ => plural(*n, kind.as_str(), &format!("{kind}s")),
+        })
+        .collect();
+    let _ = writeln!(
+        s,
+        "imported {} from {} into `{}`: {}",
+        request.system,
+        request.source.name(),
+        crate::load::display_path(&request.out),
+        if counts.is_empty() {
+            "no records".to_string()
+        } else {
+            counts.join(", ")
+        }
+    );
+    let _ = writeln!(
+        s,
+        "  {} new, {} changed, {} unchanged, {} no longer returned by the source (kept, marked `missing_since`)",
+        summary.added,
+        summary.changed,
+        summary.unchanged,
+        summary.missing.len()
+    );
+    if summary.weak > 0 {
+        let _ = writeln!(
+            s,
+            "  {} joined a person on an email or login alone (`match: weak`): never acted on by itself, review them",
+            summary.weak
+        );
+    }
+    for id in &summary.missing {
+        let _ = writeln!(s, "  missing: {id}");
+    }
+    s
+}

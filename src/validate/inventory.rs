@@ -94,6 +94,8 @@ struct Read {
     problems: Vec<Diagnostic>,
     /// Its links, unresolved.
     links: Vec<LinkAt>,
+    /// Written as `extends:`: facts to add to a record defined elsewhere.
+    fragment: bool,
 }
 
 /// A link and the index of the record it is written in.
@@ -112,6 +114,8 @@ struct Checker<'a> {
     file: &'a Arc<SourceFile>,
     diagnostics: Vec<Diagnostic>,
     links: Vec<LinkAt>,
+    /// The record read is an `extends:` fragment (set by `identify`).
+    fragment: bool,
 }
 
 /// Validates the raw inventory. Returns the inventory only when it has no
@@ -219,6 +223,7 @@ fn read_files(files: &[Arc<SourceFile>], limits: &Limits) -> Vec<(Vec<Diagnostic
                         record,
                         problems: checker.diagnostics,
                         links: checker.links,
+                        fragment: checker.fragment,
                     }
                 })
                 .collect();
@@ -257,6 +262,7 @@ fn claim_ids(
         seen: SeenIds::with_capacity_and_hasher(read_count, Default::default()),
         broken: false,
     };
+    let mut fragments = Vec::new();
     for (problems, reads) in per_file {
         diagnostics.extend(problems);
         for read in reads {
@@ -265,6 +271,17 @@ fn claim_ids(
                 claimed.broken = true;
                 continue;
             };
+            if read.fragment {
+                diagnostics.extend(read.problems);
+                fragments.push(Fragment {
+                    id,
+                    id_span,
+                    kind,
+                    record: read.record,
+                    links: read.links,
+                });
+                continue;
+            }
             if let Some((_, first)) = claimed.seen.get(&id) {
                 diagnostics.push(
                     Diagnostic::error(Code::DuplicateId, format!("duplicate id `{id}`"))
@@ -296,7 +313,184 @@ fn claim_ids(
             }
         }
     }
+    merge_fragments(&mut claimed, fragments, diagnostics);
     claimed
+}
+
+/// An `extends:` document: facts for a record defined elsewhere.
+struct Fragment {
+    id: String,
+    id_span: Span,
+    kind: Option<Kind>,
+    record: Option<Record>,
+    links: Vec<LinkAt>,
+}
+
+/// Adds each fragment's fields to the record it extends, in file order.
+/// `sources` accumulate (each system that reported the record adds its
+/// own); any other field may come from one place only, except that a
+/// curated fragment (one without `sources`, written by a person) may set a
+/// field that an importer reported without being its authority: the
+/// person's value is used and a warning says so. A field set in two places
+/// otherwise is an error, because which one holds would be an accident.
+fn merge_fragments(
+    claimed: &mut Claimed,
+    fragments: Vec<Fragment>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    if fragments.is_empty() {
+        return;
+    }
+    let targets: Vec<Option<usize>> = {
+        let position: HashMap<&str, usize> = claimed
+            .records
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.as_str(), i))
+            .collect();
+        fragments
+            .iter()
+            .map(|f| position.get(f.id.as_str()).copied())
+            .collect()
+    };
+    // Fields a fragment set, and whether that fragment was an importer's.
+    let mut set_by: HashMap<(usize, &'static str), (bool, Span)> = HashMap::new();
+    let mut added_links = Vec::new();
+    for (fragment, target) in fragments.into_iter().zip(targets) {
+        let Some(kind) = fragment.kind else {
+            claimed.broken = true;
+            continue;
+        };
+        let Some(pos) = target else {
+            // A broken base record has its own findings.
+            if !claimed.seen.contains_key(&fragment.id) {
+                let mut d = Diagnostic::error(
+                    Code::DanglingLink,
+                    format!(
+                        "`extends` names `{}`, which is not in the inventory",
+                        fragment.id
+                    ),
+                )
+                .at(fragment.id_span.clone())
+                .label("no record has this id");
+                if let Some(close) =
+                    did_you_mean_id(&fragment.id, claimed.records.iter().map(|r| r.id.as_str()))
+                {
+                    d = d.help(format!("did you mean `{close}`?"));
+                }
+                diagnostics.push(d);
+            }
+            claimed.broken = true;
+            continue;
+        };
+        let base = &mut claimed.records[pos];
+        if base.kind != kind {
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::WrongLinkKind,
+                    format!(
+                        "`extends` says `{}` is a {kind}, but it is a {}",
+                        fragment.id, base.kind
+                    ),
+                )
+                .at(fragment.id_span.clone())
+                .note(base.span.clone(), format!("`{}` is defined here", base.id)),
+            );
+            claimed.broken = true;
+            continue;
+        }
+        let Some(record) = fragment.record else {
+            claimed.broken = true;
+            continue;
+        };
+        let imported = record.fields.get("sources").is_some();
+        for (name, field) in record.fields.into_fields() {
+            if name == "sources" {
+                append_sources(&mut base.fields, field);
+                continue;
+            }
+            if let Some(existing) = base.fields.field(name) {
+                let earlier = set_by.get(&(pos, name));
+                let base_imported = base.fields.get("sources").is_some();
+                let curated_over_source = !imported
+                    && earlier.is_none()
+                    && base_imported
+                    && !authoritative_for(&base.fields, name);
+                if !curated_over_source {
+                    let first = earlier.map_or(existing.span.clone(), |(_, s)| s.clone());
+                    diagnostics.push(
+                        Diagnostic::error(
+                            Code::ConflictingFacts,
+                            format!("`{name}` of `{}` is given in two places", base.id),
+                        )
+                        .at(field.span.clone())
+                        .label("given again here")
+                        .note(first, "first given here")
+                        .help(if authoritative_for(&base.fields, name) {
+                            "the system that reported the record is the authority for this field: correct it there, and drop it here"
+                        } else {
+                            "keep the fact in one place: a curated fragment adds what the systems of record do not report"
+                        }),
+                    );
+                    claimed.broken = true;
+                    continue;
+                }
+                diagnostics.push(
+                    Diagnostic::warning(
+                        Code::ConflictingFacts,
+                        format!(
+                            "a curated `{name}` of `{}` replaces the value the system of record reported",
+                            base.id
+                        ),
+                    )
+                    .at(field.span.clone())
+                    .label("used")
+                    .note(existing.span.clone(), "reported here, not used"),
+                );
+            }
+            set_by.insert((pos, name), (imported, field.span.clone()));
+            base.fields.insert(name, field);
+        }
+        added_links.extend(
+            fragment
+                .links
+                .into_iter()
+                .map(|link| PendingLink { record: pos, link }),
+        );
+    }
+    // A replaced field's own links no longer exist.
+    claimed.pending.retain(|p| match p.link.path.first() {
+        Some(LinkSlot::Field(f)) => !set_by.contains_key(&(p.record, *f)),
+        _ => true,
+    });
+    claimed.pending.extend(added_links);
+}
+
+/// Whether a record's `sources` name a system authoritative for `field`.
+fn authoritative_for(fields: &Fields, field: &str) -> bool {
+    fields.objects("sources").iter().any(|source| {
+        matches!(source.get("authoritative_for"), Some(Value::Strs(names)) if names.iter().any(|n| n == field))
+    })
+}
+
+/// Adds a fragment's `sources` to the record's own.
+fn append_sources(fields: &mut Fields, more: Field) {
+    let Value::Objects(more_sources) = more.value else {
+        return;
+    };
+    match fields.field_mut("sources") {
+        Some(Field {
+            value: Value::Objects(sources),
+            ..
+        }) => sources.extend(more_sources),
+        _ => fields.insert(
+            "sources",
+            Field {
+                value: Value::Objects(more_sources),
+                span: more.span,
+            },
+        ),
+    }
 }
 
 /// Sorts the records by id, in place, and returns each old position's new
@@ -628,6 +822,7 @@ impl<'a> Checker<'a> {
             file,
             diagnostics: Vec::new(),
             links: Vec::new(),
+            fragment: false,
         }
     }
 
@@ -641,7 +836,23 @@ impl<'a> Checker<'a> {
         let record_span = self.span(node);
         let entry = |name: &str| entries.iter().find(|(k, _)| k.is_key(name));
 
-        let id = match entry("id") {
+        // A fragment names the record it adds to where a record names itself.
+        let extends = entry("extends");
+        if let (Some((key, _)), Some(_)) = (extends, entry("id")) {
+            self.diagnostics.push(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    "a record has both `id` and `extends`",
+                )
+                .at(self.span(key))
+                .help("a record defines `id`; an `extends:` fragment only adds facts to the record it names, so it has no `id` of its own"),
+            );
+            return None;
+        }
+        self.fragment = extends.is_some();
+        let id_key = if self.fragment { "extends" } else { "id" };
+
+        let id = match entry(id_key) {
             Some((_, v)) => match &v.value {
                 NodeValue::Str(s) if !s.trim().is_empty() => {
                     match s.chars().find(|c| is_hidden_char(*c)) {
@@ -670,7 +881,7 @@ impl<'a> Checker<'a> {
                         Diagnostic::error(
                             Code::WrongType,
                             format!(
-                                "`id` must be a non-empty string, found {}",
+                                "`{id_key}` must be a non-empty string, found {}",
                                 other.type_name()
                             ),
                         )
@@ -760,7 +971,18 @@ impl<'a> Checker<'a> {
                 );
                 continue;
             };
-            if name == "kind" || name == "id" {
+            if name == "kind" || name == "id" || (self.fragment && name == "extends") {
+                continue;
+            }
+            if self.fragment && name == "status" {
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        Code::InvalidValue,
+                        format!("an `extends:` fragment of `{id}` sets `status`"),
+                    )
+                    .at(self.span(key))
+                    .help("a record's status comes from the record itself (or the system of record that wrote it); a fragment only adds facts"),
+                );
                 continue;
             }
             let Some(spec) = kind.field(&name) else {
@@ -788,7 +1010,7 @@ impl<'a> Checker<'a> {
         }
         for spec in ENVELOPE.iter().chain(kind.fields()) {
             let present = spec.name == "kind" || spec.name == "id" || entry(spec.name).is_some();
-            if spec.required && !present {
+            if spec.required && !present && !self.fragment {
                 self.diagnostics.push(
                     Diagnostic::error(
                         Code::MissingField,
@@ -808,6 +1030,11 @@ impl<'a> Checker<'a> {
             return None;
         }
         fields.shrink();
+        let status = if self.fragment {
+            Some(String::new())
+        } else {
+            status
+        };
         Some(Record {
             kind,
             id,

@@ -1,0 +1,171 @@
+//! What an import joins against: the people, devices and credentials the
+//! inventory already holds, read leniently from its YAML (the import must
+//! work before the inventory validates, e.g. on the first import), by the
+//! keys the joins use. The importer's own previous output is left out, so
+//! that a record never joins to its own earlier copy.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use crate::diag::Severity;
+use crate::load::Limits;
+use crate::load::yaml::{Node, NodeValue};
+
+use super::{Finding, ImportCode};
+
+/// The inventory's records by join key.
+#[derive(Debug, Default)]
+pub struct Directory {
+    people_by_number: HashMap<String, String>,
+    people_by_email: HashMap<String, Vec<String>>,
+    devices_by_serial: HashMap<String, String>,
+    devices_by_tag: HashMap<String, String>,
+}
+
+impl Directory {
+    /// Reads every record file under `inventory` except those under
+    /// `skip`. A missing inventory is an empty one (a first import).
+    pub fn read(inventory: &Path, skip: &Path, limits: &Limits) -> Result<Directory, Box<Finding>> {
+        let mut directory = Directory::default();
+        if !inventory.is_dir() {
+            return Ok(directory);
+        }
+        let skip = skip.canonicalize().ok();
+        for entry in walkdir::WalkDir::new(inventory)
+            .follow_links(false)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        {
+            let Ok(entry) = entry else { continue };
+            let path = entry.path();
+            if !entry.file_type().is_file()
+                || !matches!(
+                    path.extension().and_then(|e| e.to_str()),
+                    Some("yaml" | "yml")
+                )
+            {
+                continue;
+            }
+            if let (Some(skip), Ok(here)) = (&skip, path.canonicalize())
+                && here.starts_with(skip)
+            {
+                continue;
+            }
+            let unreadable = |why: String| {
+                Box::new(Finding::new(
+                    ImportCode::JoinUnreadable,
+                    Severity::Error,
+                    format!(
+                        "could not read `{}` to join against: {why}",
+                        crate::load::display_path(path)
+                    ),
+                ))
+            };
+            let bytes = crate::load::read_regular(path, limits.max_file_bytes)
+                .map_err(|r| unreadable(r.reason()))?;
+            let text = String::from_utf8(bytes).map_err(|_| unreadable("not UTF-8".into()))?;
+            let documents = crate::load::yaml::parse_documents(&text, limits)
+                .map_err(|e| unreadable(e.message))?;
+            for document in documents {
+                match document.value {
+                    NodeValue::Seq(items) => items.iter().for_each(|n| directory.add(n)),
+                    _ => directory.add(&document),
+                }
+            }
+        }
+        Ok(directory)
+    }
+
+    fn add(&mut self, node: &Node) {
+        let NodeValue::Map(entries) = &node.value else {
+            return;
+        };
+        let get = |name: &str| {
+            entries
+                .iter()
+                .find(|(k, _)| k.is_key(name))
+                .and_then(|(_, v)| v.as_key())
+        };
+        let (Some(kind), Some(id)) = (get("kind"), get("id")) else {
+            return;
+        };
+        match kind.as_str() {
+            "person" => {
+                if let Some(n) = get("employee_number") {
+                    self.people_by_number
+                        .insert(n.trim().to_string(), id.clone());
+                }
+                for key in ["email", "user_name"] {
+                    if let Some(e) = get(key) {
+                        let list = self
+                            .people_by_email
+                            .entry(e.trim().to_lowercase())
+                            .or_default();
+                        if !list.contains(&id) {
+                            list.push(id.clone());
+                        }
+                    }
+                }
+            }
+            "device" => {
+                if let Some(s) = get("serial") {
+                    self.devices_by_serial
+                        .insert(normalise_serial(&s), id.clone());
+                }
+                if let Some(t) = get("asset_tag") {
+                    self.devices_by_tag.insert(t.trim().to_string(), id);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Records a person the import itself describes, so that later
+    /// exports of the same import join to it.
+    pub fn add_person(&mut self, employee_number: &str, email: Option<&str>, id: &str) {
+        self.people_by_number
+            .insert(employee_number.trim().to_string(), id.to_string());
+        if let Some(e) = email {
+            let list = self
+                .people_by_email
+                .entry(e.trim().to_lowercase())
+                .or_default();
+            if !list.iter().any(|x| x == id) {
+                list.push(id.to_string());
+            }
+        }
+    }
+
+    /// The person with this employee number: a strong match.
+    pub fn person_by_number(&self, number: &str) -> Option<&str> {
+        self.people_by_number.get(number.trim()).map(String::as_str)
+    }
+
+    /// The one person with this email or login: a weak match (none when
+    /// several share it, which is itself ambiguous).
+    pub fn person_by_email(&self, email: &str) -> Option<&str> {
+        match self.people_by_email.get(&email.trim().to_lowercase()) {
+            Some(ids) if ids.len() == 1 => Some(ids[0].as_str()),
+            _ => None,
+        }
+    }
+
+    /// The device with this hardware serial.
+    pub fn device_by_serial(&self, serial: &str) -> Option<&str> {
+        self.devices_by_serial
+            .get(&normalise_serial(serial))
+            .map(String::as_str)
+    }
+
+    /// The device with this asset tag.
+    pub fn device_by_tag(&self, tag: &str) -> Option<&str> {
+        self.devices_by_tag.get(tag.trim()).map(String::as_str)
+    }
+}
+
+/// Serials are compared upper-case and trimmed: MDMs and registers differ
+/// in case and padding.
+pub fn normalise_serial(serial: &str) -> String {
+    serial.trim().to_uppercase()
+}

@@ -1,0 +1,357 @@
+//! Reading an export file once, safely (no links followed, a size limit,
+//! text checked), with its digest, and the two readers every format uses:
+//! JSON values addressed by path, and CSV rows that know their line.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::{Finding, ImportCode};
+use crate::diag::{Diagnostic, Severity, SourceFile, Span};
+
+/// Exports larger than this are refused before they are read: a million
+/// rows of the widest JSON layout stay well under it.
+pub const MAX_EXPORT_BYTES: u64 = 4 * 1024 * 1024 * 1024;
+
+/// One export file, read.
+#[derive(Debug)]
+pub struct Export {
+    /// Its text, under the name it is shown by.
+    pub file: Arc<SourceFile>,
+    /// `sha256:` and the hex digest of its bytes as stored.
+    pub digest: String,
+    /// Its file name, as the manifest records it.
+    pub name: String,
+}
+
+impl Export {
+    /// Reads an export file; a refusal is a finding.
+    pub fn read(path: &Path, max_bytes: u64) -> Result<Export, Box<Finding>> {
+        let shown = crate::load::display_path(path);
+        let bytes = crate::load::read_regular(path, max_bytes).map_err(|refused| {
+            Box::new(Finding::new(
+                ImportCode::ExportUnreadable,
+                Severity::Error,
+                format!("could not read export `{shown}`: {}", refused.reason()),
+            ))
+        })?;
+        let digest = format!("sha256:{}", hex::encode(Sha256::digest(&bytes)));
+        let file = crate::load::text_file(shown, bytes)
+            .map_err(|d| Box::new(d.map_code(|_| ImportCode::ExportNotText)))?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| file.path.clone());
+        Ok(Export { file, digest, name })
+    }
+
+    /// The export's name as findings show it.
+    pub fn shown(&self) -> &str {
+        &self.file.path
+    }
+
+    /// Parses the export as one JSON document.
+    pub fn json(&self) -> Result<Value, Box<Finding>> {
+        serde_json::from_str(&self.file.text).map_err(|e| {
+            let (line, col) = (e.line().max(1) as u32, e.column().max(1) as u32);
+            let what = if e.is_eof() {
+                "ends early (truncated?)"
+            } else {
+                "is not well-formed JSON"
+            };
+            let message = e.to_string();
+            let reason = message.split(" at line ").next().unwrap_or(&message);
+            Box::new(
+                Finding::new(
+                    ImportCode::ExportMalformed,
+                    Severity::Error,
+                    format!("`{}` {what}: {reason}", self.shown()),
+                )
+                .at(Span::at(&self.file, line, col, 1)),
+            )
+        })
+    }
+
+    /// A finding about the value at `path` (`$[3].status`) of this export.
+    pub fn at_path(&self, code: ImportCode, path: &str, message: impl AsRef<str>) -> Finding {
+        Finding::new(
+            code,
+            Severity::Error,
+            format!("`{}` at `{path}`: {}", self.shown(), message.as_ref()),
+        )
+    }
+}
+
+/// A JSON value and where it is in its export, for typed reads whose
+/// refusals name the export and the path.
+#[derive(Clone)]
+pub struct At<'a> {
+    /// The export.
+    pub export: &'a Export,
+    /// The value.
+    pub value: &'a Value,
+    path: String,
+}
+
+impl<'a> At<'a> {
+    /// The top of an export.
+    pub fn root(export: &'a Export, value: &'a Value) -> At<'a> {
+        At {
+            export,
+            value,
+            path: "$".to_string(),
+        }
+    }
+
+    /// A finding about this value.
+    pub fn finding(&self, code: ImportCode, message: impl AsRef<str>) -> Finding {
+        self.export.at_path(code, &self.path, message)
+    }
+
+    /// A finding about field `key` of this value.
+    pub fn field_finding(&self, key: &str, code: ImportCode, message: impl AsRef<str>) -> Finding {
+        self.export
+            .at_path(code, &format!("{}.{key}", self.path), message)
+    }
+
+    /// The items of this value, which must be an array.
+    pub fn items(&self) -> Result<Vec<At<'a>>, Box<Finding>> {
+        match self.value {
+            Value::Array(items) => Ok(items
+                .iter()
+                .enumerate()
+                .map(|(i, value)| At {
+                    export: self.export,
+                    value,
+                    path: format!("{}[{i}]", self.path),
+                })
+                .collect()),
+            other => Err(Box::new(self.finding(
+                ImportCode::ExportShape,
+                format!("expected a list, found {}", json_type(other)),
+            ))),
+        }
+    }
+
+    /// Field `key`: `None` when absent or null (unknown, never false).
+    pub fn get(&self, key: &str) -> Option<&'a Value> {
+        match self.value.get(key) {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(v),
+        }
+    }
+
+    /// A string field; absent or null is `None`.
+    pub fn str(&self, key: &str) -> Result<Option<&'a str>, Box<Finding>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.as_str())),
+            Some(other) => Err(Box::new(self.field_finding(
+                key,
+                ImportCode::ExportShape,
+                format!("expected a string, found {}", json_type(other)),
+            ))),
+        }
+    }
+
+    /// A string field that must be there.
+    pub fn req_str(&self, key: &str) -> Result<&'a str, Box<Finding>> {
+        match self.str(key)? {
+            Some(s) if !s.trim().is_empty() => Ok(s),
+            _ => Err(Box::new(self.field_finding(
+                key,
+                ImportCode::ExportShape,
+                format!("`{key}` is missing or empty"),
+            ))),
+        }
+    }
+
+    /// A string or number field read as text (ids are either, by source).
+    pub fn key_text(&self, key: &str) -> Result<Option<String>, Box<Finding>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(Value::Number(n)) => Ok(Some(n.to_string())),
+            Some(other) => Err(Box::new(self.field_finding(
+                key,
+                ImportCode::ExportShape,
+                format!("expected a string or number, found {}", json_type(other)),
+            ))),
+        }
+    }
+
+    /// A boolean field; absent or null is `None` (unknown).
+    pub fn bool(&self, key: &str) -> Result<Option<bool>, Box<Finding>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(other) => Err(Box::new(self.field_finding(
+                key,
+                ImportCode::ExportShape,
+                format!("expected a boolean, found {}", json_type(other)),
+            ))),
+        }
+    }
+
+    /// An RFC 3339 instant; absent or null is `None`.
+    pub fn time(&self, key: &str) -> Result<Option<Timestamp>, Box<Finding>> {
+        let Some(text) = self.str(key)? else {
+            return Ok(None);
+        };
+        parse_instant(text).map(Some).ok_or_else(|| {
+            Box::new(self.field_finding(
+                key,
+                ImportCode::InvalidDate,
+                format!("`{text}` is not an RFC 3339 date-time"),
+            ))
+        })
+    }
+
+    /// Field `key` as a nested value; `None` when absent or null.
+    pub fn child(&self, key: &str) -> Option<At<'a>> {
+        let value = self.get(key)?;
+        Some(At {
+            export: self.export,
+            value,
+            path: format!("{}.{key}", self.path),
+        })
+    }
+}
+
+/// Parses an RFC 3339 date-time, or an ISO 8601 one with a `+00:00`-style
+/// offset (both parse the same way in jiff).
+pub fn parse_instant(text: &str) -> Option<Timestamp> {
+    text.trim().parse::<Timestamp>().ok()
+}
+
+/// The JSON type of a value, as messages name it.
+pub fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// A CSV export's rows, each with the span of its line so that a refusal
+/// points at the row.
+pub struct Table {
+    /// The header, as written.
+    pub headers: Vec<String>,
+    /// The rows.
+    pub rows: Vec<Row>,
+}
+
+/// One CSV row.
+pub struct Row {
+    /// The cells.
+    pub cells: Vec<String>,
+    /// The row's line in the file.
+    pub span: Span,
+    /// Where each cell starts, as byte offsets into the file's text.
+    pub starts: Vec<usize>,
+}
+
+impl Table {
+    /// Reads a CSV export with a header row. Every row must have the
+    /// header's number of fields.
+    pub fn read(export: &Export) -> Result<Table, Box<Finding>> {
+        let text = &export.file.text;
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(false)
+            .from_reader(text.as_bytes());
+        let malformed = |e: csv::Error| {
+            let offset = e
+                .position()
+                .map_or(0, |p| usize::try_from(p.byte()).unwrap_or(0));
+            let reason = match e.kind() {
+                csv::ErrorKind::UnequalLengths {
+                    expected_len, len, ..
+                } => format!(
+                    "a row has {len} fields where the header has {expected_len} (broken quoting or a stray delimiter)"
+                ),
+                csv::ErrorKind::Utf8 { .. } => "a field is not UTF-8".to_string(),
+                other => format!("{other:?}"),
+            };
+            Box::new(
+                Finding::new(
+                    ImportCode::ExportMalformed,
+                    Severity::Error,
+                    format!("`{}` is not well-formed CSV: {reason}", export.shown()),
+                )
+                .at(line_span(&export.file, offset)),
+            )
+        };
+        let headers: Vec<String> = reader
+            .headers()
+            .map_err(malformed)?
+            .iter()
+            .map(|h| h.trim().to_string())
+            .collect();
+        let mut rows = Vec::new();
+        let mut record = csv::StringRecord::new();
+        loop {
+            match reader.read_record(&mut record) {
+                Ok(false) => break,
+                Ok(true) => {}
+                Err(e) => return Err(malformed(e)),
+            }
+            let start = record
+                .position()
+                .map_or(0, |p| usize::try_from(p.byte()).unwrap_or(0));
+            let span = line_span(&export.file, start);
+            // Cell offsets: the first cell starts at the row; later ones are
+            // found by their text, which is close enough to underline them.
+            let mut starts = Vec::with_capacity(record.len());
+            let mut at = start;
+            for cell in record.iter() {
+                let found = text
+                    .get(at..)
+                    .and_then(|rest| rest.find(cell))
+                    .map_or(at, |i| at + i);
+                starts.push(found);
+                at = found + cell.len();
+            }
+            rows.push(Row {
+                cells: record.iter().map(str::to_string).collect(),
+                span,
+                starts,
+            });
+        }
+        Ok(Table { headers, rows })
+    }
+}
+
+impl Row {
+    /// The span of cell `i`, or of the row when it has none.
+    pub fn cell_span(&self, file: &Arc<SourceFile>, i: usize) -> Span {
+        match (self.starts.get(i), self.cells.get(i)) {
+            (Some(&start), Some(cell)) if !cell.is_empty() => {
+                Span::new(file, start..start + cell.len())
+            }
+            _ => self.span.clone(),
+        }
+    }
+}
+
+/// The span of the line holding byte `offset`.
+fn line_span(file: &Arc<SourceFile>, offset: usize) -> Span {
+    let text = &file.text;
+    let offset = offset.min(text.len());
+    let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+    Span::new(file, start..end.max(start))
+}
+
+/// A finding at a place in a file.
+pub fn finding_at(code: ImportCode, span: Span, message: impl Into<String>) -> Finding {
+    Diagnostic::new(code, Severity::Error, message).at(span)
+}

@@ -1,0 +1,132 @@
+//! Microsoft Intune: `GET /deviceManagement/managedDevices` (Graph,
+//! `{value: [...]}`, paged by `@odata.nextLink`). Device management adds
+//! what it sees to the register's record of the same hardware, joined on
+//! the serial number: an `extends:` fragment with the `mdm` block. A device
+//! the register does not hold becomes a record of its own (an unregistered
+//! device, or a personal phone). The MDM's user is named by a UPN, which
+//! joins a person by email only: a weak match.
+
+use serde_json::{Map, Value};
+
+use super::directory::normalise_serial;
+use super::export::At;
+use super::{Context, Finding, ImportCode, Match, Observed, secrets};
+use crate::model::{Kind, format_time};
+
+const AUTHORITATIVE: &[&str] = &["mdm"];
+
+/// Reads managed-device pages.
+pub fn read(ctx: &mut Context<'_>) -> Result<Vec<Observed>, Vec<Finding>> {
+    let mut findings = Vec::new();
+    let mut out = Vec::new();
+    for (index, export) in ctx.exports.iter().enumerate() {
+        let value = match export.json() {
+            Ok(v) => v,
+            Err(f) => {
+                findings.push(*f);
+                continue;
+            }
+        };
+        secrets::scan_json(export, &value, &mut findings);
+        let root = At::root(export, &value);
+        let devices = match root.child("value") {
+            Some(v) => v.items(),
+            None => Err(Box::new(root.finding(
+                ImportCode::ExportShape,
+                "no `value` list: is this a Graph `managedDevices` response?",
+            ))),
+        };
+        match devices {
+            Ok(devices) => {
+                for d in devices {
+                    match device(ctx, &d, index) {
+                        Ok(o) => out.push(o),
+                        Err(f) => findings.push(*f),
+                    }
+                }
+            }
+            Err(f) => findings.push(*f),
+        }
+    }
+    if findings.is_empty() {
+        Ok(out)
+    } else {
+        Err(findings)
+    }
+}
+
+const COMPLIANCE: &[&str] = &[
+    "unknown",
+    "compliant",
+    "noncompliant",
+    "conflict",
+    "error",
+    "inGracePeriod",
+    "configManager",
+];
+
+fn device(ctx: &Context<'_>, d: &At<'_>, index: usize) -> Result<Observed, Box<Finding>> {
+    let id = d.req_str("id")?;
+    let serial = d
+        .str("serialNumber")?
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    let mut mdm = Map::new();
+    mdm.insert("provider".into(), Value::String(ctx.system.into()));
+    mdm.insert("device_id".into(), Value::String(id.into()));
+    let upn = d.str("userPrincipalName")?.or(d.str("emailAddress")?);
+    let user = upn.and_then(|u| ctx.directory.person_by_email(u));
+    if let Some(person) = user {
+        mdm.insert("primary_user".into(), Value::String(person.into()));
+    }
+    if let Some(t) = d.time("lastSyncDateTime")? {
+        mdm.insert("last_checkin".into(), Value::String(format_time(t)));
+    }
+    if let Some(c) = d.str("complianceState")? {
+        if !COMPLIANCE.contains(&c) {
+            return Err(Box::new(d.field_finding(
+                "complianceState",
+                ImportCode::UnknownValue,
+                format!("`{c}` is not an Intune compliance state"),
+            )));
+        }
+        mdm.insert("compliance".into(), Value::String(c.into()));
+    }
+    let registered = serial.and_then(|s| ctx.directory.device_by_serial(s));
+    let mut o = match registered {
+        Some(device) => Observed::fragment(Kind::Device, device.to_string(), id.to_string(), index),
+        None => {
+            let record = match serial {
+                Some(s) => format!("device/serial/{}", normalise_serial(s)),
+                None => format!("device/{}/{id}", ctx.system),
+            };
+            let mut o = Observed::record(Kind::Device, record, "deployed", id.to_string(), index);
+            o.text("serial", serial).text(
+                "category",
+                Some(category(d.str("operatingSystem")?.unwrap_or(""))),
+            );
+            match d.str("managedDeviceOwnerType")? {
+                Some("personal") => o.text("ownership", Some("personal")),
+                Some("company") => o.text("ownership", Some("company")),
+                _ => &mut o,
+            };
+            o
+        }
+    };
+    o.raw_status = d.str("deviceRegistrationState")?.map(str::to_string);
+    o.authoritative_for = AUTHORITATIVE;
+    if user.is_some() {
+        o.matched = Some(Match::Weak);
+    }
+    o.value("mdm", Value::Object(mdm));
+    Ok(o)
+}
+
+fn category(os: &str) -> &'static str {
+    match os.to_lowercase().as_str() {
+        "ios" | "android" | "androidforwork" | "androidenterprise" => "phone",
+        "ipados" => "tablet",
+        "windows" | "macos" | "macmdm" | "linux" => "laptop",
+        _ => "other",
+    }
+}

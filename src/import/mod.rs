@@ -1,0 +1,350 @@
+//! Stage 0, import: turns the exports of systems of record (HR, identity
+//! providers, device management, asset registers, cloud, code hosting)
+//! into inventory records, in a directory the importer owns, so that the
+//! inventory is no longer only as right as the last person who typed it.
+//!
+//! An import reads its exports whole and refuses them whole: a malformed
+//! file, an unknown status, a duplicate key or a secret stops it with the
+//! file and the row or JSON path, and nothing is written. Records join the
+//! inventory's people and devices on strong keys (employee number, serial);
+//! a match on an email alone is marked weak and links nobody. Facts the
+//! exports do not carry (owners, legal holds) are curated by people in
+//! `extends:` fragments of their own files, which validation merges in;
+//! the importer never writes those files.
+
+mod codes;
+mod directory;
+mod export;
+mod hr;
+mod intune;
+mod observed;
+mod okta;
+mod output;
+mod secrets;
+mod snipeit;
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::PathBuf;
+
+use jiff::Timestamp;
+use serde_json::{Value, json};
+
+pub use codes::ImportCode;
+pub use directory::Directory;
+pub use export::Export;
+pub use observed::{Match, Observed};
+
+use crate::diag::{Diagnostic, Severity};
+use crate::error::Error;
+use crate::load::Limits;
+use crate::model::{Kind, format_time};
+
+/// A reason an import is refused.
+pub type Finding = Diagnostic<ImportCode>;
+
+/// The export formats severance reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// The canonical worker CSV, or any HR report CSV through a column map.
+    HrCsv,
+    /// BambooHR's custom-report JSON.
+    BambooHr,
+    /// Okta's Users API JSON.
+    Okta,
+    /// Snipe-IT's hardware (and users) API JSON.
+    SnipeIt,
+    /// Intune's `managedDevices` (Graph) JSON.
+    Intune,
+}
+
+impl Source {
+    /// Every source, in documentation order.
+    pub const ALL: [Source; 5] = [
+        Source::HrCsv,
+        Source::BambooHr,
+        Source::Okta,
+        Source::SnipeIt,
+        Source::Intune,
+    ];
+
+    /// The name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::HrCsv => "hr-csv",
+            Source::BambooHr => "bamboohr",
+            Source::Okta => "okta",
+            Source::SnipeIt => "snipe-it",
+            Source::Intune => "intune",
+        }
+    }
+
+    /// The system the records are attributed to unless `--system` says
+    /// otherwise.
+    pub fn default_system(self) -> &'static str {
+        match self {
+            Source::HrCsv => "hr",
+            Source::BambooHr => "bamboohr",
+            Source::Okta => "okta",
+            Source::SnipeIt => "snipe-it",
+            Source::Intune => "intune",
+        }
+    }
+
+    /// What files `--in` takes.
+    pub fn expects(self) -> &'static str {
+        match self {
+            Source::HrCsv => "worker CSV files (canonical columns, or mapped with `--columns`)",
+            Source::BambooHr => "a custom report as JSON (`{fields, employees}`)",
+            Source::Okta => "`GET /api/v1/users` responses (JSON lists of users)",
+            Source::SnipeIt => {
+                "`GET /api/v1/hardware` and `GET /api/v1/users` responses (`{total, rows}`)"
+            }
+            Source::Intune => "`GET /deviceManagement/managedDevices` responses (`{value}`)",
+        }
+    }
+}
+
+/// What to import, and where.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The export format.
+    pub source: Source,
+    /// The system the records are attributed to (their ids' middle part).
+    pub system: String,
+    /// The export files.
+    pub exports: Vec<PathBuf>,
+    /// The inventory to join against.
+    pub inventory: PathBuf,
+    /// The directory the importer owns and writes.
+    pub out: PathBuf,
+    /// When the export was taken, for formats that do not say.
+    pub observed_at: Option<Timestamp>,
+    /// A column map for CSV formats.
+    pub columns: Option<PathBuf>,
+    /// The time zone of naive local times in the export (Snipe-IT's).
+    pub time_zone: Option<jiff::tz::TimeZone>,
+    /// Parser limits for the inventory read for joins.
+    pub limits: Limits,
+}
+
+/// What an import did.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The exports were refused; nothing was written.
+    Refused(Vec<Finding>),
+    /// The output directory now holds the import.
+    Written(Summary),
+}
+
+/// Counts of what an import wrote.
+#[derive(Debug, Default)]
+pub struct Summary {
+    /// Records (and fragments) by kind.
+    pub records: BTreeMap<Kind, usize>,
+    /// New since the previous import.
+    pub added: usize,
+    /// Whose facts changed.
+    pub changed: usize,
+    /// Unchanged.
+    pub unchanged: usize,
+    /// No longer returned by the source, kept and marked.
+    pub missing: Vec<String>,
+    /// Joined on an email or login alone.
+    pub weak: usize,
+}
+
+/// What a format reader is given.
+pub struct Context<'a> {
+    /// The exports, read.
+    pub exports: &'a [Export],
+    /// The inventory's join keys.
+    pub directory: &'a mut Directory,
+    /// The system name.
+    pub system: &'a str,
+    /// When the exports were taken.
+    pub observed_at: Timestamp,
+    /// The column map's text, for CSV formats.
+    pub columns: Option<&'a Export>,
+    /// The time zone of naive local times.
+    pub time_zone: Option<&'a jiff::tz::TimeZone>,
+}
+
+/// Imports exports into the request's output directory. `Err` means the
+/// import could not run (an output directory that cannot be written);
+/// refused exports are an [`Outcome::Refused`].
+pub fn import(request: &Request) -> Result<Outcome, Error> {
+    let mut findings = Vec::new();
+    let mut exports = Vec::new();
+    for path in &request.exports {
+        match Export::read(path, export::MAX_EXPORT_BYTES) {
+            Ok(e) => exports.push(e),
+            Err(f) => findings.push(*f),
+        }
+    }
+    let columns = match &request.columns {
+        Some(path) => match Export::read(path, request.limits.max_file_bytes) {
+            Ok(e) => Some(e),
+            Err(f) => {
+                findings.push(*f);
+                None
+            }
+        },
+        None => None,
+    };
+    if !findings.is_empty() {
+        return Ok(Outcome::Refused(findings));
+    }
+    let Some(observed_at) = request.observed_at else {
+        return Ok(Outcome::Refused(vec![Finding::new(
+            ImportCode::ExportShape,
+            Severity::Error,
+            format!(
+                "{} exports carry no time of their own: pass `--observed-at` with when the export was taken",
+                request.source.name()
+            ),
+        )]));
+    };
+    let mut directory = match Directory::read(&request.inventory, &request.out, &request.limits) {
+        Ok(d) => d,
+        Err(f) => return Ok(Outcome::Refused(vec![*f])),
+    };
+    let mut ctx = Context {
+        exports: &exports,
+        directory: &mut directory,
+        system: &request.system,
+        observed_at,
+        columns: columns.as_ref(),
+        time_zone: request.time_zone.as_ref(),
+    };
+    let observed = match request.source {
+        Source::HrCsv => hr::read_csv(&mut ctx),
+        Source::BambooHr => hr::read_bamboohr(&mut ctx),
+        Source::Okta => okta::read(&mut ctx),
+        Source::SnipeIt => snipeit::read(&mut ctx),
+        Source::Intune => intune::read(&mut ctx),
+    };
+    let observed = match observed {
+        Ok(observed) => observed,
+        Err(findings) => return Ok(Outcome::Refused(findings)),
+    };
+    if let Some(findings) = duplicates(&observed) {
+        return Ok(Outcome::Refused(findings));
+    }
+
+    output::recover(&request.out)?;
+    let previous = match output::read_previous(&request.out, &request.limits)? {
+        Ok(p) => p,
+        Err(findings) => return Ok(Outcome::Refused(findings)),
+    };
+    let (records, summary) = assemble(&observed, &exports, observed_at, &request.system, previous);
+    let manifest = manifest(request, &exports, observed_at, &summary);
+    let rendered = output::render(request.source.name(), &records, &manifest)?;
+    output::commit(&request.out, &rendered)?;
+    Ok(Outcome::Written(summary))
+}
+
+/// Two observations of one id: the export repeats a key.
+fn duplicates(observed: &[Observed]) -> Option<Vec<Finding>> {
+    let mut seen = HashSet::new();
+    let findings: Vec<Finding> = observed
+        .iter()
+        .filter(|o| !seen.insert(o.id.as_str()))
+        .map(|o| {
+            Finding::new(
+                ImportCode::DuplicateKey,
+                Severity::Error,
+                format!(
+                    "the exports describe `{}` twice (source id `{}`)",
+                    o.id, o.record_id
+                ),
+            )
+        })
+        .collect();
+    (!findings.is_empty()).then_some(findings)
+}
+
+/// The new output: each observation as a document, keeping the previous
+/// provenance of a record whose facts did not change, and every previous
+/// record the source no longer returned, marked.
+fn assemble(
+    observed: &[Observed],
+    exports: &[Export],
+    observed_at: Timestamp,
+    system: &str,
+    mut previous: output::Previous,
+) -> (BTreeMap<String, Value>, Summary) {
+    let mut summary = Summary::default();
+    let mut records = BTreeMap::new();
+    for o in observed {
+        let digest = exports.get(o.export).map_or("", |e| e.digest.as_str());
+        let fresh = o.to_json(system, digest, observed_at);
+        let kept = match previous.records.remove(&o.id) {
+            Some(old)
+                if output::facts(&old) == output::facts(&fresh)
+                    && missing_since(&old).is_none() =>
+            {
+                summary.unchanged += 1;
+                old
+            }
+            Some(_) => {
+                summary.changed += 1;
+                fresh
+            }
+            None => {
+                summary.added += 1;
+                fresh
+            }
+        };
+        if o.matched == Some(Match::Weak) {
+            summary.weak += 1;
+        }
+        *summary.records.entry(o.kind).or_insert(0) += 1;
+        records.insert(o.id.clone(), kept);
+    }
+    let when = Value::String(format_time(observed_at));
+    for (id, mut old) in std::mem::take(&mut previous.records) {
+        if missing_since(&old).is_none()
+            && let Some(Value::Array(sources)) = old.get_mut("sources")
+            && let Some(Value::Object(source)) = sources.first_mut()
+        {
+            source.insert("missing_since".into(), when.clone());
+        }
+        if let Some(kind) = old
+            .get("kind")
+            .and_then(Value::as_str)
+            .and_then(Kind::parse)
+        {
+            *summary.records.entry(kind).or_insert(0) += 1;
+        }
+        summary.missing.push(id.clone());
+        records.insert(id, old);
+    }
+    (records, summary)
+}
+
+fn missing_since(record: &Value) -> Option<&Value> {
+    record.get("sources")?.get(0)?.get("missing_since")
+}
+
+/// The manifest: which exports this output was read from, and when.
+fn manifest(
+    request: &Request,
+    exports: &[Export],
+    observed_at: Timestamp,
+    summary: &Summary,
+) -> Value {
+    let records: BTreeMap<&str, usize> = summary
+        .records
+        .iter()
+        .map(|(k, n)| (k.as_str(), *n))
+        .collect();
+    json!({
+        "schema": output::MANIFEST_SCHEMA,
+        "source": request.source.name(),
+        "system": request.system,
+        "observed_at": format_time(observed_at),
+        "exports": exports.iter().map(|e| json!({"file": e.name, "digest": e.digest})).collect::<Vec<_>>(),
+        "records": records,
+        "missing": summary.missing,
+    })
+}

@@ -1,0 +1,342 @@
+//! The importer's output directory: its own files, one per record kind,
+//! plus a manifest. The previous output is read back so that a record whose
+//! facts did not change keeps its provenance byte for byte (a nightly
+//! re-import of an unchanged export leaves `git status` clean), and a record
+//! the source stopped returning is kept, marked `missing_since`, until a
+//! person removes it. The new output replaces the old one as a whole: it is
+//! written beside it and swapped in by renames, and a run that finds the
+//! remains of a crashed swap finishes or undoes it first, so a reader never
+//! sees half of one import and half of another.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+
+use super::{Finding, ImportCode};
+use crate::diag::Severity;
+use crate::error::{Error, Write};
+use crate::load::Limits;
+use crate::load::yaml::{Node, NodeValue};
+use crate::model::Kind;
+
+/// How every file the importer writes begins; a file without it was
+/// written by someone else and is never touched.
+pub const HEADER_MARK: &str = "# Written by `severance import ";
+
+/// The manifest's name: the exports read, their digests and times.
+pub const MANIFEST: &str = "import.json";
+
+/// The manifest's schema identifier.
+pub const MANIFEST_SCHEMA: &str = "severance-import-v1";
+
+/// The file each kind's records go in.
+pub fn file_of(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Person => "people.yaml",
+        Kind::Team => "teams.yaml",
+        Kind::Device => "devices.yaml",
+        Kind::Account => "accounts.yaml",
+        Kind::Grant => "grants.yaml",
+        Kind::Nhi => "nhi.yaml",
+        Kind::Credential => "credentials.yaml",
+        Kind::Workload => "workloads.yaml",
+    }
+}
+
+/// The records of the previous import, by id, as written.
+#[derive(Debug, Default)]
+pub struct Previous {
+    /// Each record's document, keyed by its id (or the id it extends).
+    pub records: BTreeMap<String, Value>,
+}
+
+/// Reads the previous output. `Ok(Err(_))` when the directory holds a file
+/// the importer did not write.
+pub fn read_previous(out: &Path, limits: &Limits) -> Result<Result<Previous, Vec<Finding>>, Error> {
+    let mut previous = Previous::default();
+    let shown = crate::load::display_path(out);
+    let meta = match fs::symlink_metadata(out) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Ok(previous)),
+        Err(e) => return Err(write_error(out, &e)),
+    };
+    if !meta.is_dir() {
+        return Ok(Err(vec![not_owned(&format!(
+            "`{shown}` is not a directory the importer made (it is a {})",
+            if meta.file_type().is_symlink() {
+                "symbolic link"
+            } else {
+                "file"
+            }
+        ))]));
+    }
+    let mut findings = Vec::new();
+    let mut names: Vec<PathBuf> = fs::read_dir(out)
+        .map_err(|e| write_error(out, &e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    names.sort();
+    for path in names {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let file_shown = crate::load::display_path(&path);
+        let owned_name = name == MANIFEST || Kind::ALL.iter().any(|k| file_of(*k) == name);
+        let bytes = match crate::load::read_regular(&path, limits.max_file_bytes) {
+            Ok(bytes) if owned_name => bytes,
+            _ => {
+                findings.push(not_owned(&format!(
+                    "`{file_shown}` was not written by `severance import`"
+                )));
+                continue;
+            }
+        };
+        let Ok(text) = String::from_utf8(bytes) else {
+            findings.push(not_owned(&format!("`{file_shown}` is not the importer's")));
+            continue;
+        };
+        if name == MANIFEST {
+            if !text.contains(MANIFEST_SCHEMA) {
+                findings.push(not_owned(&format!(
+                    "`{file_shown}` is not the importer's manifest"
+                )));
+            }
+            continue;
+        }
+        if !text.starts_with(HEADER_MARK) {
+            findings.push(not_owned(&format!(
+                "`{file_shown}` does not begin with the importer's header, so a person wrote or edited it"
+            )));
+            continue;
+        }
+        let documents = crate::load::yaml::parse_documents(&text, limits).map_err(|e| {
+            Error::from(Write {
+                message: format!(
+                    "could not read the previous import `{file_shown}`: {}",
+                    e.message
+                ),
+            })
+        })?;
+        for document in documents {
+            let items = match document.value {
+                NodeValue::Seq(items) => items,
+                other => vec![Node {
+                    pos: document.pos,
+                    value: other,
+                }],
+            };
+            for item in items {
+                let value = to_json(&item);
+                let key = value
+                    .get("id")
+                    .or_else(|| value.get("extends"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                if let Some(key) = key {
+                    previous.records.insert(key, value);
+                }
+            }
+        }
+    }
+    if findings.is_empty() {
+        Ok(Ok(previous))
+    } else {
+        Ok(Err(findings))
+    }
+}
+
+fn not_owned(message: &str) -> Finding {
+    Finding::new(ImportCode::OutputNotOwned, Severity::Error, message)
+}
+
+fn write_error(path: &Path, e: &std::io::Error) -> Error {
+    Write {
+        message: format!("`{}`: {e}", crate::load::display_path(path)),
+    }
+    .into()
+}
+
+/// A YAML tree as JSON, for comparing the previous output with the new.
+fn to_json(node: &Node) -> Value {
+    match &node.value {
+        NodeValue::Null => Value::Null,
+        NodeValue::Bool(b) => Value::Bool(*b),
+        NodeValue::Int(i) => Value::from(*i),
+        NodeValue::Float(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
+        NodeValue::Str(s) => Value::String(s.clone()),
+        NodeValue::Seq(items) => Value::Array(items.iter().map(to_json).collect()),
+        NodeValue::Map(entries) => Value::Object(
+            entries
+                .iter()
+                .filter_map(|(k, v)| k.as_key().map(|k| (k, to_json(v))))
+                .collect::<Map<String, Value>>(),
+        ),
+    }
+}
+
+/// The provenance fields that record when and from which export a
+/// record's facts were read, rather than the facts themselves.
+const WHEN_READ: [&str; 3] = ["observed_at", "export", "missing_since"];
+
+/// A record's document without [`WHEN_READ`], to tell whether its facts
+/// changed.
+pub fn facts(record: &Value) -> Value {
+    let mut facts = record.clone();
+    if let Some(Value::Array(sources)) = facts.get_mut("sources") {
+        for source in sources {
+            if let Value::Object(source) = source {
+                for key in WHEN_READ {
+                    source.remove(key);
+                }
+            }
+        }
+    }
+    facts
+}
+
+/// The new output: the records as written, by file.
+pub struct Rendered {
+    /// File name and content, in name order.
+    pub files: Vec<(String, String)>,
+}
+
+/// Renders records (documents, each with `kind`) into their files, each
+/// opening with the header and holding its records sorted by id, one block
+/// each.
+pub fn render(
+    source: &str,
+    records: &BTreeMap<String, Value>,
+    manifest: &Value,
+) -> Result<Rendered, Error> {
+    let mut by_file: BTreeMap<&'static str, Vec<&Value>> = BTreeMap::new();
+    for record in records.values() {
+        let kind = record
+            .get("kind")
+            .and_then(Value::as_str)
+            .and_then(Kind::parse)
+            .unwrap_or(Kind::Account);
+        by_file.entry(file_of(kind)).or_default().push(record);
+    }
+    let mut files = Vec::new();
+    for (name, records) in by_file {
+        let mut text = format!(
+            "{HEADER_MARK}{source}`: do not edit. Re-run the import to refresh it;\n\
+             # keep curated facts (owners, legal holds, …) in `extends:` records of your\n\
+             # own files (docs/importers.md).\n"
+        );
+        for record in records {
+            text.push('\n');
+            let yaml = serde_saphyr::to_string(&vec![record]).map_err(|e| {
+                Error::from(Write {
+                    message: format!("could not render `{name}`: {e}"),
+                })
+            })?;
+            text.push_str(&yaml);
+            if !text.ends_with('\n') {
+                text.push('\n');
+            }
+        }
+        files.push((name.to_string(), text));
+    }
+    let mut manifest_text = serde_json::to_string_pretty(manifest).map_err(|e| {
+        Error::from(Write {
+            message: format!("could not render the manifest: {e}"),
+        })
+    })?;
+    manifest_text.push('\n');
+    files.push((MANIFEST.to_string(), manifest_text));
+    Ok(Rendered { files })
+}
+
+/// The names of the swap's two sibling directories; hidden, so that an
+/// inventory load never reads them.
+fn siblings(out: &Path) -> Result<(PathBuf, PathBuf), Error> {
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| {
+            Error::from(Write {
+                message: format!("`{}` names no directory", out.display()),
+            })
+        })?;
+    let parent = out.parent().unwrap_or(Path::new("."));
+    Ok((
+        parent.join(format!(".{name}.import-new")),
+        parent.join(format!(".{name}.import-old")),
+    ))
+}
+
+/// Finishes or undoes a swap that a crash interrupted: a complete new
+/// directory (its manifest is written last) whose old one was already moved
+/// aside is moved in; otherwise the old one is put back. Then the remains
+/// are removed.
+pub fn recover(out: &Path) -> Result<(), Error> {
+    let (new, old) = siblings(out)?;
+    let io = |p: &Path| {
+        let p = p.to_path_buf();
+        move |e: std::io::Error| write_error(&p, &e)
+    };
+    if !out.exists() && old.exists() {
+        if new.join(MANIFEST).exists() {
+            fs::rename(&new, out).map_err(io(out))?;
+        } else {
+            fs::rename(&old, out).map_err(io(out))?;
+        }
+    }
+    if new.exists() {
+        fs::remove_dir_all(&new).map_err(io(&new))?;
+    }
+    if old.exists() {
+        fs::remove_dir_all(&old).map_err(io(&old))?;
+    }
+    Ok(())
+}
+
+/// Writes the new output beside the old and swaps it in.
+pub fn commit(out: &Path, rendered: &Rendered) -> Result<(), Error> {
+    let (new, old) = siblings(out)?;
+    let io = |p: &Path| {
+        let p = p.to_path_buf();
+        move |e: std::io::Error| write_error(&p, &e)
+    };
+    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(parent).map_err(io(parent))?;
+    }
+    fs::create_dir(&new).map_err(io(&new))?;
+    // The manifest is last: its presence marks the new directory complete.
+    for (name, text) in &rendered.files {
+        let path = new.join(name);
+        let mut file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(io(&path))?;
+        file.write_all(text.as_bytes()).map_err(io(&path))?;
+        file.sync_all().map_err(io(&path))?;
+    }
+    sync_dir(&new)?;
+    if out.exists() {
+        fs::rename(out, &old).map_err(io(out))?;
+    }
+    fs::rename(&new, out).map_err(io(out))?;
+    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        sync_dir(parent)?;
+    }
+    if old.exists() {
+        fs::remove_dir_all(&old).map_err(io(&old))?;
+    }
+    Ok(())
+}
+
+fn sync_dir(dir: &Path) -> Result<(), Error> {
+    #[cfg(unix)]
+    fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| write_error(dir, &e))?;
+    let _ = dir;
+    Ok(())
+}
