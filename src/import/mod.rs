@@ -348,3 +348,52 @@ fn manifest(
         "missing": summary.missing,
     })
 }
+
+/// Runs imports in a scratch directory, for the formats' tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+
+    /// Imports `exports` (paths relative to the repository) as `source`,
+    /// joining against `inventory` (relative too, or none), at
+    /// 2026-11-24T06:00:00Z. Returns the outcome and every file written,
+    /// concatenated in name order.
+    pub fn run(source: Source, exports: &[&str], inventory: Option<&str>) -> (Outcome, String) {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let scratch = tempfile::tempdir().expect("a scratch directory");
+        let out = scratch.path().join("out");
+        let request = Request {
+            source,
+            system: source.default_system().to_string(),
+            exports: exports.iter().map(|e| root.join(e)).collect(),
+            inventory: inventory.map_or_else(|| scratch.path().join("none"), |i| root.join(i)),
+            out: out.clone(),
+            observed_at: Some("2026-11-24T06:00:00Z".parse().expect("an instant")),
+            columns: None,
+            time_zone: Some(jiff::tz::TimeZone::UTC),
+            limits: Limits::default(),
+        };
+        let outcome = import(&request).expect("the import runs");
+        let mut written = String::new();
+        if let Ok(entries) = std::fs::read_dir(&out) {
+            let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+            paths.sort();
+            for p in paths {
+                written.push_str(&std::fs::read_to_string(&p).unwrap_or_default());
+            }
+        }
+        (outcome, written)
+    }
+
+    /// The messages of a refusal, one per line.
+    pub fn refusals(outcome: &Outcome) -> String {
+        match outcome {
+            Outcome::Refused(findings) => findings
+                .iter()
+                .map(|f| format!("{}: {}", f.code, f.message))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            Outcome::Written(_) => String::new(),
+        }
+    }
+}
