@@ -9,7 +9,8 @@
 //! [`validate::validate`] → [`evaluate::evaluate`] → [`decide::decide`] →
 //! [`ledger`] ([`ledger::record_run`], [`ledger::verify`],
 //! [`ledger::history`]) and [`diff::diff`] → [`check::check`] → [`report`].
-//! The [`commands`] compose them; the binary only parses arguments and prints
+//! Before them, [`import::import`] turns the exports of systems of record
+//! into inventory files. The [`commands`] compose them; the binary only parses arguments and prints
 //! what the commands return. `docs/architecture.md` draws the graph.
 
 pub mod check;

@@ -26,7 +26,7 @@ pub(super) fn run(
             }
             writeln!(
                 err,
-                "import refused: {} problem{} in the export; nothing was written",
+                "import refused: {} problem{}; nothing was written",
                 findings.len(),
                 if findings.len() == 1 { "" } else { "s" }
             )?;

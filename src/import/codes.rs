@@ -35,3 +35,29 @@ impl std::fmt::Display for ImportCode {
         f.write_str(self.as_str())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// docs/importers.md lists every refusal code (regenerate with
+    /// `UPDATE_DOCS=1 cargo test`).
+    #[test]
+    fn the_importer_docs_list_every_refusal_code() {
+        let mut table = String::from("| code | meaning | fix |\n|---|---|---|\n");
+        for c in ImportCode::ALL {
+            table.push_str(&format!(
+                "| `{}` | {} | {} |\n",
+                c.as_str(),
+                c.description(),
+                c.fix()
+            ));
+        }
+        crate::model::tests::keep_in_step(
+            "docs/importers.md",
+            "<!-- import-codes:begin -->",
+            "<!-- import-codes:end -->",
+            table.trim_end(),
+        );
+    }
+}

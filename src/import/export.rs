@@ -106,6 +106,11 @@ impl<'a> At<'a> {
         }
     }
 
+    /// This value's JSON path.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
     /// A finding about this value.
     pub fn finding(&self, code: ImportCode, message: impl AsRef<str>) -> Finding {
         self.export.at_path(code, &self.path, message)

@@ -76,7 +76,9 @@ pub const COLUMNS: &[(&str, &str)] = &[
     ("rehire_eligible", "whether HR allows a rehire"),
 ];
 
-const REQUIRED: [&str; 2] = ["employee_number", "hire_date"];
+/// Without these a worker export cannot say who someone is, or that they
+/// left.
+const REQUIRED: [&str; 3] = ["employee_number", "hire_date", "termination_date"];
 
 /// What HR is the authority for.
 const AUTHORITATIVE: &[&str] = &[
@@ -176,6 +178,8 @@ struct Employment {
     immediate: Option<bool>,
     rehire_eligible: Option<bool>,
     export: usize,
+    /// Where the row is, as a refusal names it.
+    place: String,
 }
 
 /// Reads worker CSVs.
@@ -250,7 +254,9 @@ fn parse_map(file: &Export) -> Result<ColumnMap, Box<Finding>> {
     Ok(map)
 }
 
-/// Each canonical column's position in the file, if it has one.
+/// Each canonical column's position in the file, if it has one. The
+/// required columns, and every column the map names, must be there; the
+/// ones missing are refused together.
 fn locate_columns(
     export: &Export,
     table: &Table,
@@ -259,7 +265,7 @@ fn locate_columns(
     let header_span =
         crate::diag::Span::at(&export.file, 1, 1, export.file.text.find('\n').unwrap_or(0));
     let mut located = BTreeMap::new();
-    let mut findings = Vec::new();
+    let mut missing = Vec::new();
     for (name, _) in COLUMNS {
         let header = map.columns.get(*name).map_or(*name, String::as_str);
         match table.headers.iter().position(|h| h == header) {
@@ -267,28 +273,49 @@ fn locate_columns(
                 located.insert(*name, i);
             }
             None if map.columns.contains_key(*name) || REQUIRED.contains(name) => {
-                let mut f = finding_at(
-                    ImportCode::MissingColumn,
-                    header_span.clone(),
-                    format!("`{}` has no column `{header}`", export.shown()),
-                )
-                .label("the header");
-                if let Some(close) = did_you_mean(header, table.headers.iter().map(String::as_str))
-                {
-                    f = f.help(format!("did you mean `{close}`? map it with `{name}: {close}` under `columns:` in a column map (`--columns`)"));
-                } else {
-                    f = f.help(format!("the column holds {}; name it in a column map (`--columns`) if the report calls it something else", COLUMNS.iter().find(|(c, _)| c == name).map_or("", |(_, d)| *d)));
-                }
-                findings.push(f);
+                missing.push((*name, header));
             }
             None => {}
         }
     }
-    if findings.is_empty() {
-        Ok(located)
+    let Some(&(first_name, first_header)) = missing.first() else {
+        return Ok(located);
+    };
+    // A suggestion is a header that is not already some other column's.
+    let spare =
+        table.headers.iter().map(String::as_str).filter(|h| {
+            !COLUMNS.iter().any(|(c, _)| c == h) && !map.columns.values().any(|v| v == h)
+        });
+    let headers: Vec<String> = missing.iter().map(|(_, h)| format!("`{h}`")).collect();
+    let message = if missing.len() == 1 {
+        format!("`{}` has no column `{first_header}`", export.shown())
     } else {
-        Err(findings)
-    }
+        format!(
+            "`{}` lacks {} columns the import needs: {}",
+            export.shown(),
+            missing.len(),
+            headers.join(", ")
+        )
+    };
+    let help = match did_you_mean(first_header, spare) {
+        Some(close) => format!(
+            "did you mean `{close}`? map it with `{first_name}: {close}` under `columns:` in a column map (`--columns`)"
+        ),
+        None => {
+            let what = COLUMNS
+                .iter()
+                .find(|(c, _)| *c == first_name)
+                .map_or("", |(_, d)| *d);
+            format!(
+                "`{first_name}` holds {what}; if the report calls a column something else, name it in a column map (`--columns`)"
+            )
+        }
+    };
+    Err(vec![
+        finding_at(ImportCode::MissingColumn, header_span, message)
+            .label("the header")
+            .help(help),
+    ])
 }
 
 fn read_row(
@@ -421,6 +448,7 @@ fn read_row(
         rehire_eligible: flag("rehire_eligible")?,
         number,
         export: index,
+        place: format!("`{}` line {line}", export.shown()),
     })
 }
 
@@ -451,12 +479,31 @@ fn people(
     for (number, rows) in &mut by_number {
         rows.sort_by_key(|e| e.start.map(When::start));
         for pair in rows.windows(2) {
-            if pair[0].start.map(When::start) == pair[1].start.map(When::start) {
-                findings.push(Finding::new(
-                    ImportCode::DuplicateKey,
-                    Severity::Error,
-                    format!("employee number `{number}` has two employments starting on the same day"),
-                ).help("a rehire is a second row with a later hire date; two rows of one employment mean the report was concatenated"));
+            let problem = if pair[0].start.map(When::start) == pair[1].start.map(When::start) {
+                Some("two employments starting on the same day")
+            } else if pair[0].record_id.is_some()
+                && pair[1].record_id.is_some()
+                && pair[0].record_id != pair[1].record_id
+            {
+                Some("two workers (different HR record ids)")
+            } else if pair[0].termination.is_none() && pair[0].last_day.is_none() {
+                Some("an employment that never ended before a later one started")
+            } else {
+                None
+            };
+            if let Some(problem) = problem {
+                findings.push(
+                    Finding::new(
+                        ImportCode::DuplicateKey,
+                        Severity::Error,
+                        format!(
+                            "employee number `{number}` has {problem}: {} and {}",
+                            pair[0].place,
+                            pair[1].place
+                        ),
+                    )
+                    .help("an employee number is never reused: a rehire is a second row with a later hire date after the first employment's end; anything else means two workers share a number or the report was concatenated"),
+                );
             }
         }
         let latest = rows.last().expect("grouped rows are never empty");
@@ -687,6 +734,80 @@ fn bamboohr_row(row: &At<'_>, index: usize) -> Result<Employment, Box<Finding>> 
         termination,
         number,
         export: index,
+        place: format!("`{}` at `{}`", row.export.shown(), row.path()),
         ..Employment::default()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> Timestamp {
+        s.parse().expect("an instant")
+    }
+
+    fn employment(start: &str, end: Option<&str>, last: Option<&str>) -> Employment {
+        Employment {
+            start: parse_when(start, None),
+            termination: end.and_then(|e| parse_when(e, None)),
+            last_day: last.and_then(|e| parse_when(e, None)),
+            ..Employment::default()
+        }
+    }
+
+    #[test]
+    fn status_is_derived_from_the_dates_when_hr_gives_none() {
+        let now = at("2026-11-24T06:00:00Z");
+        let cases = [
+            (employment("2027-01-04", None, None), "pre_hire"),
+            (employment("2020-01-01", None, None), "active"),
+            (employment("2020-01-01", Some("2026-12-10"), None), "notice"),
+            // The earlier of the two ends counts: the last day has passed.
+            (
+                employment("2020-01-01", Some("2026-12-10"), Some("2026-11-20")),
+                "terminated",
+            ),
+            // A date lasts its whole day.
+            (employment("2020-01-01", Some("2026-11-24"), None), "notice"),
+            (
+                employment("2020-01-01", Some("2026-11-23"), None),
+                "terminated",
+            ),
+        ];
+        for (e, want) in cases {
+            assert_eq!(derived_status(&e, now), want, "{e:?}");
+        }
+    }
+
+    #[test]
+    fn a_date_format_reads_us_dates_and_iso_still_works() {
+        assert!(matches!(
+            parse_when("11/24/2026", Some("%m/%d/%Y")),
+            Some(When::Date(_))
+        ));
+        assert!(matches!(
+            parse_when("2026-11-24", Some("%m/%d/%Y")),
+            Some(When::Date(_))
+        ));
+        assert!(matches!(
+            parse_when("2026-11-25T08:00:00Z", None),
+            Some(When::Instant(_))
+        ));
+        assert!(parse_when("24.11.2026", None).is_none());
+    }
+
+    #[test]
+    fn a_rehire_keeps_both_employments_oldest_first() {
+        let (_, written) = crate::import::testing::run(
+            crate::import::Source::HrCsv,
+            &["tests/fixtures/import/hr/rehire-two-rows.csv"],
+            None,
+        );
+        let first = written
+            .find("start: \"2021-02-01\"")
+            .expect("the first employment");
+        let second = written.find("start: \"2026-11-02\"").expect("the second");
+        assert!(first < second, "{written}");
+    }
 }

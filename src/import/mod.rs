@@ -232,14 +232,31 @@ pub fn import(request: &Request) -> Result<Outcome, Error> {
     }
 
     output::recover(&request.out)?;
-    let previous = match output::read_previous(&request.out, &request.limits)? {
+    let mut previous = match output::read_previous(&request.out, &request.limits)? {
         Ok(p) => p,
         Err(findings) => return Ok(Outcome::Refused(findings)),
     };
+    let previous_manifest = previous.manifest.clone();
+    let previous_files = std::mem::take(&mut previous.files);
     let (records, summary) = assemble(&observed, &exports, observed_at, &request.system, previous);
-    let manifest = manifest(request, &exports, observed_at, &summary);
+    let mut manifest = manifest(request, &exports, observed_at, &summary);
+    // The same exports again: the output keeps the time they were first
+    // read, so that re-importing an unchanged export changes no byte.
+    if let Some(old) = &previous_manifest
+        && old.get("exports") == manifest.get("exports")
+        && let (Some(when), Some(slot)) = (old.get("observed_at"), manifest.get_mut("observed_at"))
+    {
+        *slot = when.clone();
+    }
     let rendered = output::render(request.source.name(), &records, &manifest)?;
-    output::commit(&request.out, &rendered)?;
+    let unchanged = rendered.files.len() == previous_files.len()
+        && rendered
+            .files
+            .iter()
+            .all(|(name, text)| previous_files.get(name) == Some(text));
+    if !unchanged {
+        output::commit(&request.out, &rendered)?;
+    }
     Ok(Outcome::Written(summary))
 }
 

@@ -120,3 +120,79 @@ fn account(ctx: &Context<'_>, user: &At<'_>, index: usize) -> Result<Observed, B
         .time("last_login", user.time("lastLogin")?);
     Ok(o)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::import::Source;
+    use crate::import::testing::{refusals, run};
+
+    /// The block of one record in written YAML.
+    fn block<'a>(written: &'a str, id: &str) -> &'a str {
+        written
+            .split("\n- ")
+            .find(|b| b.contains(&format!("id: {id}\n")))
+            .unwrap_or_else(|| panic!("{id} is written:\n{written}"))
+    }
+
+    #[test]
+    fn a_deactivation_in_flight_keeps_the_account_enabled_and_says_where_it_is_going() {
+        let (_, written) = run(
+            Source::Okta,
+            &["tests/fixtures/import/okta/transitioning-to-deprovisioned.json"],
+            Some("inventory"),
+        );
+        assert!(written.contains("status: enabled"), "{written}");
+        assert!(
+            written.contains("raw_status: ACTIVE (transitioning to DEPROVISIONED)"),
+            "{written}"
+        );
+    }
+
+    #[test]
+    fn an_employee_number_links_the_person_and_an_email_alone_only_suspects_one() {
+        let (_, written) = run(
+            Source::Okta,
+            &["examples/exports/okta/users.json"],
+            Some("inventory"),
+        );
+        let dana = block(&written, "account/okta/00u5iFjLgo3L0rrUsayR");
+        assert!(
+            dana.contains("principal: person/E1001") && dana.contains("match: strong"),
+            "{dana}"
+        );
+        // The external contractor carries no employee number, and no
+        // person has their address: no link at all.
+        assert!(!written.contains("principal: person/E1099"));
+    }
+
+    #[test]
+    fn a_status_outside_the_table_is_refused_with_its_path() {
+        let (outcome, written) = run(
+            Source::Okta,
+            &["tests/fixtures/import/okta/unknown-status.json"],
+            Some("inventory"),
+        );
+        assert!(written.is_empty());
+        let text = refusals(&outcome);
+        assert!(text.starts_with("unknown-value: "), "{text}");
+        assert!(
+            text.contains("at `$[0].status`") && text.contains("`ARCHIVED`"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_secret_is_refused_without_being_quoted() {
+        let (outcome, _) = run(
+            Source::Okta,
+            &["tests/fixtures/import/okta/password-value.json"],
+            None,
+        );
+        let text = refusals(&outcome);
+        assert!(
+            text.contains("secret-in-export") && text.contains("credentials.password.value"),
+            "{text}"
+        );
+        assert!(!text.contains("NotARealPassword"), "{text}");
+    }
+}

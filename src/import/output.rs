@@ -51,6 +51,10 @@ pub fn file_of(kind: Kind) -> &'static str {
 pub struct Previous {
     /// Each record's document, keyed by its id (or the id it extends).
     pub records: BTreeMap<String, Value>,
+    /// Its manifest.
+    pub manifest: Option<Value>,
+    /// Its files' text, by name.
+    pub files: BTreeMap<String, String>,
 }
 
 /// Reads the previous output. `Ok(Err(_))` when the directory holds a file
@@ -100,10 +104,14 @@ pub fn read_previous(out: &Path, limits: &Limits) -> Result<Result<Previous, Vec
             continue;
         };
         if name == MANIFEST {
-            if !text.contains(MANIFEST_SCHEMA) {
-                findings.push(not_owned(&format!(
+            match serde_json::from_str::<Value>(&text) {
+                Ok(m) if m.get("schema").and_then(Value::as_str) == Some(MANIFEST_SCHEMA) => {
+                    previous.manifest = Some(m);
+                    previous.files.insert(name, text);
+                }
+                _ => findings.push(not_owned(&format!(
                     "`{file_shown}` is not the importer's manifest"
-                )));
+                ))),
             }
             continue;
         }
@@ -121,6 +129,7 @@ pub fn read_previous(out: &Path, limits: &Limits) -> Result<Result<Previous, Vec
                 ),
             })
         })?;
+        previous.files.insert(name, text.clone());
         for document in documents {
             let items = match document.value {
                 NodeValue::Seq(items) => items,

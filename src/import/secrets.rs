@@ -67,27 +67,35 @@ fn secret_text(text: &str) -> Option<&'static str> {
 
 /// Every secret in a JSON export, by path.
 pub fn scan_json(export: &Export, value: &Value, out: &mut Vec<Finding>) {
-    walk(export, value, &mut String::from("$"), out);
+    walk(export, value, &mut String::from("$"), None, out);
 }
 
-fn walk(export: &Export, value: &Value, path: &mut String, out: &mut Vec<Finding>) {
+/// `under` is the secret-named field an object or list sits in (Okta's
+/// `credentials.password.value`): every text inside it is the secret.
+fn walk(
+    export: &Export,
+    value: &Value,
+    path: &mut String,
+    under: Option<&str>,
+    out: &mut Vec<Finding>,
+) {
     match value {
         Value::Object(map) => {
             for (key, v) in map {
                 let len = path.len();
                 path.push('.');
                 path.push_str(key);
-                if let Value::String(s) = v
-                    && !s.trim().is_empty()
-                    && secret_field(key)
-                {
-                    out.push(refusal(
-                        export,
-                        path,
-                        &format!("`{key}` holds a secret value"),
-                    ));
-                } else {
-                    walk(export, v, path, out);
+                let secret_here = under.or(secret_field(key).then_some(key.as_str()));
+                match v {
+                    Value::String(s) if !s.trim().is_empty() && secret_here.is_some() => {
+                        let field = secret_here.unwrap_or(key);
+                        out.push(refusal(
+                            export,
+                            path,
+                            &format!("`{field}` holds a secret value"),
+                        ));
+                    }
+                    _ => walk(export, v, path, secret_here, out),
                 }
                 path.truncate(len);
             }
@@ -96,7 +104,16 @@ fn walk(export: &Export, value: &Value, path: &mut String, out: &mut Vec<Finding
             for (i, v) in items.iter().enumerate() {
                 let len = path.len();
                 path.push_str(&format!("[{i}]"));
-                walk(export, v, path, out);
+                match (v, under) {
+                    (Value::String(s), Some(field)) if !s.trim().is_empty() => {
+                        out.push(refusal(
+                            export,
+                            path,
+                            &format!("`{field}` holds a secret value"),
+                        ));
+                    }
+                    _ => walk(export, v, path, under, out),
+                }
                 path.truncate(len);
             }
         }

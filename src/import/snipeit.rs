@@ -72,6 +72,19 @@ pub fn read(ctx: &mut Context<'_>) -> Result<Vec<Observed>, Vec<Finding>> {
             Err(f) => findings.push(*f),
         }
     }
+    // One refusal for the missing time zone, not one per asset.
+    if ctx.time_zone.is_none()
+        && let Some((_, row)) = hardware
+            .iter()
+            .find(|(_, r)| r.child("last_checkout").is_some())
+    {
+        findings.push(row.field_finding(
+            "last_checkout",
+            ImportCode::InvalidDate,
+            "Snipe-IT dates carry no time zone: pass `--time-zone` with the app's (its `APP_TIMEZONE`)",
+        ));
+        return Err(findings);
+    }
     let mut out = Vec::new();
     for (index, row) in hardware {
         match device(ctx, &users, &row, index) {
@@ -239,7 +252,9 @@ fn naive(text: &str, tz: &TimeZone) -> Option<jiff::Timestamp> {
 fn category(name: &str) -> &'static str {
     let n = name.to_lowercase();
     let has = |w: &str| n.contains(w);
-    if has("laptop") || has("notebook") {
+    if has("lab") {
+        "lab_system"
+    } else if has("laptop") || has("notebook") {
         "laptop"
     } else if has("desktop") || has("workstation") {
         "desktop"
@@ -251,8 +266,6 @@ fn category(name: &str) -> &'static str {
         "kiosk"
     } else if has("server") {
         "server"
-    } else if has("lab") {
-        "lab_system"
     } else if has("token") || has("security key") || has("yubikey") {
         "token"
     } else {

@@ -103,4 +103,61 @@ mod tests {
             ]
         );
     }
+
+    #[test]
+    fn a_fragment_adds_its_facts_and_sources_to_the_record_it_extends() {
+        let inv = test_inventory(concat!(
+            "- {kind: team, id: team/b, status: active}\n",
+            "- {kind: person, id: person/m, employee_number: '2', status: active}\n",
+            "- {kind: device, id: device/d, category: laptop, status: deployed, sources: [{system: register, authoritative_for: [status]}]}\n",
+            "- {kind: device, extends: device/d, mdm: {provider: intune, primary_user: person/m}, sources: [{system: intune}]}\n",
+            "- {kind: device, extends: device/d, legal_hold: true, custodian_team: team/b}\n",
+        ));
+        let d = inv.get("device/d").expect("the device");
+        assert!(d.fields.flag("legal_hold"));
+        let mdm = d.fields.object("mdm").expect("the mdm block");
+        assert_eq!(mdm.link("primary_user"), inv.index.get("person/m").copied());
+        assert_eq!(
+            d.fields.link("custodian_team"),
+            inv.index.get("team/b").copied()
+        );
+        let systems: Vec<&str> = d
+            .fields
+            .objects("sources")
+            .iter()
+            .filter_map(|s| s.str("system"))
+            .collect();
+        assert_eq!(systems, ["register", "intune"]);
+        // A fragment is not a record of its own.
+        assert_eq!(inv.records.len(), 3);
+    }
+
+    #[test]
+    fn a_curated_fragment_replaces_a_reported_fact_only_where_the_source_is_no_authority() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("r.yaml"),
+            concat!(
+                "- {kind: device, id: device/d, category: laptop, status: deployed, location: HQ, serial: S1, sources: [{system: register, authoritative_for: [serial]}]}\n",
+                "- {kind: device, extends: device/d, location: Lab 7}\n",
+                "- {kind: device, extends: device/d, serial: S2}\n",
+            ),
+        )
+        .expect("write");
+        let raw = crate::load::load_inventory(dir.path(), &crate::load::Limits::default())
+            .expect("loads");
+        let (inv, diagnostics) = validate_inventory(raw);
+        assert!(inv.is_none());
+        let found: Vec<(&str, &str)> = diagnostics
+            .iter()
+            .map(|d| (d.code.as_str(), d.severity.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("conflicting-facts", "warning"),
+                ("conflicting-facts", "error")
+            ]
+        );
+    }
 }

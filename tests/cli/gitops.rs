@@ -11,7 +11,7 @@ use crate::harness::{AS_OF, Run, repo, run_in, scratch};
 
 /// Runs git with a fixed identity and clock, so commit ids are the same on
 /// every machine and every run.
-fn git(dir: &Path, args: &[&str]) -> String {
+pub fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .args(args)
         .current_dir(dir)

@@ -40,6 +40,7 @@ invalid_inventory! {
     empty => "empty",
     inconsistent_record => "inconsistent-record",
     login_key_bound_to_device => "login-key-bound-to-device",
+    extends => "extends",
 }
 
 #[test]

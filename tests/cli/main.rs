@@ -3,6 +3,7 @@
 
 mod gitops;
 mod harness;
+mod import;
 mod invalid;
 mod ledger;
 mod ledger_crash;

@@ -1,0 +1,571 @@
+//! `severance import` as its users meet it: each format's sample export
+//! imported through the real CLI (golden output and golden files), each
+//! departed state and sentinel, each refusal with its message and nothing
+//! written, and the loop properties: an unchanged re-import changes no
+//! byte, a curated fact survives, a record the source stops returning is
+//! kept and marked.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::gitops::git;
+use crate::harness::{copy_dir, repo, run_in};
+
+const OBSERVED: &str = "2026-11-24T06:00:00Z";
+
+/// A scratch directory with `inventory/` (a copy of the sample, the join
+/// target), `policies/`, and the sample exports and import fixtures under
+/// `exports/` and `fixtures/`, so that every path in the output is short
+/// and the same on every machine.
+struct Scratch {
+    dir: tempfile::TempDir,
+}
+
+impl Scratch {
+    fn new() -> Scratch {
+        let dir = tempfile::tempdir().expect("tempdir");
+        copy_dir(&repo().join("inventory"), &dir.path().join("inventory"));
+        copy_dir(&repo().join("policies"), &dir.path().join("policies"));
+        copy_dir(
+            &repo().join("examples/exports"),
+            &dir.path().join("exports"),
+        );
+        copy_dir(
+            &repo().join("tests/fixtures/import"),
+            &dir.path().join("fixtures"),
+        );
+        Scratch { dir }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn import(&self, args: &[&str]) -> crate::harness::Run {
+        let mut all = vec!["import"];
+        all.extend_from_slice(args);
+        if !args.contains(&"--observed-at") {
+            all.extend_from_slice(&["--observed-at", OBSERVED]);
+        }
+        run_in(self.path(), &all)
+    }
+
+    /// Every file of an output directory, in name order, under its name.
+    fn files(&self, out: &str) -> String {
+        let dir = self.path().join(out);
+        let mut names: Vec<PathBuf> = fs::read_dir(&dir)
+            .expect("the output directory exists")
+            .map(|e| e.expect("entry").path())
+            .collect();
+        names.sort();
+        names
+            .iter()
+            .map(|p| {
+                format!(
+                    "===== {} =====\n{}",
+                    p.file_name().expect("a name").to_string_lossy(),
+                    fs::read_to_string(p).expect("text")
+                )
+            })
+            .collect()
+    }
+}
+
+/// Imports into `out/` and returns the transcript and the files written.
+fn golden(args: &[&str]) -> String {
+    let scratch = Scratch::new();
+    let mut all = args.to_vec();
+    all.extend_from_slice(&["--out", "out"]);
+    let run = scratch.import(&all);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    format!("{}{}", run.transcript(), scratch.files("out"))
+}
+
+macro_rules! imports {
+    ($($test:ident => [$($arg:literal),*],)*) => {$(
+        #[test]
+        fn $test() {
+            insta::assert_snapshot!(golden(&[$($arg),*]));
+        }
+    )*};
+}
+
+imports! {
+    import_hr_csv => ["hr-csv", "--in", "exports/hr/workers.csv"],
+    import_hr_csv_workday_column_map => ["hr-csv", "--in", "exports/hr/workday-raas.csv", "--columns", "exports/hr/workday-columns.yaml", "--system", "workday"],
+    import_hr_csv_rehire => ["hr-csv", "--in", "fixtures/hr/rehire-two-rows.csv"],
+    import_bamboohr => ["bamboohr", "--in", "exports/hr/bamboohr-employees.json"],
+    import_okta => ["okta", "--in", "exports/okta/users.json"],
+    import_okta_transitioning => ["okta", "--in", "fixtures/okta/transitioning-to-deprovisioned.json"],
+    import_okta_staged_and_provisioned => ["okta", "--in", "fixtures/okta/staged-and-provisioned.json"],
+    import_okta_suspended => ["okta", "--in", "fixtures/okta/suspended.json"],
+    import_snipe_it => ["snipe-it", "--in", "exports/snipe-it/hardware.json", "exports/snipe-it/users.json", "--time-zone", "Europe/London"],
+    import_snipe_it_assigned_to_location => ["snipe-it", "--in", "fixtures/snipe-it/assigned-to-location.json", "--time-zone", "UTC"],
+    import_snipe_it_assignee_pii_stripped => ["snipe-it", "--in", "fixtures/snipe-it/assignee-pii-stripped.json", "exports/snipe-it/users.json", "--time-zone", "UTC"],
+    import_intune => ["intune", "--in", "exports/intune/managed-devices.json"],
+    import_intune_personal_no_serial => ["intune", "--in", "fixtures/intune/personal-no-serial.json"],
+}
+
+/// Imports that must be refused: exit 2, the message on stderr, and no
+/// output directory.
+fn refused(args: &[&str]) -> String {
+    let scratch = Scratch::new();
+    let mut all = args.to_vec();
+    all.extend_from_slice(&["--out", "out"]);
+    let run = scratch.import(&all);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    assert!(
+        !scratch.path().join("out").exists(),
+        "a refused import wrote its output"
+    );
+    run.transcript()
+}
+
+macro_rules! refusals {
+    ($($test:ident => [$($arg:literal),*],)*) => {$(
+        #[test]
+        fn $test() {
+            insta::assert_snapshot!(refused(&[$($arg),*]));
+        }
+    )*};
+}
+
+refusals! {
+    refuse_broken_csv_quoting => ["hr-csv", "--in", "fixtures/hr/broken-quoting.csv"],
+    refuse_missing_column => ["hr-csv", "--in", "fixtures/hr/missing-column.csv"],
+    refuse_missing_mapped_column => ["hr-csv", "--in", "exports/hr/workers.csv", "--columns", "exports/hr/workday-columns.yaml"],
+    refuse_duplicate_employee_number => ["hr-csv", "--in", "fixtures/hr/duplicate-employee-number.csv"],
+    refuse_not_utf8 => ["hr-csv", "--in", "fixtures/hr/not-utf8.csv"],
+    refuse_truncated_json => ["okta", "--in", "fixtures/okta/truncated.json"],
+    refuse_unknown_status => ["okta", "--in", "fixtures/okta/unknown-status.json"],
+    refuse_secret => ["okta", "--in", "fixtures/okta/password-value.json"],
+    refuse_wrong_layout => ["okta", "--in", "exports/snipe-it/hardware.json"],
+    refuse_missing_export => ["okta", "--in", "exports/okta/no-such-file.json"],
+    refuse_invalid_column_map => ["hr-csv", "--in", "exports/hr/workers.csv", "--columns", "fixtures/hr/column-map-typo.yaml"],
+    refuse_snipe_it_without_time_zone => ["snipe-it", "--in", "exports/snipe-it/hardware.json"],
+}
+
+#[test]
+fn refuse_missing_observation_time() {
+    let scratch = Scratch::new();
+    let run = run_in(
+        scratch.path(),
+        &[
+            "import",
+            "okta",
+            "--in",
+            "exports/okta/users.json",
+            "--out",
+            "out",
+        ],
+    );
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert!(run.stderr.contains("--observed-at"), "{}", run.stderr);
+    assert!(!scratch.path().join("out").exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn refuse_a_symlinked_export() {
+    let scratch = Scratch::new();
+    std::os::unix::fs::symlink(
+        scratch.path().join("exports/okta/users.json"),
+        scratch.path().join("linked.json"),
+    )
+    .expect("symlink");
+    let run = scratch.import(&["okta", "--in", "linked.json", "--out", "out"]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert!(
+        run.stderr.contains("error[export-unreadable]") && run.stderr.contains("symbolic link"),
+        "{}",
+        run.stderr
+    );
+    assert!(!scratch.path().join("out").exists());
+}
+
+#[test]
+fn a_file_a_person_wrote_in_the_output_is_never_touched() {
+    let scratch = Scratch::new();
+    let out = scratch.path().join("out");
+    fs::create_dir_all(&out).expect("mkdir");
+    fs::write(out.join("accounts.yaml"), "# mine\n").expect("write");
+    let run = scratch.import(&["okta", "--in", "exports/okta/users.json", "--out", "out"]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    insta::assert_snapshot!(run.transcript());
+    assert_eq!(
+        fs::read_to_string(out.join("accounts.yaml")).expect("read"),
+        "# mine\n"
+    );
+}
+
+#[test]
+fn re_importing_an_unchanged_export_leaves_git_status_clean() {
+    let scratch = Scratch::new();
+    let dir = scratch.path();
+    let first = scratch.import(&["okta", "--in", "exports/okta/users.json", "--out", "out"]);
+    assert_eq!(first.code, 0, "{}", first.transcript());
+    git(dir, &["init", "-q"]);
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-qm", "first import"]);
+    // The next night: the same export, taken later.
+    let again = scratch.import(&[
+        "okta",
+        "--in",
+        "exports/okta/users.json",
+        "--out",
+        "out",
+        "--observed-at",
+        "2026-11-25T06:00:00Z",
+    ]);
+    assert_eq!(again.code, 0, "{}", again.transcript());
+    assert!(
+        again.stdout.contains("0 new, 0 changed, 14 unchanged"),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(git(dir, &["status", "--porcelain"]), "");
+}
+
+#[test]
+fn a_changed_export_changes_only_the_records_it_changed() {
+    let scratch = Scratch::new();
+    let dir = scratch.path();
+    scratch.import(&["okta", "--in", "exports/okta/users.json", "--out", "out"]);
+    git(dir, &["init", "-q"]);
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-qm", "first import"]);
+    // Lena Fischer's account is deactivated.
+    let path = dir.join("exports/okta/users.json");
+    let text = fs::read_to_string(&path).expect("read");
+    let lena = text.find("\"lena.fischer@").expect("Lena is in the export");
+    let status = text[..lena]
+        .rfind("\"status\": \"ACTIVE\"")
+        .expect("her status");
+    let changed = format!(
+        "{}\"status\": \"DEPROVISIONED\"{}",
+        &text[..status],
+        &text[status + "\"status\": \"ACTIVE\"".len()..]
+    );
+    fs::write(&path, changed).expect("write");
+    let run = scratch.import(&[
+        "okta",
+        "--in",
+        "exports/okta/users.json",
+        "--out",
+        "out",
+        "--observed-at",
+        "2026-11-25T06:00:00Z",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    insta::assert_snapshot!(format!(
+        "{}{}",
+        run.transcript(),
+        git(dir, &["diff", "--stat"])
+    ));
+    let diff = git(dir, &["diff", "-U0", "out/accounts.yaml"]);
+    insta::assert_snapshot!(
+        "a_changed_export_diff",
+        diff.lines()
+            .filter(|l| !l.starts_with("index "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+#[test]
+fn a_record_the_source_stops_returning_is_kept_and_marked() {
+    let scratch = Scratch::new();
+    let dir = scratch.path();
+    scratch.import(&["okta", "--in", "exports/okta/users.json", "--out", "out"]);
+    // The next export leaves one user out (as Okta's default list leaves
+    // out deprovisioned users).
+    let path = dir.join("exports/okta/users.json");
+    let users: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&path).expect("read")).expect("json");
+    let mut list = users.as_array().expect("a list").clone();
+    let gone = list.remove(0);
+    fs::write(&path, serde_json::to_string_pretty(&list).expect("json")).expect("write");
+    let run = scratch.import(&[
+        "okta",
+        "--in",
+        "exports/okta/users.json",
+        "--out",
+        "out",
+        "--observed-at",
+        "2026-11-25T06:00:00Z",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let id = format!("account/okta/{}", gone["id"].as_str().expect("an id"));
+    assert!(
+        run.stdout.contains(&format!("missing: {id}")),
+        "{}",
+        run.stdout
+    );
+    let accounts = fs::read_to_string(dir.join("out/accounts.yaml")).expect("read");
+    let block = accounts
+        .split("\n- ")
+        .find(|b| b.contains(&format!("id: {id}\n")))
+        .expect("the record is kept");
+    assert!(
+        block.contains("missing_since: \"2026-11-25T06:00:00Z\""),
+        "{block}"
+    );
+}
+
+#[test]
+fn a_curated_fact_survives_a_re_import() {
+    let scratch = Scratch::new();
+    let dir = scratch.path();
+    // An inventory of imported devices, with a legal hold curated by hand.
+    let inventory = dir.join("org");
+    fs::create_dir_all(&inventory).expect("mkdir");
+    fs::copy(
+        dir.join("inventory/teams.yaml"),
+        inventory.join("teams.yaml"),
+    )
+    .expect("copy");
+    let people = scratch.import(&[
+        "hr-csv",
+        "--in",
+        "exports/hr/workers.csv",
+        "--inventory",
+        "org",
+    ]);
+    assert_eq!(people.code, 0, "{}", people.transcript());
+    let args = [
+        "snipe-it",
+        "--in",
+        "exports/snipe-it/hardware.json",
+        "exports/snipe-it/users.json",
+        "--time-zone",
+        "Europe/London",
+        "--inventory",
+        "org",
+    ];
+    assert_eq!(scratch.import(&args).code, 0);
+    let curated = "- kind: device\n  extends: device/LAP-1001\n  legal_hold: true\n";
+    fs::write(inventory.join("curated.yaml"), curated).expect("write");
+    let plan = |dir: &Path| {
+        run_in(
+            dir,
+            &[
+                "plan",
+                "--inventory",
+                "org",
+                "--as-of",
+                "2026-11-25T09:00:00Z",
+                "--format",
+                "json",
+            ],
+        )
+    };
+    let before = plan(dir);
+    assert_eq!(before.code, 0, "{}", before.transcript());
+    // The register is exported again, with the laptop's status changed.
+    let path = dir.join("exports/snipe-it/hardware.json");
+    let text = fs::read_to_string(&path).expect("read");
+    fs::write(&path, text.replacen("C02KS1001", "C02KS1001X", 1)).expect("write");
+    let mut again = args.to_vec();
+    again.extend_from_slice(&["--observed-at", "2026-11-25T06:00:00Z"]);
+    assert_eq!(scratch.import(&again).code, 0);
+    assert_eq!(
+        fs::read_to_string(inventory.join("curated.yaml")).expect("read"),
+        curated
+    );
+    let after = plan(dir);
+    assert_eq!(after.code, 0, "{}", after.transcript());
+    let decision = |out: &str| -> serde_json::Value {
+        let plan: serde_json::Value = serde_json::from_str(out).expect("json");
+        plan["decisions"]
+            .as_array()
+            .expect("decisions")
+            .iter()
+            .find(|d| d["subject"] == "device/LAP-1001")
+            .cloned()
+            .expect("the laptop is decided")
+    };
+    let laptop = decision(&after.stdout);
+    assert!(
+        laptop["constraints"].to_string().contains("wipe"),
+        "the legal hold must keep the laptop from being wiped: {laptop}"
+    );
+    assert_eq!(decision(&before.stdout), laptop);
+}
+
+/// The `severance import` commands of the nightly workflow, joined across
+/// line continuations, with the workflow's shell variables put in.
+fn workflow_imports() -> Vec<String> {
+    let text = fs::read_to_string(repo().join("examples/import-nightly.yml")).expect("exists");
+    let doc: serde_json::Value = serde_saphyr::from_str(&text).expect("YAML");
+    let steps = doc["jobs"]["import"]["steps"].as_array().expect("steps");
+    let mut commands = Vec::new();
+    for step in steps {
+        let Some(script) = step["run"].as_str() else {
+            continue;
+        };
+        let joined = script.replace("\\\n", " ");
+        for line in joined.lines().map(str::trim) {
+            if line.starts_with("severance import") {
+                commands.push(line.split_whitespace().collect::<Vec<_>>().join(" "));
+            }
+        }
+    }
+    commands
+}
+
+/// The nightly loop on the sample exports, as the workflow runs it: the
+/// imports build an inventory that validates; a night on which Okta
+/// deactivates an account gives a pull request whose check names the
+/// changed decision; after the merge the plan goes into a ledger that
+/// verifies.
+#[test]
+fn the_nightly_loop_runs_as_written() {
+    let scratch = Scratch::new();
+    let dir = scratch.path();
+    // The workflow's file names, filled with the sample exports.
+    let org = dir.join("org");
+    fs::create_dir_all(org.join("exports")).expect("mkdir");
+    fs::copy(
+        dir.join("inventory/teams.yaml"),
+        org.join("inventory-teams.yaml"),
+    )
+    .expect("copy");
+    fs::create_dir_all(org.join("inventory")).expect("mkdir");
+    fs::rename(
+        org.join("inventory-teams.yaml"),
+        org.join("inventory/teams.yaml"),
+    )
+    .expect("mv");
+    copy_dir(&dir.join("policies"), &org.join("policies"));
+    for (from, to) in [
+        ("exports/hr/workers.csv", "exports/workers.csv"),
+        ("exports/okta/users.json", "exports/okta-1.json"),
+        (
+            "exports/snipe-it/hardware.json",
+            "exports/snipe-hardware.json",
+        ),
+        ("exports/snipe-it/users.json", "exports/snipe-users.json"),
+        (
+            "exports/intune/managed-devices.json",
+            "exports/intune-1.json",
+        ),
+    ] {
+        fs::copy(dir.join(from), org.join(to)).expect("copy");
+    }
+    // The sample's HR export is the canonical CSV; the workflow's is a
+    // Workday report with its map, so the map is used on the report.
+    fs::copy(
+        dir.join("exports/hr/workday-raas.csv"),
+        org.join("exports/workers.csv"),
+    )
+    .expect("copy");
+    fs::copy(
+        dir.join("exports/hr/workday-columns.yaml"),
+        org.join("workday-columns.yaml"),
+    )
+    .expect("copy");
+    let commands = workflow_imports();
+    assert_eq!(commands.len(), 4, "{commands:?}");
+    let night = |observed: &str| {
+        for command in &commands {
+            let line = command
+                .replace("\"$NOW\"", observed)
+                .replace(
+                    "--in \"${files[@]}\" --observed-at",
+                    "--in FILES --observed-at",
+                )
+                .replacen(
+                    "FILES",
+                    if command.contains("okta") {
+                        "exports/okta-1.json"
+                    } else {
+                        "exports/intune-1.json"
+                    },
+                    1,
+                );
+            assert!(!line.contains('$'), "unsubstituted variable in `{line}`");
+            let args: Vec<&str> = line.split_whitespace().skip(1).collect();
+            let run = run_in(&org, &args);
+            assert_eq!(run.code, 0, "`{line}`\n{}", run.transcript());
+        }
+    };
+    night(OBSERVED);
+    let validate = run_in(&org, &["validate"]);
+    assert_eq!(validate.code, 0, "{}", validate.transcript());
+    git(&org, &["init", "-q", "-b", "main"]);
+    git(&org, &["add", "inventory", "policies"]);
+    git(&org, &["commit", "-qm", "first import"]);
+
+    // The next night Okta deactivates Lena Fischer's account (she left).
+    let path = org.join("exports/okta-1.json");
+    let mut users: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&path).expect("read")).expect("json");
+    for user in users.as_array_mut().expect("a list") {
+        if user["profile"]["login"] == "lena.fischer@kestrel.example" {
+            user["status"] = "DEPROVISIONED".into();
+        }
+    }
+    fs::write(&path, serde_json::to_string_pretty(&users).expect("json")).expect("write");
+    git(&org, &["switch", "-q", "-c", "severance/nightly-import"]);
+    night("2026-11-25T04:23:00Z");
+    git(&org, &["add", "inventory"]);
+    git(&org, &["commit", "-qm", "nightly import"]);
+    let changed = git(&org, &["diff", "--stat", "main"]);
+    assert!(
+        changed.contains("inventory/imported/okta/accounts.yaml"),
+        "{changed}"
+    );
+    assert!(
+        !changed.contains("people.yaml"),
+        "an unchanged export changed people: {changed}"
+    );
+    let diff = run_in(
+        &org,
+        &["diff", "--base", "main", "--as-of", "2026-11-25T09:00:00Z"],
+    );
+    insta::assert_snapshot!(diff.transcript());
+
+    // Merged: the plan is recorded in a signed ledger, which verifies.
+    git(&org, &["switch", "-q", "main"]);
+    git(
+        &org,
+        &["merge", "-q", "--ff-only", "severance/nightly-import"],
+    );
+    let keygen = run_in(
+        &org,
+        &[
+            "keygen",
+            "--name",
+            "ledger.kestrel.example/offboarding",
+            "--out",
+            "ledger.key",
+        ],
+    );
+    assert_eq!(keygen.code, 0, "{}", keygen.transcript());
+    let plan = run_in(
+        &org,
+        &[
+            "plan",
+            "--as-of",
+            "2026-11-25T09:00:00Z",
+            "--ledger",
+            "ledger",
+            "--key",
+            "ledger.key",
+        ],
+    );
+    assert_eq!(plan.code, 0, "{}", plan.transcript());
+    let verify = run_in(
+        &org,
+        &[
+            "ledger",
+            "verify",
+            "--ledger",
+            "ledger",
+            "--vkey",
+            "ledger.key.pub",
+        ],
+    );
+    assert_eq!(verify.code, 0, "{}", verify.transcript());
+}
