@@ -64,6 +64,10 @@ pub enum ImportSource {
     SnipeIt,
     /// Intune managed devices (Graph `managedDevices`, JSON).
     Intune,
+    /// Jamf Pro computers inventory (`GET /api/v1/computers-inventory`, JSON).
+    Jamf,
+    /// ConductorOne Baton output (`baton resources -o json`, `baton grants -o json`).
+    Baton,
 }
 
 impl From<ImportSource> for crate::import::Source {
@@ -74,6 +78,8 @@ impl From<ImportSource> for crate::import::Source {
             ImportSource::Okta => crate::import::Source::Okta,
             ImportSource::SnipeIt => crate::import::Source::SnipeIt,
             ImportSource::Intune => crate::import::Source::Intune,
+            ImportSource::Jamf => crate::import::Source::Jamf,
+            ImportSource::Baton => crate::import::Source::Baton,
         }
     }
 }

@@ -12,11 +12,13 @@
 //! `extends:` fragments of their own files, which validation merges in;
 //! the importer never writes those files.
 
+mod baton;
 mod codes;
 mod directory;
 mod export;
 mod hr;
 mod intune;
+mod jamf;
 mod observed;
 mod okta;
 mod output;
@@ -55,16 +57,22 @@ pub enum Source {
     SnipeIt,
     /// Intune's `managedDevices` (Graph) JSON.
     Intune,
+    /// Jamf Pro's `computers-inventory` JSON.
+    Jamf,
+    /// ConductorOne Baton's `resources` and `grants` JSON.
+    Baton,
 }
 
 impl Source {
     /// Every source, in documentation order.
-    pub const ALL: [Source; 5] = [
+    pub const ALL: [Source; 7] = [
         Source::HrCsv,
         Source::BambooHr,
         Source::Okta,
         Source::SnipeIt,
         Source::Intune,
+        Source::Jamf,
+        Source::Baton,
     ];
 
     /// The name on the command line.
@@ -75,6 +83,8 @@ impl Source {
             Source::Okta => "okta",
             Source::SnipeIt => "snipe-it",
             Source::Intune => "intune",
+            Source::Jamf => "jamf",
+            Source::Baton => "baton",
         }
     }
 
@@ -87,6 +97,8 @@ impl Source {
             Source::Okta => "okta",
             Source::SnipeIt => "snipe-it",
             Source::Intune => "intune",
+            Source::Jamf => "jamf",
+            Source::Baton => "baton",
         }
     }
 
@@ -100,6 +112,8 @@ impl Source {
                 "`GET /api/v1/hardware` and `GET /api/v1/users` responses (`{total, rows}`)"
             }
             Source::Intune => "`GET /deviceManagement/managedDevices` responses (`{value}`)",
+            Source::Jamf => "`GET /api/v1/computers-inventory` responses (`{totalCount, results}`)",
+            Source::Baton => "`baton resources -o json` and `baton grants -o json` output",
         }
     }
 }
@@ -222,6 +236,8 @@ pub fn import(request: &Request) -> Result<Outcome, Error> {
         Source::Okta => okta::read(&mut ctx),
         Source::SnipeIt => snipeit::read(&mut ctx),
         Source::Intune => intune::read(&mut ctx),
+        Source::Jamf => jamf::read(&mut ctx),
+        Source::Baton => baton::read(&mut ctx),
     };
     let observed = match observed {
         Ok(observed) => observed,

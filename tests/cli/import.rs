@@ -104,6 +104,10 @@ imports! {
     import_snipe_it_assignee_pii_stripped => ["snipe-it", "--in", "fixtures/snipe-it/assignee-pii-stripped.json", "exports/snipe-it/users.json", "--time-zone", "UTC"],
     import_intune => ["intune", "--in", "exports/intune/managed-devices.json"],
     import_intune_personal_no_serial => ["intune", "--in", "fixtures/intune/personal-no-serial.json"],
+    import_jamf => ["jamf", "--in", "exports/jamf/computers-inventory.json"],
+    import_jamf_section_not_requested => ["jamf", "--in", "fixtures/jamf/section-not-requested.json"],
+    import_baton => ["baton", "--in", "exports/baton/resources.json", "exports/baton/grants.json"],
+    import_baton_omitted_status => ["baton", "--in", "fixtures/baton/omitted-status.json"],
 }
 
 /// Imports that must be refused: exit 2, the message on stderr, and no
