@@ -92,7 +92,17 @@ fn device(ctx: &Context<'_>, d: &At<'_>, index: usize) -> Result<Observed, Box<F
         }
         mdm.insert("compliance".into(), Value::String(c.into()));
     }
-    let registered = serial.and_then(|s| ctx.directory.device_by_serial(s));
+    // Without a serial (personal devices often report none) the device's
+    // name is tried as an asset tag: many organisations name enrolled
+    // devices after their tag. `raw_status` says which join held.
+    let by_serial = serial.and_then(|s| ctx.directory.device_by_serial(s));
+    let by_name = match (by_serial, serial) {
+        (None, None) => d
+            .str("deviceName")?
+            .and_then(|n| ctx.directory.device_by_tag(n)),
+        _ => None,
+    };
+    let registered = by_serial.or(by_name);
     let mut o = match registered {
         Some(device) => Observed::fragment(Kind::Device, device.to_string(), id.to_string(), index),
         None => {
@@ -113,7 +123,14 @@ fn device(ctx: &Context<'_>, d: &At<'_>, index: usize) -> Result<Observed, Box<F
             o
         }
     };
-    o.raw_status = d.str("deviceRegistrationState")?.map(str::to_string);
+    let state = d
+        .str("deviceRegistrationState")?
+        .unwrap_or("registration unknown");
+    o.raw_status = Some(if by_name.is_some() {
+        format!("{state}; joined on deviceName (no serial)")
+    } else {
+        state.to_string()
+    });
     o.authoritative_for = AUTHORITATIVE;
     if user.is_some() {
         o.matched = Some(Match::Weak);

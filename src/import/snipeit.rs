@@ -142,23 +142,29 @@ fn device(
                 "the asset has no status label",
             ))
         })?;
-    let meta = label
-        .str("status_meta")?
-        .or(label.str("status_type")?)
+    // `status_type` is the label's kind; `status_meta` says `deployed`
+    // whenever the asset is checked out, whatever its label. A pending
+    // asset still checked out is on its way back; one checked in is back.
+    let kind = label
+        .str("status_type")?
+        .or(label.str("status_meta")?)
         .unwrap_or("");
+    let meta = label.str("status_meta")?.unwrap_or(kind);
+    let assigned = row.child("assigned_to").is_some();
     let deleted = row.get("deleted_at").is_some();
-    let status = match (deleted, meta) {
-        (true, _) => "archived",
-        (_, "deployed") => "deployed",
-        (_, "deployable") => "in_stock",
-        (_, "pending") => "pending_return",
-        (_, "undeployable") => "quarantined",
-        (_, "archived") => "archived",
-        (_, other) => {
+    let status = match (deleted, kind, assigned) {
+        (true, _, _) => "archived",
+        (_, "deployed", _) | (_, "deployable", true) => "deployed",
+        (_, "deployable", false) => "in_stock",
+        (_, "pending", true) => "pending_return",
+        (_, "pending", false) => "returned",
+        (_, "undeployable", _) => "quarantined",
+        (_, "archived", _) => "archived",
+        (_, other, _) => {
             return Err(Box::new(label.field_finding(
-                "status_meta",
+                "status_type",
                 ImportCode::UnknownValue,
-                format!("`{other}` is not a Snipe-IT status type (`deployed`, `deployable`, `pending`, `undeployable` or `archived`)"),
+                format!("`{other}` is not a Snipe-IT status type (`deployable`, `pending`, `undeployable` or `archived`)"),
             )));
         }
     };

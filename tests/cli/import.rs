@@ -573,3 +573,112 @@ fn the_nightly_loop_runs_as_written() {
     );
     assert_eq!(verify.code, 0, "{}", verify.transcript());
 }
+
+/// Records of a YAML inventory file, as JSON.
+fn records(path: &Path) -> Vec<serde_json::Value> {
+    let text = fs::read_to_string(path).expect("read");
+    let doc: serde_json::Value = serde_saphyr::from_str(&text).expect("YAML");
+    doc.as_array().cloned().unwrap_or_default()
+}
+
+/// The sample exports, imported and completed with the curated facts of
+/// `examples/exports/curated.yaml`, stand in for the people, Okta accounts
+/// and devices of the shipped inventory: every decision comes out the same.
+/// Okta accounts are named by Okta's ids once imported, so each shipped
+/// account is paired with its import by login (or, without one, by person
+/// and status), and the grants that name them follow.
+#[test]
+fn the_sample_exports_round_trip_to_the_sample_decisions() {
+    let scratch = Scratch::new();
+    let dir = scratch.path();
+    let inventory = dir.join("inventory");
+    fs::remove_dir_all(inventory.join("people")).expect("rm");
+    fs::remove_dir_all(inventory.join("devices")).expect("rm");
+    fs::remove_file(inventory.join("accounts/okta.yaml")).expect("rm");
+    for args in [
+        &["hr-csv", "--in", "exports/hr/workers.csv"][..],
+        &["okta", "--in", "exports/okta/users.json"],
+        &[
+            "snipe-it",
+            "--in",
+            "exports/snipe-it/hardware.json",
+            "exports/snipe-it/users.json",
+            "--time-zone",
+            "Europe/London",
+        ],
+        &["intune", "--in", "exports/intune/managed-devices.json"],
+        &["jamf", "--in", "exports/jamf/computers-inventory.json"],
+    ] {
+        let run = scratch.import(args);
+        assert_eq!(run.code, 0, "{args:?}\n{}", run.transcript());
+    }
+    fs::copy(
+        dir.join("exports/curated.yaml"),
+        inventory.join("curated.yaml"),
+    )
+    .expect("copy");
+
+    let shipped = records(&repo().join("inventory/accounts/okta.yaml"));
+    let imported = records(&inventory.join("imported/okta/accounts.yaml"));
+    let mut renamed = std::collections::BTreeMap::new();
+    for old in &shipped {
+        let same = |new: &&serde_json::Value| match old.get("login") {
+            Some(login) => new.get("login") == Some(login),
+            None => match old.get("principal") {
+                Some(p) => new.get("principal") == Some(p) && new["status"] == old["status"],
+                None => new.get("principal").is_none() && new.get("suspected_principal").is_none(),
+            },
+        };
+        let found: Vec<&serde_json::Value> = imported.iter().filter(same).collect();
+        assert_eq!(found.len(), 1, "one import of {}: {found:?}", old["id"]);
+        renamed.insert(
+            old["id"].as_str().expect("id").to_string(),
+            found[0]["id"].as_str().expect("id").to_string(),
+        );
+    }
+    let grants = inventory.join("grants/aws.yaml");
+    let mut text = fs::read_to_string(&grants).expect("read");
+    for (old, new) in &renamed {
+        text = text.replace(&format!("{old}\n"), &format!("{new}\n"));
+    }
+    fs::write(&grants, text).expect("write");
+
+    let plan = |dir: &Path| -> std::collections::BTreeMap<String, serde_json::Value> {
+        let run = run_in(
+            dir,
+            &[
+                "plan",
+                "--as-of",
+                "2026-11-25T09:00:00Z",
+                "--format",
+                "json",
+            ],
+        );
+        assert_eq!(run.code, 0, "{}", run.transcript());
+        let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+        doc["decisions"]
+            .as_array()
+            .expect("decisions")
+            .iter()
+            .map(|d| {
+                let mut d = d.clone();
+                let subject = d["subject"].as_str().expect("subject").to_string();
+                let obj = d.as_object_mut().expect("object");
+                for where_ in ["subject", "file", "line", "column"] {
+                    obj.remove(where_);
+                }
+                (renamed.get(&subject).cloned().unwrap_or(subject), d)
+            })
+            .collect()
+    };
+    let want = plan(&repo());
+    let got = plan(dir);
+    assert_eq!(
+        want.keys().collect::<Vec<_>>(),
+        got.keys().collect::<Vec<_>>(),
+        "the same records are decided"
+    );
+    for (subject, decision) in &want {
+        assert_eq!(&got[subject], decision, "{subject}");
+    }
+}
