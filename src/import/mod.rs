@@ -385,6 +385,32 @@ pub(crate) mod testing {
         (outcome, written)
     }
 
+    /// The records (and fragments) of what `run` wrote, parsed; the
+    /// manifest is left out.
+    pub fn records(written: &str) -> Vec<Value> {
+        let mut yaml = String::new();
+        let mut in_manifest = false;
+        for line in written.lines() {
+            if line == "{" {
+                in_manifest = true;
+            } else if in_manifest && line == "}" {
+                in_manifest = false;
+            } else if !in_manifest {
+                yaml.push_str(line);
+                yaml.push('\n');
+            }
+        }
+        serde_saphyr::from_str(&yaml).expect("the output parses")
+    }
+
+    /// The written record `id`; panics when there is none.
+    pub fn record(written: &str, id: &str) -> Value {
+        records(written)
+            .into_iter()
+            .find(|r| r.get("id").or_else(|| r.get("extends")) == Some(&json!(id)))
+            .unwrap_or_else(|| panic!("no record `{id}` in:\n{written}"))
+    }
+
     /// The messages of a refusal, one per line.
     pub fn refusals(outcome: &Outcome) -> String {
         match outcome {
