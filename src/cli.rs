@@ -64,6 +64,8 @@ pub enum ImportSource {
     SnipeIt,
     /// Intune managed devices (Graph `managedDevices`, JSON).
     Intune,
+    /// AWS IAM: credential report (CSV), `list-access-keys` and last-used (JSON).
+    AwsIam,
 }
 
 impl From<ImportSource> for crate::import::Source {
@@ -74,6 +76,7 @@ impl From<ImportSource> for crate::import::Source {
             ImportSource::Okta => crate::import::Source::Okta,
             ImportSource::SnipeIt => crate::import::Source::SnipeIt,
             ImportSource::Intune => crate::import::Source::Intune,
+            ImportSource::AwsIam => crate::import::Source::AwsIam,
         }
     }
 }

@@ -12,6 +12,7 @@
 //! `extends:` fragments of their own files, which validation merges in;
 //! the importer never writes those files.
 
+mod aws;
 mod codes;
 mod directory;
 mod export;
@@ -55,16 +56,20 @@ pub enum Source {
     SnipeIt,
     /// Intune's `managedDevices` (Graph) JSON.
     Intune,
+    /// AWS IAM: the credential report CSV, `list-access-keys` and
+    /// `get-access-key-last-used` JSON.
+    AwsIam,
 }
 
 impl Source {
     /// Every source, in documentation order.
-    pub const ALL: [Source; 5] = [
+    pub const ALL: [Source; 6] = [
         Source::HrCsv,
         Source::BambooHr,
         Source::Okta,
         Source::SnipeIt,
         Source::Intune,
+        Source::AwsIam,
     ];
 
     /// The name on the command line.
@@ -75,6 +80,7 @@ impl Source {
             Source::Okta => "okta",
             Source::SnipeIt => "snipe-it",
             Source::Intune => "intune",
+            Source::AwsIam => "aws-iam",
         }
     }
 
@@ -87,6 +93,7 @@ impl Source {
             Source::Okta => "okta",
             Source::SnipeIt => "snipe-it",
             Source::Intune => "intune",
+            Source::AwsIam => "aws",
         }
     }
 
@@ -100,6 +107,9 @@ impl Source {
                 "`GET /api/v1/hardware` and `GET /api/v1/users` responses (`{total, rows}`)"
             }
             Source::Intune => "`GET /deviceManagement/managedDevices` responses (`{value}`)",
+            Source::AwsIam => {
+                "the credential report (CSV), `aws iam list-access-keys` responses (`{AccessKeyMetadata}`) and a list of `get-access-key-last-used` responses each with its `AccessKeyId`"
+            }
         }
     }
 }
@@ -222,6 +232,7 @@ pub fn import(request: &Request) -> Result<Outcome, Error> {
         Source::Okta => okta::read(&mut ctx),
         Source::SnipeIt => snipeit::read(&mut ctx),
         Source::Intune => intune::read(&mut ctx),
+        Source::AwsIam => aws::read(&mut ctx),
     };
     let observed = match observed {
         Ok(observed) => observed,
