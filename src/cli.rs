@@ -66,6 +66,8 @@ pub enum ImportSource {
     Intune,
     /// AWS IAM: credential report (CSV), `list-access-keys` and last-used (JSON).
     AwsIam,
+    /// Google Cloud service-account keys (`keys.list`, JSON).
+    GcpKeys,
 }
 
 impl From<ImportSource> for crate::import::Source {
@@ -77,6 +79,7 @@ impl From<ImportSource> for crate::import::Source {
             ImportSource::SnipeIt => crate::import::Source::SnipeIt,
             ImportSource::Intune => crate::import::Source::Intune,
             ImportSource::AwsIam => crate::import::Source::AwsIam,
+            ImportSource::GcpKeys => crate::import::Source::GcpKeys,
         }
     }
 }

@@ -16,6 +16,7 @@ mod aws;
 mod codes;
 mod directory;
 mod export;
+mod gcp;
 mod hr;
 mod intune;
 mod observed;
@@ -59,17 +60,20 @@ pub enum Source {
     /// AWS IAM: the credential report CSV, `list-access-keys` and
     /// `get-access-key-last-used` JSON.
     AwsIam,
+    /// Google Cloud service-account keys (`keys.list` JSON).
+    GcpKeys,
 }
 
 impl Source {
     /// Every source, in documentation order.
-    pub const ALL: [Source; 6] = [
+    pub const ALL: [Source; 7] = [
         Source::HrCsv,
         Source::BambooHr,
         Source::Okta,
         Source::SnipeIt,
         Source::Intune,
         Source::AwsIam,
+        Source::GcpKeys,
     ];
 
     /// The name on the command line.
@@ -81,6 +85,7 @@ impl Source {
             Source::SnipeIt => "snipe-it",
             Source::Intune => "intune",
             Source::AwsIam => "aws-iam",
+            Source::GcpKeys => "gcp-keys",
         }
     }
 
@@ -94,6 +99,7 @@ impl Source {
             Source::SnipeIt => "snipe-it",
             Source::Intune => "intune",
             Source::AwsIam => "aws",
+            Source::GcpKeys => "gcp",
         }
     }
 
@@ -110,6 +116,7 @@ impl Source {
             Source::AwsIam => {
                 "the credential report (CSV), `aws iam list-access-keys` responses (`{AccessKeyMetadata}`) and a list of `get-access-key-last-used` responses each with its `AccessKeyId`"
             }
+            Source::GcpKeys => "`projects.serviceAccounts.keys.list` responses (`{keys}`)",
         }
     }
 }
@@ -233,6 +240,7 @@ pub fn import(request: &Request) -> Result<Outcome, Error> {
         Source::SnipeIt => snipeit::read(&mut ctx),
         Source::Intune => intune::read(&mut ctx),
         Source::AwsIam => aws::read(&mut ctx),
+        Source::GcpKeys => gcp::read(&mut ctx),
     };
     let observed = match observed {
         Ok(observed) => observed,
