@@ -68,6 +68,8 @@ pub enum ImportSource {
     AwsIam,
     /// Google Cloud service-account keys (`keys.list`, JSON).
     GcpKeys,
+    /// GitHub organisation members, fine-grained PAT grants and deploy keys (JSON).
+    Github,
 }
 
 impl From<ImportSource> for crate::import::Source {
@@ -80,6 +82,7 @@ impl From<ImportSource> for crate::import::Source {
             ImportSource::Intune => crate::import::Source::Intune,
             ImportSource::AwsIam => crate::import::Source::AwsIam,
             ImportSource::GcpKeys => crate::import::Source::GcpKeys,
+            ImportSource::Github => crate::import::Source::GitHub,
         }
     }
 }

@@ -17,6 +17,7 @@ mod codes;
 mod directory;
 mod export;
 mod gcp;
+mod github;
 mod hr;
 mod intune;
 mod observed;
@@ -62,11 +63,13 @@ pub enum Source {
     AwsIam,
     /// Google Cloud service-account keys (`keys.list` JSON).
     GcpKeys,
+    /// A GitHub organisation: members, fine-grained PAT grants, deploy keys.
+    GitHub,
 }
 
 impl Source {
     /// Every source, in documentation order.
-    pub const ALL: [Source; 7] = [
+    pub const ALL: [Source; 8] = [
         Source::HrCsv,
         Source::BambooHr,
         Source::Okta,
@@ -74,6 +77,7 @@ impl Source {
         Source::Intune,
         Source::AwsIam,
         Source::GcpKeys,
+        Source::GitHub,
     ];
 
     /// The name on the command line.
@@ -86,6 +90,7 @@ impl Source {
             Source::Intune => "intune",
             Source::AwsIam => "aws-iam",
             Source::GcpKeys => "gcp-keys",
+            Source::GitHub => "github",
         }
     }
 
@@ -100,6 +105,7 @@ impl Source {
             Source::Intune => "intune",
             Source::AwsIam => "aws",
             Source::GcpKeys => "gcp",
+            Source::GitHub => "github",
         }
     }
 
@@ -117,6 +123,9 @@ impl Source {
                 "the credential report (CSV), `aws iam list-access-keys` responses (`{AccessKeyMetadata}`) and a list of `get-access-key-last-used` responses each with its `AccessKeyId`"
             }
             Source::GcpKeys => "`projects.serviceAccounts.keys.list` responses (`{keys}`)",
+            Source::GitHub => {
+                "`GET /orgs/{org}/members`, `GET /orgs/{org}/personal-access-tokens` and deploy-key lists (`GET /repos/{owner}/{repo}/keys`, each key with its `repository`), as JSON arrays"
+            }
         }
     }
 }
@@ -241,6 +250,7 @@ pub fn import(request: &Request) -> Result<Outcome, Error> {
         Source::Intune => intune::read(&mut ctx),
         Source::AwsIam => aws::read(&mut ctx),
         Source::GcpKeys => gcp::read(&mut ctx),
+        Source::GitHub => github::read(&mut ctx),
     };
     let observed = match observed {
         Ok(observed) => observed,
