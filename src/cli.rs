@@ -68,6 +68,12 @@ pub enum ImportSource {
     Jamf,
     /// ConductorOne Baton output (`baton resources -o json`, `baton grants -o json`).
     Baton,
+    /// AWS IAM: credential report (CSV), `list-access-keys` and last-used (JSON).
+    AwsIam,
+    /// Google Cloud service-account keys (`keys.list`, JSON).
+    GcpKeys,
+    /// GitHub organisation members, fine-grained PAT grants and deploy keys (JSON).
+    Github,
 }
 
 impl From<ImportSource> for crate::import::Source {
@@ -80,6 +86,9 @@ impl From<ImportSource> for crate::import::Source {
             ImportSource::Intune => crate::import::Source::Intune,
             ImportSource::Jamf => crate::import::Source::Jamf,
             ImportSource::Baton => crate::import::Source::Baton,
+            ImportSource::AwsIam => crate::import::Source::AwsIam,
+            ImportSource::GcpKeys => crate::import::Source::GcpKeys,
+            ImportSource::Github => crate::import::Source::GitHub,
         }
     }
 }

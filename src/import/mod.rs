@@ -13,9 +13,12 @@
 //! the importer never writes those files.
 
 mod baton;
+mod aws;
 mod codes;
 mod directory;
 mod export;
+mod gcp;
+mod github;
 mod hr;
 mod intune;
 mod jamf;
@@ -61,11 +64,18 @@ pub enum Source {
     Jamf,
     /// ConductorOne Baton's `resources` and `grants` JSON.
     Baton,
+    /// AWS IAM: the credential report CSV, `list-access-keys` and
+    /// `get-access-key-last-used` JSON.
+    AwsIam,
+    /// Google Cloud service-account keys (`keys.list` JSON).
+    GcpKeys,
+    /// A GitHub organisation: members, fine-grained PAT grants, deploy keys.
+    GitHub,
 }
 
 impl Source {
     /// Every source, in documentation order.
-    pub const ALL: [Source; 7] = [
+    pub const ALL: [Source; 10] = [
         Source::HrCsv,
         Source::BambooHr,
         Source::Okta,
@@ -73,6 +83,9 @@ impl Source {
         Source::Intune,
         Source::Jamf,
         Source::Baton,
+        Source::AwsIam,
+        Source::GcpKeys,
+        Source::GitHub,
     ];
 
     /// The name on the command line.
@@ -85,6 +98,9 @@ impl Source {
             Source::Intune => "intune",
             Source::Jamf => "jamf",
             Source::Baton => "baton",
+            Source::AwsIam => "aws-iam",
+            Source::GcpKeys => "gcp-keys",
+            Source::GitHub => "github",
         }
     }
 
@@ -99,6 +115,9 @@ impl Source {
             Source::Intune => "intune",
             Source::Jamf => "jamf",
             Source::Baton => "baton",
+            Source::AwsIam => "aws",
+            Source::GcpKeys => "gcp",
+            Source::GitHub => "github",
         }
     }
 
@@ -114,6 +133,13 @@ impl Source {
             Source::Intune => "`GET /deviceManagement/managedDevices` responses (`{value}`)",
             Source::Jamf => "`GET /api/v1/computers-inventory` responses (`{totalCount, results}`)",
             Source::Baton => "`baton resources -o json` and `baton grants -o json` output",
+            Source::AwsIam => {
+                "the credential report (CSV), `aws iam list-access-keys` responses (`{AccessKeyMetadata}`) and a list of `get-access-key-last-used` responses each with its `AccessKeyId`"
+            }
+            Source::GcpKeys => "`projects.serviceAccounts.keys.list` responses (`{keys}`)",
+            Source::GitHub => {
+                "`GET /orgs/{org}/members`, `GET /orgs/{org}/personal-access-tokens` and deploy-key lists (`GET /repos/{owner}/{repo}/keys`, each key with its `repository`), as JSON arrays"
+            }
         }
     }
 }
@@ -238,6 +264,9 @@ pub fn import(request: &Request) -> Result<Outcome, Error> {
         Source::Intune => intune::read(&mut ctx),
         Source::Jamf => jamf::read(&mut ctx),
         Source::Baton => baton::read(&mut ctx),
+        Source::AwsIam => aws::read(&mut ctx),
+        Source::GcpKeys => gcp::read(&mut ctx),
+        Source::GitHub => github::read(&mut ctx),
     };
     let observed = match observed {
         Ok(observed) => observed,
@@ -416,6 +445,32 @@ pub(crate) mod testing {
             }
         }
         (outcome, written)
+    }
+
+    /// The records (and fragments) of what `run` wrote, parsed; the
+    /// manifest is left out.
+    pub fn records(written: &str) -> Vec<Value> {
+        let mut yaml = String::new();
+        let mut in_manifest = false;
+        for line in written.lines() {
+            if line == "{" {
+                in_manifest = true;
+            } else if in_manifest && line == "}" {
+                in_manifest = false;
+            } else if !in_manifest {
+                yaml.push_str(line);
+                yaml.push('\n');
+            }
+        }
+        serde_saphyr::from_str(&yaml).expect("the output parses")
+    }
+
+    /// The written record `id`; panics when there is none.
+    pub fn record(written: &str, id: &str) -> Value {
+        records(written)
+            .into_iter()
+            .find(|r| r.get("id").or_else(|| r.get("extends")) == Some(&json!(id)))
+            .unwrap_or_else(|| panic!("no record `{id}` in:\n{written}"))
     }
 
     /// The messages of a refusal, one per line.
