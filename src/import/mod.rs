@@ -354,11 +354,55 @@ fn manifest(
 pub(crate) mod testing {
     use super::*;
 
-    /// Imports `exports` (paths relative to the repository) as `source`,
-    /// joining against `inventory` (relative too, or none), at
+    /// Imports `exports` (paths relative to the repository, or absolute)
+    /// as `source`, joining against `inventory` (relative too, or none), at
     /// 2026-11-24T06:00:00Z. Returns the outcome and every file written,
     /// concatenated in name order.
     pub fn run(source: Source, exports: &[&str], inventory: Option<&str>) -> (Outcome, String) {
+        let (outcome, files) = run_files(source, exports, inventory);
+        let written = files.into_iter().map(|(_, text)| text).collect();
+        (outcome, written)
+    }
+
+    /// As [`run`], with the records written read back from their YAML, by
+    /// id (or the id a fragment extends).
+    pub fn run_records(
+        source: Source,
+        exports: &[&str],
+        inventory: Option<&str>,
+    ) -> (Outcome, BTreeMap<String, Value>) {
+        let (outcome, files) = run_files(source, exports, inventory);
+        let mut records = BTreeMap::new();
+        for (name, text) in files {
+            if name == output::MANIFEST {
+                continue;
+            }
+            let documents = crate::load::yaml::parse_documents(&text, &Limits::default())
+                .unwrap_or_else(|e| panic!("`{name}` does not re-parse: {}", e.message));
+            for document in documents {
+                let Value::Array(items) = output::to_json(&document) else {
+                    panic!("`{name}` is not a list of records");
+                };
+                for item in items {
+                    let id = item
+                        .get("id")
+                        .or_else(|| item.get("extends"))
+                        .and_then(Value::as_str)
+                        .unwrap_or_else(|| panic!("a record of `{name}` has no id"))
+                        .to_string();
+                    records.insert(id, item);
+                }
+            }
+        }
+        (outcome, records)
+    }
+
+    /// The files an import wrote, by name, in name order.
+    fn run_files(
+        source: Source,
+        exports: &[&str],
+        inventory: Option<&str>,
+    ) -> (Outcome, Vec<(String, String)>) {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let scratch = tempfile::tempdir().expect("a scratch directory");
         let out = scratch.path().join("out");
@@ -374,15 +418,67 @@ pub(crate) mod testing {
             limits: Limits::default(),
         };
         let outcome = import(&request).expect("the import runs");
-        let mut written = String::new();
+        let mut files = Vec::new();
         if let Ok(entries) = std::fs::read_dir(&out) {
             let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
             paths.sort();
             for p in paths {
-                written.push_str(&std::fs::read_to_string(&p).unwrap_or_default());
+                let name = p
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                files.push((name, std::fs::read_to_string(&p).unwrap_or_default()));
             }
         }
-        (outcome, written)
+        (outcome, files)
+    }
+
+    /// Writes `text` to a file named `name` in a new scratch directory, for
+    /// an export written inside a test; keep the directory while it is used.
+    pub fn scratch_export(name: &str, text: &str) -> (tempfile::TempDir, String) {
+        let dir = tempfile::tempdir().expect("a scratch directory");
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).expect("the export is written");
+        let path = path.to_string_lossy().into_owned();
+        (dir, path)
+    }
+
+    /// Every way a written record departs from the inventory model: an
+    /// unknown kind, status or field, or a value outside a field's words.
+    pub fn model_errors(records: &BTreeMap<String, Value>) -> Vec<String> {
+        use crate::model::FieldType;
+        let mut errors = Vec::new();
+        for (id, record) in records {
+            let Some(kind) = record
+                .get("kind")
+                .and_then(Value::as_str)
+                .and_then(Kind::parse)
+            else {
+                errors.push(format!("{id}: no known kind"));
+                continue;
+            };
+            if let Some(status) = record.get("status").and_then(Value::as_str)
+                && !kind.statuses().contains(&status)
+            {
+                errors.push(format!("{id}: status `{status}` is not a {kind} status"));
+            }
+            let Some(fields) = record.as_object() else {
+                continue;
+            };
+            for (name, value) in fields {
+                match kind.field(name).map(|f| &f.ty) {
+                    None if name == "extends" => {}
+                    None => errors.push(format!("{id}: `{name}` is not a {kind} field")),
+                    Some(FieldType::Enum(words)) => {
+                        if !value.as_str().is_some_and(|v| words.contains(&v)) {
+                            errors.push(format!("{id}: `{name}: {value}` is not one of its words"));
+                        }
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        errors
     }
 
     /// The messages of a refusal, one per line.
