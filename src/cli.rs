@@ -60,6 +60,8 @@ pub enum ImportSource {
     Bamboohr,
     /// Okta Users API lists (`GET /api/v1/users`, JSON).
     Okta,
+    /// SCIM 2.0 Users and Groups list responses (JSON).
+    Scim,
     /// Snipe-IT hardware and users (`GET /api/v1/hardware`, `/users`, JSON).
     SnipeIt,
     /// Intune managed devices (Graph `managedDevices`, JSON).
@@ -72,6 +74,7 @@ impl From<ImportSource> for crate::import::Source {
             ImportSource::HrCsv => crate::import::Source::HrCsv,
             ImportSource::Bamboohr => crate::import::Source::BambooHr,
             ImportSource::Okta => crate::import::Source::Okta,
+            ImportSource::Scim => crate::import::Source::Scim,
             ImportSource::SnipeIt => crate::import::Source::SnipeIt,
             ImportSource::Intune => crate::import::Source::Intune,
         }

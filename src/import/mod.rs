@@ -20,6 +20,7 @@ mod intune;
 mod observed;
 mod okta;
 mod output;
+mod scim;
 mod secrets;
 mod snipeit;
 
@@ -51,6 +52,8 @@ pub enum Source {
     BambooHr,
     /// Okta's Users API JSON.
     Okta,
+    /// SCIM 2.0 `/Users` and `/Groups` list responses (RFC 7644).
+    Scim,
     /// Snipe-IT's hardware (and users) API JSON.
     SnipeIt,
     /// Intune's `managedDevices` (Graph) JSON.
@@ -59,10 +62,11 @@ pub enum Source {
 
 impl Source {
     /// Every source, in documentation order.
-    pub const ALL: [Source; 5] = [
+    pub const ALL: [Source; 6] = [
         Source::HrCsv,
         Source::BambooHr,
         Source::Okta,
+        Source::Scim,
         Source::SnipeIt,
         Source::Intune,
     ];
@@ -75,6 +79,7 @@ impl Source {
             Source::Okta => "okta",
             Source::SnipeIt => "snipe-it",
             Source::Intune => "intune",
+            Source::Scim => "scim",
         }
     }
 
@@ -87,6 +92,7 @@ impl Source {
             Source::Okta => "okta",
             Source::SnipeIt => "snipe-it",
             Source::Intune => "intune",
+            Source::Scim => "scim",
         }
     }
 
@@ -100,6 +106,9 @@ impl Source {
                 "`GET /api/v1/hardware` and `GET /api/v1/users` responses (`{total, rows}`)"
             }
             Source::Intune => "`GET /deviceManagement/managedDevices` responses (`{value}`)",
+            Source::Scim => {
+                "SCIM `GET /Users` and `GET /Groups` list responses (`{totalResults, Resources}`)"
+            }
         }
     }
 }
@@ -222,6 +231,7 @@ pub fn import(request: &Request) -> Result<Outcome, Error> {
         Source::Okta => okta::read(&mut ctx),
         Source::SnipeIt => snipeit::read(&mut ctx),
         Source::Intune => intune::read(&mut ctx),
+        Source::Scim => scim::read(&mut ctx),
     };
     let observed = match observed {
         Ok(observed) => observed,
