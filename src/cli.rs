@@ -62,6 +62,8 @@ pub enum ImportSource {
     Okta,
     /// SCIM 2.0 Users and Groups list responses (JSON).
     Scim,
+    /// Microsoft Entra ID users (Graph `GET /users`, JSON).
+    Entra,
     /// Snipe-IT hardware and users (`GET /api/v1/hardware`, `/users`, JSON).
     SnipeIt,
     /// Intune managed devices (Graph `managedDevices`, JSON).
@@ -75,6 +77,7 @@ impl From<ImportSource> for crate::import::Source {
             ImportSource::Bamboohr => crate::import::Source::BambooHr,
             ImportSource::Okta => crate::import::Source::Okta,
             ImportSource::Scim => crate::import::Source::Scim,
+            ImportSource::Entra => crate::import::Source::Entra,
             ImportSource::SnipeIt => crate::import::Source::SnipeIt,
             ImportSource::Intune => crate::import::Source::Intune,
         }

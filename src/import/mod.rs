@@ -14,6 +14,7 @@
 
 mod codes;
 mod directory;
+mod entra;
 mod export;
 mod hr;
 mod intune;
@@ -54,6 +55,8 @@ pub enum Source {
     Okta,
     /// SCIM 2.0 `/Users` and `/Groups` list responses (RFC 7644).
     Scim,
+    /// Microsoft Entra ID users (Graph `GET /users`) JSON.
+    Entra,
     /// Snipe-IT's hardware (and users) API JSON.
     SnipeIt,
     /// Intune's `managedDevices` (Graph) JSON.
@@ -62,11 +65,12 @@ pub enum Source {
 
 impl Source {
     /// Every source, in documentation order.
-    pub const ALL: [Source; 6] = [
+    pub const ALL: [Source; 7] = [
         Source::HrCsv,
         Source::BambooHr,
         Source::Okta,
         Source::Scim,
+        Source::Entra,
         Source::SnipeIt,
         Source::Intune,
     ];
@@ -80,6 +84,7 @@ impl Source {
             Source::SnipeIt => "snipe-it",
             Source::Intune => "intune",
             Source::Scim => "scim",
+            Source::Entra => "entra",
         }
     }
 
@@ -93,6 +98,7 @@ impl Source {
             Source::SnipeIt => "snipe-it",
             Source::Intune => "intune",
             Source::Scim => "scim",
+            Source::Entra => "entra",
         }
     }
 
@@ -108,6 +114,9 @@ impl Source {
             Source::Intune => "`GET /deviceManagement/managedDevices` responses (`{value}`)",
             Source::Scim => {
                 "SCIM `GET /Users` and `GET /Groups` list responses (`{totalResults, Resources}`)"
+            }
+            Source::Entra => {
+                "Graph `GET /users?$select=…` responses (`{value}`), with `accountEnabled` and `employeeId` selected"
             }
         }
     }
@@ -232,6 +241,7 @@ pub fn import(request: &Request) -> Result<Outcome, Error> {
         Source::SnipeIt => snipeit::read(&mut ctx),
         Source::Intune => intune::read(&mut ctx),
         Source::Scim => scim::read(&mut ctx),
+        Source::Entra => entra::read(&mut ctx),
     };
     let observed = match observed {
         Ok(observed) => observed,
