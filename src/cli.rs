@@ -64,6 +64,8 @@ pub enum ImportSource {
     Scim,
     /// Microsoft Entra ID users (Graph `GET /users`, JSON).
     Entra,
+    /// Google Workspace users (Directory `users.list`, JSON).
+    GoogleWorkspace,
     /// Snipe-IT hardware and users (`GET /api/v1/hardware`, `/users`, JSON).
     SnipeIt,
     /// Intune managed devices (Graph `managedDevices`, JSON).
@@ -78,6 +80,7 @@ impl From<ImportSource> for crate::import::Source {
             ImportSource::Okta => crate::import::Source::Okta,
             ImportSource::Scim => crate::import::Source::Scim,
             ImportSource::Entra => crate::import::Source::Entra,
+            ImportSource::GoogleWorkspace => crate::import::Source::GoogleWorkspace,
             ImportSource::SnipeIt => crate::import::Source::SnipeIt,
             ImportSource::Intune => crate::import::Source::Intune,
         }

@@ -16,6 +16,7 @@ mod codes;
 mod directory;
 mod entra;
 mod export;
+mod google;
 mod hr;
 mod intune;
 mod observed;
@@ -57,6 +58,8 @@ pub enum Source {
     Scim,
     /// Microsoft Entra ID users (Graph `GET /users`) JSON.
     Entra,
+    /// Google Workspace Directory `users.list` JSON.
+    GoogleWorkspace,
     /// Snipe-IT's hardware (and users) API JSON.
     SnipeIt,
     /// Intune's `managedDevices` (Graph) JSON.
@@ -65,12 +68,13 @@ pub enum Source {
 
 impl Source {
     /// Every source, in documentation order.
-    pub const ALL: [Source; 7] = [
+    pub const ALL: [Source; 8] = [
         Source::HrCsv,
         Source::BambooHr,
         Source::Okta,
         Source::Scim,
         Source::Entra,
+        Source::GoogleWorkspace,
         Source::SnipeIt,
         Source::Intune,
     ];
@@ -85,6 +89,7 @@ impl Source {
             Source::Intune => "intune",
             Source::Scim => "scim",
             Source::Entra => "entra",
+            Source::GoogleWorkspace => "google-workspace",
         }
     }
 
@@ -99,6 +104,7 @@ impl Source {
             Source::Intune => "intune",
             Source::Scim => "scim",
             Source::Entra => "entra",
+            Source::GoogleWorkspace => "google",
         }
     }
 
@@ -117,6 +123,9 @@ impl Source {
             }
             Source::Entra => {
                 "Graph `GET /users?$select=…` responses (`{value}`), with `accountEnabled` and `employeeId` selected"
+            }
+            Source::GoogleWorkspace => {
+                "Directory `users.list` responses (`{kind, users}`), with `showDeleted=true` for deleted users"
             }
         }
     }
@@ -242,6 +251,7 @@ pub fn import(request: &Request) -> Result<Outcome, Error> {
         Source::Intune => intune::read(&mut ctx),
         Source::Scim => scim::read(&mut ctx),
         Source::Entra => entra::read(&mut ctx),
+        Source::GoogleWorkspace => google::read(&mut ctx),
     };
     let observed = match observed {
         Ok(observed) => observed,
