@@ -60,6 +60,12 @@ pub enum ImportSource {
     Bamboohr,
     /// Okta Users API lists (`GET /api/v1/users`, JSON).
     Okta,
+    /// SCIM 2.0 Users and Groups list responses (JSON).
+    Scim,
+    /// Microsoft Entra ID users (Graph `GET /users`, JSON).
+    Entra,
+    /// Google Workspace users (Directory `users.list`, JSON).
+    GoogleWorkspace,
     /// Snipe-IT hardware and users (`GET /api/v1/hardware`, `/users`, JSON).
     SnipeIt,
     /// Intune managed devices (Graph `managedDevices`, JSON).
@@ -82,6 +88,9 @@ impl From<ImportSource> for crate::import::Source {
             ImportSource::HrCsv => crate::import::Source::HrCsv,
             ImportSource::Bamboohr => crate::import::Source::BambooHr,
             ImportSource::Okta => crate::import::Source::Okta,
+            ImportSource::Scim => crate::import::Source::Scim,
+            ImportSource::Entra => crate::import::Source::Entra,
+            ImportSource::GoogleWorkspace => crate::import::Source::GoogleWorkspace,
             ImportSource::SnipeIt => crate::import::Source::SnipeIt,
             ImportSource::Intune => crate::import::Source::Intune,
             ImportSource::Jamf => crate::import::Source::Jamf,

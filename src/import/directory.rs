@@ -151,6 +151,19 @@ impl Directory {
         }
     }
 
+    /// The one person that any of these emails or logins names: a weak
+    /// match (none when they name different people).
+    pub fn person_by_emails<'e>(&self, emails: impl IntoIterator<Item = &'e str>) -> Option<&str> {
+        let mut found: Option<&str> = None;
+        for person in emails.into_iter().filter_map(|e| self.person_by_email(e)) {
+            match found {
+                Some(p) if p != person => return None,
+                _ => found = Some(person),
+            }
+        }
+        found
+    }
+
     /// The device with this hardware serial.
     pub fn device_by_serial(&self, serial: &str) -> Option<&str> {
         self.devices_by_serial

@@ -225,6 +225,41 @@ impl<'a> At<'a> {
             path: format!("{}.{key}", self.path),
         })
     }
+
+    /// Field `key`, which must be an object; `None` when absent or null.
+    pub fn object(&self, key: &str) -> Result<Option<At<'a>>, Box<Finding>> {
+        match self.child(key) {
+            None => Ok(None),
+            Some(child) if child.value.is_object() => Ok(Some(child)),
+            Some(child) => Err(Box::new(child.finding(
+                ImportCode::ExportShape,
+                format!("expected an object, found {}", json_type(child.value)),
+            ))),
+        }
+    }
+
+    /// A list of strings; absent or null is an empty list.
+    pub fn strs(&self, key: &str) -> Result<Vec<&'a str>, Box<Finding>> {
+        self.list(key)?
+            .into_iter()
+            .map(|item| match item.value {
+                Value::String(s) => Ok(s.as_str()),
+                other => Err(Box::new(item.finding(
+                    ImportCode::ExportShape,
+                    format!("expected a string, found {}", json_type(other)),
+                ))),
+            })
+            .collect()
+    }
+
+    /// The items of field `key`, which must be a list; absent or null is
+    /// no items.
+    pub fn list(&self, key: &str) -> Result<Vec<At<'a>>, Box<Finding>> {
+        match self.child(key) {
+            None => Ok(Vec::new()),
+            Some(child) => child.items(),
+        }
+    }
 }
 
 /// Parses an RFC 3339 date-time, or an ISO 8601 one with a `+00:00`-style

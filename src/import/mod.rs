@@ -16,15 +16,18 @@ mod baton;
 mod aws;
 mod codes;
 mod directory;
+mod entra;
 mod export;
 mod gcp;
 mod github;
+mod google;
 mod hr;
 mod intune;
 mod jamf;
 mod observed;
 mod okta;
 mod output;
+mod scim;
 mod secrets;
 mod snipeit;
 
@@ -56,6 +59,12 @@ pub enum Source {
     BambooHr,
     /// Okta's Users API JSON.
     Okta,
+    /// SCIM 2.0 `/Users` and `/Groups` list responses (RFC 7644).
+    Scim,
+    /// Microsoft Entra ID users (Graph `GET /users`) JSON.
+    Entra,
+    /// Google Workspace Directory `users.list` JSON.
+    GoogleWorkspace,
     /// Snipe-IT's hardware (and users) API JSON.
     SnipeIt,
     /// Intune's `managedDevices` (Graph) JSON.
@@ -75,10 +84,13 @@ pub enum Source {
 
 impl Source {
     /// Every source, in documentation order.
-    pub const ALL: [Source; 10] = [
+    pub const ALL: [Source; 13] = [
         Source::HrCsv,
         Source::BambooHr,
         Source::Okta,
+        Source::Scim,
+        Source::Entra,
+        Source::GoogleWorkspace,
         Source::SnipeIt,
         Source::Intune,
         Source::Jamf,
@@ -101,6 +113,9 @@ impl Source {
             Source::AwsIam => "aws-iam",
             Source::GcpKeys => "gcp-keys",
             Source::GitHub => "github",
+            Source::Scim => "scim",
+            Source::Entra => "entra",
+            Source::GoogleWorkspace => "google-workspace",
         }
     }
 
@@ -118,6 +133,9 @@ impl Source {
             Source::AwsIam => "aws",
             Source::GcpKeys => "gcp",
             Source::GitHub => "github",
+            Source::Scim => "scim",
+            Source::Entra => "entra",
+            Source::GoogleWorkspace => "google",
         }
     }
 
@@ -139,6 +157,15 @@ impl Source {
             Source::GcpKeys => "`projects.serviceAccounts.keys.list` responses (`{keys}`)",
             Source::GitHub => {
                 "`GET /orgs/{org}/members`, `GET /orgs/{org}/personal-access-tokens` and deploy-key lists (`GET /repos/{owner}/{repo}/keys`, each key with its `repository`), as JSON arrays"
+            }
+            Source::Scim => {
+                "SCIM `GET /Users` and `GET /Groups` list responses (`{totalResults, Resources}`)"
+            }
+            Source::Entra => {
+                "Graph `GET /users?$select=…` responses (`{value}`), with `accountEnabled` and `employeeId` selected"
+            }
+            Source::GoogleWorkspace => {
+                "Directory `users.list` responses (`{kind, users}`), with `showDeleted=true` for deleted users"
             }
         }
     }
@@ -267,6 +294,9 @@ pub fn import(request: &Request) -> Result<Outcome, Error> {
         Source::AwsIam => aws::read(&mut ctx),
         Source::GcpKeys => gcp::read(&mut ctx),
         Source::GitHub => github::read(&mut ctx),
+        Source::Scim => scim::read(&mut ctx),
+        Source::Entra => entra::read(&mut ctx),
+        Source::GoogleWorkspace => google::read(&mut ctx),
     };
     let observed = match observed {
         Ok(observed) => observed,
@@ -416,11 +446,55 @@ fn manifest(
 pub(crate) mod testing {
     use super::*;
 
-    /// Imports `exports` (paths relative to the repository) as `source`,
-    /// joining against `inventory` (relative too, or none), at
+    /// Imports `exports` (paths relative to the repository, or absolute)
+    /// as `source`, joining against `inventory` (relative too, or none), at
     /// 2026-11-24T06:00:00Z. Returns the outcome and every file written,
     /// concatenated in name order.
     pub fn run(source: Source, exports: &[&str], inventory: Option<&str>) -> (Outcome, String) {
+        let (outcome, files) = run_files(source, exports, inventory);
+        let written = files.into_iter().map(|(_, text)| text).collect();
+        (outcome, written)
+    }
+
+    /// As [`run`], with the records written read back from their YAML, by
+    /// id (or the id a fragment extends).
+    pub fn run_records(
+        source: Source,
+        exports: &[&str],
+        inventory: Option<&str>,
+    ) -> (Outcome, BTreeMap<String, Value>) {
+        let (outcome, files) = run_files(source, exports, inventory);
+        let mut records = BTreeMap::new();
+        for (name, text) in files {
+            if name == output::MANIFEST {
+                continue;
+            }
+            let documents = crate::load::yaml::parse_documents(&text, &Limits::default())
+                .unwrap_or_else(|e| panic!("`{name}` does not re-parse: {}", e.message));
+            for document in documents {
+                let Value::Array(items) = output::to_json(&document) else {
+                    panic!("`{name}` is not a list of records");
+                };
+                for item in items {
+                    let id = item
+                        .get("id")
+                        .or_else(|| item.get("extends"))
+                        .and_then(Value::as_str)
+                        .unwrap_or_else(|| panic!("a record of `{name}` has no id"))
+                        .to_string();
+                    records.insert(id, item);
+                }
+            }
+        }
+        (outcome, records)
+    }
+
+    /// The files an import wrote, by name, in name order.
+    fn run_files(
+        source: Source,
+        exports: &[&str],
+        inventory: Option<&str>,
+    ) -> (Outcome, Vec<(String, String)>) {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let scratch = tempfile::tempdir().expect("a scratch directory");
         let out = scratch.path().join("out");
@@ -436,15 +510,67 @@ pub(crate) mod testing {
             limits: Limits::default(),
         };
         let outcome = import(&request).expect("the import runs");
-        let mut written = String::new();
+        let mut files = Vec::new();
         if let Ok(entries) = std::fs::read_dir(&out) {
             let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
             paths.sort();
             for p in paths {
-                written.push_str(&std::fs::read_to_string(&p).unwrap_or_default());
+                let name = p
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                files.push((name, std::fs::read_to_string(&p).unwrap_or_default()));
             }
         }
-        (outcome, written)
+        (outcome, files)
+    }
+
+    /// Writes `text` to a file named `name` in a new scratch directory, for
+    /// an export written inside a test; keep the directory while it is used.
+    pub fn scratch_export(name: &str, text: &str) -> (tempfile::TempDir, String) {
+        let dir = tempfile::tempdir().expect("a scratch directory");
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).expect("the export is written");
+        let path = path.to_string_lossy().into_owned();
+        (dir, path)
+    }
+
+    /// Every way a written record departs from the inventory model: an
+    /// unknown kind, status or field, or a value outside a field's words.
+    pub fn model_errors(records: &BTreeMap<String, Value>) -> Vec<String> {
+        use crate::model::FieldType;
+        let mut errors = Vec::new();
+        for (id, record) in records {
+            let Some(kind) = record
+                .get("kind")
+                .and_then(Value::as_str)
+                .and_then(Kind::parse)
+            else {
+                errors.push(format!("{id}: no known kind"));
+                continue;
+            };
+            if let Some(status) = record.get("status").and_then(Value::as_str)
+                && !kind.statuses().contains(&status)
+            {
+                errors.push(format!("{id}: status `{status}` is not a {kind} status"));
+            }
+            let Some(fields) = record.as_object() else {
+                continue;
+            };
+            for (name, value) in fields {
+                match kind.field(name).map(|f| &f.ty) {
+                    None if name == "extends" => {}
+                    None => errors.push(format!("{id}: `{name}` is not a {kind} field")),
+                    Some(FieldType::Enum(words)) => {
+                        if !value.as_str().is_some_and(|v| words.contains(&v)) {
+                            errors.push(format!("{id}: `{name}: {value}` is not one of its words"));
+                        }
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        errors
     }
 
     /// The records (and fragments) of what `run` wrote, parsed; the

@@ -5,6 +5,7 @@
 use jiff::Timestamp;
 use serde_json::{Map, Value};
 
+use super::Directory;
 use crate::model::{Kind, format_time};
 
 /// How a record was joined to the person (or device) it names.
@@ -106,6 +107,26 @@ impl Observed {
         if let Some(t) = value {
             self.fields
                 .insert(name.to_string(), Value::String(format_time(t)));
+        }
+        self
+    }
+
+    /// Links an account to its person: on the employee number, a strong
+    /// match that sets `principal`; failing that, on the one person any of
+    /// `emails` (emails or logins) names, a weak match that sets only
+    /// `suspected_principal`. A login never sets `principal`.
+    pub fn join_person(
+        &mut self,
+        directory: &Directory,
+        employee_number: Option<&str>,
+        emails: &[&str],
+    ) -> &mut Self {
+        if let Some(person) = employee_number.and_then(|n| directory.person_by_number(n)) {
+            self.text("principal", Some(person));
+            self.matched = Some(Match::Strong);
+        } else if let Some(person) = directory.person_by_emails(emails.iter().copied()) {
+            self.text("suspected_principal", Some(person));
+            self.matched = Some(Match::Weak);
         }
         self
     }

@@ -170,7 +170,7 @@ fn write_error(path: &Path, e: &std::io::Error) -> Error {
 }
 
 /// A YAML tree as JSON, for comparing the previous output with the new.
-fn to_json(node: &Node) -> Value {
+pub(super) fn to_json(node: &Node) -> Value {
     match &node.value {
         NodeValue::Null => Value::Null,
         NodeValue::Bool(b) => Value::Bool(*b),
