@@ -12,8 +12,8 @@
 //! `extends:` fragments of their own files, which validation merges in;
 //! the importer never writes those files.
 
-mod baton;
 mod aws;
+mod baton;
 mod codes;
 mod directory;
 mod entra;

@@ -239,11 +239,15 @@ pub fn render(
         );
         for record in records {
             text.push('\n');
-            let yaml = serde_saphyr::to_string(&vec![record]).map_err(|e| {
-                Error::from(Write {
-                    message: format!("could not render `{name}`: {e}"),
-                })
-            })?;
+            // Plain or quoted scalars only: a long id folded over two
+            // lines (`>-`) reads as two values in a review.
+            let options = serde_saphyr::ser_options! { prefer_block_scalars: false };
+            let yaml =
+                serde_saphyr::to_string_with_options(&vec![record], options).map_err(|e| {
+                    Error::from(Write {
+                        message: format!("could not render `{name}`: {e}"),
+                    })
+                })?;
             text.push_str(&yaml);
             if !text.ends_with('\n') {
                 text.push('\n');

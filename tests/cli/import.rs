@@ -108,6 +108,18 @@ imports! {
     import_jamf_section_not_requested => ["jamf", "--in", "fixtures/jamf/section-not-requested.json"],
     import_baton => ["baton", "--in", "exports/baton/resources.json", "exports/baton/grants.json"],
     import_baton_omitted_status => ["baton", "--in", "fixtures/baton/omitted-status.json"],
+    import_scim => ["scim", "--in", "exports/scim/users.json", "exports/scim/groups.json", "--system", "acme-crm"],
+    import_scim_active_missing => ["scim", "--in", "fixtures/scim/active-missing.json"],
+    import_entra => ["entra", "--in", "exports/entra/users.json"],
+    import_entra_without_select => ["entra", "--in", "fixtures/entra/no-select.json"],
+    import_google_workspace => ["google-workspace", "--in", "exports/google/users.json"],
+    import_google_never_logged_in => ["google-workspace", "--in", "fixtures/google/never-logged-in.json"],
+    import_aws_iam => ["aws-iam", "--in", "exports/aws/credential-report.csv", "exports/aws/list-access-keys.json", "exports/aws/access-key-last-used.json"],
+    import_aws_root_and_sentinels => ["aws-iam", "--in", "fixtures/aws/root-and-sentinels.csv"],
+    import_gcp_keys => ["gcp-keys", "--in", "exports/gcp/service-account-keys.json"],
+    import_gcp_system_managed_and_expired => ["gcp-keys", "--in", "fixtures/gcp/system-managed-and-expired.json"],
+    import_github => ["github", "--in", "exports/github/members.json", "exports/github/personal-access-tokens.json", "exports/github/deploy-keys.json"],
+    import_github_expired_tokens => ["github", "--in", "fixtures/github/expired-tokens.json"],
 }
 
 /// Imports that must be refused: exit 2, the message on stderr, and no
@@ -148,6 +160,12 @@ refusals! {
     refuse_missing_export => ["okta", "--in", "exports/okta/no-such-file.json"],
     refuse_invalid_column_map => ["hr-csv", "--in", "exports/hr/workers.csv", "--columns", "fixtures/hr/column-map-typo.yaml"],
     refuse_snipe_it_without_time_zone => ["snipe-it", "--in", "exports/snipe-it/hardware.json"],
+    refuse_gcp_private_key_data => ["gcp-keys", "--in", "fixtures/gcp/private-key-data.json"],
+    refuse_github_private_deploy_key => ["github", "--in", "fixtures/github/deploy-key-with-private-key.json"],
+    refuse_aws_missing_column => ["aws-iam", "--in", "fixtures/aws/missing-column.csv"],
+    refuse_aws_truncated_key_page => ["aws-iam", "--in", "exports/aws/credential-report.csv", "fixtures/aws/truncated-page.json"],
+    refuse_aws_unknown_key_status => ["aws-iam", "--in", "exports/aws/credential-report.csv", "fixtures/aws/unknown-key-status.json"],
+    refuse_scim_incomplete_envelope => ["scim", "--in", "fixtures/scim/incomplete-page.json", "exports/scim/groups.json"],
 }
 
 #[test]
