@@ -61,3 +61,16 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod format_docs {
+    /// docs/importers.md maps every format `severance import` reads.
+    #[test]
+    fn the_importer_docs_have_a_section_per_format() {
+        let docs = include_str!("../../docs/importers.md");
+        for source in crate::import::Source::ALL {
+            let heading = format!("### `{}`:", source.name());
+            assert!(docs.contains(&heading), "docs/importers.md lacks `{heading}`");
+        }
+    }
+}
