@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 
 use super::directory::normalise_serial;
 use super::export::At;
-use super::{Context, Finding, ImportCode, Match, Observed, secrets};
+use super::{Context, Finding, ImportCode, Match, Observed};
 use crate::model::Kind;
 
 const TYPE_PREFIX: &str = "type.googleapis.com/c1.connector.v2.";
@@ -44,17 +44,7 @@ fn resource_id(at: &At<'_>) -> Result<(String, String), Box<Finding>> {
 
 /// Reads resource and grant listings.
 pub fn read(ctx: &mut Context<'_>) -> Result<Vec<Observed>, Vec<Finding>> {
-    let mut findings = Vec::new();
-    let mut parsed = Vec::new();
-    for (index, export) in ctx.exports.iter().enumerate() {
-        match export.json() {
-            Ok(v) => {
-                secrets::scan_json(export, &v, &mut findings);
-                parsed.push((index, export, v));
-            }
-            Err(f) => findings.push(*f),
-        }
-    }
+    let (parsed, mut findings) = super::export::parse_all(ctx.exports);
     let mut out = Vec::new();
     // Users first: grants and secrets name them.
     let mut users: Users = BTreeMap::new();

@@ -70,7 +70,10 @@ mod format_docs {
         let docs = include_str!("../../docs/importers.md");
         for source in crate::import::Source::ALL {
             let heading = format!("### `{}`:", source.name());
-            assert!(docs.contains(&heading), "docs/importers.md lacks `{heading}`");
+            assert!(
+                docs.contains(&heading),
+                "docs/importers.md lacks `{heading}`"
+            );
         }
     }
 }

@@ -9,8 +9,8 @@
 //! fields (`employeeHireDate`, `employeeLeaveDateTime`) are HR's to state
 //! and are not read.
 
-use super::export::At;
-use super::{Context, Finding, ImportCode, Observed, secrets};
+use super::export::{At, list_at, read_lists};
+use super::{Context, Finding, Observed};
 use crate::model::Kind;
 
 /// What Entra is the authority for.
@@ -18,43 +18,12 @@ const AUTHORITATIVE: &[&str] = &["status", "login", "last_login"];
 
 /// Reads Graph user pages.
 pub fn read(ctx: &mut Context<'_>) -> Result<Vec<Observed>, Vec<Finding>> {
-    let mut findings = Vec::new();
-    let mut out = Vec::new();
-    for (index, export) in ctx.exports.iter().enumerate() {
-        let value = match export.json() {
-            Ok(v) => v,
-            Err(f) => {
-                findings.push(*f);
-                continue;
-            }
-        };
-        secrets::scan_json(export, &value, &mut findings);
-        let root = At::root(export, &value);
-        let users = match root.child("value") {
-            Some(v) => v.items(),
-            None => Err(Box::new(root.field_finding(
-                "value",
-                ImportCode::ExportShape,
-                "no `value` list: is this a Graph `GET /users` response?",
-            ))),
-        };
-        match users {
-            Ok(users) => {
-                for user in users {
-                    match account(ctx, &user, index) {
-                        Ok(o) => out.push(o),
-                        Err(f) => findings.push(*f),
-                    }
-                }
-            }
-            Err(f) => findings.push(*f),
-        }
-    }
-    if findings.is_empty() {
-        Ok(out)
-    } else {
-        Err(findings)
-    }
+    let ctx: &Context<'_> = ctx;
+    read_lists(
+        ctx.exports,
+        |root| list_at(root, "value", "a Graph `GET /users` response"),
+        |user, index| account(ctx, user, index).map(Some),
+    )
 }
 
 fn account(ctx: &Context<'_>, user: &At<'_>, index: usize) -> Result<Observed, Box<Finding>> {

@@ -395,3 +395,74 @@ fn line_span(file: &Arc<SourceFile>, offset: usize) -> Span {
 pub fn finding_at(code: ImportCode, span: Span, message: impl Into<String>) -> Finding {
     Diagnostic::new(code, Severity::Error, message).at(span)
 }
+
+/// Reads every export as one JSON document, scans it for secrets, and turns
+/// each item of the list `items` finds in it into a `T` (or nothing, for an
+/// item the format skips). Every refusal of every export is collected, so
+/// that one run names them all.
+pub fn read_lists<T>(
+    exports: &[Export],
+    items: impl for<'a> Fn(&At<'a>) -> Result<Vec<At<'a>>, Box<Finding>>,
+    mut read: impl for<'a> FnMut(&At<'a>, usize) -> Result<Option<T>, Box<Finding>>,
+) -> Result<Vec<T>, Vec<Finding>> {
+    let mut findings = Vec::new();
+    let mut out = Vec::new();
+    for (index, export) in exports.iter().enumerate() {
+        let value = match export.json() {
+            Ok(v) => v,
+            Err(f) => {
+                findings.push(*f);
+                continue;
+            }
+        };
+        super::secrets::scan_json(export, &value, &mut findings);
+        match items(&At::root(export, &value)) {
+            Ok(list) => {
+                for item in list {
+                    match read(&item, index) {
+                        Ok(Some(t)) => out.push(t),
+                        Ok(None) => {}
+                        Err(f) => findings.push(*f),
+                    }
+                }
+            }
+            Err(f) => findings.push(*f),
+        }
+    }
+    if findings.is_empty() {
+        Ok(out)
+    } else {
+        Err(findings)
+    }
+}
+
+/// The list under `key` of an export's top object; its absence means the
+/// file is not the export `what` names.
+pub fn list_at<'a>(root: &At<'a>, key: &str, what: &str) -> Result<Vec<At<'a>>, Box<Finding>> {
+    match root.child(key) {
+        Some(list) => list.items(),
+        None => Err(Box::new(root.field_finding(
+            key,
+            ImportCode::ExportShape,
+            format!("no `{key}` list: is this {what}?"),
+        ))),
+    }
+}
+
+/// Every export parsed as JSON and scanned for secrets, with its index, for
+/// formats that read several kinds of list before they map any: the
+/// parsed documents, and the refusals so far.
+pub fn parse_all(exports: &[Export]) -> (Vec<(usize, &Export, Value)>, Vec<Finding>) {
+    let mut findings = Vec::new();
+    let mut parsed = Vec::new();
+    for (index, export) in exports.iter().enumerate() {
+        match export.json() {
+            Ok(v) => {
+                super::secrets::scan_json(export, &v, &mut findings);
+                parsed.push((index, export, v));
+            }
+            Err(f) => findings.push(*f),
+        }
+    }
+    (parsed, findings)
+}

@@ -15,8 +15,8 @@
 use jiff::Timestamp;
 use serde_json::Value;
 
-use super::export::At;
-use super::{Context, Finding, ImportCode, Observed, secrets};
+use super::export::{At, read_lists};
+use super::{Context, Finding, ImportCode, Observed};
 use crate::model::{Kind, format_time};
 
 /// What IAM is the authority for.
@@ -28,19 +28,10 @@ const EXPOSED: &[&str] = &["EXPOSED", "COMPROMISE"];
 
 /// Reads key lists.
 pub fn read(ctx: &mut Context<'_>) -> Result<Vec<Observed>, Vec<Finding>> {
-    let mut findings = Vec::new();
-    let mut out = Vec::new();
-    for (index, export) in ctx.exports.iter().enumerate() {
-        let value = match export.json() {
-            Ok(v) => v,
-            Err(f) => {
-                findings.push(*f);
-                continue;
-            }
-        };
-        secrets::scan_json(export, &value, &mut findings);
-        let root = At::root(export, &value);
-        let keys = match (root.child("keys"), &value) {
+    let ctx: &Context<'_> = ctx;
+    read_lists(
+        ctx.exports,
+        |root| match (root.child("keys"), root.value) {
             (Some(keys), _) => keys.items(),
             // Proto3 JSON leaves an empty list out: an account with no
             // user-managed keys lists as `{}`.
@@ -49,25 +40,9 @@ pub fn read(ctx: &mut Context<'_>) -> Result<Vec<Observed>, Vec<Finding>> {
                 ImportCode::ExportShape,
                 "no `keys` list: is this a `projects.serviceAccounts.keys.list` response?",
             ))),
-        };
-        match keys {
-            Ok(keys) => {
-                for k in keys {
-                    match key(ctx, &k, index) {
-                        Ok(Some(o)) => out.push(o),
-                        Ok(None) => {}
-                        Err(f) => findings.push(*f),
-                    }
-                }
-            }
-            Err(f) => findings.push(*f),
-        }
-    }
-    if findings.is_empty() {
-        Ok(out)
-    } else {
-        Err(findings)
-    }
+        },
+        |k, index| key(ctx, k, index),
+    )
 }
 
 /// The project, service account and key id of a key's resource name,

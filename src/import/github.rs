@@ -20,7 +20,7 @@ use std::collections::HashSet;
 use serde_json::Value;
 
 use super::export::At;
-use super::{Context, Finding, ImportCode, Observed, secrets};
+use super::{Context, Finding, ImportCode, Observed};
 use crate::model::Kind;
 
 const ACCOUNT_AUTHORITATIVE: &[&str] = &["status", "login"];
@@ -37,17 +37,7 @@ enum List {
 
 /// Reads member, token-grant and deploy-key lists, in any order.
 pub fn read(ctx: &mut Context<'_>) -> Result<Vec<Observed>, Vec<Finding>> {
-    let mut findings = Vec::new();
-    let mut parsed = Vec::new();
-    for (index, export) in ctx.exports.iter().enumerate() {
-        match export.json() {
-            Ok(v) => {
-                secrets::scan_json(export, &v, &mut findings);
-                parsed.push((index, export, v));
-            }
-            Err(f) => findings.push(*f),
-        }
-    }
+    let (parsed, mut findings) = super::export::parse_all(ctx.exports);
     let mut lists = Vec::new();
     for (index, export, value) in &parsed {
         let root = At::root(export, value);

@@ -11,8 +11,8 @@
 
 use jiff::Timestamp;
 
-use super::export::At;
-use super::{Context, Finding, ImportCode, Observed, secrets};
+use super::export::{At, read_lists};
+use super::{Context, Finding, ImportCode, Observed};
 use crate::model::Kind;
 
 /// What Google Workspace is the authority for.
@@ -23,34 +23,10 @@ const LIST_KIND: &str = "admin#directory#users";
 
 /// Reads `users.list` pages.
 pub fn read(ctx: &mut Context<'_>) -> Result<Vec<Observed>, Vec<Finding>> {
-    let mut findings = Vec::new();
-    let mut out = Vec::new();
-    for (index, export) in ctx.exports.iter().enumerate() {
-        let value = match export.json() {
-            Ok(v) => v,
-            Err(f) => {
-                findings.push(*f);
-                continue;
-            }
-        };
-        secrets::scan_json(export, &value, &mut findings);
-        match users(&At::root(export, &value)) {
-            Ok(users) => {
-                for user in users {
-                    match account(ctx, &user, index) {
-                        Ok(o) => out.push(o),
-                        Err(f) => findings.push(*f),
-                    }
-                }
-            }
-            Err(f) => findings.push(*f),
-        }
-    }
-    if findings.is_empty() {
-        Ok(out)
-    } else {
-        Err(findings)
-    }
+    let ctx: &Context<'_> = ctx;
+    read_lists(ctx.exports, users, |user, index| {
+        account(ctx, user, index).map(Some)
+    })
 }
 
 /// The users of a list response; an empty page leaves `users` out.

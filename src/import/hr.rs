@@ -10,7 +10,7 @@ use jiff::civil::Date;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::export::{At, Export, Row, Table, finding_at};
+use super::export::{At, Export, Row, Table, finding_at, list_at, read_lists};
 use super::{Context, Finding, ImportCode, Observed, secrets};
 use crate::diag::{Severity, did_you_mean};
 use crate::model::{Kind, format_time};
@@ -621,40 +621,11 @@ fn employment(e: &Employment) -> Value {
 /// BambooHR writes an empty date as `0000-00-00`; it is unknown, not a
 /// date. Inactive employees are in the report only when it asks for them.
 pub fn read_bamboohr(ctx: &mut Context<'_>) -> Result<Vec<Observed>, Vec<Finding>> {
-    let mut findings = Vec::new();
-    let mut employments = Vec::new();
-    for (index, export) in ctx.exports.iter().enumerate() {
-        let value = match export.json() {
-            Ok(v) => v,
-            Err(f) => {
-                findings.push(*f);
-                continue;
-            }
-        };
-        secrets::scan_json(export, &value, &mut findings);
-        let root = At::root(export, &value);
-        let rows = match root.child("employees") {
-            Some(e) => e.items(),
-            None => Err(Box::new(root.finding(
-                ImportCode::ExportShape,
-                "no `employees` list: is this a BambooHR custom report?",
-            ))),
-        };
-        match rows {
-            Ok(rows) => {
-                for row in rows {
-                    match bamboohr_row(&row, index) {
-                        Ok(e) => employments.push(e),
-                        Err(f) => findings.push(*f),
-                    }
-                }
-            }
-            Err(f) => findings.push(*f),
-        }
-    }
-    if !findings.is_empty() {
-        return Err(findings);
-    }
+    let employments = read_lists(
+        ctx.exports,
+        |root| list_at(root, "employees", "a BambooHR custom report"),
+        |row, index| bamboohr_row(row, index).map(Some),
+    )?;
     people(ctx, employments)
 }
 

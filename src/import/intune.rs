@@ -9,50 +9,20 @@
 use serde_json::{Map, Value};
 
 use super::directory::normalise_serial;
-use super::export::At;
-use super::{Context, Finding, ImportCode, Match, Observed, secrets};
+use super::export::{At, list_at, read_lists};
+use super::{Context, Finding, ImportCode, Match, Observed};
 use crate::model::{Kind, format_time};
 
 const AUTHORITATIVE: &[&str] = &["mdm"];
 
 /// Reads managed-device pages.
 pub fn read(ctx: &mut Context<'_>) -> Result<Vec<Observed>, Vec<Finding>> {
-    let mut findings = Vec::new();
-    let mut out = Vec::new();
-    for (index, export) in ctx.exports.iter().enumerate() {
-        let value = match export.json() {
-            Ok(v) => v,
-            Err(f) => {
-                findings.push(*f);
-                continue;
-            }
-        };
-        secrets::scan_json(export, &value, &mut findings);
-        let root = At::root(export, &value);
-        let devices = match root.child("value") {
-            Some(v) => v.items(),
-            None => Err(Box::new(root.finding(
-                ImportCode::ExportShape,
-                "no `value` list: is this a Graph `managedDevices` response?",
-            ))),
-        };
-        match devices {
-            Ok(devices) => {
-                for d in devices {
-                    match device(ctx, &d, index) {
-                        Ok(o) => out.push(o),
-                        Err(f) => findings.push(*f),
-                    }
-                }
-            }
-            Err(f) => findings.push(*f),
-        }
-    }
-    if findings.is_empty() {
-        Ok(out)
-    } else {
-        Err(findings)
-    }
+    let ctx: &Context<'_> = ctx;
+    read_lists(
+        ctx.exports,
+        |root| list_at(root, "value", "a Graph `managedDevices` response"),
+        |d, index| device(ctx, d, index).map(Some),
+    )
 }
 
 const COMPLIANCE: &[&str] = &[

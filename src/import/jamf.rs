@@ -10,50 +10,20 @@
 use serde_json::{Map, Value};
 
 use super::directory::normalise_serial;
-use super::export::At;
-use super::{Context, Finding, ImportCode, Match, Observed, secrets};
+use super::export::{At, list_at, read_lists};
+use super::{Context, Finding, ImportCode, Match, Observed};
 use crate::model::{Kind, format_time};
 
 const AUTHORITATIVE: &[&str] = &["mdm"];
 
 /// Reads computers-inventory pages.
 pub fn read(ctx: &mut Context<'_>) -> Result<Vec<Observed>, Vec<Finding>> {
-    let mut findings = Vec::new();
-    let mut out = Vec::new();
-    for (index, export) in ctx.exports.iter().enumerate() {
-        let value = match export.json() {
-            Ok(v) => v,
-            Err(f) => {
-                findings.push(*f);
-                continue;
-            }
-        };
-        secrets::scan_json(export, &value, &mut findings);
-        let root = At::root(export, &value);
-        let computers = match root.child("results") {
-            Some(r) => r.items(),
-            None => Err(Box::new(root.finding(
-                ImportCode::ExportShape,
-                "no `results` list: is this a Jamf Pro `computers-inventory` response?",
-            ))),
-        };
-        match computers {
-            Ok(computers) => {
-                for c in computers {
-                    match computer(ctx, &c, index) {
-                        Ok(o) => out.push(o),
-                        Err(f) => findings.push(*f),
-                    }
-                }
-            }
-            Err(f) => findings.push(*f),
-        }
-    }
-    if findings.is_empty() {
-        Ok(out)
-    } else {
-        Err(findings)
-    }
+    let ctx: &Context<'_> = ctx;
+    read_lists(
+        ctx.exports,
+        |root| list_at(root, "results", "a Jamf Pro `computers-inventory` response"),
+        |c, index| computer(ctx, c, index).map(Some),
+    )
 }
 
 fn computer(ctx: &Context<'_>, c: &At<'_>, index: usize) -> Result<Observed, Box<Finding>> {

@@ -5,8 +5,8 @@
 //! `profile.employeeNumber`; a login or email that matches a person is a
 //! weak match, recorded but linking nobody.
 
-use super::export::At;
-use super::{Context, Finding, ImportCode, Match, Observed, secrets};
+use super::export::{At, read_lists};
+use super::{Context, Finding, ImportCode, Match, Observed};
 use crate::model::Kind;
 
 /// What Okta is the authority for.
@@ -28,34 +28,12 @@ const STATUSES: &[(&str, &str)] = &[
 
 /// Reads Okta user lists (one JSON array per file, e.g. one per page).
 pub fn read(ctx: &mut Context<'_>) -> Result<Vec<Observed>, Vec<Finding>> {
-    let mut findings = Vec::new();
-    let mut out = Vec::new();
-    for (index, export) in ctx.exports.iter().enumerate() {
-        let value = match export.json() {
-            Ok(v) => v,
-            Err(f) => {
-                findings.push(*f);
-                continue;
-            }
-        };
-        secrets::scan_json(export, &value, &mut findings);
-        match At::root(export, &value).items() {
-            Ok(users) => {
-                for user in users {
-                    match account(ctx, &user, index) {
-                        Ok(o) => out.push(o),
-                        Err(f) => findings.push(*f),
-                    }
-                }
-            }
-            Err(f) => findings.push(*f),
-        }
-    }
-    if findings.is_empty() {
-        Ok(out)
-    } else {
-        Err(findings)
-    }
+    let ctx: &Context<'_> = ctx;
+    read_lists(
+        ctx.exports,
+        |root| root.items(),
+        |user, index| account(ctx, user, index).map(Some),
+    )
 }
 
 fn account(ctx: &Context<'_>, user: &At<'_>, index: usize) -> Result<Observed, Box<Finding>> {

@@ -353,3 +353,75 @@ fn sync_dir(dir: &Path) -> Result<(), Error> {
     let _ = dir;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rendered(text: &str) -> Rendered {
+        Rendered {
+            files: vec![
+                ("people.yaml".into(), format!("{HEADER_MARK}x`\n{text}")),
+                (MANIFEST.into(), "{}\n".into()),
+            ],
+        }
+    }
+
+    fn read(dir: &Path, name: &str) -> String {
+        fs::read_to_string(dir.join(name)).unwrap_or_default()
+    }
+
+    #[test]
+    fn a_commit_replaces_the_whole_directory() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let out = root.path().join("okta");
+        commit(&out, &rendered("one")).expect("first");
+        fs::write(out.join("stray.yaml"), "left by a crash of an old version").expect("write");
+        commit(&out, &rendered("two")).expect("second");
+        assert!(read(&out, "people.yaml").ends_with("two"));
+        assert!(!out.join("stray.yaml").exists());
+        // Nothing of the swap is left beside it.
+        let names: Vec<_> = fs::read_dir(root.path())
+            .expect("list")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert_eq!(names, ["okta"]);
+    }
+
+    #[test]
+    fn a_swap_interrupted_after_the_old_output_moved_aside_is_finished() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let out = root.path().join("okta");
+        let (new, old) = siblings(&out).expect("siblings");
+        // The crash came between the two renames: the new output is whole
+        // (its manifest is there), the old one moved aside.
+        fs::create_dir(&old).expect("mkdir");
+        fs::write(old.join("people.yaml"), "old").expect("write");
+        fs::create_dir(&new).expect("mkdir");
+        fs::write(new.join("people.yaml"), "new").expect("write");
+        fs::write(new.join(MANIFEST), "{}").expect("write");
+        recover(&out).expect("recover");
+        assert_eq!(read(&out, "people.yaml"), "new");
+        assert!(!new.exists() && !old.exists());
+    }
+
+    #[test]
+    fn a_swap_interrupted_before_the_new_output_was_whole_is_undone() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let out = root.path().join("okta");
+        let (new, old) = siblings(&out).expect("siblings");
+        fs::create_dir(&old).expect("mkdir");
+        fs::write(old.join("people.yaml"), "old").expect("write");
+        // No manifest: the new output was still being written.
+        fs::create_dir(&new).expect("mkdir");
+        fs::write(new.join("people.yaml"), "half").expect("write");
+        recover(&out).expect("recover");
+        assert_eq!(read(&out, "people.yaml"), "old");
+        assert!(!new.exists() && !old.exists());
+        // And with the output in place, a leftover new directory is dropped.
+        fs::create_dir(&new).expect("mkdir");
+        recover(&out).expect("recover");
+        assert_eq!(read(&out, "people.yaml"), "old");
+        assert!(!new.exists());
+    }
+}

@@ -16,7 +16,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use super::export::At;
-use super::{Context, Finding, ImportCode, Observed, secrets};
+use super::{Context, Finding, ImportCode, Observed};
 use crate::model::Kind;
 
 /// What a SCIM provider is the authority for, on an account.
@@ -32,17 +32,7 @@ const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:
 /// Reads SCIM list responses: Users, Groups, or both, in any number of
 /// pages.
 pub fn read(ctx: &mut Context<'_>) -> Result<Vec<Observed>, Vec<Finding>> {
-    let mut findings = Vec::new();
-    let mut parsed = Vec::new();
-    for (index, export) in ctx.exports.iter().enumerate() {
-        match export.json() {
-            Ok(v) => {
-                secrets::scan_json(export, &v, &mut findings);
-                parsed.push((index, export, v));
-            }
-            Err(f) => findings.push(*f),
-        }
-    }
+    let (parsed, mut findings) = super::export::parse_all(ctx.exports);
     let mut users = Vec::new();
     let mut groups = Vec::new();
     for (index, export, value) in &parsed {

@@ -10,7 +10,7 @@ use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
 
 use super::export::At;
-use super::{Context, Finding, ImportCode, Match, Observed, secrets};
+use super::{Context, Finding, ImportCode, Match, Observed};
 use crate::model::Kind;
 
 const AUTHORITATIVE: &[&str] = &[
@@ -31,17 +31,7 @@ type Users = HashMap<String, UserKeys>;
 /// Reads hardware lists, using any users lists among the exports to
 /// resolve assignees.
 pub fn read(ctx: &mut Context<'_>) -> Result<Vec<Observed>, Vec<Finding>> {
-    let mut findings = Vec::new();
-    let mut parsed = Vec::new();
-    for (index, export) in ctx.exports.iter().enumerate() {
-        match export.json() {
-            Ok(v) => {
-                secrets::scan_json(export, &v, &mut findings);
-                parsed.push((index, export, v));
-            }
-            Err(f) => findings.push(*f),
-        }
-    }
+    let (parsed, mut findings) = super::export::parse_all(ctx.exports);
     let mut users = Users::new();
     let mut hardware = Vec::new();
     for (index, export, value) in &parsed {

@@ -700,3 +700,26 @@ fn the_sample_exports_round_trip_to_the_sample_decisions() {
         assert_eq!(&got[subject], decision, "{subject}");
     }
 }
+
+#[test]
+fn refuse_an_inventory_that_cannot_be_read_for_joins() {
+    let scratch = Scratch::new();
+    fs::write(
+        scratch.path().join("inventory/broken.yaml"),
+        "- kind: person\n  id: [unclosed\n",
+    )
+    .expect("write");
+    let run = scratch.import(&["okta", "--in", "exports/okta/users.json", "--out", "out"]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert!(
+        run.stderr.contains("error[join-unreadable]"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("inventory/broken.yaml"),
+        "{}",
+        run.stderr
+    );
+    assert!(!scratch.path().join("out").exists());
+}
