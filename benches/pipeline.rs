@@ -267,7 +267,15 @@ fn bench(people: usize, root: &Path, repo: &Path) {
     }
     let vkey = root.join(format!("ledger-{people}.vkey"));
     std::fs::write(&vkey, format!("{}\n", key.verifier().encode())).expect("write vkey");
-    let runs: [(&str, Vec<std::ffi::OsString>, f64, f64, &str); 3] = [
+    // Exports of as many rows as the inventory has records: an Okta user
+    // list (JSON) and a canonical HR worker CSV, imported into a directory
+    // of their own with nothing to join against.
+    let (okta, workers) = exports(root, records as usize);
+    let empty = root.join("empty-inventory");
+    std::fs::create_dir_all(&empty).expect("mkdir");
+    let import_out = root.join(format!("imported-{people}"));
+    let _ = std::fs::remove_dir_all(&import_out);
+    let runs: [(&str, Vec<std::ffi::OsString>, f64, f64, &str); 5] = [
         (
             "validate, end to end",
             argv(&[
@@ -315,7 +323,46 @@ fn bench(people: usize, root: &Path, repo: &Path) {
             3.0,
             "entries",
         ),
+        (
+            "import okta, end to end",
+            argv(&[
+                &"import",
+                &"okta",
+                &"--quiet",
+                &"--in",
+                &okta,
+                &"--inventory",
+                &empty,
+                &"--out",
+                &import_out.join("okta"),
+                &"--observed-at",
+                &"2026-11-24T06:00:00Z",
+            ]),
+            records,
+            30.0,
+            "rows",
+        ),
+        (
+            "import hr-csv, end to end",
+            argv(&[
+                &"import",
+                &"hr-csv",
+                &"--quiet",
+                &"--in",
+                &workers,
+                &"--inventory",
+                &empty,
+                &"--out",
+                &import_out.join("hr"),
+                &"--observed-at",
+                &"2026-11-24T06:00:00Z",
+            ]),
+            records,
+            30.0,
+            "rows",
+        ),
     ];
+    let mut measured = Vec::new();
     for (name, args, count, target_1m, what) in runs {
         let t = Instant::now();
         let out = std::process::Command::new("/usr/bin/time")
@@ -340,7 +387,61 @@ fn bench(people: usize, root: &Path, repo: &Path) {
             rss_kb / 1024.0,
             at_1m / target_1m
         );
+        measured.push((name, wall, rss_kb));
     }
+    // Issue #15's target: an import of as many rows costs no more than a
+    // plan of as many records, in wall time and in peak memory.
+    let plan = measured.iter().find(|m| m.0.starts_with("plan"));
+    for import in measured.iter().filter(|m| m.0.starts_with("import")) {
+        if let Some(plan) = plan {
+            println!(
+                "  {:<28} {:.2}x the wall time and {:.2}x the peak memory of `plan` (target: at most 1x each)",
+                import.0,
+                import.1 / plan.1,
+                import.2 / plan.2.max(1.0)
+            );
+        }
+    }
+}
+
+/// Writes an Okta user list and a worker CSV of `rows` each (once per size).
+fn exports(root: &Path, rows: usize) -> (PathBuf, PathBuf) {
+    use std::io::Write as _;
+    let okta = root.join(format!("okta-{rows}.json"));
+    let workers = root.join(format!("workers-{rows}.csv"));
+    if !okta.exists() {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&okta).expect("create"));
+        let statuses = ["ACTIVE", "ACTIVE", "ACTIVE", "SUSPENDED", "DEPROVISIONED"];
+        write!(f, "[").expect("write");
+        for i in 0..rows {
+            let sep = if i == 0 { "" } else { "," };
+            write!(
+                f,
+                "{sep}\n  {{\"id\": \"00u{i:017}\", \"status\": \"{}\", \"created\": \"2024-01-12T14:22:11.000Z\", \"lastLogin\": \"2026-11-20T08:00:00.000Z\", \"profile\": {{\"login\": \"user{i}@kestrel.example\", \"email\": \"user{i}@kestrel.example\", \"firstName\": \"User\", \"lastName\": \"{i}\", \"employeeNumber\": \"E{i}\", \"userType\": \"Employee\"}}, \"credentials\": {{\"provider\": {{\"type\": \"OKTA\", \"name\": \"OKTA\"}}}}}}",
+                statuses[i % statuses.len()]
+            )
+            .expect("write");
+        }
+        writeln!(f, "\n]").expect("write");
+    }
+    if !workers.exists() {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&workers).expect("create"));
+        writeln!(f, "employee_number,source_record_id,worker_type,status,first_name,last_name,display_name,work_email,user_name,manager_employee_number,department,team,previous_team,moved_at,location,time_zone,hire_date,termination_date,last_day_of_work,contract_end_date,termination_reason,termination_immediate,rehire_eligible").expect("write");
+        for i in 0..rows {
+            let (status, end) = if i % 10 == 0 {
+                ("terminated", "2026-11-13")
+            } else {
+                ("active", "")
+            };
+            writeln!(
+                f,
+                "E{i},W-{i},employee,{status},User,{i},,user{i}@kestrel.example,,E{},,,,,,,2022-03-01,{end},,,,,",
+                i / 10 * 10
+            )
+            .expect("write");
+        }
+    }
+    (okta, workers)
 }
 
 /// Command-line arguments from words and paths.
