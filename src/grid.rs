@@ -23,7 +23,7 @@ use crate::decide::{Decision, Effect, Status};
 use crate::diag::{Severity, SourceFile};
 use crate::evaluate::Evaluation;
 use crate::load::{Limits, RawInventory};
-use crate::model::{FieldSpec, FieldType, Kind, parse_time};
+use crate::model::{FieldSpec, FieldType, Kind, ToCedar, parse_time};
 use crate::validate::{Inventory, PolicyPack};
 
 /// The instant every cell is decided at.
@@ -1356,8 +1356,10 @@ pub fn person_links(kind: Kind) -> Vec<String> {
     fn walk(specs: &[FieldSpec], prefix: &str, out: &mut Vec<String>) {
         for spec in specs {
             match &spec.ty {
+                // A hidden link (an importer's weak `suspected_principal`)
+                // never reaches a policy, so it decides nothing.
                 FieldType::Link(kinds) | FieldType::Links(kinds)
-                    if kinds.contains(&Kind::Person) =>
+                    if kinds.contains(&Kind::Person) && spec.cedar != ToCedar::Hidden =>
                 {
                     out.push(format!("{prefix}{}", spec.name));
                 }

@@ -424,4 +424,82 @@ mod tests {
         assert_eq!(read(&out, "people.yaml"), "old");
         assert!(!new.exists());
     }
+
+    /// Every text an export can hold comes back from the written file as
+    /// the same text: no value is read back as a number, a boolean, a date
+    /// or null, and none is cut at a `#` or a `: `.
+    #[test]
+    fn written_texts_read_back_as_the_same_texts() {
+        let tricky = [
+            "1001",
+            "00123",
+            "0x1F",
+            "1e3",
+            "-7",
+            ".inf",
+            ".NaN",
+            "yes",
+            "No",
+            "on",
+            "OFF",
+            "y",
+            "n",
+            "true",
+            "False",
+            "null",
+            "Null",
+            "~",
+            "",
+            " ",
+            "2026-11-24",
+            "2026-11-24T06:00:00Z",
+            "12:30:00",
+            "- item",
+            "a: b",
+            "a #b",
+            "#c",
+            " lead",
+            "trail ",
+            "multi\nline",
+            "tab\tin",
+            "'single'",
+            "\"double\"",
+            "@at",
+            "`tick`",
+            "%pct",
+            "!tag",
+            "&anchor",
+            "*alias",
+            "[x]",
+            "{y}",
+            "|",
+            ">",
+            "?",
+            ",",
+            "---",
+            "...",
+            "é ü 日本",
+            "a\\b",
+            "<<",
+        ];
+        let mut records = BTreeMap::new();
+        for (i, text) in tricky.iter().enumerate() {
+            records.insert(
+                format!("id/{i:02}"),
+                serde_json::json!({"kind": "person", "id": format!("person/{i:02}"), "display_name": text}),
+            );
+        }
+        let rendered = render("okta", &records, &serde_json::json!({})).expect("renders");
+        let (_, people) = &rendered.files[0];
+        let documents =
+            crate::load::yaml::parse_documents(people, &Limits::default()).expect("reads back");
+        let NodeValue::Seq(items) = &documents[0].value else {
+            panic!("a list of records:\n{people}")
+        };
+        assert_eq!(items.len(), tricky.len());
+        for (item, text) in items.iter().zip(tricky) {
+            let value = to_json(item);
+            assert_eq!(value["display_name"], *text, "{people}");
+        }
+    }
 }
