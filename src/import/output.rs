@@ -46,6 +46,29 @@ pub fn file_of(kind: Kind) -> &'static str {
     }
 }
 
+/// Whether `name` is one of the files of `kind`: `accounts.yaml`, or one
+/// bucket of them, `accounts-07.yaml`.
+fn is_file_of(kind: Kind, name: &str) -> bool {
+    let whole = file_of(kind);
+    let stem = whole.trim_end_matches(".yaml");
+    name == whole
+        || name
+            .strip_prefix(stem)
+            .and_then(|rest| rest.strip_prefix('-'))
+            .and_then(|rest| rest.strip_suffix(".yaml"))
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The bucket of an id among `buckets`: the first eight bytes of its
+/// SHA-256, so that it is the same on every machine and in every release.
+fn bucket(id: &str, buckets: usize) -> u64 {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(id.as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    u64::from_be_bytes(first) % buckets as u64
+}
+
 /// The records of the previous import, by id, as written.
 #[derive(Debug, Default)]
 pub struct Previous {
@@ -89,7 +112,7 @@ pub fn read_previous(out: &Path, limits: &Limits) -> Result<Result<Previous, Vec
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let file_shown = crate::load::display_path(&path);
-        let owned_name = name == MANIFEST || Kind::ALL.iter().any(|k| file_of(*k) == name);
+        let owned_name = name == MANIFEST || Kind::ALL.iter().any(|k| is_file_of(*k, &name));
         let bytes = match crate::load::read_regular(&path, limits.max_file_bytes) {
             Ok(bytes) if owned_name => bytes,
             _ => {
@@ -221,14 +244,52 @@ pub fn render(
     records: &BTreeMap<String, Value>,
     manifest: &Value,
 ) -> Result<Rendered, Error> {
-    let mut by_file: BTreeMap<&'static str, Vec<&Value>> = BTreeMap::new();
+    render_in_files_of(source, records, manifest, RECORDS_PER_FILE)
+}
+
+/// How many records a file holds at most, on average: well under the
+/// loader's file size limit (64 MiB) at the widest record an importer
+/// writes, and enough files for validation to parse them on every core.
+pub const RECORDS_PER_FILE: usize = 50_000;
+
+/// Renders with at most about `per_file` records a file. A kind with more
+/// is spread over `<stem>-<bucket>.yaml` files, a record's bucket fixed by a
+/// digest of its id: a record keeps its file as others come and go, so a
+/// changed export still changes only the files of the records it changed
+/// (until the number of buckets doubles, which rewrites every file once).
+fn render_in_files_of(
+    source: &str,
+    records: &BTreeMap<String, Value>,
+    manifest: &Value,
+    per_file: usize,
+) -> Result<Rendered, Error> {
+    let mut by_kind: BTreeMap<Kind, Vec<&Value>> = BTreeMap::new();
     for record in records.values() {
         let kind = record
             .get("kind")
             .and_then(Value::as_str)
             .and_then(Kind::parse)
             .unwrap_or(Kind::Account);
-        by_file.entry(file_of(kind)).or_default().push(record);
+        by_kind.entry(kind).or_default().push(record);
+    }
+    let mut by_file: BTreeMap<String, Vec<&Value>> = BTreeMap::new();
+    for (kind, records) in by_kind {
+        let buckets = records.len().div_ceil(per_file.max(1)).next_power_of_two();
+        let stem = file_of(kind).trim_end_matches(".yaml");
+        let width = (buckets - 1).to_string().len();
+        for record in records {
+            let name = if buckets == 1 {
+                file_of(kind).to_string()
+            } else {
+                let id = record
+                    .get("id")
+                    .or_else(|| record.get("extends"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                format!("{stem}-{:0width$}.yaml", bucket(id, buckets))
+            };
+            by_file.entry(name).or_default().push(record);
+        }
     }
     let mut files = Vec::new();
     for (name, records) in by_file {
@@ -253,7 +314,7 @@ pub fn render(
                 text.push('\n');
             }
         }
-        files.push((name.to_string(), text));
+        files.push((name, text));
     }
     let mut manifest_text = serde_json::to_string_pretty(manifest).map_err(|e| {
         Error::from(Write {
@@ -501,5 +562,61 @@ mod tests {
             let value = to_json(item);
             assert_eq!(value["display_name"], *text, "{people}");
         }
+    }
+
+    #[test]
+    fn a_large_kind_is_spread_over_files_each_record_keeping_its_own() {
+        let records = |n: usize| -> BTreeMap<String, Value> {
+            (0..n)
+                .map(|i| {
+                    let id = format!("account/okta/{i:03}");
+                    (id.clone(), serde_json::json!({"kind": "account", "id": id}))
+                })
+                .collect()
+        };
+        let files_of = |n: usize| -> BTreeMap<String, String> {
+            render_in_files_of("okta", &records(n), &serde_json::json!({}), 10)
+                .expect("renders")
+                .files
+                .into_iter()
+                .collect()
+        };
+        let small = files_of(10);
+        assert_eq!(
+            small.keys().collect::<Vec<_>>(),
+            ["accounts.yaml", MANIFEST]
+        );
+        let large = files_of(40);
+        let names: Vec<&String> = large.keys().collect();
+        assert_eq!(
+            names,
+            [
+                "accounts-0.yaml",
+                "accounts-1.yaml",
+                "accounts-2.yaml",
+                "accounts-3.yaml",
+                MANIFEST
+            ]
+        );
+        assert!(
+            names
+                .iter()
+                .all(|n| is_file_of(Kind::Account, n) || *n == MANIFEST)
+        );
+        // One more record changes one file, not all of them.
+        let more = files_of(39);
+        let changed = large
+            .iter()
+            .filter(|(name, text)| more.get(*name) != Some(text))
+            .count();
+        assert_eq!(changed, 1);
+        // Every record is in exactly one file.
+        let total: usize = large
+            .values()
+            .map(|t| t.matches("- kind: account").count())
+            .sum();
+        assert_eq!(total, 40);
+        assert!(!is_file_of(Kind::Account, "accounts-.yaml"));
+        assert!(!is_file_of(Kind::Account, "accounts-x1.yaml"));
     }
 }

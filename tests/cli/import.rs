@@ -723,3 +723,56 @@ fn refuse_an_inventory_that_cannot_be_read_for_joins() {
     );
     assert!(!scratch.path().join("out").exists());
 }
+
+/// A person removes a record the source stopped returning by deleting its
+/// block from the importer's file; the next import keeps it removed.
+#[test]
+fn a_record_a_person_removed_stays_removed() {
+    let scratch = Scratch::new();
+    let dir = scratch.path();
+    scratch.import(&["okta", "--in", "exports/okta/users.json", "--out", "out"]);
+    let path = dir.join("exports/okta/users.json");
+    let users: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&path).expect("read")).expect("json");
+    let mut list = users.as_array().expect("a list").clone();
+    let gone = list.remove(0);
+    let id = format!("account/okta/{}", gone["id"].as_str().expect("an id"));
+    fs::write(&path, serde_json::to_string_pretty(&list).expect("json")).expect("write");
+    let marked = scratch.import(&[
+        "okta",
+        "--in",
+        "exports/okta/users.json",
+        "--out",
+        "out",
+        "--observed-at",
+        "2026-11-25T06:00:00Z",
+    ]);
+    assert!(
+        marked.stdout.contains(&format!("missing: {id}")),
+        "{}",
+        marked.stdout
+    );
+    // The reviewed removal: the block goes, the header stays.
+    let accounts = dir.join("out/accounts.yaml");
+    let text = fs::read_to_string(&accounts).expect("read");
+    let kept: Vec<&str> = text
+        .split("\n- ")
+        .filter(|b| !b.contains(&format!("id: {id}\n")))
+        .collect();
+    fs::write(&accounts, kept.join("\n- ")).expect("write");
+    let again = scratch.import(&[
+        "okta",
+        "--in",
+        "exports/okta/users.json",
+        "--out",
+        "out",
+        "--observed-at",
+        "2026-11-26T06:00:00Z",
+    ]);
+    assert_eq!(again.code, 0, "{}", again.transcript());
+    assert!(!again.stdout.contains("missing:"), "{}", again.stdout);
+    assert!(
+        !fs::read_to_string(&accounts).expect("read").contains(&id),
+        "the removed record came back"
+    );
+}
