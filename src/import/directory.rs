@@ -24,54 +24,50 @@ pub struct Directory {
 
 impl Directory {
     /// Reads every record file under `inventory` except those under
-    /// `skip`. A missing inventory is an empty one (a first import).
+    /// `skip`, listed and parsed as validation does (`load_inventory`,
+    /// `parse_records`): the same files, links refused, the same text
+    /// decoding. A missing inventory is an empty one (a first import); a
+    /// file that cannot be read or parsed refuses the import, since a join
+    /// against it could silently miss.
     pub fn read(inventory: &Path, skip: &Path, limits: &Limits) -> Result<Directory, Box<Finding>> {
         let mut directory = Directory::default();
         if !inventory.is_dir() {
             return Ok(directory);
         }
+        let unreadable = |d: &crate::diag::Diagnostic| {
+            let at = d.span.as_ref().map_or_else(
+                || crate::load::display_path(inventory),
+                |s| s.path().to_string(),
+            );
+            Box::new(Finding::new(
+                ImportCode::JoinUnreadable,
+                Severity::Error,
+                format!("could not read `{at}` to join against: {}", d.message),
+            ))
+        };
+        let raw = crate::load::load_inventory(inventory, limits).map_err(|e| {
+            Box::new(Finding::new(
+                ImportCode::JoinUnreadable,
+                Severity::Error,
+                format!("could not read the inventory to join against: {e}"),
+            ))
+        })?;
+        if let Some(d) = raw.diagnostics.first() {
+            return Err(unreadable(d));
+        }
         let skip = skip.canonicalize().ok();
-        for entry in walkdir::WalkDir::new(inventory)
-            .follow_links(false)
-            .sort_by_file_name()
-            .into_iter()
-            .filter_entry(|e| !e.file_name().to_string_lossy().starts_with('.'))
-        {
-            let Ok(entry) = entry else { continue };
-            let path = entry.path();
-            if !entry.file_type().is_file()
-                || !matches!(
-                    path.extension().and_then(|e| e.to_str()),
-                    Some("yaml" | "yml")
-                )
-            {
-                continue;
-            }
-            if let (Some(skip), Ok(here)) = (&skip, path.canonicalize())
+        for file in &raw.files {
+            if let (Some(skip), Ok(here)) = (&skip, Path::new(&file.path).canonicalize())
                 && here.starts_with(skip)
             {
                 continue;
             }
-            let unreadable = |why: String| {
-                Box::new(Finding::new(
-                    ImportCode::JoinUnreadable,
-                    Severity::Error,
-                    format!(
-                        "could not read `{}` to join against: {why}",
-                        crate::load::display_path(path)
-                    ),
-                ))
-            };
-            let bytes = crate::load::read_regular(path, limits.max_file_bytes)
-                .map_err(|r| unreadable(r.reason()))?;
-            let text = String::from_utf8(bytes).map_err(|_| unreadable("not UTF-8".into()))?;
-            let documents = crate::load::yaml::parse_documents(&text, limits)
-                .map_err(|e| unreadable(e.message))?;
-            for document in documents {
-                match document.value {
-                    NodeValue::Seq(items) => items.iter().for_each(|n| directory.add(n)),
-                    _ => directory.add(&document),
-                }
+            let (records, problems) = crate::load::parse_records(file, limits);
+            if let Some(d) = problems.first() {
+                return Err(unreadable(d));
+            }
+            for record in &records {
+                directory.add(&record.node);
             }
         }
         Ok(directory)

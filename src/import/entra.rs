@@ -70,27 +70,20 @@ fn account(ctx: &Context<'_>, user: &At<'_>, index: usize) -> Result<Observed, B
 
 #[cfg(test)]
 mod tests {
-    use serde_json::Value;
 
-    use super::super::testing::{model_errors, refusals, run, run_records, scratch_export};
-    use super::super::{Outcome, Source};
+    use super::super::Source;
+    use super::super::testing::{
+        assert_written, model_errors, refusals, run, run_records, scratch_export, source,
+    };
 
     const USERS: &str = "examples/exports/entra/users.json";
     const NO_SELECT: &str = "tests/fixtures/import/entra/no-select.json";
     const DANA: &str = "account/entra/8ea406a7-aa45-41cf-9698-a9a601e6b85d";
 
-    fn source(record: &Value) -> &Value {
-        &record["sources"][0]
-    }
-
     #[test]
     fn users_become_accounts_joined_on_the_employee_id() {
         let (outcome, records) = run_records(Source::Entra, &[USERS], Some("inventory"));
-        assert!(
-            matches!(outcome, Outcome::Written(_)),
-            "{}",
-            refusals(&outcome)
-        );
+        assert_written(&outcome);
         assert_eq!(model_errors(&records), Vec::<String>::new());
         assert_eq!(records.len(), 23);
         let dana = &records[DANA];
@@ -126,11 +119,7 @@ mod tests {
     #[test]
     fn without_select_the_status_is_unknown_and_the_upn_only_a_weak_match() {
         let (outcome, records) = run_records(Source::Entra, &[NO_SELECT], Some("inventory"));
-        assert!(
-            matches!(outcome, Outcome::Written(_)),
-            "{}",
-            refusals(&outcome)
-        );
+        assert_written(&outcome);
         let dana = &records[DANA];
         assert_eq!(dana["status"], "enabled", "unknown is counted live");
         assert_eq!(source(dana)["raw_status"], "accountEnabled not selected");
@@ -153,11 +142,7 @@ mod tests {
             ], "@odata.nextLink": "https://graph.microsoft.com/v1.0/users?$skiptoken=X"}"#,
         );
         let (outcome, records) = run_records(Source::Entra, &[&path], Some("inventory"));
-        assert!(
-            matches!(outcome, Outcome::Written(_)),
-            "{}",
-            refusals(&outcome)
-        );
+        assert_written(&outcome);
         let felix = &records["account/entra/d1"];
         assert_eq!(felix["status"], "deleted");
         assert_eq!(felix["employee_type"], "contractor");

@@ -137,25 +137,18 @@ fn account(ctx: &Context<'_>, user: &At<'_>, index: usize) -> Result<Observed, B
 
 #[cfg(test)]
 mod tests {
-    use serde_json::Value;
 
-    use super::super::testing::{model_errors, refusals, run, run_records, scratch_export};
-    use super::super::{Outcome, Source};
+    use super::super::Source;
+    use super::super::testing::{
+        assert_written, model_errors, refusals, run, run_records, scratch_export, source,
+    };
 
     const USERS: &str = "examples/exports/google/users.json";
-
-    fn source(record: &Value) -> &Value {
-        &record["sources"][0]
-    }
 
     #[test]
     fn users_become_accounts_joined_on_the_organization_external_id() {
         let (outcome, records) = run_records(Source::GoogleWorkspace, &[USERS], Some("inventory"));
-        assert!(
-            matches!(outcome, Outcome::Written(_)),
-            "{}",
-            refusals(&outcome)
-        );
+        assert_written(&outcome);
         assert_eq!(model_errors(&records), Vec::<String>::new());
         assert_eq!(records.len(), 22);
         let dana = &records["account/google/196867029119665167775"];
@@ -196,11 +189,7 @@ mod tests {
             &["tests/fixtures/import/google/never-logged-in.json"],
             Some("inventory"),
         );
-        assert!(
-            matches!(outcome, Outcome::Written(_)),
-            "{}",
-            refusals(&outcome)
-        );
+        assert_written(&outcome);
         let tomas = &records["account/google/167343582265874695393"];
         assert!(tomas.get("last_login").is_none(), "{tomas}");
         assert_eq!(tomas["status"], "enabled");
@@ -226,11 +215,7 @@ mod tests {
             ], "nextPageToken": "next"}"#,
         );
         let (outcome, records) = run_records(Source::GoogleWorkspace, &[&path], Some("inventory"));
-        assert!(
-            matches!(outcome, Outcome::Written(_)),
-            "{}",
-            refusals(&outcome)
-        );
+        assert_written(&outcome);
         let former = &records["account/google/1"];
         assert_eq!(former["status"], "deleted");
         assert_eq!(former["principal"], "person/E1019");
@@ -293,10 +278,6 @@ mod tests {
         );
         let (_dir, path) = scratch_export("empty.json", r#"{"kind": "admin#directory#users"}"#);
         let (outcome, _) = run(Source::GoogleWorkspace, &[&path], None);
-        assert!(
-            matches!(outcome, Outcome::Written(_)),
-            "{}",
-            refusals(&outcome)
-        );
+        assert_written(&outcome);
     }
 }

@@ -599,6 +599,20 @@ pub(crate) mod testing {
             .unwrap_or_else(|| panic!("no record `{id}` in:\n{written}"))
     }
 
+    /// A record's first `sources` entry.
+    pub fn source(record: &Value) -> &Value {
+        &record["sources"][0]
+    }
+
+    /// Fails with the refusals unless the import wrote its output.
+    pub fn assert_written(outcome: &Outcome) {
+        assert!(
+            matches!(outcome, Outcome::Written(_)),
+            "{}",
+            refusals(outcome)
+        );
+    }
+
     /// The messages of a refusal, one per line.
     pub fn refusals(outcome: &Outcome) -> String {
         match outcome {

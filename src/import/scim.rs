@@ -343,8 +343,10 @@ fn closure<'a>(
 mod tests {
     use serde_json::Value;
 
-    use super::super::testing::{model_errors, refusals, run, run_records, scratch_export};
-    use super::super::{Outcome, Source};
+    use super::super::Source;
+    use super::super::testing::{
+        assert_written, model_errors, refusals, run, run_records, scratch_export, source,
+    };
 
     const USERS: &str = "examples/exports/scim/users.json";
     const GROUPS: &str = "examples/exports/scim/groups.json";
@@ -353,18 +355,10 @@ mod tests {
     const HANA: &str = "account/scim/d5b9cb02-7325-47a1-ab1f-34a4586f5d5d";
     const ENGINEERING: &str = "1099aa2b";
 
-    fn source(record: &Value) -> &Value {
-        &record["sources"][0]
-    }
-
     #[test]
     fn users_become_accounts_joined_on_the_employee_number() {
         let (outcome, records) = run_records(Source::Scim, &[USERS], Some("inventory"));
-        assert!(
-            matches!(outcome, Outcome::Written(_)),
-            "{}",
-            refusals(&outcome)
-        );
+        assert_written(&outcome);
         assert_eq!(model_errors(&records), Vec::<String>::new());
         let dana = &records[DANA];
         assert_eq!(dana["status"], "enabled");
@@ -401,11 +395,7 @@ mod tests {
             &["tests/fixtures/import/scim/active-missing.json"],
             Some("inventory"),
         );
-        assert!(
-            matches!(outcome, Outcome::Written(_)),
-            "{}",
-            refusals(&outcome)
-        );
+        assert_written(&outcome);
         let lena = &records["account/scim/8618a57b-90be-438e-b79a-ab87d1dfc650"];
         assert_eq!(lena["status"], "enabled");
         assert_eq!(source(lena)["raw_status"], "active absent");
@@ -419,11 +409,7 @@ mod tests {
             &["tests/fixtures/import/scim/incomplete-page.json"],
             Some("inventory"),
         );
-        assert!(
-            matches!(outcome, Outcome::Written(_)),
-            "{}",
-            refusals(&outcome)
-        );
+        assert_written(&outcome);
         assert_eq!(records.len(), 2);
     }
 
@@ -441,11 +427,7 @@ mod tests {
             ]}"#,
         );
         let (outcome, records) = run_records(Source::Scim, &[&path], Some("inventory"));
-        assert!(
-            matches!(outcome, Outcome::Written(_)),
-            "{}",
-            refusals(&outcome)
-        );
+        assert_written(&outcome);
         let priya = &records["account/scim/u-priya"];
         assert_eq!(priya["suspected_principal"], "person/E1003");
         assert!(priya.get("principal").is_none(), "{priya}");
@@ -460,11 +442,7 @@ mod tests {
     #[test]
     fn groups_grant_their_members_and_nested_groups_grant_theirs() {
         let (outcome, records) = run_records(Source::Scim, &[USERS, GROUPS], Some("inventory"));
-        assert!(
-            matches!(outcome, Outcome::Written(_)),
-            "{}",
-            refusals(&outcome)
-        );
+        assert_written(&outcome);
         assert_eq!(model_errors(&records), Vec::<String>::new());
         let grants: Vec<(&String, &Value)> = records
             .iter()
@@ -513,11 +491,7 @@ mod tests {
             ]}"#,
         );
         let (outcome, records) = run_records(Source::Scim, &[&path], None);
-        assert!(
-            matches!(outcome, Outcome::Written(_)),
-            "{}",
-            refusals(&outcome)
-        );
+        assert_written(&outcome);
         let a = &records["grant/scim/ga/u1"];
         assert_eq!(a["entitlement"], "A");
         assert_eq!(source(a)["raw_status"], "indirect (via `B`)");
@@ -528,11 +502,7 @@ mod tests {
     #[test]
     fn members_are_skipped_without_users_and_refused_when_missing_from_them() {
         let (outcome, records) = run_records(Source::Scim, &[GROUPS], Some("inventory"));
-        assert!(
-            matches!(outcome, Outcome::Written(_)),
-            "{}",
-            refusals(&outcome)
-        );
+        assert_written(&outcome);
         assert!(records.is_empty(), "{records:?}");
 
         let (outcome, written) = run(
