@@ -284,6 +284,10 @@ mod tests {
         let gitstats = record(&written, "credential/github/pat/4201558");
         assert!(gitstats.get("expires_at").is_none());
         assert_eq!(gitstats["last_used"], "2026-07-20T10:00:00Z");
+        // Its owner left the organisation: the grant outlived the
+        // membership, and a link to an account the import did not write
+        // would dangle.
+        assert!(gitstats.get("bound_to").is_none());
     }
 
     #[test]
