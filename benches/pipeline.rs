@@ -83,12 +83,12 @@ fn bench(people: usize, root: &Path, repo: &Path) {
     row("validate (records)", validate_s, "records", records);
 
     let t = Instant::now();
-    let departures = evaluate::departures(inv, as_of);
-    let store = evaluate::entity_store(inv, pack, &departures).expect("entity store");
+    let derived = evaluate::derive(inv, as_of);
+    let store = evaluate::entity_store(inv, pack, &derived).expect("entity store");
     let store_s = secs(t);
     row("shared entities build", store_s, "records", records);
     let t = Instant::now();
-    let evaluation = evaluate::ask_all(inv, pack, as_of, departures, store);
+    let evaluation = evaluate::ask_all(inv, pack, as_of, derived, store);
     let ask_s = secs(t);
     let eval_s = store_s + ask_s;
     let requests: usize = evaluation.outcomes.iter().map(|o| o.actions.len()).sum();
@@ -108,7 +108,7 @@ fn bench(people: usize, root: &Path, repo: &Path) {
     // The ceiling runs on one pre-built store of every record, as a naive
     // caller would build it (our stage cuts a slice per record instead).
     let t = Instant::now();
-    let whole = evaluate::whole_store(inv, pack, &evaluation.departures).expect("whole store");
+    let whole = evaluate::whole_store(inv, pack, &evaluation.derived).expect("whole store");
     let whole_s = secs(t);
     row("whole store build (ceiling)", whole_s, "entities", records);
 

@@ -9,8 +9,8 @@ use jiff::Timestamp;
 
 use crate::commands::{
     CheckSettings, Command, DiffFormat, DiffSettings, ExplainSettings, Format, Input,
-    KeygenSettings, LedgerCommand, LedgerTarget, PlanSettings, RecordSettings, RecordWhat,
-    ReportFormat, ReportTarget, ValidateSettings,
+    KeygenSettings, LedgerCommand, LedgerTarget, PlanSettings, ReconcileSettings, RecordSettings,
+    RecordWhat, ReportFormat, ReportTarget, ValidateSettings,
 };
 use crate::diag::Severity;
 use crate::ledger::LogFilter;
@@ -49,6 +49,20 @@ pub enum Sub {
     Diff(DiffArgs),
     /// Turn a system of record's export (HR, identity provider, …) into inventory records, in a directory the importer owns.
     Import(ImportArgs),
+    /// Where the systems of record disagree: per source, what it reported and how it joined, and every discrepancy by code.
+    Reconcile(ReconcileArgs),
+}
+
+/// `severance reconcile`.
+#[derive(Debug, Args)]
+pub struct ReconcileArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    as_of: AsOfArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DiffFormatArg::Human)]
+    format: DiffFormatArg,
 }
 
 /// The export formats `import` reads (docs/importers.md maps each).
@@ -744,6 +758,19 @@ impl Cli {
                     ..input.into_input()
                 },
                 base,
+                as_of: as_of.resolve(),
+                format: match format {
+                    DiffFormatArg::Human => DiffFormat::Human,
+                    DiffFormatArg::Json => DiffFormat::Json,
+                    DiffFormatArg::Markdown => DiffFormat::Markdown,
+                },
+            }),
+            Sub::Reconcile(ReconcileArgs {
+                input,
+                as_of,
+                format,
+            }) => Command::Reconcile(ReconcileSettings {
+                input: input.into_input(),
                 as_of: as_of.resolve(),
                 format: match format {
                     DiffFormatArg::Human => DiffFormat::Human,

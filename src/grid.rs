@@ -1170,7 +1170,7 @@ pub fn decide_grid(policies: &Path) -> Result<Grid, GridError> {
 /// instant when undated; no later than it when immediate), or for a mover
 /// at the move, as the decide stage counts them.
 fn clock_start(inventory: &Inventory, evaluation: &Evaluation, person: usize) -> Option<Timestamp> {
-    let d = evaluation.departures.get(&person)?;
+    let d = evaluation.derived.departures.get(&person)?;
     if d.leaver {
         let at = d.at.unwrap_or(evaluation.as_of);
         Some(if d.immediate {

@@ -22,6 +22,7 @@ use crate::decide::{Decision, Effect, Plan};
 use crate::diag::{Code, Diagnostic, Severity, Span};
 use crate::evaluate::{Evaluation, Requester};
 use crate::model::{Kind, format_time};
+use crate::reconcile::{Discrepancy, DiscrepancyCode};
 use crate::validate::{FLAG, Inventory, PolicyPack, Waiver};
 
 /// Where a finding comes from.
@@ -35,6 +36,8 @@ pub enum Origin {
     Evaluation,
     /// The waivers file itself (expired or unmatched waivers).
     Waiver,
+    /// A discrepancy between systems of record (stage reconcile).
+    Reconciliation,
 }
 
 impl Origin {
@@ -45,6 +48,7 @@ impl Origin {
             Origin::Rule => "rule",
             Origin::Evaluation => "evaluation",
             Origin::Waiver => "waiver",
+            Origin::Reconciliation => "reconciliation",
         }
     }
 }
@@ -61,6 +65,9 @@ pub enum FindingCode {
     Diagnostic(Code),
     /// A check rule's `@id`.
     Rule(String),
+    /// A discrepancy between systems of record, documented in
+    /// `docs/reconciliation.md`.
+    Discrepancy(DiscrepancyCode),
 }
 
 impl FindingCode {
@@ -69,6 +76,7 @@ impl FindingCode {
         match self {
             FindingCode::Diagnostic(code) => code.as_str(),
             FindingCode::Rule(id) => id,
+            FindingCode::Discrepancy(code) => code.as_str(),
         }
     }
 }
@@ -273,7 +281,7 @@ pub fn check(
         .collect();
     let requester = Requester::new(
         inventory,
-        &evaluation.departures,
+        &evaluation.derived,
         &evaluation.store,
         evaluation.as_of,
     );
@@ -308,6 +316,14 @@ pub fn check(
         )
         .collect();
     findings.extend(per_record.into_iter().flatten());
+    findings.extend(
+        evaluation
+            .derived
+            .reconciliation
+            .discrepancies
+            .iter()
+            .map(|d| discrepancy_finding(inventory, d)),
+    );
     let could_not_evaluate =
         could_not_evaluate_decisions || findings.iter().any(|f| f.origin == Origin::Evaluation);
 
@@ -318,6 +334,48 @@ pub fn check(
         findings,
         waivers,
         could_not_evaluate,
+    }
+}
+
+/// The finding of a discrepancy: at the field at fault in the record,
+/// with the observation it rests on and the other places it joins.
+fn discrepancy_finding(inventory: &Inventory, d: &Discrepancy) -> Finding {
+    let record = &inventory.records[d.record];
+    let at = d
+        .field
+        .map_or_else(|| record.span.clone(), |f| record.field_span(f));
+    let mut diagnostic = Diagnostic::new(
+        FindingCode::Discrepancy(d.code),
+        d.severity(),
+        d.message.clone(),
+    )
+    .at(at);
+    if let Some(o) = &d.observation {
+        let mut seen = format!("observed by `{}`", o.system);
+        if let Some(id) = &o.record_id {
+            seen.push_str(&format!(" as `{id}`"));
+        }
+        if let Some(when) = o.observed_at {
+            seen.push_str(&format!(" at {}", format_time(when)));
+        }
+        if let Some(export) = &o.export {
+            seen.push_str(&format!(" in the export `{export}`"));
+        }
+        diagnostic = diagnostic.note(o.span.clone(), seen);
+    }
+    for (span, label) in &d.evidence {
+        diagnostic = diagnostic.note(span.clone(), label.clone());
+    }
+    let help = match d.basis.why_suspected() {
+        Some(why) => format!("suspected, not proven: {why}; {}", d.code.fix()),
+        None => d.code.fix().to_string(),
+    };
+    Finding {
+        subject: Some(record.id.clone()),
+        kind: Some(record.kind),
+        field: d.field.map(str::to_string),
+        record_span: Some(record.span.clone()),
+        ..Finding::new(diagnostic.help(help), Origin::Reconciliation)
     }
 }
 
@@ -466,7 +524,7 @@ fn departed_waiver_people(inventory: &Inventory, evaluation: &Evaluation) -> Vec
         inventory
             .index
             .get(id)
-            .and_then(|i| evaluation.departures.get(i))
+            .and_then(|i| evaluation.derived.departures.get(i))
             .is_some_and(|d| d.leaver)
     };
     let mut out = Vec::new();
@@ -530,7 +588,7 @@ fn apply_waivers(
             ));
         } else {
             for finding in findings.iter_mut() {
-                let covers = finding.origin == Origin::Rule
+                let covers = matches!(finding.origin, Origin::Rule | Origin::Reconciliation)
                     && waiver
                         .finding
                         .as_ref()

@@ -9,12 +9,14 @@ mod keygen;
 mod ledger;
 mod plan;
 mod progress_bar;
+mod reconcile;
 mod validate;
 
 pub use progress_bar::install as show_progress;
 
 pub use check::{CheckSettings, DiffFormat, DiffSettings, ReportFormat, ReportTarget};
 pub use ledger::{LedgerCommand, RecordSettings, RecordWhat};
+pub use reconcile::ReconcileSettings;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -130,6 +132,8 @@ pub enum Command {
     Diff(DiffSettings),
     /// `severance import`.
     Import(crate::import::Request),
+    /// `severance reconcile`.
+    Reconcile(ReconcileSettings),
 }
 
 /// Whether memory a command read is left for the process's exit to give
@@ -169,6 +173,7 @@ pub fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> ExitSt
         Command::Check(s) => check::run_check(&s, out, err),
         Command::Diff(s) => check::run_diff(&s, out, err),
         Command::Import(r) => import::run(&r, out, err),
+        Command::Reconcile(s) => reconcile::run(&s, out, err),
     };
     crate::progress::done();
     match result {

@@ -439,7 +439,7 @@ impl<'a> Deadlines<'a> {
     /// When a person's departure clock started: at their departure, or
     /// for one who moved team, at the move.
     fn clock(&self, person: usize) -> Option<Timestamp> {
-        let d = self.evaluation.departures.get(&person)?;
+        let d = self.evaluation.derived.departures.get(&person)?;
         if d.leaver {
             // Undated terminations fail safe to the run's instant; an
             // immediate one is due now even before its effective time.
@@ -505,7 +505,13 @@ fn find_leaver(
     policy: &str,
 ) -> Option<usize> {
     let info = pack.info.get(policy)?;
-    let is_leaver = |p: usize| evaluation.departures.get(&p).is_some_and(|d| d.leaver);
+    let is_leaver = |p: usize| {
+        evaluation
+            .derived
+            .departures
+            .get(&p)
+            .is_some_and(|d| d.leaver)
+    };
     let mut mover = None;
     for link in &info.leaver {
         for person in linked_people(inventory, record, link) {

@@ -15,10 +15,10 @@ use cedar_policy::{
 use jiff::Timestamp;
 use rayon::prelude::*;
 
+pub use crate::departure::{Departure, departure, departures};
 use crate::error::Error;
 use crate::model::{Kind, format_time};
 use crate::validate::{Inventory, NAMESPACE, PolicyPack};
-pub use entities::{Departure, departure};
 
 /// Cedar's answer for one action on one record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,8 +74,8 @@ pub struct Evaluation {
     pub as_of: Timestamp,
     /// Outcomes of every decided record, in inventory (id) order.
     pub outcomes: Vec<RecordOutcome>,
-    /// What was derived about each person, by record index.
-    pub departures: HashMap<usize, Departure>,
+    /// What was derived at the run's instant: departures and discrepancies.
+    pub derived: Derived,
     /// The entities the requests ran against, from which each record's
     /// slice is cut again (for the check rules and `explain`).
     pub store: EntityStore,
@@ -146,20 +146,30 @@ pub fn evaluate(
     pack: &PolicyPack,
     as_of: Timestamp,
 ) -> Result<Evaluation, Error> {
-    let departures = departures(inventory, as_of);
-    let store = entity_store(inventory, pack, &departures)?;
-    Ok(ask_all(inventory, pack, as_of, departures, store))
+    let derived = derive(inventory, as_of);
+    let store = entity_store(inventory, pack, &derived)?;
+    Ok(ask_all(inventory, pack, as_of, derived, store))
 }
 
-/// What is derived about every person at `as_of`, by record index.
-pub fn departures(inventory: &Inventory, as_of: Timestamp) -> HashMap<usize, Departure> {
-    inventory
-        .records
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| r.kind == Kind::Person)
-        .map(|(i, r)| (i, departure(r, as_of)))
-        .collect()
+/// What severance works out from the inventory at the run's instant
+/// before Cedar is asked: who has left, and where the systems of record
+/// disagree. Policies read both as attributes.
+#[derive(Debug, Clone, Default)]
+pub struct Derived {
+    /// What was derived about each person, by record index.
+    pub departures: HashMap<usize, Departure>,
+    /// The discrepancies between observations.
+    pub reconciliation: crate::reconcile::Reconciliation,
+}
+
+/// Derives departures and reconciles the observations at `as_of`.
+pub fn derive(inventory: &Inventory, as_of: Timestamp) -> Derived {
+    let departures = departures(inventory, as_of);
+    let reconciliation = crate::reconcile::reconcile(inventory, &departures, as_of);
+    Derived {
+        departures,
+        reconciliation,
+    }
 }
 
 /// Where requests find their entities. Cedar needs, for a request on a
@@ -193,12 +203,12 @@ impl EntityStore {
     pub fn entity(
         &self,
         inventory: &Inventory,
-        departures: &HashMap<usize, Departure>,
+        derived: &Derived,
         index: usize,
     ) -> Result<std::borrow::Cow<'_, entities::Built>, String> {
         match self.shared.get(&index) {
             Some(built) => Ok(std::borrow::Cow::Borrowed(built)),
-            None => entities::build_one(inventory, index, departures).map(std::borrow::Cow::Owned),
+            None => entities::build_one(inventory, index, derived).map(std::borrow::Cow::Owned),
         }
     }
 
@@ -207,10 +217,10 @@ impl EntityStore {
     pub fn slice(
         &self,
         inventory: &Inventory,
-        departures: &HashMap<usize, Departure>,
+        derived: &Derived,
         index: usize,
     ) -> Result<Entities, String> {
-        let own = self.entity(inventory, departures, index)?;
+        let own = self.entity(inventory, derived, index)?;
         let mut seen: Vec<usize> = vec![index];
         let mut frontier: Vec<&[usize]> = vec![own.refs.as_slice()];
         let mut slice: Vec<Entity> = Vec::new();
@@ -245,14 +255,14 @@ impl EntityStore {
 pub fn entity_store(
     inventory: &Inventory,
     pack: &PolicyPack,
-    departures: &HashMap<usize, Departure>,
+    derived: &Derived,
 ) -> Result<EntityStore, Error> {
     let named = entities::named(inventory);
     let shared = named
         .par_iter()
         .enumerate()
         .filter(|(_, n)| **n)
-        .map(|(index, _)| entities::build_one(inventory, index, departures).map(|b| (index, b)))
+        .map(|(index, _)| entities::build_one(inventory, index, derived).map(|b| (index, b)))
         .collect::<Result<HashMap<usize, entities::Built>, String>>()
         .map_err(|message| crate::error::Entities { message })?;
     let actions = action_entities(pack);
@@ -280,11 +290,11 @@ pub fn entity_store(
 pub fn whole_store(
     inventory: &Inventory,
     pack: &PolicyPack,
-    departures: &HashMap<usize, Departure>,
+    derived: &Derived,
 ) -> Result<Entities, Error> {
     let mut built = (0..inventory.records.len())
         .into_par_iter()
-        .map(|index| entities::build_one(inventory, index, departures).map(|b| b.entity))
+        .map(|index| entities::build_one(inventory, index, derived).map(|b| b.entity))
         .collect::<Result<Vec<Entity>, String>>()
         .map_err(|message| crate::error::Entities { message })?;
     built.extend(action_entities(pack).iter().cloned());
@@ -303,7 +313,7 @@ pub fn whole_store(
 /// taken for a "no".
 pub struct Requester<'a> {
     inventory: &'a Inventory,
-    departures: &'a HashMap<usize, Departure>,
+    derived: &'a Derived,
     store: &'a EntityStore,
     authorizer: Authorizer,
     /// The run's instant, as every request's `context.now`.
@@ -334,13 +344,13 @@ impl<'a> Requester<'a> {
     /// `store`.
     pub fn new(
         inventory: &'a Inventory,
-        departures: &'a HashMap<usize, Departure>,
+        derived: &'a Derived,
         store: &'a EntityStore,
         as_of: Timestamp,
     ) -> Self {
         Requester {
             inventory,
-            departures,
+            derived,
             store,
             authorizer: Authorizer::new(),
             now: format_time(as_of),
@@ -370,7 +380,7 @@ impl<'a> Requester<'a> {
             resource: entities::uid(record.kind, &record.id),
             slice: self
                 .store
-                .slice(self.inventory, self.departures, index)
+                .slice(self.inventory, self.derived, index)
                 .map_err(PolicyError::request),
         }
     }
@@ -426,7 +436,7 @@ pub fn ask_all(
     inventory: &Inventory,
     pack: &PolicyPack,
     as_of: Timestamp,
-    departures: HashMap<usize, Departure>,
+    derived: Derived,
     store: EntityStore,
 ) -> Evaluation {
     let scoped = scoped_sets(pack);
@@ -446,7 +456,7 @@ pub fn ask_all(
             (kind, steps)
         })
         .collect();
-    let requester = Requester::new(inventory, &departures, &store, as_of);
+    let requester = Requester::new(inventory, &derived, &store, as_of);
 
     crate::progress::stage(
         "evaluating",
@@ -516,7 +526,7 @@ pub fn ask_all(
     Evaluation {
         as_of,
         outcomes,
-        departures,
+        derived,
         store,
     }
 }
@@ -742,7 +752,7 @@ fn lookup(
     let index = *inventory.index.get(uid.id().unescaped())?;
     let built = evaluation
         .store
-        .entity(inventory, &evaluation.departures, index)
+        .entity(inventory, &evaluation.derived, index)
         .ok()?;
     let (first, rest) = segments.split_first()?;
     let value = built.entity.attr(first)?.ok()?;
@@ -812,10 +822,10 @@ mod tests {
             let Some((inventory, pack)) = validation.valid() else {
                 panic!("`{}` does not validate", dir.display());
             };
-            let departures = departures(inventory, as_of());
+            let derived = derive(inventory, as_of());
             let built: Vec<Entity> = (0..inventory.records.len())
                 .map(|i| {
-                    entities::build_one(inventory, i, &departures)
+                    entities::build_one(inventory, i, &derived)
                         .expect("builds")
                         .entity
                 })
@@ -835,9 +845,9 @@ mod tests {
         for (dir, validation) in fixtures() {
             let (inventory, pack) = validation.valid().expect("valid");
             assert_eq!(pack.level, Some(3), "the default pack's level");
-            let departures = departures(inventory, as_of());
-            let whole = whole_store(inventory, pack, &departures).expect("whole store");
-            let store = entity_store(inventory, pack, &departures).expect("store");
+            let derived = derive(inventory, as_of());
+            let whole = whole_store(inventory, pack, &derived).expect("whole store");
+            let store = entity_store(inventory, pack, &derived).expect("store");
             let mut actions = actions_by_kind(pack);
             for kind in Kind::ALL {
                 if flag_applies(pack, kind) {
@@ -868,7 +878,7 @@ mod tests {
             .expect("context");
             let mut asked = 0;
             for (index, record) in inventory.records.iter().enumerate() {
-                let slice = store.slice(inventory, &departures, index).expect("slice");
+                let slice = store.slice(inventory, &derived, index).expect("slice");
                 let resource = entities::uid(record.kind, &record.id);
                 for action in actions.get(&record.kind).into_iter().flatten() {
                     let context = if action.id().unescaped() == crate::validate::FLAG {

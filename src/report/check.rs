@@ -13,8 +13,8 @@ use crate::diff::DecisionDiff;
 use crate::model::format_time;
 use crate::validate::PolicyPack;
 
-/// The version of the JSON check report (`docs/schemas/check-v2.schema.json`).
-pub const SCHEMA_VERSION: u32 = 2;
+/// The version of the JSON check report (`docs/schemas/check-v3.schema.json`).
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Which tree of files a side of the comparison was read from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -253,6 +253,20 @@ pub fn rules(pack: Option<&PolicyPack>) -> BTreeMap<String, RuleInfo> {
             },
         );
     }
+    for code in crate::reconcile::DiscrepancyCode::ALL {
+        out.insert(
+            code.as_str().to_string(),
+            RuleInfo {
+                code: code.as_str().to_string(),
+                description: code.description().to_string(),
+                severity: code.severity(),
+                controls: Vec::new(),
+                fix: code.fix().to_string(),
+                field: None,
+                defined_at: None,
+            },
+        );
+    }
     for info in pack.iter().flat_map(|p| p.info.values()) {
         if let Some(rule) = &info.rule {
             out.insert(
@@ -429,7 +443,7 @@ fn finding_doc<'a>(report: &CheckReport<'_>, f: &'a Finding) -> FindingDoc<'a> {
 }
 
 /// The check report as one versioned JSON document
-/// (`docs/schemas/check-v2.schema.json`).
+/// (`docs/schemas/check-v3.schema.json`).
 pub fn json(report: &CheckReport<'_>) -> String {
     let c = report.counts();
     let doc = Doc {

@@ -108,7 +108,7 @@ pub fn explain(
     out.push_str(&table(rows, "  "));
 
     if record.kind == Kind::Person
-        && let Some(d) = evaluation.departures.get(&index)
+        && let Some(d) = evaluation.derived.departures.get(&index)
     {
         out.push_str("\nderived by severance (attributes policies see)\n");
         let rows = vec![

@@ -127,7 +127,7 @@ pub fn person_heading(inventory: &Inventory, evaluation: &Evaluation, person: us
         let _ = write!(text, "  {name}");
     }
     let _ = write!(text, "  ({}", record.status);
-    if let Some(d) = evaluation.departures.get(&person) {
+    if let Some(d) = evaluation.derived.departures.get(&person) {
         match (d.leaver, d.at) {
             (true, Some(at)) => {
                 let verb = if at > evaluation.as_of {
@@ -183,6 +183,7 @@ fn due_of(d: &Decision, action: &str) -> String {
 /// People who are not leavers yet but have a departure date ahead, in id order.
 pub fn upcoming_departures(inventory: &Inventory, evaluation: &Evaluation) -> Vec<usize> {
     let mut people: Vec<usize> = evaluation
+        .derived
         .departures
         .iter()
         .filter(|(_, d)| !d.leaver && d.at.is_some_and(|at| at > evaluation.as_of))

@@ -199,7 +199,7 @@ pub fn write_plan(
     leaver_ids.dedup();
     let person_doc = |p: usize| {
         let r = &inventory.records[p];
-        let d = evaluation.departures.get(&p);
+        let d = evaluation.derived.departures.get(&p);
         LeaverDoc {
             id: r.id.clone(),
             display_name: r.fields.str("display_name").map(str::to_string),

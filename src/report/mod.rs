@@ -11,6 +11,7 @@ pub mod json;
 pub mod junit;
 pub mod ledger;
 pub mod markdown;
+pub mod reconcile;
 pub mod sarif;
 
 use std::borrow::Cow;

@@ -351,6 +351,8 @@ fn capitalised(s: &str) -> String {
 fn help_uri(code: &str) -> Option<String> {
     let page = if crate::diag::Code::ALL.iter().any(|c| c.as_str() == code) {
         "diagnostics"
+    } else if crate::reconcile::DiscrepancyCode::parse(code).is_some() {
+        "reconciliation"
     } else if documented_rule(code) {
         "checks"
     } else {

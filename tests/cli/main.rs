@@ -9,6 +9,7 @@ mod ledger;
 mod ledger_crash;
 mod ledger_schemas;
 mod plan;
+mod reconcile;
 mod report_schemas;
 mod rules;
 #[path = "../../src/report/sarif_schema.rs"]

@@ -54,7 +54,7 @@ pub(crate) fn invalid(
 
 #[test]
 fn check_json_on_a_pull_request_matches_its_published_schema() {
-    let validator = validator("check-v2.schema.json");
+    let validator = validator("check-v3.schema.json");
     let pr = pull_request();
     let out = check(pr.path(), &["--format", "json"]);
     assert!(out.code == 0 || out.code == 1, "{}", out.transcript());
@@ -126,7 +126,7 @@ fn check_json_on_a_pull_request_matches_its_published_schema() {
 
 #[test]
 fn check_json_without_a_base_matches_its_published_schema() {
-    let validator = validator("check-v2.schema.json");
+    let validator = validator("check-v3.schema.json");
     let out = run(&["check", "--as-of", AS_OF, "--format", "json"]);
     assert!(out.code == 0 || out.code == 1, "{}", out.transcript());
     let doc = json(&out.stdout);
@@ -163,7 +163,7 @@ fn check_json_without_a_base_matches_its_published_schema() {
 
 #[test]
 fn check_json_on_input_that_cannot_be_evaluated_matches_its_published_schema() {
-    let validator = validator("check-v2.schema.json");
+    let validator = validator("check-v3.schema.json");
     let out = run(&[
         "check",
         "--as-of",
