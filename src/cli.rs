@@ -63,6 +63,12 @@ pub struct ReconcileArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = DiffFormatArg::Human)]
     format: DiffFormatArg,
+    /// A ledger: say, for every revoke and reclaim its latest decisions made due, whether an import since shows it done, and report an executed one an import still shows in effect (`revocation-drift`, exit 1).
+    #[arg(long, value_name = "DIR")]
+    ledger: Option<PathBuf>,
+    /// The ledger's private key: record each action an import newly shows done as a `verification` entry (the export's digest, the source's id, the observed time).
+    #[arg(long, value_name = "FILE", requires = "ledger")]
+    key: Option<PathBuf>,
 }
 
 /// The export formats `import` reads (docs/importers.md maps each).
@@ -769,7 +775,11 @@ impl Cli {
                 input,
                 as_of,
                 format,
+                ledger,
+                key,
             }) => Command::Reconcile(ReconcileSettings {
+                ledger,
+                key,
                 input: input.into_input(),
                 as_of: as_of.resolve(),
                 format: match format {

@@ -31,6 +31,41 @@ assert rust["ok"], rust["failures"]
 print("agree: size %d, root %s" % (rust["size"], rust["root"]))
 PY
 
+echo "== both verifiers on a ledger with an import's verifications (the demonstrable-removal loop)"
+loop="$tmp/loop"
+mkdir -p "$loop"
+here=$(pwd)
+loop_bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
+cp -r inventory policies "$loop/"
+cp examples/exports/okta/users.json "$loop/users.json"
+(
+  cd "$loop"
+  "$loop_bin" import okta --in users.json --observed-at 2026-11-24T06:00:00Z >/dev/null
+  "$loop_bin" keygen --name ci.severance.example/loop --out log.key >/dev/null
+  "$loop_bin" plan --as-of 2026-11-25T09:00:00Z --ledger ledger --key log.key >/dev/null
+  python3 - <<'PY'
+import json
+users = json.load(open("users.json"))
+for user in users:
+    if user["profile"].get("employeeNumber") == "E1001":
+        user["status"] = "DEPROVISIONED"
+json.dump(users, open("users-next.json", "w"))
+PY
+  "$loop_bin" import okta --in users-next.json --observed-at 2026-11-26T06:00:00Z >/dev/null
+  "$loop_bin" reconcile --as-of 2026-11-26T09:00:00Z --ledger ledger --key log.key >/dev/null 2>"$tmp/loop.err" || true
+  grep -q "recorded 1 verification" "$tmp/loop.err"
+  "$loop_bin" ledger verify --ledger ledger --vkey log.key.pub --format json > "$tmp/loop-rust.json"
+  python3 "$here/tools/verify_ledger.py" --ledger ledger --vkey log.key.pub --json > "$tmp/loop-python.json"
+)
+python3 - "$tmp/loop-rust.json" "$tmp/loop-python.json" <<'PY'
+import json, sys
+rust, py = (json.load(open(p)) for p in sys.argv[1:3])
+for field in ("ok", "size", "sealed", "root", "origin"):
+    assert rust[field] == py[field], (field, rust[field], py[field])
+assert rust["ok"], rust["failures"]
+print("agree: size %d, root %s, with the import's verification" % (rust["size"], rust["root"]))
+PY
+
 echo "== both verifiers fail a ledger whose entries.jsonl is a directory with the same code"
 mkdir -p "$tmp/dir-ledger/entries.jsonl"
 for verifier in rust python; do

@@ -8,6 +8,7 @@ use jiff::Timestamp;
 use super::{DiffFormat, Input, load_and_validate};
 use crate::error::Error;
 use crate::exit::ExitStatus;
+use crate::reconcile::removal::{Removal, State};
 use crate::report;
 
 /// Settings of `reconcile`.
@@ -20,6 +21,10 @@ pub struct ReconcileSettings {
     pub as_of: Timestamp,
     /// Output format.
     pub format: DiffFormat,
+    /// A ledger whose decided actions the observations verify.
+    pub ledger: Option<std::path::PathBuf>,
+    /// The ledger's private key: record what the observations verify.
+    pub key: Option<std::path::PathBuf>,
 }
 
 pub(super) fn run(
@@ -36,13 +41,31 @@ pub(super) fn run(
         )?;
         return Ok(ExitStatus::CouldNotEvaluate);
     };
-    let derived = crate::evaluate::derive(inventory, settings.as_of);
+    let mut derived = crate::evaluate::derive(inventory, settings.as_of);
+    let removals = match &settings.ledger {
+        Some(dir) => {
+            let history = crate::ledger::history(dir, &crate::ledger::LogFilter::default())
+                .map_err(|message| crate::error::Ledger {
+                    path: dir.display().to_string(),
+                    message,
+                })?;
+            let removals = crate::reconcile::removal::removals(inventory, &history);
+            derived.reconciliation.add_drift(inventory, &removals);
+            if let Some(key) = &settings.key {
+                record(dir, key, &removals, settings.as_of, err)?;
+            }
+            Some(removals)
+        }
+        None => None,
+    };
     let inventory_dir = settings.input.inventory.display().to_string();
     let view = report::reconcile::ReconcileReport {
         inventory,
         reconciliation: &derived.reconciliation,
         as_of: settings.as_of,
         inventory_dir: &inventory_dir,
+        removals: removals.as_deref(),
+        recorded: settings.key.is_some(),
     };
     let text = match settings.format {
         DiffFormat::Human => report::reconcile::human(&view),
@@ -56,6 +79,53 @@ pub(super) fn run(
         }
     };
     super::write_out(out, &text)?;
+    let drift = removals
+        .iter()
+        .flatten()
+        .any(|r| matches!(r.state, State::Drift { .. }));
     super::release((validation, derived));
-    Ok(ExitStatus::Ok)
+    // A revocation that did not hold blocks like any error finding.
+    Ok(if drift {
+        ExitStatus::Blocking
+    } else {
+        ExitStatus::Ok
+    })
+}
+
+/// Appends a verification for every action an observation newly proves
+/// done, in one sealed write.
+fn record(
+    dir: &std::path::Path,
+    key: &std::path::Path,
+    removals: &[Removal],
+    as_of: Timestamp,
+    err: &mut dyn Write,
+) -> Result<(), Error> {
+    let new: Vec<(u64, String, std::collections::BTreeMap<String, String>)> = removals
+        .iter()
+        .filter(|r| r.state == State::Verified { recorded: false })
+        .map(|r| (r.decision_seq, "import".to_string(), r.observed.clone()))
+        .collect();
+    if new.is_empty() {
+        writeln!(err, "no new verification to record in `{}`", dir.display())?;
+        return Ok(());
+    }
+    let key = super::read_signer(key)?;
+    let sealed =
+        crate::ledger::record_verifications(dir, &key, &new, &crate::model::format_time(as_of))
+            .map_err(|e| super::ledger_error(dir, e))?;
+    super::note_recovery(err, dir, &sealed)?;
+    writeln!(
+        err,
+        "recorded {} as entries {}–{}; sealed at size {}",
+        if new.len() == 1 {
+            "1 verification".to_string()
+        } else {
+            format!("{} verifications", new.len())
+        },
+        sealed.size - new.len() as u64,
+        sealed.size - 1,
+        sealed.size
+    )?;
+    Ok(())
 }

@@ -460,6 +460,40 @@ pub fn record_evidence(
     writer.commit()
 }
 
+/// Appends verifications of decisions, each `(decision seq, method,
+/// observed)`, in one write sealed once: what an import showed of actions
+/// the ledger decided.
+pub fn record_verifications(
+    dir: &Path,
+    key: &SignerKey,
+    verifications: &[(u64, String, BTreeMap<String, String>)],
+    ts: &str,
+) -> Result<Sealed, WriteError> {
+    let mut writer = store::Writer::open(dir, key, ts)?;
+    let mut bodies = Vec::with_capacity(verifications.len());
+    for (seq, method, observed) in verifications {
+        let leaf = usize::try_from(*seq)
+            .ok()
+            .filter(|&s| {
+                writer
+                    .existing
+                    .get(s)
+                    .is_some_and(|e| e.kind() == Kind::Decision)
+            })
+            .and_then(|s| writer.leaf_of(s))
+            .ok_or_else(|| {
+                WriteError::Refused(format!("entry {seq} is not a decision of this ledger"))
+            })?;
+        bodies.push(Body::Verification(Verification {
+            decision: leaf,
+            method: method.clone(),
+            observed: observed.clone(),
+        }));
+    }
+    writer.push_all(bodies, ts)?;
+    writer.commit()
+}
+
 /// The verifier keys of the most recent `approvers` entry (none before the first).
 fn trusted_approvers(entries: &[Recorded]) -> Vec<String> {
     entries

@@ -42,6 +42,8 @@ crate::diag::codes! {
         => "rotate it onto a credential with an expiry, and set `expires_at`",
     LeaverCreatedCredential = "leaver-created-credential": "an active credential or non-human identity was created by a person who has left, and has not been rotated since"
         => "rotate it and transfer it to a current owner",
+    RevocationDrift = "revocation-drift": "the ledger records a revocation or reclaim as executed, yet an import taken after it still shows the access in effect"
+        => "carry the action out again and find out why it did not hold (a re-enabled account, a second key); the execution did not do what it reported",
     UnownedIntegration = "unowned-integration": "an OAuth app, bot or AI agent a system reported has no owner or owning team"
         => "record its owner (an `extends:` fragment), or remove the integration",
     UnregisteredDevice = "unregistered-device": "device management reports a company device that the asset register does not"
@@ -60,7 +62,7 @@ crate::diag::codes! {
         => "find out whether the register is stale or the device was resold or stolen; lock it if it is not where it should be",
     GhostRecord = "ghost-record": "a record its source no longer returns (`missing_since`) is still in the inventory"
         => "confirm the record was deleted in its system, then delete its block from the imported file",
-    StaleSource = "stale-source": "the record's newest observation is older than the freshness limit (72 hours), so its facts may no longer hold"
+    StaleSource = "stale-source": "no system that still returns the record has reported within the freshness limit (72 hours), so its facts may no longer hold"
         => "run the import again; until then, what rests on this source is reviewed, never acted on",
 }
 
@@ -106,6 +108,7 @@ impl DiscrepancyCode {
             | DownstreamNotDeprovisioned
             | ResidualEntitlement
             | OwnerlessNhi
+            | RevocationDrift
             | LeaverCreatedCredential
             | UnreturnedAsset
             | PersonalDeviceWithAccess => Severity::Error,
@@ -135,6 +138,7 @@ impl DiscrepancyCode {
             | StaleCredential
             | LongLivedCredential
             | LeaverCreatedCredential
+            | RevocationDrift
             | UnownedIntegration => Family::Machine,
             UnregisteredDevice
             | UnmanagedDevice
@@ -167,6 +171,9 @@ impl DiscrepancyCode {
             LeaverCreatedCredential => "`rotate` and `transfer`",
             UnreturnedAsset => "`reclaim`",
             PersonalDeviceWithAccess => "`wipe` (selective)",
+            RevocationDrift => {
+                "nothing of its own: the access still in effect makes the action due again (`terminated-but-active`, the leaver policies); `reconcile --ledger` reports it and exits 1"
+            }
             _ => "`review`",
         }
     }
@@ -222,6 +229,6 @@ mod tests {
         for c in DiscrepancyCode::ALL {
             assert_eq!(DiscrepancyCode::parse(c.as_str()), Some(*c));
         }
-        assert_eq!(DiscrepancyCode::parse("revocation-drift"), None);
+        assert_eq!(DiscrepancyCode::parse("incomplete-snapshot"), None);
     }
 }

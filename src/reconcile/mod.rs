@@ -13,6 +13,7 @@
 //! judged by the policies alone.
 
 mod codes;
+pub mod removal;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -189,9 +190,65 @@ pub struct Reconciliation {
     pub sources: Vec<SourceSummary>,
     /// The limits used.
     pub thresholds: Thresholds,
+    /// The run's instant.
+    pub as_of: Timestamp,
 }
 
 impl Reconciliation {
+    /// Adds a `revocation-drift` discrepancy for every decided action that
+    /// the ledger records as executed and a later import still shows in
+    /// effect.
+    pub fn add_drift(&mut self, inventory: &Inventory, removals: &[removal::Removal]) {
+        for r in removals {
+            let removal::State::Drift {
+                executed_at,
+                seen_at,
+            } = &r.state
+            else {
+                continue;
+            };
+            let Some(&index) = inventory.index.get(&r.subject) else {
+                continue;
+            };
+            let record = &inventory.records[index];
+            let observation = sources(record)
+                .filter(|s| s.time("missing_since").is_none())
+                .max_by_key(|s| s.time("observed_at"))
+                .map(|s| observation(s, &record.span));
+            self.discrepancies.push(Discrepancy {
+                code: DiscrepancyCode::RevocationDrift,
+                record: index,
+                basis: Basis::Proven,
+                message: format!(
+                    "`{}`: the ledger records the `{}` of decision {} as executed at {executed_at}, yet `{}`'s import of {seen_at} still reports it {}",
+                    r.subject,
+                    r.action,
+                    r.decision_seq,
+                    r.observed.get("system").map_or("its source", String::as_str),
+                    record.status,
+                ),
+                field: Some("status"),
+                evidence: Vec::new(),
+                observation,
+            });
+        }
+        self.discrepancies.sort_by(|a, b| {
+            (&inventory.records[a.record].id, a.code)
+                .cmp(&(&inventory.records[b.record].id, b.code))
+        });
+        self.by_record.clear();
+        for (i, d) in self.discrepancies.iter().enumerate() {
+            self.by_record.entry(d.record).or_default().push(i);
+        }
+        self.sources = summaries(
+            inventory,
+            &self.discrepancies,
+            &self.by_record,
+            self.as_of,
+            &self.thresholds,
+        );
+    }
+
     /// The codes of a record's discrepancies, proven and suspected, each
     /// sorted and once.
     pub fn codes_of(&self, record: usize) -> (BTreeSet<&'static str>, BTreeSet<&'static str>) {
@@ -232,6 +289,7 @@ pub fn reconcile_with(
         as_of,
         t: thresholds,
         found: Vec::new(),
+        last: last_reported(inventory),
         has_mdm_source: inventory
             .records
             .iter()
@@ -319,6 +377,7 @@ pub fn reconcile_with(
         by_record,
         sources,
         thresholds,
+        as_of,
     }
 }
 
@@ -335,9 +394,37 @@ fn authoritative_for(source: &Fields, field: &str) -> bool {
     matches!(source.get("authoritative_for"), Some(Value::Strs(list)) if list.iter().any(|f| f == field))
 }
 
-/// The newest observation of a record.
-fn newest(record: &Record) -> Option<Timestamp> {
-    sources(record).filter_map(|s| s.time("observed_at")).max()
+/// When each system last reported anything: the newest `observed_at` of
+/// its records. An importer keeps a record's provenance byte for byte while
+/// its facts hold (so that an unchanged record makes no diff), so a
+/// record's own `observed_at` says when its facts were first seen; that the
+/// latest import still returned it is said by the absence of
+/// `missing_since`, and when that import ran by the system's newest
+/// observation.
+pub fn last_reported(inventory: &Inventory) -> BTreeMap<String, Timestamp> {
+    let mut out: BTreeMap<String, Timestamp> = BTreeMap::new();
+    for record in &inventory.records {
+        for source in sources(record) {
+            if let (Some(system), Some(at)) = (source.str("system"), source.time("observed_at")) {
+                let slot = out.entry(system.to_string()).or_insert(at);
+                *slot = (*slot).max(at);
+            }
+        }
+    }
+    out
+}
+
+/// When a record was last confirmed: the latest report of any system that
+/// still returns it.
+fn confirmed(record: &Record, last: &BTreeMap<String, Timestamp>) -> Option<Timestamp> {
+    sources(record)
+        .filter(|s| s.time("missing_since").is_none())
+        .filter_map(|s| {
+            let own = s.time("observed_at");
+            let system = s.str("system").and_then(|n| last.get(n)).copied();
+            own.max(system)
+        })
+        .max()
 }
 
 fn observation(source: &Fields, fallback: &Span) -> Observation {
@@ -361,6 +448,8 @@ struct Reconciler<'a> {
     /// Whether any device management was imported: without one, every
     /// register device would look unmanaged.
     has_mdm_source: bool,
+    /// When each system last reported anything.
+    last: BTreeMap<String, Timestamp>,
     /// Each person's identity-provider account that is closed (disabled,
     /// suspended or deleted), by person.
     idp_closed: HashMap<usize, usize>,
@@ -377,7 +466,8 @@ impl Reconciler<'_> {
 
     /// Whether a record's newest observation is older than the limit.
     fn stale(&self, record: &Record) -> bool {
-        newest(record).is_some_and(|t| self.as_of.duration_since(t) > self.t.source_age)
+        confirmed(record, &self.last)
+            .is_some_and(|t| self.as_of.duration_since(t) > self.t.source_age)
     }
 
     fn older_than(&self, t: Timestamp, limit: SignedDuration) -> bool {
@@ -1038,7 +1128,7 @@ impl Reconciler<'_> {
                 Vec::new(),
             );
         }
-        if let Some(seen) = newest(record)
+        if let Some(seen) = confirmed(record, &self.last)
             && self.older_than(seen, self.t.source_age)
         {
             self.push(
@@ -1047,7 +1137,7 @@ impl Reconciler<'_> {
                 Basis::Proven,
                 Some("sources"),
                 format!(
-                    "`{}` was last observed at {}, more than {} hours ago",
+                    "`{}` was last reported at {}, more than {} hours ago",
                     record.id,
                     format_time(seen),
                     self.t.source_age.as_hours()

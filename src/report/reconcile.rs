@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use crate::diag::Span;
 use crate::model::format_time;
+use crate::reconcile::removal::{Removal, State};
 use crate::reconcile::{Discrepancy, DiscrepancyCode, Reconciliation, SourceSummary};
 use crate::validate::Inventory;
 
@@ -27,6 +28,10 @@ pub struct ReconcileReport<'a> {
     pub as_of: Timestamp,
     /// The inventory directory, as the user named it.
     pub inventory_dir: &'a str,
+    /// With a ledger: what the observations say of its decided actions.
+    pub removals: Option<&'a [Removal]>,
+    /// Whether new verifications were recorded in the ledger.
+    pub recorded: bool,
 }
 
 impl ReconcileReport<'_> {
@@ -52,6 +57,79 @@ impl ReconcileReport<'_> {
             .filter(|d| d.basis.proven())
             .count()
     }
+}
+
+/// A removal's state in a word, and what it rests on.
+fn state_text(r: &Removal, recorded: bool) -> (&'static str, String) {
+    let seen = || {
+        format!(
+            "`{}` reports it {} at {}{}",
+            r.observed.get("system").map_or("?", String::as_str),
+            r.observed.get("status").map_or("?", String::as_str),
+            r.observed.get("observed_at").map_or("?", String::as_str),
+            r.observed
+                .get("export")
+                .map_or_else(String::new, |e| format!(" (export `{e}`)"))
+        )
+    };
+    match &r.state {
+        State::Verified { recorded: true } => {
+            ("verified", format!("{}; already in the ledger", seen()))
+        }
+        State::Verified { recorded: false } => (
+            "verified",
+            format!(
+                "{}; {}",
+                seen(),
+                if recorded {
+                    "recorded now"
+                } else {
+                    "not yet recorded (pass `--key`)"
+                }
+            ),
+        ),
+        State::Drift {
+            executed_at,
+            seen_at,
+        } => (
+            "drift",
+            format!(
+                "executed at {executed_at}, yet `{}`'s import of {seen_at} still reports it {}",
+                r.observed.get("system").map_or("?", String::as_str),
+                r.observed.get("status").map_or("?", String::as_str),
+            ),
+        ),
+        State::Unverified { why } => ("unverified", why.clone()),
+    }
+}
+
+/// The removal section's rows: state, action, record, decision, what.
+fn removal_rows(removals: &[Removal], recorded: bool) -> Vec<Vec<String>> {
+    removals
+        .iter()
+        .map(|r| {
+            let (state, what) = state_text(r, recorded);
+            vec![
+                state.to_string(),
+                r.action.clone(),
+                r.subject.clone(),
+                format!("decision {}", r.decision_seq),
+                what,
+            ]
+        })
+        .collect()
+}
+
+fn removal_counts(removals: &[Removal]) -> (usize, usize, usize) {
+    let verified = removals
+        .iter()
+        .filter(|r| matches!(r.state, State::Verified { .. }))
+        .count();
+    let drift = removals
+        .iter()
+        .filter(|r| matches!(r.state, State::Drift { .. }))
+        .count();
+    (verified, drift, removals.len() - verified - drift)
 }
 
 fn age(summary: &SourceSummary, as_of: Timestamp) -> String {
@@ -152,6 +230,18 @@ pub fn human(report: &ReconcileReport<'_>) -> String {
             .collect();
         out.push_str(&super::human::table(rows, "  "));
     }
+    if let Some(removals) = report.removals {
+        let (verified, drift, unverified) = removal_counts(removals);
+        let _ = writeln!(
+            out,
+            "\nremoval: {} decided revokes and reclaims: {verified} verified by an import, {drift} drifted, {unverified} unverified",
+            removals.len()
+        );
+        out.push_str(&super::human::table(
+            removal_rows(removals, report.recorded),
+            "  ",
+        ));
+    }
     out
 }
 
@@ -220,6 +310,26 @@ pub fn markdown(report: &ReconcileReport<'_>) -> String {
                 cell(&place_text(&report.place(d))),
                 d.basis.as_str(),
                 cell(&d.message)
+            );
+        }
+        out.push('\n');
+    }
+    if let Some(removals) = report.removals {
+        let (verified, drift, unverified) = removal_counts(removals);
+        let _ = writeln!(
+            out,
+            "### Removal\n\n{} decided revokes and reclaims: {verified} verified by an import, {drift} drifted, {unverified} unverified.\n\n| state | action | record | decision | what |\n|---|---|---|--:|---|",
+            removals.len()
+        );
+        for row in removal_rows(removals, report.recorded) {
+            let _ = writeln!(
+                out,
+                "| {} | {} | `{}` | {} | {} |",
+                row[0],
+                row[1],
+                cell(&row[2]),
+                cell(&row[3]),
+                cell(&row[4])
             );
         }
         out.push('\n');
@@ -297,7 +407,40 @@ pub fn json(report: &ReconcileReport<'_>) -> Value {
         by_code.insert(code.as_str().to_string(), json!(list.len()));
     }
     let proven = report.proven();
-    json!({
+    let removals = report.removals.map(|list| {
+        list.iter()
+            .map(|r| {
+                let mut v = json!({
+                    "subject": r.subject,
+                    "leaver": r.leaver,
+                    "decision_seq": r.decision_seq,
+                    "decided_at": r.decided_at,
+                    "action": r.action,
+                    "observed": r.observed,
+                });
+                match &r.state {
+                    State::Verified { recorded } => {
+                        v["state"] = json!("verified");
+                        v["in_ledger"] = json!(*recorded || report.recorded);
+                    }
+                    State::Drift {
+                        executed_at,
+                        seen_at,
+                    } => {
+                        v["state"] = json!("drift");
+                        v["executed_at"] = json!(executed_at);
+                        v["seen_at"] = json!(seen_at);
+                    }
+                    State::Unverified { why } => {
+                        v["state"] = json!("unverified");
+                        v["why"] = json!(why);
+                    }
+                }
+                v
+            })
+            .collect::<Vec<_>>()
+    });
+    let mut doc = json!({
         "schema_version": SCHEMA_VERSION,
         "as_of": format_time(report.as_of),
         "inventory": report.inventory_dir,
@@ -316,5 +459,9 @@ pub fn json(report: &ReconcileReport<'_>) -> Value {
             "by_code": by_code,
         },
         "discrepancies": discrepancies,
-    })
+    });
+    if let Some(removals) = removals {
+        doc["removals"] = json!(removals);
+    }
+    doc
 }
