@@ -297,6 +297,8 @@ codes! {
         => "make the base revision validate (`severance validate` at it); until then every finding counts as new",
     WaiverUnmatched = "waiver-unmatched": "a waiver lists a record on which nothing it names was found; stale exceptions hide the next real finding"
         => "take the record out of the waiver, or delete the waiver, now that nothing it waives is found there",
+    ManifestUnreadable = "manifest-unreadable": "an importer's manifest (`import.json`) is not the JSON an import writes, so its directory's completeness and freshness are unknown"
+        => "run the import again, which writes the manifest; never edit it by hand",
 }
 
 impl Code {
@@ -304,7 +306,10 @@ impl Code {
     /// approver is a warning, its departed owner an error).
     pub fn usual_severity(self) -> Severity {
         match self {
-            Code::WaiverUnmatched | Code::DepartureUndated | Code::BaseInvalid => Severity::Warning,
+            Code::WaiverUnmatched
+            | Code::DepartureUndated
+            | Code::BaseInvalid
+            | Code::ManifestUnreadable => Severity::Warning,
             _ => Severity::Error,
         }
     }

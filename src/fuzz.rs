@@ -26,7 +26,10 @@ pub fn inventory_file(data: &[u8]) {
     } else {
         Vec::new()
     };
-    let raw = crate::load::build_inventory(records, waivers, &Limits::default(), |_, b| Ok(b));
+    let raw =
+        crate::load::build_inventory(records, waivers, Vec::new(), &Limits::default(), |_, b| {
+            Ok(b)
+        });
     let _ = crate::validate::validate_inventory(raw);
 }
 

@@ -1053,6 +1053,7 @@ fn raw_inventory(files: Vec<Arc<SourceFile>>) -> RawInventory {
         limits: Limits::default(),
         diagnostics: Vec::new(),
         waivers: None,
+        snapshots: Vec::new(),
     }
 }
 

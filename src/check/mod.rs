@@ -324,6 +324,14 @@ pub fn check(
             .iter()
             .map(|d| discrepancy_finding(inventory, d)),
     );
+    findings.extend(
+        evaluation
+            .derived
+            .reconciliation
+            .incomplete
+            .iter()
+            .map(incomplete_finding),
+    );
     let could_not_evaluate =
         could_not_evaluate_decisions || findings.iter().any(|f| f.origin == Origin::Evaluation);
 
@@ -377,6 +385,28 @@ fn discrepancy_finding(inventory: &Inventory, d: &Discrepancy) -> Finding {
         record_span: Some(record.span.clone()),
         ..Finding::new(diagnostic.help(help), Origin::Reconciliation)
     }
+}
+
+/// The finding of an import whose exports proved incomplete, at its
+/// manifest.
+fn incomplete_finding(snapshot: &crate::validate::ImportSnapshot) -> Finding {
+    let code = DiscrepancyCode::IncompleteSnapshot;
+    let diagnostic = Diagnostic::new(
+        FindingCode::Discrepancy(code),
+        code.severity(),
+        format!(
+            "the `{}` import into `{}` is incomplete: {}",
+            snapshot.source,
+            snapshot.dir,
+            snapshot
+                .completeness
+                .as_deref()
+                .unwrap_or("its exports fall short")
+        ),
+    )
+    .at(snapshot.span.clone())
+    .help(code.fix());
+    Finding::new(diagnostic, Origin::Reconciliation)
 }
 
 /// The decision as the rules see it in `context.decision`.

@@ -15,6 +15,7 @@
 mod aws;
 mod baton;
 mod codes;
+mod completeness;
 mod directory;
 mod entra;
 mod export;
@@ -314,7 +315,8 @@ pub fn import(request: &Request) -> Result<Outcome, Error> {
     let previous_manifest = previous.manifest.clone();
     let previous_files = std::mem::take(&mut previous.files);
     let (records, summary) = assemble(&observed, &exports, observed_at, &request.system, previous);
-    let mut manifest = manifest(request, &exports, observed_at, &summary);
+    let completeness = completeness::judge(request.source, &exports);
+    let mut manifest = manifest(request, &exports, observed_at, &summary, &completeness);
     // The same exports again: the output keeps the time they were first
     // read, so that re-importing an unchanged export changes no byte.
     if let Some(old) = &previous_manifest
@@ -424,6 +426,7 @@ fn manifest(
     exports: &[Export],
     observed_at: Timestamp,
     summary: &Summary,
+    completeness: &completeness::Completeness,
 ) -> Value {
     let records: BTreeMap<&str, usize> = summary
         .records
@@ -438,6 +441,8 @@ fn manifest(
         "exports": exports.iter().map(|e| json!({"file": e.name, "digest": e.digest})).collect::<Vec<_>>(),
         "records": records,
         "missing": summary.missing,
+        "complete": completeness.complete,
+        "completeness": completeness.evidence,
     })
 }
 

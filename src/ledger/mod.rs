@@ -400,15 +400,7 @@ pub fn record_evidence(
         DecisionRef::Leaf(h) => merkle::parse_tag(h)
             .and_then(|h| (0..writer.existing.len()).find(|&i| writer.leaf_of(i) == Some(Tag(h)))),
     };
-    let Some(leaf) = found
-        .filter(|&s| {
-            writer
-                .existing
-                .get(s)
-                .is_some_and(|e| e.kind() == Kind::Decision)
-        })
-        .and_then(|s| writer.leaf_of(s))
-    else {
+    let Some(leaf) = found.and_then(|s| decision_leaf(&writer, s)) else {
         return Err(WriteError::Refused(
             "no decision entry has that sequence number or leaf hash".into(),
         ));
@@ -460,6 +452,16 @@ pub fn record_evidence(
     writer.commit()
 }
 
+/// The leaf hash of entry `seq`, when it is a decision.
+fn decision_leaf(writer: &store::Writer<'_>, seq: usize) -> Option<Tag> {
+    writer
+        .existing
+        .get(seq)
+        .is_some_and(|e| e.kind() == Kind::Decision)
+        .then(|| writer.leaf_of(seq))
+        .flatten()
+}
+
 /// Appends verifications of decisions, each `(decision seq, method,
 /// observed)`, in one write sealed once: what an import showed of actions
 /// the ledger decided.
@@ -474,13 +476,7 @@ pub fn record_verifications(
     for (seq, method, observed) in verifications {
         let leaf = usize::try_from(*seq)
             .ok()
-            .filter(|&s| {
-                writer
-                    .existing
-                    .get(s)
-                    .is_some_and(|e| e.kind() == Kind::Decision)
-            })
-            .and_then(|s| writer.leaf_of(s))
+            .and_then(|s| decision_leaf(&writer, s))
             .ok_or_else(|| {
                 WriteError::Refused(format!("entry {seq} is not a decision of this ledger"))
             })?;

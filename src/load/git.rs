@@ -796,6 +796,7 @@ impl At<'_> {
         let mut oids: Vec<&str> = Vec::new();
         let mut records = Vec::new();
         let mut waivers = Vec::new();
+        let mut snapshots = Vec::new();
         for (sub, entry) in &listed {
             let path = dir.join(sub);
             let shown = display_path(&path);
@@ -819,6 +820,7 @@ impl At<'_> {
                     match role {
                         InventoryFile::Records => records.push((path, pending)),
                         InventoryFile::Waivers => waivers.push((path, pending)),
+                        InventoryFile::Snapshot => snapshots.push((path, pending)),
                     }
                 }
             }
@@ -843,7 +845,14 @@ impl At<'_> {
         };
         let records: Vec<_> = records.into_iter().map(&mut fetch).collect();
         let waivers: Vec<_> = waivers.into_iter().map(&mut fetch).collect();
-        Ok(build_inventory(records, waivers, limits, |_, bytes| bytes))
+        let snapshots: Vec<_> = snapshots.into_iter().map(&mut fetch).collect();
+        Ok(build_inventory(
+            records,
+            waivers,
+            snapshots,
+            limits,
+            |_, bytes| bytes,
+        ))
     }
 
     /// The policy pack at `commit`. Unlike the inventory, a policy that

@@ -85,7 +85,13 @@ pub struct RawInventory {
     /// parsed: waivers are not records. `None` when there is none, when it
     /// could not be read, or when both names exist (each a diagnostic).
     pub waivers: Option<Arc<SourceFile>>,
+    /// The importers' manifests ([`IMPORT_MANIFEST`]), read but not
+    /// parsed, sorted by path.
+    pub snapshots: Vec<Arc<SourceFile>>,
 }
+
+/// The name of the manifest an importer writes in its directory.
+pub const IMPORT_MANIFEST: &str = "import.json";
 
 /// The names of the waiver file, which lives directly under the inventory
 /// directory; the same names deeper down are ordinary record files.
@@ -164,11 +170,17 @@ enum InventoryFile {
     Records,
     /// The waiver file.
     Waivers,
+    /// An importer's manifest (`import.json`): which exports its directory
+    /// was read from, when, and whether they were complete.
+    Snapshot,
 }
 
 /// The role of the file at `rel` (relative to the inventory directory, no
 /// hidden component), or `None` when it is not read.
 fn inventory_file(rel: &Path) -> Option<InventoryFile> {
+    if rel.file_name().is_some_and(|n| n == IMPORT_MANIFEST) {
+        return Some(InventoryFile::Snapshot);
+    }
     if !matches!(
         rel.extension().and_then(|e| e.to_str()),
         Some("yaml" | "yml")
@@ -230,6 +242,7 @@ pub fn load_inventory(dir: &Path, limits: &Limits) -> Result<RawInventory, Error
     require_dir(dir)?;
     let mut records = Vec::new();
     let mut waivers = Vec::new();
+    let mut snapshots = Vec::new();
     for entry in walk(dir) {
         let entry = entry.map_err(|e| ReadDir {
             path: display_path(e.path().unwrap_or(dir)),
@@ -251,12 +264,17 @@ pub fn load_inventory(dir: &Path, limits: &Limits) -> Result<RawInventory, Error
         match inventory_file(rel) {
             Some(InventoryFile::Records) => records.push((path.to_path_buf(), Ok(()))),
             Some(InventoryFile::Waivers) => waivers.push((path.to_path_buf(), Ok(()))),
+            Some(InventoryFile::Snapshot) => snapshots.push((path.to_path_buf(), Ok(()))),
             None => {}
         }
     }
-    Ok(build_inventory(records, waivers, limits, |path, listed| {
-        listed.and_then(|()| read_file_bytes(path, limits))
-    }))
+    Ok(build_inventory(
+        records,
+        waivers,
+        snapshots,
+        limits,
+        |path, listed| listed.and_then(|()| read_file_bytes(path, limits)),
+    ))
 }
 
 /// Why a path inside a read directory is not read: it is not a regular file,
@@ -387,6 +405,7 @@ pub(crate) fn read_regular(path: &Path, max_bytes: u64) -> Result<Vec<u8>, Refus
 pub(crate) fn build_inventory<S: Send>(
     mut records: Vec<(PathBuf, S)>,
     mut waivers: Vec<(PathBuf, S)>,
+    mut snapshots: Vec<(PathBuf, S)>,
     limits: &Limits,
     read: impl Fn(&Path, S) -> Result<Vec<u8>, Box<Diagnostic>> + Sync,
 ) -> RawInventory {
@@ -431,6 +450,13 @@ pub(crate) fn build_inventory<S: Send>(
     } else if let Some((path, source)) = waivers.pop() {
         match read(&path, source).and_then(|bytes| text_file(display_path(&path), bytes)) {
             Ok(file) => inventory.waivers = Some(file),
+            Err(d) => inventory.diagnostics.push(*d),
+        }
+    }
+    snapshots.sort_by(|a, b| a.0.cmp(&b.0));
+    for (path, source) in snapshots {
+        match read(&path, source).and_then(|bytes| text_file(display_path(&path), bytes)) {
+            Ok(file) => inventory.snapshots.push(file),
             Err(d) => inventory.diagnostics.push(*d),
         }
     }

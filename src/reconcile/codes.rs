@@ -18,7 +18,7 @@ crate::diag::codes! {
         => "link the account to its person or owner (an `extends:` fragment with `principal` or `owner`), or disable it",
     DormantAccount = "dormant-account": "an enabled account has not signed in for longer than the dormancy limit (45 days)"
         => "disable it, or record why it must stay (a break-glass account) with a waiver",
-    NeverUsedAccount = "never-used-account": "an enabled account has never signed in, by the word of the system that is authoritative for its sign-ins"
+    NeverUsedAccount = "never-used-account": "an enabled human account has never signed in, by the word of the system that is authoritative for its sign-ins"
         => "disable it if nobody needs it; an account provisioned ahead of a start date is expected",
     DownstreamNotDeprovisioned = "downstream-not-deprovisioned": "the person's identity-provider account is disabled, but an account of theirs in another system is still enabled"
         => "disable the account in the downstream system (provisioning did not reach it) and import again",
@@ -62,6 +62,8 @@ crate::diag::codes! {
         => "find out whether the register is stale or the device was resold or stolen; lock it if it is not where it should be",
     GhostRecord = "ghost-record": "a record its source no longer returns (`missing_since`) is still in the inventory"
         => "confirm the record was deleted in its system, then delete its block from the imported file",
+    IncompleteSnapshot = "incomplete-snapshot": "an import's exports did not prove themselves complete: the rows fall short of the envelope's total, or a page cursor points at a page that was not exported"
+        => "export every page (follow the cursor to its end) and import again; until then nothing that rests on absence from it is acted on",
     StaleSource = "stale-source": "no system that still returns the record has reported within the freshness limit (72 hours), so its facts may no longer hold"
         => "run the import again; until then, what rests on this source is reviewed, never acted on",
 }
@@ -147,7 +149,7 @@ impl DiscrepancyCode {
             | DeviceNotCheckingIn
             | PersonalDeviceWithAccess
             | RetiredButPresent => Family::Device,
-            GhostRecord | StaleSource => Family::Import,
+            GhostRecord | IncompleteSnapshot | StaleSource => Family::Import,
         }
     }
 
@@ -171,6 +173,9 @@ impl DiscrepancyCode {
             LeaverCreatedCredential => "`rotate` and `transfer`",
             UnreturnedAsset => "`reclaim`",
             PersonalDeviceWithAccess => "`wipe` (selective)",
+            IncompleteSnapshot => {
+                "nothing of its own: every absence it would prove stays a `review`"
+            }
             RevocationDrift => {
                 "nothing of its own: the access still in effect makes the action due again (`terminated-but-active`, the leaver policies); `reconcile --ledger` reports it and exits 1"
             }
@@ -229,6 +234,6 @@ mod tests {
         for c in DiscrepancyCode::ALL {
             assert_eq!(DiscrepancyCode::parse(c.as_str()), Some(*c));
         }
-        assert_eq!(DiscrepancyCode::parse("incomplete-snapshot"), None);
+        assert_eq!(DiscrepancyCode::parse("unknown-value"), None);
     }
 }

@@ -24,7 +24,7 @@ pub use codes::{DiscrepancyCode, Family};
 use crate::departure::Departure;
 use crate::diag::{Severity, Span};
 use crate::model::{Fields, Kind, Record, Value, format_time};
-use crate::validate::Inventory;
+use crate::validate::{ImportSnapshot, Inventory};
 
 /// The limits a discrepancy of age is measured against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,8 +65,9 @@ pub enum Basis {
     WeakMatch,
     /// An observation older than the freshness limit.
     StaleSource,
-    /// Something's absence from an export whose completeness is not
-    /// recorded: the import cannot tell "gone" from "not on this page".
+    /// Something's absence from an export not proven complete: without
+    /// an envelope count or an exhausted cursor, "gone" and "not on this
+    /// page" look the same.
     UnprovenAbsence,
 }
 
@@ -98,7 +99,7 @@ impl Basis {
                 "it rests on an observation older than the freshness limit, so it is reviewed, never acted on",
             ),
             Basis::UnprovenAbsence => Some(
-                "it rests on absence, and the export's completeness is not recorded, so it is reviewed, never acted on",
+                "it rests on absence from an export not proven complete (no envelope count or exhausted page cursor says so), so it is reviewed, never acted on",
             ),
         }
     }
@@ -176,6 +177,10 @@ pub struct SourceSummary {
     pub stale: bool,
     /// Discrepancies on its records, by code.
     pub discrepancies: BTreeMap<DiscrepancyCode, usize>,
+    /// Whether its imports proved their exports complete: `None` when no
+    /// manifest of it says (a format without envelope counts, or records
+    /// typed by hand).
+    pub complete: Option<bool>,
 }
 
 /// The output of the reconcile stage.
@@ -192,6 +197,8 @@ pub struct Reconciliation {
     pub thresholds: Thresholds,
     /// The run's instant.
     pub as_of: Timestamp,
+    /// The imports whose exports proved incomplete, by directory.
+    pub incomplete: Vec<ImportSnapshot>,
 }
 
 impl Reconciliation {
@@ -378,6 +385,12 @@ pub fn reconcile_with(
         sources,
         thresholds,
         as_of,
+        incomplete: inventory
+            .snapshots
+            .iter()
+            .filter(|s| s.complete == Some(false))
+            .cloned()
+            .collect(),
     }
 }
 
@@ -403,6 +416,12 @@ fn authoritative_for(source: &Fields, field: &str) -> bool {
 /// observation.
 pub fn last_reported(inventory: &Inventory) -> BTreeMap<String, Timestamp> {
     let mut out: BTreeMap<String, Timestamp> = BTreeMap::new();
+    for snapshot in &inventory.snapshots {
+        if let Some(at) = snapshot.observed_at {
+            let slot = out.entry(snapshot.system.clone()).or_insert(at);
+            *slot = (*slot).max(at);
+        }
+    }
     for record in &inventory.records {
         for source in sources(record) {
             if let (Some(system), Some(at)) = (source.str("system"), source.time("observed_at")) {
@@ -413,6 +432,32 @@ pub fn last_reported(inventory: &Inventory) -> BTreeMap<String, Timestamp> {
     }
     out
 }
+
+/// The manifest of the directory a record was imported into.
+fn snapshot_of<'i>(inventory: &'i Inventory, record: &Record) -> Option<&'i ImportSnapshot> {
+    let dir = record.span.file.path.rsplit_once('/').map(|(d, _)| d)?;
+    inventory.snapshots.iter().find(|s| s.dir == dir)
+}
+
+/// Proven when every import of these formats proved its exports complete
+/// (and there is one), otherwise an absence nobody proved.
+fn absence_basis(inventory: &Inventory, formats: &[&str]) -> Basis {
+    let mut of_format = inventory
+        .snapshots
+        .iter()
+        .filter(|s| formats.contains(&s.source.as_str()))
+        .peekable();
+    if of_format.peek().is_some() && of_format.all(|s| s.complete == Some(true)) {
+        Basis::Proven
+    } else {
+        Basis::UnprovenAbsence
+    }
+}
+
+/// The asset registers' import formats.
+const REGISTERS: &[&str] = &["snipe-it"];
+/// Device management's import formats.
+const MDMS: &[&str] = &["intune", "jamf"];
 
 /// When a record was last confirmed: the latest report of any system that
 /// still returns it.
@@ -676,17 +721,23 @@ impl Reconciler<'_> {
                     ),
                     Vec::new(),
                 ),
-                None if sources(record).any(|s| authoritative_for(s, "last_login")) => self.push(
-                    DiscrepancyCode::NeverUsedAccount,
-                    index,
-                    Basis::Proven,
-                    Some("last_login"),
-                    format!(
-                        "`{}` is enabled and `{system}` reports no sign-in ever",
-                        record.id
-                    ),
-                    Vec::new(),
-                ),
+                // A sign-in is a person's: a service or system account
+                // (an IAM user with keys and no password) never has one.
+                None if matches!(record.fields.str("account_type"), None | Some("human"))
+                    && sources(record).any(|s| authoritative_for(s, "last_login")) =>
+                {
+                    self.push(
+                        DiscrepancyCode::NeverUsedAccount,
+                        index,
+                        Basis::Proven,
+                        Some("last_login"),
+                        format!(
+                            "`{}` is enabled and `{system}` reports no sign-in ever",
+                            record.id
+                        ),
+                        Vec::new(),
+                    )
+                }
                 _ => {}
             }
         }
@@ -982,7 +1033,7 @@ impl Reconciler<'_> {
             self.push(
                 DiscrepancyCode::UnregisteredDevice,
                 index,
-                Basis::UnprovenAbsence,
+                absence_basis(self.inventory, REGISTERS),
                 None,
                 format!(
                     "`{}` is reported by device management but not by the asset register",
@@ -1005,7 +1056,7 @@ impl Reconciler<'_> {
             self.push(
                 DiscrepancyCode::UnmanagedDevice,
                 index,
-                Basis::UnprovenAbsence,
+                absence_basis(self.inventory, MDMS),
                 Some("mdm"),
                 format!(
                     "`{}` is deployed in the asset register but no device management reports it",
@@ -1115,10 +1166,16 @@ impl Reconciler<'_> {
             .filter_map(|s| s.time("missing_since"))
             .min()
         {
+            let basis =
+                if snapshot_of(self.inventory, record).is_some_and(|s| s.complete == Some(true)) {
+                    Basis::Proven
+                } else {
+                    Basis::UnprovenAbsence
+                };
             self.push(
                 DiscrepancyCode::GhostRecord,
                 index,
-                Basis::UnprovenAbsence,
+                basis,
                 Some("sources"),
                 format!(
                     "`{}` is no longer returned by its source (since {})",
@@ -1197,6 +1254,15 @@ fn summaries(
         }
     }
     for s in out.values_mut() {
+        let mut manifests = inventory
+            .snapshots
+            .iter()
+            .filter(|m| m.system == s.system)
+            .map(|m| m.complete)
+            .peekable();
+        if manifests.peek().is_some() {
+            s.complete = manifests.try_fold(true, |all, c| c.map(|c| all && c));
+        }
         s.stale = s
             .newest
             .is_some_and(|n| as_of.duration_since(n) > t.source_age);

@@ -146,6 +146,14 @@ fn age(summary: &SourceSummary, as_of: Timestamp) -> String {
     }
 }
 
+fn complete_text(summary: &SourceSummary) -> &'static str {
+    match summary.complete {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "unknown",
+    }
+}
+
 fn records_line(summary: &SourceSummary) -> String {
     summary
         .records
@@ -207,6 +215,18 @@ pub fn human(report: &ReconcileReport<'_>) -> String {
     }
     out.push('\n');
     out.push_str(&super::human::table(rows, ""));
+    for s in &r.incomplete {
+        let _ = writeln!(
+            out,
+            "\nincomplete-snapshot: the `{}` import into `{}` is incomplete: {} ({})",
+            s.source,
+            s.dir,
+            s.completeness
+                .as_deref()
+                .unwrap_or("its exports fall short"),
+            place_text(&s.span)
+        );
+    }
     let total = r.discrepancies.len();
     let proven = report.proven();
     let _ = writeln!(
@@ -279,7 +299,7 @@ pub fn markdown(report: &ReconcileReport<'_>) -> String {
         for s in &r.sources {
             let _ = writeln!(
                 out,
-                "| `{}` | {} | {} | {} | {} | {} | {} | {} | {}{} | not recorded |",
+                "| `{}` | {} | {} | {} | {} | {} | {} | {} | {}{} | {} |",
                 cell(&s.system),
                 records_line(s),
                 s.strong,
@@ -289,10 +309,24 @@ pub fn markdown(report: &ReconcileReport<'_>) -> String {
                 s.missing,
                 s.newest.map_or_else(|| "unknown".into(), format_time),
                 age(s, report.as_of),
-                if s.stale { " (stale)" } else { "" }
+                if s.stale { " (stale)" } else { "" },
+                complete_text(s)
             );
         }
         out.push('\n');
+    }
+    for s in &r.incomplete {
+        let _ = writeln!(
+            out,
+            "**`incomplete-snapshot`**: the `{}` import into `{}` is incomplete: {}.\n",
+            cell(&s.source),
+            cell(&s.dir),
+            cell(
+                s.completeness
+                    .as_deref()
+                    .unwrap_or("its exports fall short")
+            )
+        );
     }
     for (code, list) in report.by_code() {
         let _ = writeln!(
@@ -361,7 +395,7 @@ pub fn json(report: &ReconcileReport<'_>) -> Value {
                 "newest_observed_at": s.newest.map(format_time),
                 "age_hours": s.newest.map(|n| report.as_of.duration_since(n).as_hours()),
                 "stale": s.stale,
-                "complete": Value::Null,
+                "complete": s.complete,
                 "discrepancies": s.discrepancies.iter().map(|(c, n)| (c.as_str().to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
             })
         })
@@ -460,6 +494,20 @@ pub fn json(report: &ReconcileReport<'_>) -> Value {
         },
         "discrepancies": discrepancies,
     });
+    doc["incomplete"] = r
+        .incomplete
+        .iter()
+        .map(|s| {
+            json!({
+                "code": DiscrepancyCode::IncompleteSnapshot.as_str(),
+                "source": s.source,
+                "system": s.system,
+                "dir": s.dir,
+                "evidence": s.completeness,
+                "place": place_json(&s.span),
+            })
+        })
+        .collect();
     if let Some(removals) = removals {
         doc["removals"] = json!(removals);
     }

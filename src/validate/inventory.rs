@@ -32,6 +32,78 @@ pub struct Inventory {
     pub waivers: Vec<crate::validate::Waiver>,
     /// The workloads that run as each non-human identity (by `identity`).
     runs_as: HashMap<usize, Vec<usize>>,
+    /// What each importer's manifest says of its directory, by path.
+    pub snapshots: Vec<ImportSnapshot>,
+}
+
+/// What an importer's manifest (`import.json`) says of its directory: the
+/// records there were read from these exports, then, and whether the
+/// exports proved themselves complete.
+#[derive(Debug, Clone)]
+pub struct ImportSnapshot {
+    /// The directory, as reports show paths (`inventory/imported/okta`).
+    pub dir: String,
+    /// The export format (`okta`, `snipe-it`).
+    pub source: String,
+    /// The system the records are attributed to.
+    pub system: String,
+    /// When the exports were taken.
+    pub observed_at: Option<jiff::Timestamp>,
+    /// Whether the exports proved themselves complete (envelope counts,
+    /// an exhausted page cursor); `None` when the format cannot say.
+    pub complete: Option<bool>,
+    /// How the importer knows, in a few words.
+    pub completeness: Option<String>,
+    /// The manifest's first line, where a finding about it points.
+    pub span: crate::diag::Span,
+}
+
+/// Reads the importers' manifests. A manifest that cannot be read is a
+/// warning, and its directory counts as neither fresh nor complete: what
+/// rests on it is only ever reviewed.
+fn read_snapshots(
+    files: &[Arc<SourceFile>],
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<ImportSnapshot> {
+    let mut out = Vec::new();
+    for file in files {
+        let dir = file
+            .path
+            .rsplit_once('/')
+            .map_or_else(String::new, |(dir, _)| dir.to_string());
+        let manifest: serde_json::Value = match serde_json::from_str(&file.text) {
+            Ok(v) => v,
+            Err(e) => {
+                diagnostics.push(
+                    Diagnostic::warning(
+                        Code::ManifestUnreadable,
+                        format!("`{}` is not an import manifest: {e}", file.path),
+                    )
+                    .at(crate::diag::Span::new(file, 0..0))
+                    .help("run the import again: it writes the manifest; until then the directory's completeness is unknown"),
+                );
+                continue;
+            }
+        };
+        let text = |key: &str| {
+            manifest
+                .get(key)
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        };
+        out.push(ImportSnapshot {
+            dir,
+            source: text("source").unwrap_or_default(),
+            system: text("system").unwrap_or_default(),
+            observed_at: text("observed_at").and_then(|t| crate::model::parse_time(&t).ok()),
+            complete: manifest
+                .get("complete")
+                .and_then(serde_json::Value::as_bool),
+            completeness: text("completeness"),
+            span: crate::diag::Span::new(file, 0..0),
+        });
+    }
+    out
 }
 
 impl Inventory {
@@ -126,7 +198,9 @@ pub fn validate_inventory(raw: RawInventory) -> (Option<Inventory>, Vec<Diagnost
         limits,
         mut diagnostics,
         waivers: waiver_file,
+        snapshots,
     } = raw;
+    let snapshots = read_snapshots(&snapshots, &mut diagnostics);
 
     let per_file = read_files(&files, &limits);
     let read_count: usize = per_file.iter().map(|(_, reads)| reads.len()).sum();
@@ -193,6 +267,7 @@ pub fn validate_inventory(raw: RawInventory) -> (Option<Inventory>, Vec<Diagnost
             files,
             waivers,
             runs_as,
+            snapshots,
         }),
         diagnostics,
     )

@@ -7,7 +7,7 @@ mod nesting;
 mod policies;
 mod waivers;
 
-pub use inventory::{IdIndex, Inventory, validate_inventory};
+pub use inventory::{IdIndex, ImportSnapshot, Inventory, validate_inventory};
 pub use policies::{
     FLAG, NAMESPACE, PolicyInfo, PolicyPack, Rule, is_link_path, parse_due, validate_policies,
 };
