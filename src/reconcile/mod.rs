@@ -347,6 +347,15 @@ pub fn reconcile_with(
             continue;
         }
         let person = &inventory.records[holder];
+        // Held on a strong key by every account, or only suspected.
+        let basis = if accounts
+            .iter()
+            .all(|&a| inventory.records[a].fields.link("principal").is_some())
+        {
+            Basis::Proven
+        } else {
+            Basis::WeakMatch
+        };
         for &a in &accounts {
             let others: Vec<String> = accounts
                 .iter()
@@ -356,7 +365,7 @@ pub fn reconcile_with(
             r.push(
                 DiscrepancyCode::AmbiguousMatch,
                 a,
-                Basis::Proven,
+                basis,
                 None,
                 format!(
                     "`{}` is one of {} enabled `{system}` accounts of `{}` (also {})",
@@ -769,7 +778,11 @@ impl Reconciler<'_> {
             }
         }
 
+        // Only a join on the employee number can drift from the names: a
+        // principal a person curated (a GitHub or IAM login, which is never
+        // an email) was never a match by name to begin with.
         if let Some(p) = principal
+            && sources(record).any(|s| s.str("match") == Some("strong"))
             && let Some(login) = record.fields.str("login")
         {
             let person = self.record(p);
@@ -1414,6 +1427,52 @@ mod tests {
                     "residual-entitlement",
                     "proven"
                 ),
+            ]
+        );
+    }
+
+    #[test]
+    fn identifier_drift_needs_a_join_on_the_employee_number() {
+        // Okta joined the account on the employee number; its login is an
+        // old name.
+        let strong = format!(
+            "- {{kind: account, id: account/okta/here, status: enabled, system: okta, login: old@x.example, principal: person/here, last_login: 2026-11-24T00:00:00Z, sources: [{{system: okta, match: strong, {SEEN}}}]}}\n"
+        );
+        assert_eq!(codes(&strong), vec!["identifier-drift"]);
+        // A person curated whose GitHub login it is: a login is never a
+        // name to match, so nothing drifted.
+        let curated = format!(
+            "- {{kind: account, id: account/github/1, status: enabled, system: github, login: here-gh, principal: person/here, sources: [{{system: github, {SEEN}}}]}}\n"
+        );
+        assert_eq!(codes(&curated), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn several_accounts_of_one_person_are_only_suspected_when_a_join_is_weak() {
+        // Two enabled Okta accounts of one person: the first joined on the
+        // employee number, the second as given.
+        let pair = |link: &str, strength: &str| {
+            ["principal: person/here, sources: [{system: okta, match: strong", &format!("{link}: person/here, sources: [{{system: okta, match: {strength}")]
+                .iter()
+                .zip(["a", "b"])
+                .map(|(join, id)| format!(
+                    "- {{kind: account, id: account/okta/{id}, status: enabled, system: okta, login: here@x.example, last_login: 2026-11-24T00:00:00Z, {join}, {SEEN}}}]}}\n"
+                ))
+                .collect::<String>()
+        };
+        assert_eq!(
+            found(&pair("principal", "strong")),
+            vec![
+                ("account/okta/a".into(), "ambiguous-match", "proven"),
+                ("account/okta/b".into(), "ambiguous-match", "proven"),
+            ]
+        );
+        assert_eq!(
+            found(&pair("suspected_principal", "weak")),
+            vec![
+                ("account/okta/a".into(), "ambiguous-match", "weak-match"),
+                ("account/okta/b".into(), "orphan-account", "weak-match"),
+                ("account/okta/b".into(), "ambiguous-match", "weak-match"),
             ]
         );
     }

@@ -10,6 +10,7 @@ mod ledger_crash;
 mod ledger_schemas;
 mod plan;
 mod reconcile;
+mod reconcile_fixtures;
 mod report_schemas;
 mod rules;
 #[path = "../../src/report/sarif_schema.rs"]
