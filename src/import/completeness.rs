@@ -82,6 +82,15 @@ struct GooglePage {
     next: Option<IgnoredAny>,
 }
 
+/// "1 page", "3 pages".
+fn pages_text(n: usize) -> String {
+    if n == 1 {
+        "1 page".into()
+    } else {
+        format!("{n} pages")
+    }
+}
+
 fn unknown(why: &str) -> Completeness {
     Completeness {
         complete: None,
@@ -130,8 +139,9 @@ pub fn judge(source: Source, exports: &[Export]) -> Completeness {
             verdict(
                 !pages.is_empty() && open + 1 == pages.len(),
                 format!(
-                    "{} pages ({items} items), {open} with an `@odata.nextLink` to a further page",
-                    pages.len()
+                    "{} ({items} {}), {open} with an `@odata.nextLink` to a further page",
+                    pages_text(pages.len()),
+                    if items == 1 { "item" } else { "items" }
                 ),
             )
         }
@@ -152,8 +162,8 @@ pub fn judge(source: Source, exports: &[Export]) -> Completeness {
             verdict(
                 !pages.is_empty() && open + 1 == pages.len(),
                 format!(
-                    "{} pages, {open} with a `nextPageToken` to a further page",
-                    pages.len()
+                    "{}, {open} with a `nextPageToken` to a further page",
+                    pages_text(pages.len())
                 ),
             )
         }

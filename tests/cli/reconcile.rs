@@ -44,12 +44,12 @@ fn reconcile_sample_json_matches_its_published_schema() {
         "an unknown basis",
     );
     let mut broken = doc;
-    broken["sources"][0]["complete"] = true.into();
+    broken["sources"][0]["complete"] = "yes".into();
     invalid(
         &validator,
         &broken,
         "/sources/0/complete",
-        "a completeness not recorded",
+        "a completeness in words",
     );
 }
 
