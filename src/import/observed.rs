@@ -28,6 +28,42 @@ impl Match {
     }
 }
 
+/// A record's fields, in the order they are first set: a short list, not
+/// a map, since a million observations' hash tables and copied names cost
+/// more than their values.
+#[derive(Debug, Clone, Default)]
+pub struct Fields(Vec<(&'static str, Value)>);
+
+impl Fields {
+    /// Sets a field; one already set keeps its place, as in a map.
+    pub fn insert(&mut self, name: &'static str, value: Value) {
+        match self.0.iter_mut().find(|(k, _)| *k == name) {
+            Some((_, slot)) => *slot = value,
+            None => self.0.push((name, value)),
+        }
+    }
+
+    /// The field `name`.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.0.iter().find(|(k, _)| *k == name).map(|(_, v)| v)
+    }
+
+    /// How many fields are set.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether none is.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The fields, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &Value)> {
+        self.0.iter().map(|(k, v)| (*k, v))
+    }
+}
+
 /// One record an export describes.
 #[derive(Debug, Clone)]
 pub struct Observed {
@@ -40,7 +76,7 @@ pub struct Observed {
     /// Its lifecycle status (`None` for a fragment).
     pub status: Option<String>,
     /// Its fields, in the order they are written.
-    pub fields: Map<String, Value>,
+    pub fields: Fields,
     /// The source's own id of the thing.
     pub record_id: String,
     /// The status as the source wrote it.
@@ -61,7 +97,7 @@ impl Observed {
             id,
             fragment: false,
             status: Some(status.to_string()),
-            fields: Map::new(),
+            fields: Fields::default(),
             record_id,
             raw_status: None,
             matched: None,
@@ -77,7 +113,7 @@ impl Observed {
             id,
             fragment: true,
             status: None,
-            fields: Map::new(),
+            fields: Fields::default(),
             record_id,
             raw_status: None,
             matched: None,
@@ -87,27 +123,25 @@ impl Observed {
     }
 
     /// Sets a text field (an empty text is left out: unknown).
-    pub fn text(&mut self, name: &str, value: Option<&str>) -> &mut Self {
+    pub fn text(&mut self, name: &'static str, value: Option<&str>) -> &mut Self {
         if let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) {
-            self.fields
-                .insert(name.to_string(), Value::String(v.to_string()));
+            self.fields.insert(name, Value::String(v.to_string()));
         }
         self
     }
 
     /// Sets a boolean field; `None` (unknown) is left out.
-    pub fn flag(&mut self, name: &str, value: Option<bool>) -> &mut Self {
+    pub fn flag(&mut self, name: &'static str, value: Option<bool>) -> &mut Self {
         if let Some(v) = value {
-            self.fields.insert(name.to_string(), Value::Bool(v));
+            self.fields.insert(name, Value::Bool(v));
         }
         self
     }
 
     /// Sets an instant.
-    pub fn time(&mut self, name: &str, value: Option<Timestamp>) -> &mut Self {
+    pub fn time(&mut self, name: &'static str, value: Option<Timestamp>) -> &mut Self {
         if let Some(t) = value {
-            self.fields
-                .insert(name.to_string(), Value::String(format_time(t)));
+            self.fields.insert(name, Value::String(format_time(t)));
         }
         self
     }
@@ -133,8 +167,8 @@ impl Observed {
     }
 
     /// Sets any value.
-    pub fn value(&mut self, name: &str, value: Value) -> &mut Self {
-        self.fields.insert(name.to_string(), value);
+    pub fn value(&mut self, name: &'static str, value: Value) -> &mut Self {
+        self.fields.insert(name, value);
         self
     }
 
@@ -148,8 +182,8 @@ impl Observed {
         if let Some(status) = &self.status {
             out.insert("status".into(), Value::String(status.clone()));
         }
-        for (k, v) in &self.fields {
-            out.insert(k.clone(), v.clone());
+        for (k, v) in self.fields.iter() {
+            out.insert(k.to_string(), v.clone());
         }
         let mut source = Map::new();
         source.insert("system".into(), Value::String(system.into()));
@@ -192,7 +226,7 @@ impl Observed {
         observed_at: &'a str,
     ) -> Option<Written<'a>> {
         let own = ["kind", "id", "extends", "status", "sources"];
-        if own.iter().any(|k| self.fields.contains_key(*k)) {
+        if own.iter().any(|k| self.fields.get(k).is_some()) {
             return None;
         }
         Some(Written {
@@ -223,7 +257,7 @@ impl Serialize for Written<'_> {
         if let Some(status) = &o.status {
             map.serialize_entry("status", status)?;
         }
-        for (k, v) in &o.fields {
+        for (k, v) in o.fields.iter() {
             map.serialize_entry(k, v)?;
         }
         map.serialize_entry("sources", std::slice::from_ref(&WrittenSource(self)))?;
