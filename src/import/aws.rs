@@ -304,7 +304,7 @@ fn report_row(
     index: usize,
 ) -> Result<(Observed, String, User), Box<Finding>> {
     let file = &export.file;
-    let line = file.line_col(row.span.range.start).0;
+    let line = row.line;
     let cell = |name: &str| -> (&str, usize) {
         let i = columns[name];
         (row.cells.get(i).map_or("", |c| c.trim()), i)
@@ -351,7 +351,7 @@ fn report_row(
     if user.is_empty() {
         return Err(Box::new(finding_at(
             ImportCode::ExportShape,
-            row.span.clone(),
+            row.span(file),
             format!("`{}` line {line}: the row has no `user`", export.shown()),
         )));
     }

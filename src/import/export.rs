@@ -55,24 +55,27 @@ impl Export {
 
     /// Parses the export as one JSON document.
     pub fn json(&self) -> Result<Value, Box<Finding>> {
-        serde_json::from_str(&self.file.text).map_err(|e| {
-            let (line, col) = (e.line().max(1) as u32, e.column().max(1) as u32);
-            let what = if e.is_eof() {
-                "ends early (truncated?)"
-            } else {
-                "is not well-formed JSON"
-            };
-            let message = e.to_string();
-            let reason = message.split(" at line ").next().unwrap_or(&message);
-            Box::new(
-                Finding::new(
-                    ImportCode::ExportMalformed,
-                    Severity::Error,
-                    format!("`{}` {what}: {reason}", self.shown()),
-                )
-                .at(Span::at(&self.file, line, col, 1)),
+        serde_json::from_str(&self.file.text).map_err(|e| self.malformed(&e))
+    }
+
+    /// The refusal of text that is not JSON.
+    fn malformed(&self, e: &serde_json::Error) -> Box<Finding> {
+        let (line, col) = (e.line().max(1) as u32, e.column().max(1) as u32);
+        let what = if e.is_eof() {
+            "ends early (truncated?)"
+        } else {
+            "is not well-formed JSON"
+        };
+        let message = e.to_string();
+        let reason = message.split(" at line ").next().unwrap_or(&message);
+        Box::new(
+            Finding::new(
+                ImportCode::ExportMalformed,
+                Severity::Error,
+                format!("`{}` {what}: {reason}", self.shown()),
             )
-        })
+            .at(Span::at(&self.file, line, col, 1)),
+        )
     }
 
     /// A finding about the value at `path` (`$[3].status`) of this export.
@@ -293,8 +296,11 @@ pub struct Table {
 pub struct Row {
     /// The cells.
     pub cells: Vec<String>,
-    /// The row's line in the file.
-    pub span: Span,
+    /// The byte range of the row's line in the file (its span is made
+    /// only for a refusal: making one finds its line and column).
+    pub range: std::ops::Range<usize>,
+    /// That line's 1-based number.
+    pub line: u32,
     /// Where each cell starts, as byte offsets into the file's text.
     pub starts: Vec<usize>,
 }
@@ -303,92 +309,149 @@ impl Table {
     /// Reads a CSV export with a header row. Every row must have the
     /// header's number of fields.
     pub fn read(export: &Export) -> Result<Table, Box<Finding>> {
-        let text = &export.file.text;
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(true)
-            .flexible(false)
-            .from_reader(text.as_bytes());
-        let malformed = |e: csv::Error| {
-            let offset = e
-                .position()
-                .map_or(0, |p| usize::try_from(p.byte()).unwrap_or(0));
-            let reason = match e.kind() {
-                csv::ErrorKind::UnequalLengths {
-                    expected_len, len, ..
-                } => format!(
-                    "a row has {len} fields where the header has {expected_len} (broken quoting or a stray delimiter)"
-                ),
-                csv::ErrorKind::Utf8 { .. } => "a field is not UTF-8".to_string(),
-                other => format!("{other:?}"),
-            };
-            Box::new(
-                Finding::new(
-                    ImportCode::ExportMalformed,
-                    Severity::Error,
-                    format!("`{}` is not well-formed CSV: {reason}", export.shown()),
-                )
-                .at(line_span(&export.file, offset)),
-            )
-        };
-        let headers: Vec<String> = reader
-            .headers()
-            .map_err(malformed)?
-            .iter()
-            .map(|h| h.trim().to_string())
-            .collect();
+        let mut reader = Rows::open(export)?;
         let mut rows = Vec::new();
-        let mut record = csv::StringRecord::new();
-        loop {
-            match reader.read_record(&mut record) {
-                Ok(false) => break,
-                Ok(true) => {}
-                Err(e) => return Err(malformed(e)),
-            }
-            let start = record
-                .position()
-                .map_or(0, |p| usize::try_from(p.byte()).unwrap_or(0));
-            let span = line_span(&export.file, start);
-            // Cell offsets: the first cell starts at the row; later ones are
-            // found by their text, which is close enough to underline them.
-            let mut starts = Vec::with_capacity(record.len());
-            let mut at = start;
-            for cell in record.iter() {
-                let found = text
-                    .get(at..)
-                    .and_then(|rest| rest.find(cell))
-                    .map_or(at, |i| at + i);
-                starts.push(found);
-                at = found + cell.len();
-            }
-            rows.push(Row {
-                cells: record.iter().map(str::to_string).collect(),
-                span,
-                starts,
-            });
+        while let Some(row) = reader.next_row()? {
+            rows.push(row);
         }
-        Ok(Table { headers, rows })
+        Ok(Table {
+            headers: reader.headers,
+            rows,
+        })
     }
 }
 
+/// A CSV export read one row at a time, for an export too large to hold
+/// as a [`Table`] beside what is made of it.
+pub struct Rows<'e> {
+    export: &'e Export,
+    reader: csv::Reader<&'e [u8]>,
+    record: csv::StringRecord,
+    /// The newlines before `counted`: rows come in order, so each row's
+    /// line number is counted on from the last (a lookup from the start
+    /// of the file's nearest mark cost a tenth of a million-row import).
+    newlines: usize,
+    counted: usize,
+    /// The header, as written.
+    pub headers: Vec<String>,
+}
+
+impl<'e> Rows<'e> {
+    /// Opens a CSV export with a header row, and reads the header.
+    pub fn open(export: &'e Export) -> Result<Rows<'e>, Box<Finding>> {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(false)
+            .from_reader(export.file.text.as_bytes());
+        let headers: Vec<String> = reader
+            .headers()
+            .map_err(|e| csv_malformed(export, &e))?
+            .iter()
+            .map(|h| h.trim().to_string())
+            .collect();
+        Ok(Rows {
+            export,
+            reader,
+            record: csv::StringRecord::new(),
+            newlines: 0,
+            counted: 0,
+            headers,
+        })
+    }
+
+    /// The next row; every row must have the header's number of fields.
+    pub fn next_row(&mut self) -> Result<Option<Row>, Box<Finding>> {
+        let export = self.export;
+        let text = &export.file.text;
+        let record = &mut self.record;
+        match self.reader.read_record(record) {
+            Ok(false) => return Ok(None),
+            Ok(true) => {}
+            Err(e) => return Err(csv_malformed(export, &e)),
+        }
+        let start = record
+            .position()
+            .map_or(0, |p| usize::try_from(p.byte()).unwrap_or(0));
+        let range = line_range(text, start);
+        let start = start.min(text.len());
+        if let Some(between) = text.as_bytes().get(self.counted..start) {
+            self.newlines += between.iter().filter(|&&b| b == b'\n').count();
+            self.counted = start;
+        }
+        let line = u32::try_from(self.newlines + 1).unwrap_or(u32::MAX);
+        // Cell offsets: the first cell starts at the row; later ones are
+        // found by their text, which is close enough to underline them.
+        let mut starts = Vec::with_capacity(record.len());
+        let mut at = start;
+        for cell in record.iter() {
+            let found = text
+                .get(at..)
+                .and_then(|rest| rest.find(cell))
+                .map_or(at, |i| at + i);
+            starts.push(found);
+            at = found + cell.len();
+        }
+        Ok(Some(Row {
+            cells: record.iter().map(str::to_string).collect(),
+            range,
+            line,
+            starts,
+        }))
+    }
+}
+
+/// The refusal of a CSV export that does not parse.
+fn csv_malformed(export: &Export, e: &csv::Error) -> Box<Finding> {
+    let offset = e
+        .position()
+        .map_or(0, |p| usize::try_from(p.byte()).unwrap_or(0));
+    let reason = match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!(
+            "a row has {len} fields where the header has {expected_len} (broken quoting or a stray delimiter)"
+        ),
+        csv::ErrorKind::Utf8 { .. } => "a field is not UTF-8".to_string(),
+        other => format!("{other:?}"),
+    };
+    Box::new(
+        Finding::new(
+            ImportCode::ExportMalformed,
+            Severity::Error,
+            format!("`{}` is not well-formed CSV: {reason}", export.shown()),
+        )
+        .at(line_span(&export.file, offset)),
+    )
+}
+
 impl Row {
+    /// The span of the row's line.
+    pub fn span(&self, file: &Arc<SourceFile>) -> Span {
+        Span::new(file, self.range.clone())
+    }
+
     /// The span of cell `i`, or of the row when it has none.
     pub fn cell_span(&self, file: &Arc<SourceFile>, i: usize) -> Span {
         match (self.starts.get(i), self.cells.get(i)) {
             (Some(&start), Some(cell)) if !cell.is_empty() => {
                 Span::new(file, start..start + cell.len())
             }
-            _ => self.span.clone(),
+            _ => self.span(file),
         }
     }
 }
 
 /// The span of the line holding byte `offset`.
 fn line_span(file: &Arc<SourceFile>, offset: usize) -> Span {
-    let text = &file.text;
+    Span::new(file, line_range(&file.text, offset))
+}
+
+/// The byte range of the line holding byte `offset`, without its newline.
+fn line_range(text: &str, offset: usize) -> std::ops::Range<usize> {
     let offset = offset.min(text.len());
     let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
     let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
-    Span::new(file, start..end.max(start))
+    start..end.max(start)
 }
 
 /// A finding at a place in a file.
@@ -408,31 +471,156 @@ pub fn read_lists<T>(
     let mut findings = Vec::new();
     let mut out = Vec::new();
     for (index, export) in exports.iter().enumerate() {
-        let value = match export.json() {
-            Ok(v) => v,
-            Err(f) => {
-                findings.push(*f);
-                continue;
-            }
-        };
-        super::secrets::scan_json(export, &value, &mut findings);
-        match items(&At::root(export, &value)) {
-            Ok(list) => {
-                for item in list {
-                    match read(&item, index) {
-                        Ok(Some(t)) => out.push(t),
-                        Ok(None) => {}
-                        Err(f) => findings.push(*f),
-                    }
+        read_list(export, index, &items, &mut read, &mut findings, &mut out);
+    }
+    if findings.is_empty() {
+        Ok(out)
+    } else {
+        Err(findings)
+    }
+}
+
+/// [`read_lists`] of one export.
+fn read_list<T>(
+    export: &Export,
+    index: usize,
+    items: impl for<'a> Fn(&At<'a>) -> Result<Vec<At<'a>>, Box<Finding>>,
+    read: &mut impl for<'a> FnMut(&At<'a>, usize) -> Result<Option<T>, Box<Finding>>,
+    findings: &mut Vec<Finding>,
+    out: &mut Vec<T>,
+) {
+    let value = match export.json() {
+        Ok(v) => v,
+        Err(f) => {
+            findings.push(*f);
+            return;
+        }
+    };
+    super::secrets::scan_json(export, &value, findings);
+    match items(&At::root(export, &value)) {
+        Ok(list) => {
+            for item in list {
+                match read(&item, index) {
+                    Ok(Some(t)) => out.push(t),
+                    Ok(None) => {}
+                    Err(f) => findings.push(*f),
                 }
             }
-            Err(f) => findings.push(*f),
+        }
+        Err(f) => findings.push(*f),
+    }
+}
+
+/// As [`read_lists`] for exports that are the list itself (a JSON array at
+/// the top, as Okta's are), with the same refusals in the same order; an
+/// array is read one item at a time, each dropped once it is mapped, so
+/// that a large export is never held as one parsed tree.
+pub fn read_top_lists<T>(
+    exports: &[Export],
+    mut read: impl for<'a> FnMut(&At<'a>, usize) -> Result<Option<T>, Box<Finding>>,
+) -> Result<Vec<T>, Vec<Finding>> {
+    let mut findings = Vec::new();
+    let mut out = Vec::new();
+    for (index, export) in exports.iter().enumerate() {
+        let text = &export.file.text;
+        // serde_json's whitespace; anything but an array is read whole, so
+        // that its refusal is the one the whole document gets.
+        if !text
+            .trim_start_matches([' ', '\n', '\t', '\r'])
+            .starts_with('[')
+        {
+            read_list(
+                export,
+                index,
+                |root| root.items(),
+                &mut read,
+                &mut findings,
+                &mut out,
+            );
+            continue;
+        }
+        let before = out.len();
+        let mut list = Streamed {
+            export,
+            index,
+            read: &mut read,
+            out: &mut out,
+            secrets: Vec::new(),
+            refused: Vec::new(),
+        };
+        let mut de = serde_json::Deserializer::from_str(text);
+        let parsed =
+            serde::de::DeserializeSeed::deserialize(&mut list, &mut de).and_then(|()| de.end());
+        match parsed {
+            // As a whole document's: the secrets of every item, then every
+            // item's refusal.
+            Ok(()) => {
+                findings.append(&mut list.secrets);
+                findings.append(&mut list.refused);
+            }
+            // As a whole document's: the text's only refusal.
+            Err(e) => {
+                out.truncate(before);
+                findings.push(*export.malformed(&e));
+            }
         }
     }
     if findings.is_empty() {
         Ok(out)
     } else {
         Err(findings)
+    }
+}
+
+/// The state of [`read_top_lists`] in one export, as serde's visitor.
+struct Streamed<'r, T, F> {
+    export: &'r Export,
+    index: usize,
+    read: &'r mut F,
+    out: &'r mut Vec<T>,
+    secrets: Vec<Finding>,
+    refused: Vec<Finding>,
+}
+
+impl<'de, T, F> serde::de::DeserializeSeed<'de> for &mut Streamed<'_, T, F>
+where
+    F: for<'a> FnMut(&At<'a>, usize) -> Result<Option<T>, Box<Finding>>,
+{
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de, T, F> serde::de::Visitor<'de> for &mut Streamed<'_, T, F>
+where
+    F: for<'a> FnMut(&At<'a>, usize) -> Result<Option<T>, Box<Finding>>,
+{
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a list")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut i = 0usize;
+        while let Some(value) = seq.next_element::<Value>()? {
+            let mut path = format!("$[{i}]");
+            super::secrets::scan_json_at(self.export, &value, &mut path, &mut self.secrets);
+            let item = At {
+                export: self.export,
+                value: &value,
+                path,
+            };
+            match (self.read)(&item, self.index) {
+                Ok(Some(t)) => self.out.push(t),
+                Ok(None) => {}
+                Err(f) => self.refused.push(*f),
+            }
+            i += 1;
+        }
+        Ok(())
     }
 }
 

@@ -10,7 +10,7 @@ use jiff::civil::Date;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::export::{At, Export, Row, Table, finding_at, list_at, read_lists};
+use super::export::{At, Export, Row, Rows, finding_at, list_at, read_lists};
 use super::{Context, Finding, ImportCode, Observed, secrets};
 use crate::diag::{Severity, did_you_mean};
 use crate::model::{Kind, format_time};
@@ -179,7 +179,36 @@ struct Employment {
     rehire_eligible: Option<bool>,
     export: usize,
     /// Where the row is, as a refusal names it.
-    place: String,
+    place: Place,
+}
+
+/// Where an employment was read, kept small (a line number, not the
+/// text of a refusal that is almost never made) for a CSV row.
+#[derive(Debug)]
+enum Place {
+    /// A CSV export's line.
+    Line(u32),
+    /// A JSON export's item, as a refusal names it.
+    Named(String),
+}
+
+impl Default for Place {
+    fn default() -> Self {
+        Place::Line(0)
+    }
+}
+
+impl Employment {
+    /// Where it was read, as a refusal names it.
+    fn place(&self, exports: &[Export]) -> String {
+        match &self.place {
+            Place::Line(line) => {
+                let shown = exports.get(self.export).map_or("", Export::shown);
+                format!("`{shown}` line {line}")
+            }
+            Place::Named(place) => place.clone(),
+        }
+    }
 }
 
 /// Reads worker CSVs.
@@ -189,37 +218,90 @@ pub fn read_csv(ctx: &mut Context<'_>) -> Result<Vec<Observed>, Vec<Finding>> {
         None => ColumnMap::default(),
     };
     let mut findings = Vec::new();
-    let mut employments = Vec::new();
+    // About a row a line: growing a vector of a million employments by
+    // doubling copies and touches twice the memory.
+    let lines: usize = ctx
+        .exports
+        .iter()
+        .map(|e| e.file.text.bytes().filter(|&b| b == b'\n').count())
+        .sum();
+    let mut employments = Vec::with_capacity(lines);
     for (index, export) in ctx.exports.iter().enumerate() {
-        let table = match Table::read(export) {
-            Ok(t) => t,
-            Err(f) => {
-                findings.push(*f);
-                continue;
-            }
-        };
-        secrets::scan_table(export, &table, &mut findings);
-        let columns = match locate_columns(export, &table, &map) {
-            Ok(c) => c,
-            Err(mut f) => {
-                findings.append(&mut f);
-                continue;
-            }
-        };
-        for row in &table.rows {
-            match read_row(export, row, &columns, &map, index) {
-                Ok(e) => employments.push(e),
-                Err(f) => findings.push(*f),
-            }
-            if findings.len() >= 100 {
-                break;
-            }
-        }
+        read_export(export, index, &map, &mut employments, &mut findings);
     }
     if !findings.is_empty() {
         return Err(findings);
     }
     people(ctx, employments)
+}
+
+/// How many refusals of rows a run collects before it stops reading rows.
+const MAX_ROW_REFUSALS: usize = 100;
+
+/// Reads one worker CSV a row at a time (a million rows are never held
+/// as a table beside their employments), refusing it as a whole read
+/// would: a malformed file with that alone; else every secret, then the
+/// missing columns or the rows' refusals, until the run has
+/// [`MAX_ROW_REFUSALS`] refusals.
+fn read_export(
+    export: &Export,
+    index: usize,
+    map: &ColumnMap,
+    employments: &mut Vec<Employment>,
+    findings: &mut Vec<Finding>,
+) {
+    let mut rows = match Rows::open(export) {
+        Ok(rows) => rows,
+        Err(f) => {
+            findings.push(*f);
+            return;
+        }
+    };
+    let columns = locate_columns(export, &rows.headers, map);
+    let before = employments.len();
+    let mut secrets = Vec::new();
+    let mut refused = Vec::new();
+    let mut first_refused = false;
+    let mut first = true;
+    loop {
+        let row = match rows.next_row() {
+            Ok(Some(row)) => row,
+            Ok(None) => break,
+            Err(f) => {
+                employments.truncate(before);
+                findings.push(*f);
+                return;
+            }
+        };
+        secrets::scan_row(export, &rows.headers, &row, &mut secrets);
+        if let Ok(columns) = &columns
+            && refused.len() < MAX_ROW_REFUSALS
+        {
+            match read_row(export, &row, columns, map, index) {
+                Ok(e) => employments.push(e),
+                Err(f) => {
+                    first_refused |= first;
+                    refused.push(*f);
+                }
+            }
+        }
+        first = false;
+    }
+    findings.append(&mut secrets);
+    if let Err(mut f) = columns {
+        findings.append(&mut f);
+        return;
+    }
+    // Rows are read until the run holds the most refusals it reports, and
+    // at least one row is read.
+    let room = MAX_ROW_REFUSALS.saturating_sub(findings.len());
+    let kept = if room == 0 {
+        usize::from(first_refused)
+    } else {
+        refused.len().min(room)
+    };
+    refused.truncate(kept);
+    findings.append(&mut refused);
 }
 
 fn parse_map(file: &Export) -> Result<ColumnMap, Box<Finding>> {
@@ -259,7 +341,7 @@ fn parse_map(file: &Export) -> Result<ColumnMap, Box<Finding>> {
 /// ones missing are refused together.
 fn locate_columns(
     export: &Export,
-    table: &Table,
+    headers: &[String],
     map: &ColumnMap,
 ) -> Result<BTreeMap<&'static str, usize>, Vec<Finding>> {
     let header_span =
@@ -268,7 +350,7 @@ fn locate_columns(
     let mut missing = Vec::new();
     for (name, _) in COLUMNS {
         let header = map.columns.get(*name).map_or(*name, String::as_str);
-        match table.headers.iter().position(|h| h == header) {
+        match headers.iter().position(|h| h == header) {
             Some(i) => {
                 located.insert(*name, i);
             }
@@ -282,10 +364,10 @@ fn locate_columns(
         return Ok(located);
     };
     // A suggestion is a header that is not already some other column's.
-    let spare =
-        table.headers.iter().map(String::as_str).filter(|h| {
-            !COLUMNS.iter().any(|(c, _)| c == h) && !map.columns.values().any(|v| v == h)
-        });
+    let spare = headers
+        .iter()
+        .map(String::as_str)
+        .filter(|h| !COLUMNS.iter().any(|(c, _)| c == h) && !map.columns.values().any(|v| v == h));
     let headers: Vec<String> = missing.iter().map(|(_, h)| format!("`{h}`")).collect();
     let message = if missing.len() == 1 {
         format!("`{}` has no column `{first_header}`", export.shown())
@@ -326,7 +408,7 @@ fn read_row(
     index: usize,
 ) -> Result<Employment, Box<Finding>> {
     let file = &export.file;
-    let line = file.line_col(row.span.range.start).0;
+    let line = row.line;
     // A cell, translated through the map's values; empty is `None`.
     let cell = |name: &str| -> Option<(String, usize)> {
         let &i = columns.get(name)?;
@@ -398,7 +480,7 @@ fn read_row(
     let number = text("employee_number").ok_or_else(|| {
         Box::new(finding_at(
             ImportCode::ExportShape,
-            row.span.clone(),
+            row.span(file),
             format!(
                 "`{}` line {line}: the row has no employee number",
                 export.shown()
@@ -408,7 +490,7 @@ fn read_row(
     let start = when("hire_date")?.ok_or_else(|| {
         Box::new(finding_at(
             ImportCode::ExportShape,
-            row.span.clone(),
+            row.span(file),
             format!(
                 "`{}` line {line}: `{number}` has no hire date",
                 export.shown()
@@ -448,7 +530,7 @@ fn read_row(
         rehire_eligible: flag("rehire_eligible")?,
         number,
         export: index,
-        place: format!("`{}` line {line}", export.shown()),
+        place: Place::Line(line),
     })
 }
 
@@ -473,7 +555,12 @@ fn people(
 ) -> Result<Vec<Observed>, Vec<Finding>> {
     let mut by_number: BTreeMap<String, Vec<Employment>> = BTreeMap::new();
     for e in employments {
-        by_number.entry(e.number.clone()).or_default().push(e);
+        // Most workers have one employment: a default `Vec` of so large a
+        // struct would reserve four.
+        by_number
+            .entry(e.number.clone())
+            .or_insert_with(|| Vec::with_capacity(1))
+            .push(e);
     }
     let mut findings = Vec::new();
     for (number, rows) in &mut by_number {
@@ -498,8 +585,8 @@ fn people(
                         Severity::Error,
                         format!(
                             "employee number `{number}` has {problem}: {} and {}",
-                            pair[0].place,
-                            pair[1].place
+                            pair[0].place(ctx.exports),
+                            pair[1].place(ctx.exports)
                         ),
                     )
                     .help("an employee number is never reused: a rehire is a second row with a later hire date after the first employment's end; anything else means two workers share a number or the report was concatenated"),
@@ -705,7 +792,7 @@ fn bamboohr_row(row: &At<'_>, index: usize) -> Result<Employment, Box<Finding>> 
         termination,
         number,
         export: index,
-        place: format!("`{}` at `{}`", row.export.shown(), row.path()),
+        place: Place::Named(format!("`{}` at `{}`", row.export.shown(), row.path())),
         ..Employment::default()
     })
 }

@@ -303,6 +303,13 @@ pub fn import(request: &Request) -> Result<Outcome, Error> {
         Ok(observed) => observed,
         Err(findings) => return Ok(Outcome::Refused(findings)),
     };
+    // Judged from the envelopes while the texts are still here.
+    let completeness = completeness::judge(request.source, &exports);
+    // The exports' texts are the largest thing read; past the readers only
+    // their names and digests are needed.
+    let read: Vec<(String, String)> = exports.into_iter().map(|e| (e.name, e.digest)).collect();
+    drop(columns);
+    drop(directory);
     if let Some(findings) = duplicates(&observed) {
         return Ok(Outcome::Refused(findings));
     }
@@ -312,11 +319,10 @@ pub fn import(request: &Request) -> Result<Outcome, Error> {
         Ok(p) => p,
         Err(findings) => return Ok(Outcome::Refused(findings)),
     };
-    let previous_manifest = previous.manifest.clone();
+    let previous_manifest = previous.manifest.take();
     let previous_files = std::mem::take(&mut previous.files);
-    let (records, summary) = assemble(&observed, &exports, observed_at, &request.system, previous);
-    let completeness = completeness::judge(request.source, &exports);
-    let mut manifest = manifest(request, &exports, observed_at, &summary, &completeness);
+    let (records, summary) = assemble(observed, &read, observed_at, &request.system, previous)?;
+    let mut manifest = manifest(request, &read, observed_at, &summary, &completeness);
     // The same exports again: the output keeps the time they were first
     // read, so that re-importing an unchanged export changes no byte.
     if let Some(old) = &previous_manifest
@@ -330,7 +336,7 @@ pub fn import(request: &Request) -> Result<Outcome, Error> {
         && rendered
             .files
             .iter()
-            .all(|(name, text)| previous_files.get(name) == Some(text));
+            .all(|file| previous_files.get(&file.name) == Some(&file.digest()));
     if !unchanged {
         output::commit(&request.out, &rendered)?;
     }
@@ -357,45 +363,86 @@ fn duplicates(observed: &[Observed]) -> Option<Vec<Finding>> {
     (!findings.is_empty()).then_some(findings)
 }
 
-/// The new output: each observation as a document, keeping the previous
-/// provenance of a record whose facts did not change, and every previous
-/// record the source no longer returned, marked.
+/// The new output, each record rendered: each observation as a document,
+/// keeping the previous provenance of a record whose facts did not change,
+/// and every previous record the source no longer returned, marked.
+/// Observations are rendered on every core, a batch at a time, and each
+/// is dropped once its record is rendered.
 fn assemble(
-    observed: &[Observed],
-    exports: &[Export],
+    observed: Vec<Observed>,
+    exports: &[(String, String)],
     observed_at: Timestamp,
     system: &str,
     mut previous: output::Previous,
-) -> (BTreeMap<String, Value>, Summary) {
+) -> Result<(BTreeMap<String, output::Block>, Summary), Error> {
+    use rayon::prelude::*;
+
+    /// What became of an observation's record.
+    enum Fate {
+        Added,
+        Changed,
+        Unchanged,
+    }
     let mut summary = Summary::default();
     let mut records = BTreeMap::new();
-    for o in observed {
-        let digest = exports.get(o.export).map_or("", |e| e.digest.as_str());
-        let fresh = o.to_json(system, digest, observed_at);
-        let kept = match previous.records.remove(&o.id) {
-            Some(old)
-                if output::facts(&old) == output::facts(&fresh)
-                    && missing_since(&old).is_none() =>
-            {
-                summary.unchanged += 1;
-                old
-            }
-            Some(_) => {
-                summary.changed += 1;
-                fresh
+    let when = format_time(observed_at);
+    let render = |o: &Observed, old: Option<Value>| -> Result<(output::Block, Fate), Error> {
+        let digest = exports.get(o.export).map_or("", |(_, d)| d.as_str());
+        Ok(match old {
+            Some(old) => {
+                let fresh = o.to_json(system, digest, observed_at);
+                if output::facts(&old) == output::facts(&fresh) && missing_since(&old).is_none() {
+                    (output::Block::of_value(&o.id, &old)?, Fate::Unchanged)
+                } else {
+                    (output::Block::of_value(&o.id, &fresh)?, Fate::Changed)
+                }
             }
             None => {
-                summary.added += 1;
-                fresh
+                let block = match o.written(system, digest, &when) {
+                    Some(written) => output::Block {
+                        kind: o.kind,
+                        bucket_id: None,
+                        text: output::render_record(&o.id, &written)?,
+                    },
+                    None => {
+                        output::Block::of_value(&o.id, &o.to_json(system, digest, observed_at))?
+                    }
+                };
+                (block, Fate::Added)
             }
-        };
-        if o.matched == Some(Match::Weak) {
-            summary.weak += 1;
+        })
+    };
+    let mut observed = observed.into_iter();
+    loop {
+        let batch: Vec<(Observed, Option<Value>)> = observed
+            .by_ref()
+            .take(BATCH)
+            .map(|o| {
+                let old = previous.records.remove(&o.id);
+                (o, old)
+            })
+            .collect();
+        if batch.is_empty() {
+            break;
         }
-        *summary.records.entry(o.kind).or_insert(0) += 1;
-        records.insert(o.id.clone(), kept);
+        let rendered: Vec<(Observed, output::Block, Fate)> = batch
+            .into_par_iter()
+            .map(|(o, old)| render(&o, old).map(|(block, fate)| (o, block, fate)))
+            .collect::<Result<_, Error>>()?;
+        for (o, block, fate) in rendered {
+            match fate {
+                Fate::Added => summary.added += 1,
+                Fate::Changed => summary.changed += 1,
+                Fate::Unchanged => summary.unchanged += 1,
+            }
+            if o.matched == Some(Match::Weak) {
+                summary.weak += 1;
+            }
+            *summary.records.entry(o.kind).or_insert(0) += 1;
+            records.insert(o.id, block);
+        }
     }
-    let when = Value::String(format_time(observed_at));
+    let when = Value::String(when);
     for (id, mut old) in std::mem::take(&mut previous.records) {
         if missing_since(&old).is_none()
             && let Some(Value::Array(sources)) = old.get_mut("sources")
@@ -411,10 +458,15 @@ fn assemble(
             *summary.records.entry(kind).or_insert(0) += 1;
         }
         summary.missing.push(id.clone());
-        records.insert(id, old);
+        let block = output::Block::of_value(&id, &old)?;
+        records.insert(id, block);
     }
-    (records, summary)
+    Ok((records, summary))
 }
+
+/// How many observations are rendered together: enough to keep both
+/// cores busy, few enough that those already rendered are freed as it goes.
+const BATCH: usize = 4096;
 
 fn missing_since(record: &Value) -> Option<&Value> {
     record.get("sources")?.get(0)?.get("missing_since")
@@ -423,7 +475,7 @@ fn missing_since(record: &Value) -> Option<&Value> {
 /// The manifest: which exports this output was read from, and when.
 fn manifest(
     request: &Request,
-    exports: &[Export],
+    exports: &[(String, String)],
     observed_at: Timestamp,
     summary: &Summary,
     completeness: &completeness::Completeness,
@@ -438,7 +490,7 @@ fn manifest(
         "source": request.source.name(),
         "system": request.system,
         "observed_at": format_time(observed_at),
-        "exports": exports.iter().map(|e| json!({"file": e.name, "digest": e.digest})).collect::<Vec<_>>(),
+        "exports": exports.iter().map(|(file, digest)| json!({"file": file, "digest": digest})).collect::<Vec<_>>(),
         "records": records,
         "missing": summary.missing,
         "complete": completeness.complete,

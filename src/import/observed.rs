@@ -3,6 +3,7 @@
 //! shape an inventory file holds.
 
 use jiff::Timestamp;
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
 use super::Directory;
@@ -27,6 +28,42 @@ impl Match {
     }
 }
 
+/// A record's fields, in the order they are first set: a short list, not
+/// a map, since a million observations' hash tables and copied names cost
+/// more than their values.
+#[derive(Debug, Clone, Default)]
+pub struct Fields(Vec<(&'static str, Value)>);
+
+impl Fields {
+    /// Sets a field; one already set keeps its place, as in a map.
+    pub fn insert(&mut self, name: &'static str, value: Value) {
+        match self.0.iter_mut().find(|(k, _)| *k == name) {
+            Some((_, slot)) => *slot = value,
+            None => self.0.push((name, value)),
+        }
+    }
+
+    /// The field `name`.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.0.iter().find(|(k, _)| *k == name).map(|(_, v)| v)
+    }
+
+    /// How many fields are set.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether none is.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The fields, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &Value)> {
+        self.0.iter().map(|(k, v)| (*k, v))
+    }
+}
+
 /// One record an export describes.
 #[derive(Debug, Clone)]
 pub struct Observed {
@@ -39,7 +76,7 @@ pub struct Observed {
     /// Its lifecycle status (`None` for a fragment).
     pub status: Option<String>,
     /// Its fields, in the order they are written.
-    pub fields: Map<String, Value>,
+    pub fields: Fields,
     /// The source's own id of the thing.
     pub record_id: String,
     /// The status as the source wrote it.
@@ -60,7 +97,7 @@ impl Observed {
             id,
             fragment: false,
             status: Some(status.to_string()),
-            fields: Map::new(),
+            fields: Fields::default(),
             record_id,
             raw_status: None,
             matched: None,
@@ -76,7 +113,7 @@ impl Observed {
             id,
             fragment: true,
             status: None,
-            fields: Map::new(),
+            fields: Fields::default(),
             record_id,
             raw_status: None,
             matched: None,
@@ -86,27 +123,25 @@ impl Observed {
     }
 
     /// Sets a text field (an empty text is left out: unknown).
-    pub fn text(&mut self, name: &str, value: Option<&str>) -> &mut Self {
+    pub fn text(&mut self, name: &'static str, value: Option<&str>) -> &mut Self {
         if let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) {
-            self.fields
-                .insert(name.to_string(), Value::String(v.to_string()));
+            self.fields.insert(name, Value::String(v.to_string()));
         }
         self
     }
 
     /// Sets a boolean field; `None` (unknown) is left out.
-    pub fn flag(&mut self, name: &str, value: Option<bool>) -> &mut Self {
+    pub fn flag(&mut self, name: &'static str, value: Option<bool>) -> &mut Self {
         if let Some(v) = value {
-            self.fields.insert(name.to_string(), Value::Bool(v));
+            self.fields.insert(name, Value::Bool(v));
         }
         self
     }
 
     /// Sets an instant.
-    pub fn time(&mut self, name: &str, value: Option<Timestamp>) -> &mut Self {
+    pub fn time(&mut self, name: &'static str, value: Option<Timestamp>) -> &mut Self {
         if let Some(t) = value {
-            self.fields
-                .insert(name.to_string(), Value::String(format_time(t)));
+            self.fields.insert(name, Value::String(format_time(t)));
         }
         self
     }
@@ -132,8 +167,8 @@ impl Observed {
     }
 
     /// Sets any value.
-    pub fn value(&mut self, name: &str, value: Value) -> &mut Self {
-        self.fields.insert(name.to_string(), value);
+    pub fn value(&mut self, name: &'static str, value: Value) -> &mut Self {
+        self.fields.insert(name, value);
         self
     }
 
@@ -147,8 +182,8 @@ impl Observed {
         if let Some(status) = &self.status {
             out.insert("status".into(), Value::String(status.clone()));
         }
-        for (k, v) in &self.fields {
-            out.insert(k.clone(), v.clone());
+        for (k, v) in self.fields.iter() {
+            out.insert(k.to_string(), v.clone());
         }
         let mut source = Map::new();
         source.insert("system".into(), Value::String(system.into()));
@@ -177,5 +212,130 @@ impl Observed {
         }
         out.insert("sources".into(), Value::Array(vec![Value::Object(source)]));
         Value::Object(out)
+    }
+
+    /// The record as [`Observed::to_json`] writes it, serialised without
+    /// building that value first (a million records' values cost a copy of
+    /// every text and a hash table each). `None` when a field shares a
+    /// name with one `to_json` sets itself, whose order only `to_json`
+    /// gets right. `observed_at` is already formatted.
+    pub fn written<'a>(
+        &'a self,
+        system: &'a str,
+        export_digest: &'a str,
+        observed_at: &'a str,
+    ) -> Option<Written<'a>> {
+        let own = ["kind", "id", "extends", "status", "sources"];
+        if own.iter().any(|k| self.fields.get(k).is_some()) {
+            return None;
+        }
+        Some(Written {
+            observed: self,
+            system,
+            export_digest,
+            observed_at,
+        })
+    }
+}
+
+/// An [`Observed`] as its file holds it; it serialises to the same map,
+/// entry for entry and in the same order, as its [`Observed::to_json`].
+pub struct Written<'a> {
+    observed: &'a Observed,
+    system: &'a str,
+    export_digest: &'a str,
+    observed_at: &'a str,
+}
+
+impl Serialize for Written<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let o = self.observed;
+        let len = 3 + usize::from(o.status.is_some()) + o.fields.len();
+        let mut map = serializer.serialize_map(Some(len))?;
+        map.serialize_entry("kind", o.kind.as_str())?;
+        map.serialize_entry(if o.fragment { "extends" } else { "id" }, &o.id)?;
+        if let Some(status) = &o.status {
+            map.serialize_entry("status", status)?;
+        }
+        for (k, v) in o.fields.iter() {
+            map.serialize_entry(k, v)?;
+        }
+        map.serialize_entry("sources", std::slice::from_ref(&WrittenSource(self)))?;
+        map.end()
+    }
+}
+
+/// The one `sources` entry of a [`Written`].
+struct WrittenSource<'a, 'b>(&'b Written<'a>);
+
+impl Serialize for WrittenSource<'_, '_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let w = self.0;
+        let o = w.observed;
+        let len = 4
+            + usize::from(o.raw_status.is_some())
+            + usize::from(o.matched.is_some())
+            + usize::from(!o.authoritative_for.is_empty());
+        let mut map = serializer.serialize_map(Some(len))?;
+        map.serialize_entry("system", w.system)?;
+        map.serialize_entry("record_id", &o.record_id)?;
+        if let Some(raw) = &o.raw_status {
+            map.serialize_entry("raw_status", raw)?;
+        }
+        if let Some(m) = o.matched {
+            map.serialize_entry("match", m.as_str())?;
+        }
+        map.serialize_entry("observed_at", w.observed_at)?;
+        map.serialize_entry("export", w.export_digest)?;
+        if !o.authoritative_for.is_empty() {
+            map.serialize_entry("authoritative_for", o.authoritative_for)?;
+        }
+        map.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::import::output::render_record;
+
+    /// `written` must render byte for byte what `to_json` renders, for
+    /// every optional part a record can have.
+    #[test]
+    fn a_written_record_renders_as_its_json_value_does() {
+        let at: Timestamp = "2026-11-24T06:00:00Z".parse().expect("an instant");
+        let when = format_time(at);
+        let mut full =
+            Observed::record(Kind::Person, "person/E1".into(), "active", "W-1".into(), 0);
+        full.raw_status = Some("Active".into());
+        full.matched = Some(Match::Weak);
+        full.authoritative_for = &["status", "team"];
+        full.text("display_name", Some("Ada: 1 # not a comment"))
+            .flag("rehire_eligible", Some(false))
+            .value(
+                "employments",
+                serde_json::json!([{"start": "2022-03-01", "termination": {"immediate": true}}]),
+            );
+        let mut fragment = Observed::fragment(Kind::Device, "device/X".into(), "42".into(), 1);
+        fragment.text("serial", Some("00123"));
+        let bare = Observed::record(
+            Kind::Account,
+            "account/okta/1".into(),
+            "enabled",
+            "1".into(),
+            0,
+        );
+        for o in [full, fragment, bare] {
+            let written = o
+                .written("hr", "sha256:ab", &when)
+                .expect("no reserved field");
+            assert_eq!(
+                render_record(&o.id, &written).expect("renders"),
+                render_record(&o.id, &o.to_json("hr", "sha256:ab", at)).expect("renders"),
+            );
+        }
+        let mut odd = Observed::record(Kind::Account, "account/x".into(), "enabled", "1".into(), 0);
+        odd.text("status", Some("shadowed"));
+        assert!(odd.written("hr", "", &when).is_none());
     }
 }

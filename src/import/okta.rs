@@ -5,7 +5,7 @@
 //! `profile.employeeNumber`; a login or email that matches a person is a
 //! weak match, recorded but linking nobody.
 
-use super::export::{At, read_lists};
+use super::export::{At, read_top_lists};
 use super::{Context, Finding, ImportCode, Match, Observed};
 use crate::model::Kind;
 
@@ -29,11 +29,9 @@ const STATUSES: &[(&str, &str)] = &[
 /// Reads Okta user lists (one JSON array per file, e.g. one per page).
 pub fn read(ctx: &mut Context<'_>) -> Result<Vec<Observed>, Vec<Finding>> {
     let ctx: &Context<'_> = ctx;
-    read_lists(
-        ctx.exports,
-        |root| root.items(),
-        |user, index| account(ctx, user, index).map(Some),
-    )
+    read_top_lists(ctx.exports, |user, index| {
+        account(ctx, user, index).map(Some)
+    })
 }
 
 fn account(ctx: &Context<'_>, user: &At<'_>, index: usize) -> Result<Observed, Box<Finding>> {

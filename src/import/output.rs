@@ -76,8 +76,8 @@ pub struct Previous {
     pub records: BTreeMap<String, Value>,
     /// Its manifest.
     pub manifest: Option<Value>,
-    /// Its files' text, by name.
-    pub files: BTreeMap<String, String>,
+    /// The digest of each of its files' text, by name.
+    pub files: BTreeMap<String, FileDigest>,
 }
 
 /// Reads the previous output. `Ok(Err(_))` when the directory holds a file
@@ -130,7 +130,7 @@ pub fn read_previous(out: &Path, limits: &Limits) -> Result<Result<Previous, Vec
             match serde_json::from_str::<Value>(&text) {
                 Ok(m) if m.get("schema").and_then(Value::as_str) == Some(MANIFEST_SCHEMA) => {
                     previous.manifest = Some(m);
-                    previous.files.insert(name, text);
+                    previous.files.insert(name, digest_of(&text));
                 }
                 _ => findings.push(not_owned(&format!(
                     "`{file_shown}` is not the importer's manifest"
@@ -152,7 +152,7 @@ pub fn read_previous(out: &Path, limits: &Limits) -> Result<Result<Previous, Vec
                 ),
             })
         })?;
-        previous.files.insert(name, text.clone());
+        previous.files.insert(name, digest_of(&text));
         for document in documents {
             let items = match document.value {
                 NodeValue::Seq(items) => items,
@@ -230,20 +230,110 @@ pub fn facts(record: &Value) -> Value {
     facts
 }
 
-/// The new output: the records as written, by file.
-pub struct Rendered {
-    /// File name and content, in name order.
-    pub files: Vec<(String, String)>,
+/// One record of the new output, already rendered: its file is chosen
+/// only once every record is known (a kind's number of files depends on
+/// how many it has), so records are kept as their text, not their value.
+#[derive(Debug)]
+pub struct Block {
+    /// Its kind, which names its file.
+    pub kind: Kind,
+    /// The id its bucket is taken from, when not the key it is kept under.
+    pub bucket_id: Option<String>,
+    /// Its YAML block, ending in a newline.
+    pub text: String,
 }
 
-/// Renders records (documents, each with `kind`) into their files, each
+impl Block {
+    /// A record (a document with `kind`) rendered from its value.
+    pub fn of_value(key: &str, record: &Value) -> Result<Block, Error> {
+        let kind = record
+            .get("kind")
+            .and_then(Value::as_str)
+            .and_then(Kind::parse)
+            .unwrap_or(Kind::Account);
+        let id = record
+            .get("id")
+            .or_else(|| record.get("extends"))
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        Ok(Block {
+            kind,
+            bucket_id: (id != key).then(|| id.to_string()),
+            text: render_record(key, record)?,
+        })
+    }
+}
+
+/// One record as a list of one item, the block its file holds.
+pub fn render_record<T: serde::Serialize + ?Sized>(id: &str, record: &T) -> Result<String, Error> {
+    // Plain or quoted scalars only: a long id folded over two lines (`>-`)
+    // reads as two values in a review.
+    let options = serde_saphyr::ser_options! { prefer_block_scalars: false };
+    let mut yaml = serde_saphyr::to_string_with_options(&[record], options).map_err(|e| {
+        Error::from(Write {
+            message: format!("could not render `{id}`: {e}"),
+        })
+    })?;
+    if !yaml.ends_with('\n') {
+        yaml.push('\n');
+    }
+    Ok(yaml)
+}
+
+/// One file of the new output: its head, then each block after an empty
+/// line. Its text is never put together in memory: it is hashed or
+/// written piece by piece.
+#[derive(Debug)]
+pub struct File<'a> {
+    /// Its name in the output directory.
+    pub name: String,
+    /// The header (or the whole manifest).
+    pub head: String,
+    /// The records' blocks, in id order.
+    pub blocks: Vec<&'a str>,
+}
+
+impl File<'_> {
+    /// The pieces of its text, in order.
+    fn pieces(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.head.as_str()).chain(self.blocks.iter().flat_map(|b| ["\n", *b]))
+    }
+
+    /// The digest of its text, to compare with the previous output's.
+    pub fn digest(&self) -> FileDigest {
+        use sha2::Digest as _;
+        let mut hasher = sha2::Sha256::new();
+        for piece in self.pieces() {
+            hasher.update(piece.as_bytes());
+        }
+        hasher.finalize().into()
+    }
+}
+
+/// The SHA-256 of a file's text.
+pub type FileDigest = [u8; 32];
+
+/// The digest of a whole text, as [`File::digest`] takes it.
+fn digest_of(text: &str) -> FileDigest {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(text.as_bytes()).into()
+}
+
+/// The new output: the records as written, by file.
+#[derive(Debug)]
+pub struct Rendered<'a> {
+    /// The files, in name order, the manifest last.
+    pub files: Vec<File<'a>>,
+}
+
+/// Lays records (by the key they are sorted by) out in their files, each
 /// opening with the header and holding its records sorted by id, one block
 /// each.
-pub fn render(
+pub fn render<'a>(
     source: &str,
-    records: &BTreeMap<String, Value>,
+    records: &'a BTreeMap<String, Block>,
     manifest: &Value,
-) -> Result<Rendered, Error> {
+) -> Result<Rendered<'a>, Error> {
     render_in_files_of(source, records, manifest, RECORDS_PER_FILE)
 }
 
@@ -252,77 +342,63 @@ pub fn render(
 /// writes, and enough files for validation to parse them on every core.
 pub const RECORDS_PER_FILE: usize = 50_000;
 
-/// Renders with at most about `per_file` records a file. A kind with more
+/// Lays out with at most about `per_file` records a file. A kind with more
 /// is spread over `<stem>-<bucket>.yaml` files, a record's bucket fixed by a
 /// digest of its id: a record keeps its file as others come and go, so a
 /// changed export still changes only the files of the records it changed
 /// (until the number of buckets doubles, which rewrites every file once).
-fn render_in_files_of(
+fn render_in_files_of<'a>(
     source: &str,
-    records: &BTreeMap<String, Value>,
+    records: &'a BTreeMap<String, Block>,
     manifest: &Value,
     per_file: usize,
-) -> Result<Rendered, Error> {
-    let mut by_kind: BTreeMap<Kind, Vec<&Value>> = BTreeMap::new();
-    for record in records.values() {
-        let kind = record
-            .get("kind")
-            .and_then(Value::as_str)
-            .and_then(Kind::parse)
-            .unwrap_or(Kind::Account);
-        by_kind.entry(kind).or_default().push(record);
+) -> Result<Rendered<'a>, Error> {
+    let mut by_kind: BTreeMap<Kind, Vec<(&'a str, &'a Block)>> = BTreeMap::new();
+    for (key, block) in records {
+        by_kind
+            .entry(block.kind)
+            .or_default()
+            .push((key.as_str(), block));
     }
-    let mut by_file: BTreeMap<String, Vec<&Value>> = BTreeMap::new();
+    let mut by_file: BTreeMap<String, Vec<&'a str>> = BTreeMap::new();
     for (kind, records) in by_kind {
         let buckets = records.len().div_ceil(per_file.max(1)).next_power_of_two();
         let stem = file_of(kind).trim_end_matches(".yaml");
         let width = (buckets - 1).to_string().len();
-        for record in records {
+        for (key, block) in records {
             let name = if buckets == 1 {
                 file_of(kind).to_string()
             } else {
-                let id = record
-                    .get("id")
-                    .or_else(|| record.get("extends"))
-                    .and_then(Value::as_str)
-                    .unwrap_or("");
+                let id = block.bucket_id.as_deref().unwrap_or(key);
                 format!("{stem}-{:0width$}.yaml", bucket(id, buckets))
             };
-            by_file.entry(name).or_default().push(record);
+            by_file.entry(name).or_default().push(&block.text);
         }
     }
-    let mut files = Vec::new();
-    for (name, records) in by_file {
-        let mut text = format!(
-            "{HEADER_MARK}{source}`: do not edit. Re-run the import to refresh it;\n\
-             # keep curated facts (owners, legal holds, …) in `extends:` records of your\n\
-             # own files (docs/importers.md).\n"
-        );
-        for record in records {
-            text.push('\n');
-            // Plain or quoted scalars only: a long id folded over two
-            // lines (`>-`) reads as two values in a review.
-            let options = serde_saphyr::ser_options! { prefer_block_scalars: false };
-            let yaml =
-                serde_saphyr::to_string_with_options(&vec![record], options).map_err(|e| {
-                    Error::from(Write {
-                        message: format!("could not render `{name}`: {e}"),
-                    })
-                })?;
-            text.push_str(&yaml);
-            if !text.ends_with('\n') {
-                text.push('\n');
-            }
-        }
-        files.push((name, text));
-    }
+    let head = format!(
+        "{HEADER_MARK}{source}`: do not edit. Re-run the import to refresh it;\n\
+         # keep curated facts (owners, legal holds, …) in `extends:` records of your\n\
+         # own files (docs/importers.md).\n"
+    );
+    let mut files: Vec<File<'a>> = by_file
+        .into_iter()
+        .map(|(name, blocks)| File {
+            name,
+            head: head.clone(),
+            blocks,
+        })
+        .collect();
     let mut manifest_text = serde_json::to_string_pretty(manifest).map_err(|e| {
         Error::from(Write {
             message: format!("could not render the manifest: {e}"),
         })
     })?;
     manifest_text.push('\n');
-    files.push((MANIFEST.to_string(), manifest_text));
+    files.push(File {
+        name: MANIFEST.to_string(),
+        head: manifest_text,
+        blocks: Vec::new(),
+    });
     Ok(Rendered { files })
 }
 
@@ -382,14 +458,18 @@ pub fn commit(out: &Path, rendered: &Rendered) -> Result<(), Error> {
     }
     fs::create_dir(&new).map_err(io(&new))?;
     // The manifest is last: its presence marks the new directory complete.
-    for (name, text) in &rendered.files {
-        let path = new.join(name);
-        let mut file = fs::OpenOptions::new()
+    for rendered in &rendered.files {
+        let path = new.join(&rendered.name);
+        let file = fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&path)
             .map_err(io(&path))?;
-        file.write_all(text.as_bytes()).map_err(io(&path))?;
+        let mut writer = std::io::BufWriter::with_capacity(1 << 20, file);
+        for piece in rendered.pieces() {
+            writer.write_all(piece.as_bytes()).map_err(io(&path))?;
+        }
+        let file = writer.into_inner().map_err(|e| io(&path)(e.into_error()))?;
         file.sync_all().map_err(io(&path))?;
     }
     sync_dir(&new)?;
@@ -419,13 +499,36 @@ fn sync_dir(dir: &Path) -> Result<(), Error> {
 mod tests {
     use super::*;
 
-    fn rendered(text: &str) -> Rendered {
+    fn rendered(text: &str) -> Rendered<'static> {
+        let file = |name: &str, head: String| File {
+            name: name.into(),
+            head,
+            blocks: Vec::new(),
+        };
         Rendered {
             files: vec![
-                ("people.yaml".into(), format!("{HEADER_MARK}x`\n{text}")),
-                (MANIFEST.into(), "{}\n".into()),
+                file("people.yaml", format!("{HEADER_MARK}x`\n{text}")),
+                file(MANIFEST, "{}\n".into()),
             ],
         }
+    }
+
+    /// Records as the import keeps them, rendered.
+    fn blocks(records: &BTreeMap<String, Value>) -> BTreeMap<String, Block> {
+        records
+            .iter()
+            .map(|(key, record)| {
+                let block = Block::of_value(key, record).expect("renders");
+                (key.clone(), block)
+            })
+            .collect()
+    }
+
+    /// A file's whole text.
+    fn text(file: &File<'_>) -> String {
+        let text: String = file.pieces().collect();
+        assert_eq!(file.digest(), digest_of(&text));
+        text
     }
 
     fn read(dir: &Path, name: &str) -> String {
@@ -550,8 +653,9 @@ mod tests {
                 serde_json::json!({"kind": "person", "id": format!("person/{i:02}"), "display_name": text}),
             );
         }
-        let rendered = render("okta", &records, &serde_json::json!({})).expect("renders");
-        let (_, people) = &rendered.files[0];
+        let blocks = blocks(&records);
+        let rendered = render("okta", &blocks, &serde_json::json!({})).expect("renders");
+        let people = &text(&rendered.files[0]);
         let documents =
             crate::load::yaml::parse_documents(people, &Limits::default()).expect("reads back");
         let NodeValue::Seq(items) = &documents[0].value else {
@@ -575,10 +679,12 @@ mod tests {
                 .collect()
         };
         let files_of = |n: usize| -> BTreeMap<String, String> {
-            render_in_files_of("okta", &records(n), &serde_json::json!({}), 10)
+            let blocks = blocks(&records(n));
+            render_in_files_of("okta", &blocks, &serde_json::json!({}), 10)
                 .expect("renders")
                 .files
-                .into_iter()
+                .iter()
+                .map(|file| (file.name.clone(), text(file)))
                 .collect()
         };
         let small = files_of(10);

@@ -7,7 +7,7 @@
 
 use serde_json::Value;
 
-use super::export::{Export, Table};
+use super::export::{Export, Row, Table};
 use super::{Finding, ImportCode};
 use crate::diag::Severity;
 
@@ -32,16 +32,17 @@ const SECRET_FIELDS: &[&str] = &[
     "apitoken",
 ];
 
-fn squash(name: &str) -> String {
-    name.chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_lowercase())
-        .collect()
-}
-
-/// Whether a field of this name holds a secret's value.
+/// Whether a field of this name holds a secret's value. Asked of every
+/// key of every item of an export, so it compares without allocating.
 fn secret_field(name: &str) -> bool {
-    SECRET_FIELDS.contains(&squash(name).as_str())
+    let squashed = || {
+        name.bytes()
+            .filter(u8::is_ascii_alphanumeric)
+            .map(|b| b.to_ascii_lowercase())
+    };
+    SECRET_FIELDS
+        .iter()
+        .any(|field| field.bytes().eq(squashed()))
 }
 
 /// Whether a text is secret material whatever field holds it: a private
@@ -67,7 +68,13 @@ fn secret_text(text: &str) -> Option<&'static str> {
 
 /// Every secret in a JSON export, by path.
 pub fn scan_json(export: &Export, value: &Value, out: &mut Vec<Finding>) {
-    walk(export, value, &mut String::from("$"), None, out);
+    scan_json_at(export, value, &mut String::from("$"), out);
+}
+
+/// Every secret in a value at `path` of a JSON export (which is left as it
+/// was), as [`scan_json`] of the whole export finds them there.
+pub fn scan_json_at(export: &Export, value: &Value, path: &mut String, out: &mut Vec<Finding>) {
+    walk(export, value, path, None, out);
 }
 
 /// `under` is the secret-named field an object or list sits in (Okta's
@@ -129,27 +136,32 @@ fn walk(
 /// Every secret in a CSV export, by row and column.
 pub fn scan_table(export: &Export, table: &Table, out: &mut Vec<Finding>) {
     for row in &table.rows {
-        for (i, cell) in row.cells.iter().enumerate() {
-            if cell.trim().is_empty() {
-                continue;
-            }
-            let header = table.headers.get(i).map_or("", String::as_str);
-            let what = if secret_field(header) {
-                Some("a secret value".to_string())
-            } else {
-                secret_text(cell).map(str::to_string)
-            };
-            if let Some(what) = what {
-                let (line, _) = export.file.line_col(row.span.range.start);
-                out.push(Finding::new(
-                    ImportCode::SecretInExport,
-                    Severity::Error,
-                    format!(
-                        "`{}` line {line}, column `{header}`: holds {what}; severance never imports secrets",
-                        export.shown()
-                    ),
-                ));
-            }
+        scan_row(export, &table.headers, row, out);
+    }
+}
+
+/// Every secret in one row of a CSV export under `headers`.
+pub fn scan_row(export: &Export, headers: &[String], row: &Row, out: &mut Vec<Finding>) {
+    for (i, cell) in row.cells.iter().enumerate() {
+        if cell.trim().is_empty() {
+            continue;
+        }
+        let header = headers.get(i).map_or("", String::as_str);
+        let what = if secret_field(header) {
+            Some("a secret value".to_string())
+        } else {
+            secret_text(cell).map(str::to_string)
+        };
+        if let Some(what) = what {
+            let line = row.line;
+            out.push(Finding::new(
+                ImportCode::SecretInExport,
+                Severity::Error,
+                format!(
+                    "`{}` line {line}, column `{header}`: holds {what}; severance never imports secrets",
+                    export.shown()
+                ),
+            ));
         }
     }
 }
