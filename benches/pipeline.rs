@@ -364,22 +364,9 @@ fn bench(people: usize, root: &Path, repo: &Path) {
     ];
     let mut measured = Vec::new();
     for (name, args, count, target_1m, what) in runs {
-        let t = Instant::now();
-        let out = std::process::Command::new("/usr/bin/time")
-            .args(["-f", "%M"])
-            .arg(&bin)
-            .args(&args)
-            .output();
-        let wall = secs(t);
-        let Ok(out) = out else {
-            println!("  {name}: could not run /usr/bin/time");
+        let Some((wall, rss_kb)) = timed(&bin, name, &args) else {
             continue;
         };
-        let rss_kb: f64 = String::from_utf8_lossy(&out.stderr)
-            .lines()
-            .last()
-            .and_then(|l| l.trim().parse().ok())
-            .unwrap_or(0.0);
         let at_1m = wall * 1e6 / count;
         println!(
             "  {name:<28} {wall:>8.3} s   {:>12.0} {what}/s, peak RSS {:.0} MiB; at 1M {what}: {at_1m:.1} s (target {target_1m} s, {:.1}x)",
@@ -402,12 +389,115 @@ fn bench(people: usize, root: &Path, repo: &Path) {
             );
         }
     }
+    reconciliation(&bin, root, &inventory, &policies, &okta);
+}
+
+/// Issue #16's target: reconciling as many imported rows as the inventory
+/// has records adds at most 30% to a plan of both, in wall time and peak
+/// memory. The Okta export is imported into a copy of the inventory,
+/// joined against its people; reconciliation's cost is what `reconcile`
+/// (load, validate, reconcile) takes beyond `validate` (load, validate).
+fn reconciliation(bin: &Path, root: &Path, inventory: &Path, policies: &Path, okta: &Path) {
+    let combined = root.join("combined-inventory");
+    let _ = std::fs::remove_dir_all(&combined);
+    copy_dir(inventory, &combined);
+    let imported = combined.join("imported/okta");
+    let common = |verb: &str| {
+        argv(&[
+            &verb,
+            &"--quiet",
+            &"--as-of",
+            &"2026-11-25T09:00:00Z",
+            &"--inventory",
+            &combined,
+            &"--policies",
+            &policies,
+        ])
+    };
+    let import = argv(&[
+        &"import",
+        &"okta",
+        &"--quiet",
+        &"--in",
+        &okta,
+        &"--inventory",
+        &combined,
+        &"--out",
+        &imported,
+        &"--observed-at",
+        &"2026-11-24T06:00:00Z",
+    ]);
+    if timed(bin, "import into the inventory", &import).is_none() {
+        return;
+    }
+    let mut validate = common("validate");
+    validate.retain(|a| a != "--as-of" && a != "2026-11-25T09:00:00Z");
+    let mut plan = common("plan");
+    plan.extend(argv(&[&"--format", &"json"]));
+    let mut reconcile = common("reconcile");
+    reconcile.extend(argv(&[&"--format", &"json"]));
+    let (Some(v), Some(r), Some(p)) = (
+        timed(bin, "validate", &validate),
+        timed(bin, "reconcile", &reconcile),
+        timed(bin, "plan", &plan),
+    ) else {
+        return;
+    };
+    for (name, (wall, rss)) in [("validate", v), ("reconcile", r), ("plan", p)] {
+        println!(
+            "  {:<28} {wall:>8.3} s, peak RSS {:.0} MiB (inventory and imported rows together)",
+            format!("{name}, reconciled inventory"),
+            rss / 1024.0
+        );
+    }
+    let (extra_wall, extra_rss) = ((r.0 - v.0).max(0.0), (r.1 - v.1).max(0.0));
+    println!(
+        "  {:<28} +{extra_wall:.3} s and +{:.0} MiB over validate: {:.0}% of plan's time and {:.0}% of its memory (target: at most 30% each)",
+        "reconciliation's cost",
+        extra_rss / 1024.0,
+        100.0 * extra_wall / p.0,
+        100.0 * extra_rss / p.1.max(1.0)
+    );
+}
+
+/// Copies a directory tree.
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir").flatten() {
+        let target = to.join(entry.file_name());
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+/// Runs the binary under `/usr/bin/time`: wall seconds and peak RSS in KiB.
+fn timed(bin: &Path, name: &str, args: &[std::ffi::OsString]) -> Option<(f64, f64)> {
+    let t = Instant::now();
+    let out = std::process::Command::new("/usr/bin/time")
+        .args(["-f", "%M"])
+        .arg(bin)
+        .args(args)
+        .output();
+    let wall = secs(t);
+    let Ok(out) = out else {
+        println!("  {name}: could not run /usr/bin/time");
+        return None;
+    };
+    let rss_kb: f64 = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or(0.0);
+    Some((wall, rss_kb))
 }
 
 /// Writes an Okta user list and a worker CSV of `rows` each (once per size).
 fn exports(root: &Path, rows: usize) -> (PathBuf, PathBuf) {
     use std::io::Write as _;
-    let okta = root.join(format!("okta-{rows}.json"));
+    let okta = root.join(format!("okta-joined-{rows}.json"));
     let workers = root.join(format!("workers-{rows}.csv"));
     if !okta.exists() {
         let mut f = std::io::BufWriter::new(std::fs::File::create(&okta).expect("create"));
@@ -417,7 +507,7 @@ fn exports(root: &Path, rows: usize) -> (PathBuf, PathBuf) {
             let sep = if i == 0 { "" } else { "," };
             write!(
                 f,
-                "{sep}\n  {{\"id\": \"00u{i:017}\", \"status\": \"{}\", \"created\": \"2024-01-12T14:22:11.000Z\", \"lastLogin\": \"2026-11-20T08:00:00.000Z\", \"profile\": {{\"login\": \"user{i}@kestrel.example\", \"email\": \"user{i}@kestrel.example\", \"firstName\": \"User\", \"lastName\": \"{i}\", \"employeeNumber\": \"E{i}\", \"userType\": \"Employee\"}}, \"credentials\": {{\"provider\": {{\"type\": \"OKTA\", \"name\": \"OKTA\"}}}}}}",
+                "{sep}\n  {{\"id\": \"00u{i:017}\", \"status\": \"{}\", \"created\": \"2024-01-12T14:22:11.000Z\", \"lastLogin\": \"2026-11-20T08:00:00.000Z\", \"profile\": {{\"login\": \"user{i}@kestrel.example\", \"email\": \"user{i}@kestrel.example\", \"firstName\": \"User\", \"lastName\": \"{i}\", \"employeeNumber\": \"E{i:07}\", \"userType\": \"Employee\"}}, \"credentials\": {{\"provider\": {{\"type\": \"OKTA\", \"name\": \"OKTA\"}}}}}}",
                 statuses[i % statuses.len()]
             )
             .expect("write");
