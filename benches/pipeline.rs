@@ -435,7 +435,7 @@ fn reconciliation(bin: &Path, root: &Path, inventory: &Path, policies: &Path, ok
     let mut plan = common("plan");
     plan.extend(argv(&[&"--format", &"json"]));
     let mut reconcile = common("reconcile");
-    reconcile.extend(argv(&[&"--format", &"json"]));
+    reconcile.extend(argv(&[&"--format", &"human"]));
     let (Some(v), Some(r), Some(p)) = (
         timed(bin, "validate", &validate),
         timed(bin, "reconcile", &reconcile),

@@ -11,7 +11,10 @@
 //! the organisation's SAML or SCIM external identities is future work). A
 //! token is bound to its owner's account when the owner is a member in the
 //! same import. A deploy key's `added_by` is a login, so it is kept in the
-//! raw status only. No secret is read: the token list never carries a
+//! raw status only. An app installation (`GET /orgs/{org}/installations`,
+//! `{total_count, installations}`) is a non-human identity of the
+//! organisation, an integration; GitHub records no installer, so it comes
+//! with no owner, which curation must supply. No secret is read: the token list never carries a
 //! token, and a deploy key's public `key` is not imported at all (a private
 //! key pasted there is refused by the secret scan).
 
@@ -26,6 +29,7 @@ use crate::model::Kind;
 const ACCOUNT_AUTHORITATIVE: &[&str] = &["status", "login"];
 const PAT_AUTHORITATIVE: &[&str] = &["status", "issued_at", "expires_at", "last_used"];
 const DEPLOY_KEY_AUTHORITATIVE: &[&str] = &["status", "issued_at", "last_used"];
+const INSTALLATION_AUTHORITATIVE: &[&str] = &["status", "scopes"];
 
 /// What a list holds.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -33,6 +37,7 @@ enum List {
     Members,
     Tokens,
     DeployKeys,
+    Installations,
 }
 
 /// Reads member, token-grant and deploy-key lists, in any order.
@@ -42,6 +47,12 @@ pub fn read(ctx: &mut Context<'_>) -> Result<Vec<Observed>, Vec<Finding>> {
     for (index, export, value) in &parsed {
         let root = At::root(export, value);
         match classify(&root) {
+            Ok(Some(List::Installations)) => {
+                match super::export::list_at(&root, "installations", "an app installations list") {
+                    Ok(items) => lists.push((*index, List::Installations, items)),
+                    Err(f) => findings.push(*f),
+                }
+            }
             Ok(Some(list)) => match root.items() {
                 Ok(items) => lists.push((*index, list, items)),
                 Err(f) => findings.push(*f),
@@ -70,6 +81,7 @@ pub fn read(ctx: &mut Context<'_>) -> Result<Vec<Observed>, Vec<Finding>> {
                 List::Members => continue,
                 List::Tokens => token(ctx, &members, item, *index),
                 List::DeployKeys => deploy_key(ctx, item, *index),
+                List::Installations => installation(ctx, item, *index),
             };
             match read {
                 Ok(o) => out.push(o),
@@ -87,10 +99,15 @@ pub fn read(ctx: &mut Context<'_>) -> Result<Vec<Observed>, Vec<Finding>> {
 /// Which list an export is, by its first element; an empty list adds
 /// nothing whatever it was.
 fn classify(root: &At<'_>) -> Result<Option<List>, Box<Finding>> {
+    if let Value::Object(envelope) = root.value
+        && envelope.contains_key("installations")
+    {
+        return Ok(Some(List::Installations));
+    }
     let Value::Array(items) = root.value else {
         return Err(Box::new(root.finding(
             ImportCode::ExportShape,
-            "expected a JSON array of members, personal access token grants or deploy keys",
+            "expected a JSON array of members, personal access token grants or deploy keys, or an app installations list (`{total_count, installations}`)",
         )));
     };
     let Some(first) = items.first() else {
@@ -106,7 +123,7 @@ fn classify(root: &At<'_>) -> Result<Option<List>, Box<Finding>> {
     } else {
         Err(Box::new(root.finding(
             ImportCode::ExportShape,
-            "the elements are neither members (`login`), personal access token grants (`token_id`) nor deploy keys (`key`)",
+            "the elements are neither members (`login`), personal access token grants (`token_id`) nor deploy keys (`key`), and the file is no app installations list (`{total_count, installations}`)",
         )))
     }
 }
@@ -237,6 +254,49 @@ fn deploy_key(ctx: &Context<'_>, k: &At<'_>, index: usize) -> Result<Observed, B
     Ok(o)
 }
 
+fn installation(ctx: &Context<'_>, i: &At<'_>, index: usize) -> Result<Observed, Box<Finding>> {
+    let id = required_id(i, "id", "installation")?;
+    let slug = i.req_str("app_slug")?;
+    let suspended = i.time("suspended_at")?;
+    // A suspended app's tokens stop working until someone lifts the
+    // suspension; it is out of use, not removed.
+    let status = if suspended.is_some() {
+        "decommissioned"
+    } else {
+        "active"
+    };
+    let mut scopes: Vec<String> = match i.child("permissions").map(|p| p.value) {
+        Some(Value::Object(map)) => map
+            .iter()
+            .map(|(name, level)| format!("{name}:{}", level.as_str().unwrap_or("?")))
+            .collect(),
+        _ => Vec::new(),
+    };
+    scopes.sort();
+    let mut o = Observed::record(
+        Kind::Nhi,
+        format!("nhi/{}/app/{id}", ctx.system),
+        status,
+        id,
+        index,
+    );
+    o.raw_status = Some(match suspended {
+        Some(_) => "suspended".to_string(),
+        None => "installed".to_string(),
+    });
+    o.authoritative_for = INSTALLATION_AUTHORITATIVE;
+    o.text("display_name", Some(slug))
+        .text("nhi_type", Some("oauth_app"))
+        .text("system", Some(ctx.system));
+    if !scopes.is_empty() {
+        o.value(
+            "scopes",
+            Value::Array(scopes.into_iter().map(Value::String).collect()),
+        );
+    }
+    Ok(o)
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -248,6 +308,27 @@ mod tests {
     const TOKENS: &str = "examples/exports/github/personal-access-tokens.json";
     const DEPLOY_KEYS: &str = "examples/exports/github/deploy-keys.json";
     const FIXTURES: &str = "tests/fixtures/import/github";
+
+    #[test]
+    fn app_installations_are_integrations_with_no_owner() {
+        let (outcome, written) = run(
+            Source::GitHub,
+            &["tests/fixtures/reconcile/exports/github/installations.json"],
+            None,
+        );
+        assert_eq!(refusals(&outcome), "");
+        let app = record(&written, "nhi/github/app/7100001");
+        assert_eq!(app["kind"], "nhi");
+        assert_eq!(app["nhi_type"], "oauth_app");
+        assert_eq!(app["status"], "active");
+        assert_eq!(app["display_name"], "nw-unowned-release-bot");
+        assert_eq!(
+            app["scopes"],
+            json!(["contents:write", "metadata:read", "pull_requests:write"])
+        );
+        assert!(app.get("owner").is_none(), "GitHub records no installer");
+        assert_eq!(app["sources"][0]["raw_status"], "installed");
+    }
 
     #[test]
     fn members_are_accounts_keyed_by_their_numeric_id() {
@@ -382,13 +463,9 @@ mod tests {
 
     #[test]
     fn an_unrecognised_list_is_refused() {
-        let (outcome, _) = run(
-            Source::GitHub,
-            &[&format!("{FIXTURES}/installations.json")],
-            None,
-        );
+        let (outcome, _) = run(Source::GitHub, &[&format!("{FIXTURES}/teams.json")], None);
         let text = refusals(&outcome);
         assert!(text.starts_with("export-shape: "), "{text}");
-        assert!(text.contains("expected a JSON array"), "{text}");
+        assert!(text.contains("the elements are neither members"), "{text}");
     }
 }

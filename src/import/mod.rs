@@ -157,7 +157,7 @@ impl Source {
             }
             Source::GcpKeys => "`projects.serviceAccounts.keys.list` responses (`{keys}`)",
             Source::GitHub => {
-                "`GET /orgs/{org}/members`, `GET /orgs/{org}/personal-access-tokens` and deploy-key lists (`GET /repos/{owner}/{repo}/keys`, each key with its `repository`), as JSON arrays"
+                "`GET /orgs/{org}/members`, `GET /orgs/{org}/personal-access-tokens` and deploy-key lists (`GET /repos/{owner}/{repo}/keys`, each key with its `repository`), as JSON arrays, and `GET /orgs/{org}/installations` (`{total_count, installations}`)"
             }
             Source::Scim => {
                 "SCIM `GET /Users` and `GET /Groups` list responses (`{totalResults, Resources}`)"

@@ -100,3 +100,43 @@ pub fn history(dir: &Path, filter: &LogFilter) -> Result<History, String> {
         .collect();
     Ok(History { entries, seq_of })
 }
+
+/// The actions an observation of a system can prove done, and so the ones
+/// an auditor expects a verification of.
+pub const VERIFIABLE: [&str; 2] = ["revoke", "reclaim"];
+
+impl History {
+    /// The latest decision about each subject among the entries that makes
+    /// a revoke or reclaim due and that no verification entry names yet:
+    /// `(seq, subject, actions)`, in subject order.
+    pub fn unverified(&self) -> Vec<(u64, String, Vec<String>)> {
+        let mut verified: HashSet<Tag> = HashSet::new();
+        let mut latest: std::collections::BTreeMap<&str, (u64, Tag, &[String])> =
+            std::collections::BTreeMap::new();
+        for logged in &self.entries {
+            match &logged.entry.body {
+                Body::Decision(d) => {
+                    latest.insert(
+                        d.body.subject.as_str(),
+                        (
+                            logged.entry.envelope.seq,
+                            logged.leaf,
+                            d.body.actions.as_slice(),
+                        ),
+                    );
+                }
+                Body::Verification(v) => {
+                    verified.insert(v.decision);
+                }
+                _ => {}
+            }
+        }
+        latest
+            .into_iter()
+            .filter(|(_, (_, leaf, actions))| {
+                !verified.contains(leaf) && actions.iter().any(|a| VERIFIABLE.contains(&a.as_str()))
+            })
+            .map(|(subject, (seq, _, actions))| (seq, subject.to_string(), actions.to_vec()))
+            .collect()
+    }
+}

@@ -171,7 +171,8 @@ pub struct SourceSummary {
     pub missing: usize,
     /// Its oldest and newest observation.
     pub oldest: Option<Timestamp>,
-    /// Its newest observation.
+    /// Its latest report: its newest observation, or the latest import
+    /// its manifests date, whichever is later.
     pub newest: Option<Timestamp>,
     /// Whether its newest observation is older than the freshness limit.
     pub stale: bool,
@@ -468,9 +469,23 @@ const REGISTERS: &[&str] = &["snipe-it"];
 /// Device management's import formats.
 const MDMS: &[&str] = &["intune", "jamf"];
 
-/// When a record was last confirmed: the latest report of any system that
-/// still returns it.
-fn confirmed(record: &Record, last: &BTreeMap<String, Timestamp>) -> Option<Timestamp> {
+/// When a record was last confirmed: the manifest of the directory it was
+/// imported into says when that import ran (so a record of an older export
+/// of a system stays as old as that export, whatever a newer one of the
+/// same system says); a record without one counts the latest report of
+/// any system that still returns it.
+pub(crate) fn confirmed(
+    inventory: &Inventory,
+    record: &Record,
+    last: &BTreeMap<String, Timestamp>,
+) -> Option<Timestamp> {
+    let own = sources(record)
+        .filter(|s| s.time("missing_since").is_none())
+        .filter_map(|s| s.time("observed_at"))
+        .max();
+    if let Some(snapshot) = snapshot_of(inventory, record) {
+        return own.max(snapshot.observed_at);
+    }
     sources(record)
         .filter(|s| s.time("missing_since").is_none())
         .filter_map(|s| {
@@ -520,7 +535,7 @@ impl Reconciler<'_> {
 
     /// Whether a record's newest observation is older than the limit.
     fn stale(&self, record: &Record) -> bool {
-        confirmed(record, &self.last)
+        confirmed(self.inventory, record, &self.last)
             .is_some_and(|t| self.as_of.duration_since(t) > self.t.source_age)
     }
 
@@ -1198,7 +1213,7 @@ impl Reconciler<'_> {
                 Vec::new(),
             );
         }
-        if let Some(seen) = confirmed(record, &self.last)
+        if let Some(seen) = confirmed(self.inventory, record, &self.last)
             && self.older_than(seen, self.t.source_age)
         {
             self.push(
@@ -1267,6 +1282,10 @@ fn summaries(
         }
     }
     for s in out.values_mut() {
+        // An import that changed nothing still ran: its manifest dates it.
+        for m in inventory.snapshots.iter().filter(|m| m.system == s.system) {
+            s.newest = s.newest.max(m.observed_at);
+        }
         let mut manifests = inventory
             .snapshots
             .iter()
@@ -1398,6 +1417,44 @@ mod tests {
                 ("account/okta/left".into(), "stale-source", "proven"),
             ]
         );
+    }
+
+    /// Two imports of one system into two directories, taken at different
+    /// times: the newer's records are fresh, the older's are stale.
+    #[test]
+    fn the_older_of_two_exports_of_a_system_is_stale() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for (name, at, id) in [
+            ("new", "2026-11-24T06:00:00Z", "account/okta/a"),
+            ("old", "2026-11-10T06:00:00Z", "account/okta/b"),
+        ] {
+            let sub = dir.path().join(name);
+            std::fs::create_dir_all(&sub).expect("mkdir");
+            std::fs::write(
+                sub.join("import.json"),
+                format!(r#"{{"source": "okta", "system": "okta", "observed_at": "{at}", "complete": null}}"#),
+            )
+            .expect("write");
+            std::fs::write(
+                sub.join("accounts.yaml"),
+                format!("- {{kind: account, id: {id}, status: disabled, system: okta, sources: [{{system: okta, observed_at: 2026-11-01T00:00:00Z}}]}}\n"),
+            )
+            .expect("write");
+        }
+        let raw = crate::load::load_inventory(dir.path(), &crate::load::Limits::default())
+            .expect("loads");
+        let (inventory, problems) = crate::validate::validate_inventory(raw);
+        let inventory = inventory.unwrap_or_else(|| panic!("{problems:#?}"));
+        assert_eq!(inventory.snapshots.len(), 2);
+        let as_of = crate::model::parse_time(AS_OF).expect("time");
+        let departures = crate::departure::departures(&inventory, as_of);
+        let stale: Vec<&str> = reconcile(&inventory, &departures, as_of)
+            .discrepancies
+            .iter()
+            .filter(|d| d.code == DiscrepancyCode::StaleSource)
+            .map(|d| inventory.records[d.record].id.as_str())
+            .collect();
+        assert_eq!(stale, ["account/okta/b"]);
     }
 
     #[test]

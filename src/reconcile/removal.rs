@@ -15,9 +15,6 @@ use crate::ledger::entry::Body;
 use crate::model::{Kind, Record, format_time};
 use crate::validate::Inventory;
 
-/// The actions an observation of a record's state can prove done.
-const OBSERVABLE: [&str; 2] = ["revoke", "reclaim"];
-
 /// What the latest observation says of one decided action.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum State {
@@ -147,7 +144,7 @@ pub fn removals(inventory: &Inventory, history: &History) -> Vec<Removal> {
         for action in decided
             .actions
             .iter()
-            .filter(|a| OBSERVABLE.contains(&a.as_str()))
+            .filter(|a| crate::ledger::VERIFIABLE.contains(&a.as_str()))
         {
             let mut removal = Removal {
                 subject: subject.clone(),
@@ -176,11 +173,7 @@ pub fn removals(inventory: &Inventory, history: &History) -> Vec<Removal> {
             removal.observed = observed;
             // The latest import of the system still returned the record
             // (it is not `missing_since`): its facts hold as of that import.
-            let at = removal
-                .observed
-                .get("system")
-                .and_then(|s| last.get(s))
-                .map_or(own, |&t| t.max(own));
+            let at = super::confirmed(inventory, record, &last).map_or(own, |t| t.max(own));
             if decided_at.is_none_or(|d| at <= d) {
                 removal.state = State::Unverified {
                     why: "no observation since the decision".into(),

@@ -137,7 +137,25 @@ pub fn log_human(history: &History) -> String {
             ]
         })
         .collect();
-    crate::report::human::table(rows, "")
+    let mut out = crate::report::human::table(rows, "");
+    let unverified = history.unverified();
+    if !unverified.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nstill unverified: {} no verification entry proves done",
+            if unverified.len() == 1 {
+                "1 decided revoke or reclaim that".to_string()
+            } else {
+                format!("{} decided revokes and reclaims that", unverified.len())
+            }
+        );
+        let rows = unverified
+            .into_iter()
+            .map(|(seq, subject, actions)| vec![seq.to_string(), subject, actions.join(", ")])
+            .collect();
+        out.push_str(&crate::report::human::table(rows, "  "));
+    }
+    out
 }
 
 /// What one entry says, in a few words.

@@ -210,7 +210,7 @@ pub fn human(report: &ReconcileReport<'_>) -> String {
                 age(s, report.as_of),
                 if s.stale { " (stale)" } else { "" }
             ),
-            "not recorded".into(),
+            complete_text(s).into(),
         ]);
     }
     out.push('\n');

@@ -93,6 +93,7 @@ const IMPORTS: &[(&[&str], &str)] = &[
             "exports/github/members.json",
             "exports/github/personal-access-tokens.json",
             "exports/github/deploy-keys.json",
+            "exports/github/installations.json",
         ],
         OBSERVED,
     ),
@@ -135,6 +136,7 @@ const PLANTED: &[(&str, &str)] = &[
     ("ownerless-nhi", "credential/gcp/key-owner-left"),
     ("unregistered-credential", "credential/gcp/key-unregistered"),
     ("stale-credential", "credential/github/pat/6100023"),
+    ("unowned-integration", "nhi/github/app/7100001"),
     (
         "long-lived-credential",
         "credential/aws/AKIANWLONGLIVED00001",
@@ -157,14 +159,10 @@ const PLANTED: &[(&str, &str)] = &[
     ),
 ];
 
-/// Codes no importer can produce: `unowned-integration` is about non-human
-/// identities (OAuth apps, bots, AI agents) that a system reported, and no
-/// importer writes a non-human identity; a hand-written one carries no
-/// `sources`, so it is not reconciled, and writing `sources` by hand would
-/// fake an observation. `revocation-drift` needs a ledger with an
-/// execution that a later import contradicts: the removal loop of
-/// tests/cli/reconcile.rs produces it.
-const NOT_PRODUCIBLE: &[&str] = &["unowned-integration", "revocation-drift"];
+/// Codes an import alone cannot produce: `revocation-drift` needs a ledger
+/// with an execution that a later import contradicts, which the removal
+/// loop of tests/cli/reconcile.rs produces.
+const NOT_PRODUCIBLE: &[&str] = &["revocation-drift"];
 
 /// The records of the four clean cases, which must carry no discrepancy.
 const CLEAN: &[&str] = &[
@@ -175,6 +173,8 @@ const CLEAN: &[&str] = &[
     "grant/acme-crm/crm-group-users/crm-user-ada-present",
     "account/github/5100001",
     "device/LAP-PRESENT",
+    // Her CI app, installed in the organisation, whose owner is curated.
+    "nhi/github/app/7100002",
     // A leaver fully removed everywhere.
     "person/E2002",
     "account/okta/00uLeeLeaverRemoved",
