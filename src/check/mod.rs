@@ -366,8 +366,12 @@ fn discrepancy_finding(inventory: &Inventory, d: &Discrepancy) -> Finding {
         if let Some(when) = o.observed_at {
             seen.push_str(&format!(" at {}", format_time(when)));
         }
-        if let Some(export) = &o.export {
-            seen.push_str(&format!(" in the export `{export}`"));
+        match (&o.export_file, &o.export) {
+            (Some(file), Some(digest)) => {
+                seen.push_str(&format!(" in the export `{file}` ({digest})"))
+            }
+            (None, Some(digest)) => seen.push_str(&format!(" in the export `{digest}`")),
+            _ => {}
         }
         diagnostic = diagnostic.note(o.span.clone(), seen);
     }

@@ -114,6 +114,8 @@ pub struct Observation {
     pub record_id: Option<String>,
     /// The `sha256:` digest of the export the facts were read from.
     pub export: Option<String>,
+    /// That export's file name, as the import's manifest records it.
+    pub export_file: Option<String>,
     /// When the system reported it.
     pub observed_at: Option<Timestamp>,
     /// Where the `sources` entry is written.
@@ -222,7 +224,7 @@ impl Reconciliation {
             let observation = sources(record)
                 .filter(|s| s.time("missing_since").is_none())
                 .max_by_key(|s| s.time("observed_at"))
-                .map(|s| observation(s, &record.span));
+                .map(|s| observation(inventory, s, &record.span));
             self.discrepancies.push(Discrepancy {
                 code: DiscrepancyCode::RevocationDrift,
                 record: index,
@@ -496,11 +498,21 @@ pub(crate) fn confirmed(
         .max()
 }
 
-fn observation(source: &Fields, fallback: &Span) -> Observation {
+fn observation(inventory: &Inventory, source: &Fields, fallback: &Span) -> Observation {
+    let export = source.str("export");
+    let export_file = export.and_then(|digest| {
+        inventory
+            .snapshots
+            .iter()
+            .flat_map(|s| &s.exports)
+            .find(|(_, d)| d == digest)
+            .map(|(file, _)| file.clone())
+    });
     Observation {
         system: source.str("system").unwrap_or_default().to_string(),
         record_id: source.str("record_id").map(str::to_string),
-        export: source.str("export").map(str::to_string),
+        export: export.map(str::to_string),
+        export_file,
         observed_at: source.time("observed_at"),
         span: source
             .field("system")
@@ -564,7 +576,7 @@ impl Reconciler<'_> {
             };
         let observation = sources(record)
             .max_by_key(|s| s.time("observed_at"))
-            .map(|s| observation(s, &record.span));
+            .map(|s| observation(self.inventory, s, &record.span));
         self.found.push(Discrepancy {
             code,
             record: index,

@@ -429,6 +429,7 @@ pub fn json(report: &ReconcileReport<'_>) -> Value {
                     "system": o.system,
                     "record_id": o.record_id,
                     "export": o.export,
+                    "export_file": o.export_file,
                     "observed_at": o.observed_at.map(format_time),
                     "place": place_json(&o.span),
                 });

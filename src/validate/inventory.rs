@@ -56,6 +56,8 @@ pub struct ImportSnapshot {
     pub completeness: Option<String>,
     /// The manifest's first line, where a finding about it points.
     pub span: crate::diag::Span,
+    /// The export files the import read, each with its `sha256:` digest.
+    pub exports: Vec<(String, String)>,
 }
 
 /// Reads the importers' manifests. A manifest that cannot be read is a
@@ -101,6 +103,18 @@ fn read_snapshots(
                 .and_then(serde_json::Value::as_bool),
             completeness: text("completeness"),
             span: crate::diag::Span::new(file, 0..0),
+            exports: manifest
+                .get("exports")
+                .and_then(serde_json::Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|e| {
+                    Some((
+                        e.get("file")?.as_str()?.to_string(),
+                        e.get("digest")?.as_str()?.to_string(),
+                    ))
+                })
+                .collect(),
         });
     }
     out
