@@ -67,18 +67,13 @@ pub(super) fn run(
         removals: removals.as_deref(),
         recorded: settings.key.is_some(),
     };
-    let text = match settings.format {
-        DiffFormat::Human => report::reconcile::human(&view),
-        DiffFormat::Markdown => report::reconcile::markdown(&view),
-        DiffFormat::Json => {
-            // INVARIANT: the document holds only strings, numbers, booleans,
-            // nulls and maps with string keys, which always serialize.
-            let text = serde_json::to_string_pretty(&report::reconcile::json(&view))
-                .unwrap_or_else(|e| unreachable!("reconcile document serializes: {e}"));
-            format!("{text}\n")
-        }
-    };
-    super::write_out(out, &text)?;
+    match settings.format {
+        DiffFormat::Human => super::write_out(out, &report::reconcile::human(&view))?,
+        DiffFormat::Markdown => super::write_out(out, &report::reconcile::markdown(&view))?,
+        // Written as it is made: a million discrepancies are not to be
+        // held as a document first.
+        DiffFormat::Json => super::write_streamed(out, |w| report::reconcile::json(&view, w))?,
+    }
     let drift = removals
         .iter()
         .flatten()

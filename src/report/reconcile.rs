@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use jiff::Timestamp;
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use crate::diag::Span;
 use crate::model::format_time;
@@ -371,146 +371,306 @@ pub fn markdown(report: &ReconcileReport<'_>) -> String {
     out
 }
 
-fn place_json(span: &Span) -> Value {
-    json!({"file": span.file.path, "line": span.line, "column": span.col})
+/// A place in a file, as the JSON report gives it.
+#[derive(Serialize)]
+struct Place<'a> {
+    file: &'a str,
+    line: u32,
+    column: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    label: Option<&'a str>,
 }
 
-/// The report for programs.
-pub fn json(report: &ReconcileReport<'_>) -> Value {
+impl<'a> Place<'a> {
+    fn of(span: &'a Span) -> Place<'a> {
+        Place {
+            file: &span.file.path,
+            line: span.line,
+            column: span.col,
+            label: None,
+        }
+    }
+}
+
+/// Counts by name, in the order given (kinds and codes in their own order,
+/// not alphabetical).
+struct Counted<'a>(Vec<(&'a str, usize)>);
+
+impl Serialize for Counted<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, n)| (*k, *n)))
+    }
+}
+
+#[derive(Serialize)]
+struct ThresholdsDoc {
+    dormant_days: i64,
+    stale_credential_days: i64,
+    credential_lifetime_days: i64,
+    checkin_days: i64,
+    source_age_hours: i64,
+}
+
+#[derive(Serialize)]
+struct SourceDoc<'a> {
+    system: &'a str,
+    records: Counted<'a>,
+    strong: usize,
+    weak: usize,
+    unmatched: usize,
+    conflicting: usize,
+    missing: usize,
+    oldest_observed_at: Option<String>,
+    newest_observed_at: Option<String>,
+    age_hours: Option<i64>,
+    stale: bool,
+    complete: Option<bool>,
+    discrepancies: Counted<'a>,
+}
+
+#[derive(Serialize)]
+struct CountsDoc<'a> {
+    total: usize,
+    proven: usize,
+    suspected: usize,
+    by_code: Counted<'a>,
+}
+
+#[derive(Serialize)]
+struct ObservationDoc<'a> {
+    system: &'a str,
+    record_id: Option<&'a str>,
+    export: Option<&'a str>,
+    export_file: Option<&'a str>,
+    observed_at: Option<String>,
+    place: Place<'a>,
+}
+
+#[derive(Serialize)]
+struct DiscrepancyDoc<'a> {
+    code: &'a str,
+    family: &'a str,
+    severity: &'a str,
+    basis: &'a str,
+    subject: &'a str,
+    kind: &'a str,
+    field: Option<&'a str>,
+    message: &'a str,
+    place: Place<'a>,
+    evidence: Vec<Place<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suspected_because: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    observation: Option<ObservationDoc<'a>>,
+}
+
+/// Every discrepancy, each made into its document only as it is written:
+/// half a million discrepancies are not to be held twice.
+struct Discrepancies<'r, 'a>(&'r ReconcileReport<'a>);
+
+impl Serialize for Discrepancies<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let report = self.0;
+        s.collect_seq(
+            report
+                .reconciliation
+                .discrepancies
+                .iter()
+                .map(|d| DiscrepancyEntry {
+                    d,
+                    record: &report.inventory.records[d.record],
+                    place: report.place(d),
+                }),
+        )
+    }
+}
+
+/// One discrepancy with the place it is written at, which is computed.
+struct DiscrepancyEntry<'a> {
+    d: &'a Discrepancy,
+    record: &'a crate::model::Record,
+    place: Span,
+}
+
+impl Serialize for DiscrepancyEntry<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let d = self.d;
+        DiscrepancyDoc {
+            code: d.code.as_str(),
+            family: d.code.family().as_str(),
+            severity: d.severity().as_str(),
+            basis: d.basis.as_str(),
+            subject: &self.record.id,
+            kind: self.record.kind.as_str(),
+            field: d.field,
+            message: &d.message,
+            place: Place::of(&self.place),
+            evidence: d
+                .evidence
+                .iter()
+                .map(|(span, label)| Place {
+                    label: Some(label),
+                    ..Place::of(span)
+                })
+                .collect(),
+            suspected_because: d.basis.why_suspected(),
+            observation: d.observation.as_ref().map(|o| ObservationDoc {
+                system: &o.system,
+                record_id: o.record_id.as_deref(),
+                export: o.export.as_deref(),
+                export_file: o.export_file.as_deref(),
+                observed_at: o.observed_at.map(format_time),
+                place: Place::of(&o.span),
+            }),
+        }
+        .serialize(s)
+    }
+}
+
+#[derive(Serialize)]
+struct IncompleteDoc<'a> {
+    code: &'a str,
+    source: &'a str,
+    system: &'a str,
+    dir: &'a str,
+    evidence: Option<&'a str>,
+    place: Place<'a>,
+}
+
+#[derive(Serialize)]
+struct RemovalDoc<'a> {
+    subject: &'a str,
+    leaver: Option<&'a str>,
+    decision_seq: u64,
+    decided_at: &'a str,
+    action: &'a str,
+    observed: &'a std::collections::BTreeMap<String, String>,
+    state: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    in_ledger: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    executed_at: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seen_at: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    why: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Doc<'r, 'a> {
+    schema_version: u32,
+    as_of: String,
+    inventory: &'a str,
+    thresholds: ThresholdsDoc,
+    sources: Vec<SourceDoc<'a>>,
+    counts: CountsDoc<'a>,
+    discrepancies: Discrepancies<'r, 'a>,
+    incomplete: Vec<IncompleteDoc<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    removals: Option<Vec<RemovalDoc<'a>>>,
+}
+
+/// The report for programs, written to `out` as it is made.
+pub fn json(report: &ReconcileReport<'_>, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let r = report.reconciliation;
     let t = &r.thresholds;
-    let sources: Vec<Value> = r
-        .sources
-        .iter()
-        .map(|s| {
-            json!({
-                "system": s.system,
-                "records": s.records.iter().map(|(k, n)| (k.as_str().to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
-                "strong": s.strong,
-                "weak": s.weak,
-                "unmatched": s.unmatched,
-                "conflicting": s.conflicting,
-                "missing": s.missing,
-                "oldest_observed_at": s.oldest.map(format_time),
-                "newest_observed_at": s.newest.map(format_time),
-                "age_hours": s.newest.map(|n| report.as_of.duration_since(n).as_hours()),
-                "stale": s.stale,
-                "complete": s.complete,
-                "discrepancies": s.discrepancies.iter().map(|(c, n)| (c.as_str().to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
-            })
-        })
+    let counted = |map: &BTreeMap<DiscrepancyCode, usize>| {
+        Counted(map.iter().map(|(c, n)| (c.as_str(), *n)).collect())
+    };
+    let by_code: BTreeMap<DiscrepancyCode, usize> = report
+        .by_code()
+        .into_iter()
+        .map(|(code, list)| (code, list.len()))
         .collect();
-    let discrepancies: Vec<Value> = r
-        .discrepancies
-        .iter()
-        .map(|d| {
-            let record = &report.inventory.records[d.record];
-            let mut v = json!({
-                "code": d.code.as_str(),
-                "family": d.code.family().as_str(),
-                "severity": d.severity().as_str(),
-                "basis": d.basis.as_str(),
-                "subject": record.id,
-                "kind": record.kind.as_str(),
-                "field": d.field,
-                "message": d.message,
-                "place": place_json(&report.place(d)),
-                "evidence": d.evidence.iter().map(|(span, label)| {
-                    let mut p = place_json(span);
-                    p["label"] = json!(label);
-                    p
-                }).collect::<Vec<_>>(),
-            });
-            if let Some(why) = d.basis.why_suspected() {
-                v["suspected_because"] = json!(why);
-            }
-            if let Some(o) = &d.observation {
-                v["observation"] = json!({
-                    "system": o.system,
-                    "record_id": o.record_id,
-                    "export": o.export,
-                    "export_file": o.export_file,
-                    "observed_at": o.observed_at.map(format_time),
-                    "place": place_json(&o.span),
-                });
-            }
-            v
-        })
-        .collect();
-    let mut by_code = serde_json::Map::new();
-    for (code, list) in report.by_code() {
-        by_code.insert(code.as_str().to_string(), json!(list.len()));
-    }
     let proven = report.proven();
-    let removals = report.removals.map(|list| {
-        list.iter()
-            .map(|r| {
-                let mut v = json!({
-                    "subject": r.subject,
-                    "leaver": r.leaver,
-                    "decision_seq": r.decision_seq,
-                    "decided_at": r.decided_at,
-                    "action": r.action,
-                    "observed": r.observed,
-                });
-                match &r.state {
-                    State::Verified { recorded } => {
-                        v["state"] = json!("verified");
-                        v["in_ledger"] = json!(*recorded || report.recorded);
-                    }
-                    State::Drift {
-                        executed_at,
-                        seen_at,
-                    } => {
-                        v["state"] = json!("drift");
-                        v["executed_at"] = json!(executed_at);
-                        v["seen_at"] = json!(seen_at);
-                    }
-                    State::Unverified { why } => {
-                        v["state"] = json!("unverified");
-                        v["why"] = json!(why);
-                    }
-                }
-                v
-            })
-            .collect::<Vec<_>>()
-    });
-    let mut doc = json!({
-        "schema_version": SCHEMA_VERSION,
-        "as_of": format_time(report.as_of),
-        "inventory": report.inventory_dir,
-        "thresholds": {
-            "dormant_days": t.dormant.as_hours() / 24,
-            "stale_credential_days": t.stale_credential.as_hours() / 24,
-            "credential_lifetime_days": t.credential_lifetime.as_hours() / 24,
-            "checkin_days": t.checkin.as_hours() / 24,
-            "source_age_hours": t.source_age.as_hours(),
+    let doc = Doc {
+        schema_version: SCHEMA_VERSION,
+        as_of: format_time(report.as_of),
+        inventory: report.inventory_dir,
+        thresholds: ThresholdsDoc {
+            dormant_days: t.dormant.as_hours() / 24,
+            stale_credential_days: t.stale_credential.as_hours() / 24,
+            credential_lifetime_days: t.credential_lifetime.as_hours() / 24,
+            checkin_days: t.checkin.as_hours() / 24,
+            source_age_hours: t.source_age.as_hours(),
         },
-        "sources": sources,
-        "counts": {
-            "total": r.discrepancies.len(),
-            "proven": proven,
-            "suspected": r.discrepancies.len() - proven,
-            "by_code": by_code,
-        },
-        "discrepancies": discrepancies,
-    });
-    doc["incomplete"] = r
-        .incomplete
-        .iter()
-        .map(|s| {
-            json!({
-                "code": DiscrepancyCode::IncompleteSnapshot.as_str(),
-                "source": s.source,
-                "system": s.system,
-                "dir": s.dir,
-                "evidence": s.completeness,
-                "place": place_json(&s.span),
+        sources: r
+            .sources
+            .iter()
+            .map(|s| SourceDoc {
+                system: &s.system,
+                records: Counted(s.records.iter().map(|(k, n)| (k.as_str(), *n)).collect()),
+                strong: s.strong,
+                weak: s.weak,
+                unmatched: s.unmatched,
+                conflicting: s.conflicting,
+                missing: s.missing,
+                oldest_observed_at: s.oldest.map(format_time),
+                newest_observed_at: s.newest.map(format_time),
+                age_hours: s.newest.map(|n| report.as_of.duration_since(n).as_hours()),
+                stale: s.stale,
+                complete: s.complete,
+                discrepancies: counted(&s.discrepancies),
             })
-        })
-        .collect();
-    if let Some(removals) = removals {
-        doc["removals"] = json!(removals);
-    }
-    doc
+            .collect(),
+        counts: CountsDoc {
+            total: r.discrepancies.len(),
+            proven,
+            suspected: r.discrepancies.len() - proven,
+            by_code: counted(&by_code),
+        },
+        discrepancies: Discrepancies(report),
+        incomplete: r
+            .incomplete
+            .iter()
+            .map(|s| IncompleteDoc {
+                code: DiscrepancyCode::IncompleteSnapshot.as_str(),
+                source: &s.source,
+                system: &s.system,
+                dir: &s.dir,
+                evidence: s.completeness.as_deref(),
+                place: Place::of(&s.span),
+            })
+            .collect(),
+        removals: report.removals.map(|list| {
+            list.iter()
+                .map(|r| {
+                    let mut doc = RemovalDoc {
+                        subject: &r.subject,
+                        leaver: r.leaver.as_deref(),
+                        decision_seq: r.decision_seq,
+                        decided_at: &r.decided_at,
+                        action: &r.action,
+                        observed: &r.observed,
+                        state: "",
+                        in_ledger: None,
+                        executed_at: None,
+                        seen_at: None,
+                        why: None,
+                    };
+                    match &r.state {
+                        State::Verified { recorded } => {
+                            doc.state = "verified";
+                            doc.in_ledger = Some(*recorded || report.recorded);
+                        }
+                        State::Drift {
+                            executed_at,
+                            seen_at,
+                        } => {
+                            doc.state = "drift";
+                            doc.executed_at = Some(executed_at);
+                            doc.seen_at = Some(seen_at);
+                        }
+                        State::Unverified { why } => {
+                            doc.state = "unverified";
+                            doc.why = Some(why);
+                        }
+                    }
+                    doc
+                })
+                .collect()
+        }),
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc).map_err(std::io::Error::from)?;
+    writeln!(out)
 }
