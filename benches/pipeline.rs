@@ -402,17 +402,18 @@ fn reconciliation(bin: &Path, root: &Path, inventory: &Path, policies: &Path, ok
     let _ = std::fs::remove_dir_all(&combined);
     copy_dir(inventory, &combined);
     let imported = combined.join("imported/okta");
-    let common = |verb: &str| {
-        argv(&[
+    // The same files for all three; `validate` takes no instant.
+    let input = |verb: &str, rest: &[&dyn AsRef<std::ffi::OsStr>]| {
+        let mut args = argv(&[
             &verb,
             &"--quiet",
-            &"--as-of",
-            &"2026-11-25T09:00:00Z",
             &"--inventory",
             &combined,
             &"--policies",
             &policies,
-        ])
+        ]);
+        args.extend(argv(rest));
+        args
     };
     let import = argv(&[
         &"import",
@@ -430,12 +431,15 @@ fn reconciliation(bin: &Path, root: &Path, inventory: &Path, policies: &Path, ok
     if timed(bin, "import into the inventory", &import).is_none() {
         return;
     }
-    let mut validate = common("validate");
-    validate.retain(|a| a != "--as-of" && a != "2026-11-25T09:00:00Z");
-    let mut plan = common("plan");
-    plan.extend(argv(&[&"--format", &"json"]));
-    let mut reconcile = common("reconcile");
-    reconcile.extend(argv(&[&"--format", &"human"]));
+    let validate = input("validate", &[]);
+    let plan = input(
+        "plan",
+        &[&"--as-of", &"2026-11-25T09:00:00Z", &"--format", &"json"],
+    );
+    let reconcile = input(
+        "reconcile",
+        &[&"--as-of", &"2026-11-25T09:00:00Z", &"--format", &"human"],
+    );
     let (Some(v), Some(r), Some(p)) = (
         timed(bin, "validate", &validate),
         timed(bin, "reconcile", &reconcile),

@@ -13,16 +13,12 @@ trap 'rm -rf "$tmp"' EXIT
 echo "== reference verifier (Python) against the vectors"
 python3 tools/verify_ledger.py --vectors tests/vectors/ledger
 
-echo "== both verifiers on a ledger written just now"
-"$bin" keygen --name ci.severance.example/ledger --out "$tmp/log.key" >/dev/null
-"$bin" keygen --name approver@ci.example --out "$tmp/approver.key" >/dev/null
-"$bin" plan --as-of 2026-11-25T09:00:00Z --ledger "$tmp/ledger" --key "$tmp/log.key" >/dev/null
-"$bin" ledger trust --ledger "$tmp/ledger" --key "$tmp/log.key" --approver "$tmp/approver.key.pub" >/dev/null
-"$bin" ledger record approval --ledger "$tmp/ledger" --key "$tmp/log.key" --decision 2 --approver-key "$tmp/approver.key" >/dev/null
-"$bin" plan --as-of 2026-11-26T09:00:00Z --ledger "$tmp/ledger" --key "$tmp/log.key" >/dev/null
-"$bin" ledger verify --ledger "$tmp/ledger" --vkey "$tmp/log.key.pub" --format json > "$tmp/rust.json"
-python3 tools/verify_ledger.py --ledger "$tmp/ledger" --vkey "$tmp/log.key.pub" --json > "$tmp/python.json"
-python3 - "$tmp/rust.json" "$tmp/python.json" <<'PY'
+# Both verifiers on the ledger in $1 (verifier key $2): they must agree on
+# size, root, origin and verdict, and the verdict must be "verified".
+both_verify() {
+  "$bin" ledger verify --ledger "$1" --vkey "$2" --format json > "$tmp/rust.json"
+  python3 tools/verify_ledger.py --ledger "$1" --vkey "$2" --json > "$tmp/python.json"
+  python3 - "$tmp/rust.json" "$tmp/python.json" <<'PY'
 import json, sys
 rust, py = (json.load(open(p)) for p in sys.argv[1:3])
 for field in ("ok", "size", "sealed", "root", "origin"):
@@ -30,41 +26,40 @@ for field in ("ok", "size", "sealed", "root", "origin"):
 assert rust["ok"], rust["failures"]
 print("agree: size %d, root %s" % (rust["size"], rust["root"]))
 PY
+}
+
+echo "== both verifiers on a ledger written just now"
+"$bin" keygen --name ci.severance.example/ledger --out "$tmp/log.key" >/dev/null
+"$bin" keygen --name approver@ci.example --out "$tmp/approver.key" >/dev/null
+"$bin" plan --as-of 2026-11-25T09:00:00Z --ledger "$tmp/ledger" --key "$tmp/log.key" >/dev/null
+"$bin" ledger trust --ledger "$tmp/ledger" --key "$tmp/log.key" --approver "$tmp/approver.key.pub" >/dev/null
+"$bin" ledger record approval --ledger "$tmp/ledger" --key "$tmp/log.key" --decision 2 --approver-key "$tmp/approver.key" >/dev/null
+"$bin" plan --as-of 2026-11-26T09:00:00Z --ledger "$tmp/ledger" --key "$tmp/log.key" >/dev/null
+both_verify "$tmp/ledger" "$tmp/log.key.pub"
 
 echo "== both verifiers on a ledger with an import's verifications (the demonstrable-removal loop)"
 loop="$tmp/loop"
 mkdir -p "$loop"
-here=$(pwd)
-loop_bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 cp -r inventory policies "$loop/"
-cp examples/exports/okta/users.json "$loop/users.json"
-(
-  cd "$loop"
-  "$loop_bin" import okta --in users.json --observed-at 2026-11-24T06:00:00Z >/dev/null
-  "$loop_bin" keygen --name ci.severance.example/loop --out log.key >/dev/null
-  "$loop_bin" plan --as-of 2026-11-25T09:00:00Z --ledger ledger --key log.key >/dev/null
-  python3 - <<'PY'
-import json
-users = json.load(open("users.json"))
+in_loop=(--inventory "$loop/inventory" --policies "$loop/policies")
+"$bin" import okta --in examples/exports/okta/users.json --inventory "$loop/inventory" \
+  --out "$loop/inventory/imported/okta" --observed-at 2026-11-24T06:00:00Z >/dev/null
+"$bin" keygen --name ci.severance.example/loop --out "$loop/log.key" >/dev/null
+"$bin" plan "${in_loop[@]}" --as-of 2026-11-25T09:00:00Z --ledger "$loop/ledger" --key "$loop/log.key" >/dev/null
+python3 - examples/exports/okta/users.json "$loop/users-next.json" <<'PY'
+import json, sys
+users = json.load(open(sys.argv[1]))
 for user in users:
     if user["profile"].get("employeeNumber") == "E1001":
         user["status"] = "DEPROVISIONED"
-json.dump(users, open("users-next.json", "w"))
+json.dump(users, open(sys.argv[2], "w"))
 PY
-  "$loop_bin" import okta --in users-next.json --observed-at 2026-11-26T06:00:00Z >/dev/null
-  "$loop_bin" reconcile --as-of 2026-11-26T09:00:00Z --ledger ledger --key log.key >/dev/null 2>"$tmp/loop.err" || true
-  grep -q "recorded 1 verification" "$tmp/loop.err"
-  "$loop_bin" ledger verify --ledger ledger --vkey log.key.pub --format json > "$tmp/loop-rust.json"
-  python3 "$here/tools/verify_ledger.py" --ledger ledger --vkey log.key.pub --json > "$tmp/loop-python.json"
-)
-python3 - "$tmp/loop-rust.json" "$tmp/loop-python.json" <<'PY'
-import json, sys
-rust, py = (json.load(open(p)) for p in sys.argv[1:3])
-for field in ("ok", "size", "sealed", "root", "origin"):
-    assert rust[field] == py[field], (field, rust[field], py[field])
-assert rust["ok"], rust["failures"]
-print("agree: size %d, root %s, with the import's verification" % (rust["size"], rust["root"]))
-PY
+"$bin" import okta --in "$loop/users-next.json" --inventory "$loop/inventory" \
+  --out "$loop/inventory/imported/okta" --observed-at 2026-11-26T06:00:00Z >/dev/null
+"$bin" reconcile "${in_loop[@]}" --as-of 2026-11-26T09:00:00Z --ledger "$loop/ledger" --key "$loop/log.key" \
+  >/dev/null 2>"$tmp/loop.err"
+grep -q "recorded 1 verification" "$tmp/loop.err"
+both_verify "$loop/ledger" "$loop/log.key.pub"
 
 echo "== both verifiers fail a ledger whose entries.jsonl is a directory with the same code"
 mkdir -p "$tmp/dir-ledger/entries.jsonl"

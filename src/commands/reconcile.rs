@@ -112,12 +112,9 @@ fn record(
     super::note_recovery(err, dir, &sealed)?;
     writeln!(
         err,
-        "recorded {} as entries {}–{}; sealed at size {}",
-        if new.len() == 1 {
-            "1 verification".to_string()
-        } else {
-            format!("{} verifications", new.len())
-        },
+        "recorded {} verification{} as entries {}–{}; sealed at size {}",
+        new.len(),
+        crate::report::check::plural(new.len()),
         sealed.size - new.len() as u64,
         sealed.size - 1,
         sealed.size

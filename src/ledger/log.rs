@@ -105,38 +105,62 @@ pub fn history(dir: &Path, filter: &LogFilter) -> Result<History, String> {
 /// an auditor expects a verification of.
 pub const VERIFIABLE: [&str; 2] = ["revoke", "reclaim"];
 
+/// The latest decision entry about one subject.
+#[derive(Debug, Clone, Copy)]
+pub struct Latest<'h> {
+    /// Its sequence number.
+    pub seq: u64,
+    /// Its leaf hash, by which evidence names it.
+    pub leaf: Tag,
+    /// When it was recorded.
+    pub ts: &'h str,
+    /// What it decided.
+    pub body: &'h super::entry::DecisionBody,
+}
+
 impl History {
+    /// The latest decision entry about each subject among the entries, by
+    /// subject.
+    pub fn latest_decisions(&self) -> std::collections::BTreeMap<&str, Latest<'_>> {
+        let mut latest = std::collections::BTreeMap::new();
+        for logged in &self.entries {
+            if let Body::Decision(d) = &logged.entry.body {
+                latest.insert(
+                    d.body.subject.as_str(),
+                    Latest {
+                        seq: logged.entry.envelope.seq,
+                        leaf: logged.leaf,
+                        ts: logged.entry.envelope.ts.as_str(),
+                        body: &d.body,
+                    },
+                );
+            }
+        }
+        latest
+    }
+
     /// The latest decision about each subject among the entries that makes
     /// a revoke or reclaim due and that no verification entry names yet:
     /// `(seq, subject, actions)`, in subject order.
     pub fn unverified(&self) -> Vec<(u64, String, Vec<String>)> {
-        let mut verified: HashSet<Tag> = HashSet::new();
-        let mut latest: std::collections::BTreeMap<&str, (u64, Tag, &[String])> =
-            std::collections::BTreeMap::new();
-        for logged in &self.entries {
-            match &logged.entry.body {
-                Body::Decision(d) => {
-                    latest.insert(
-                        d.body.subject.as_str(),
-                        (
-                            logged.entry.envelope.seq,
-                            logged.leaf,
-                            d.body.actions.as_slice(),
-                        ),
-                    );
-                }
-                Body::Verification(v) => {
-                    verified.insert(v.decision);
-                }
-                _ => {}
-            }
-        }
-        latest
-            .into_iter()
-            .filter(|(_, (_, leaf, actions))| {
-                !verified.contains(leaf) && actions.iter().any(|a| VERIFIABLE.contains(&a.as_str()))
+        let verified: HashSet<Tag> = self
+            .entries
+            .iter()
+            .filter_map(|logged| match &logged.entry.body {
+                Body::Verification(v) => Some(v.decision),
+                _ => None,
             })
-            .map(|(subject, (seq, _, actions))| (seq, subject.to_string(), actions.to_vec()))
+            .collect();
+        self.latest_decisions()
+            .into_iter()
+            .filter(|(_, d)| {
+                !verified.contains(&d.leaf)
+                    && d.body
+                        .actions
+                        .iter()
+                        .any(|a| VERIFIABLE.contains(&a.as_str()))
+            })
+            .map(|(subject, d)| (d.seq, subject.to_string(), d.body.actions.clone()))
             .collect()
     }
 }

@@ -32,7 +32,7 @@ use entry::{
     Approval, Approvers, Body, DecisionBody, Entry, Execution, Kind, Run, RunDecisions,
     RunInventory, RunPolicies, Tag, Time, Tool, Verification,
 };
-pub use log::{History, LogFilter, Logged, VERIFIABLE, history};
+pub use log::{History, Latest, LogFilter, Logged, VERIFIABLE, history};
 use merkle::Hash;
 pub use note::{SignerKey, VerifierKey};
 pub use store::{Sealed, WriteError};

@@ -197,25 +197,13 @@ mod tests {
         for c in DiscrepancyCode::ALL {
             if family != Some(c.family()) {
                 family = Some(c.family());
-                let heading = c.family().as_str();
-                let mut chars = heading.chars();
-                let title: String = chars
-                    .next()
-                    .map(|f| f.to_uppercase().chain(chars).collect())
-                    .unwrap_or_default();
+                let title = crate::report::capitalised(c.family().as_str());
                 out.push_str(&format!("\n### {title}\n"));
             }
             out.push_str(&format!(
                 "\n#### `{}`\n\n{}. Severity: {}. The default pack: {}.\n\n**To resolve:** {}.\n",
                 c.as_str(),
-                {
-                    let d = c.description();
-                    let mut chars = d.chars();
-                    chars
-                        .next()
-                        .map(|f| f.to_uppercase().chain(chars).collect::<String>())
-                        .unwrap_or_default()
-                },
+                crate::report::capitalised(c.description()),
                 c.severity().as_str(),
                 c.default_action(),
                 c.fix()

@@ -221,10 +221,8 @@ impl Reconciliation {
                 continue;
             };
             let record = &inventory.records[index];
-            let observation = sources(record)
-                .filter(|s| s.time("missing_since").is_none())
-                .max_by_key(|s| s.time("observed_at"))
-                .map(|s| observation(inventory, s, &record.span));
+            let observation =
+                newest_live_source(record).map(|s| observation(inventory, s, &record.span));
             self.discrepancies.push(Discrepancy {
                 code: DiscrepancyCode::RevocationDrift,
                 record: index,
@@ -242,10 +240,16 @@ impl Reconciliation {
                 observation,
             });
         }
-        self.discrepancies.sort_by(|a, b| {
-            (&inventory.records[a.record].id, a.code)
-                .cmp(&(&inventory.records[b.record].id, b.code))
-        });
+        self.index(inventory);
+    }
+
+    /// Sorts the discrepancies by record and code, each pair once (the
+    /// records are in id order, so this is id order too), and counts them
+    /// again per record and per system.
+    fn index(&mut self, inventory: &Inventory) {
+        self.discrepancies.sort_by_key(|d| (d.record, d.code));
+        self.discrepancies
+            .dedup_by(|a, b| a.record == b.record && a.code == b.code);
         self.by_record.clear();
         for (i, d) in self.discrepancies.iter().enumerate() {
             self.by_record.entry(d.record).or_default().push(i);
@@ -276,23 +280,13 @@ impl Reconciliation {
     }
 }
 
-/// Reconciles the observations in `inventory` at `as_of`, with the default
-/// limits.
+/// Reconciles the observations in `inventory` at `as_of`.
 pub fn reconcile(
     inventory: &Inventory,
     departures: &HashMap<usize, Departure>,
     as_of: Timestamp,
 ) -> Reconciliation {
-    reconcile_with(inventory, departures, as_of, Thresholds::default())
-}
-
-/// Reconciles with the given limits.
-pub fn reconcile_with(
-    inventory: &Inventory,
-    departures: &HashMap<usize, Departure>,
-    as_of: Timestamp,
-    thresholds: Thresholds,
-) -> Reconciliation {
+    let thresholds = Thresholds::default();
     let mut r = Reconciler {
         inventory,
         departures,
@@ -381,20 +375,10 @@ pub fn reconcile_with(
             );
         }
     }
-    let mut found = r.found;
-    found.sort_by(|a, b| {
-        (&inventory.records[a.record].id, a.code).cmp(&(&inventory.records[b.record].id, b.code))
-    });
-    found.dedup_by(|a, b| a.record == b.record && a.code == b.code);
-    let mut by_record: HashMap<usize, Vec<usize>> = HashMap::new();
-    for (i, d) in found.iter().enumerate() {
-        by_record.entry(d.record).or_default().push(i);
-    }
-    let sources = summaries(inventory, &found, &by_record, as_of, &thresholds);
-    Reconciliation {
-        discrepancies: found,
-        by_record,
-        sources,
+    let mut reconciliation = Reconciliation {
+        discrepancies: r.found,
+        by_record: HashMap::new(),
+        sources: Vec::new(),
         thresholds,
         as_of,
         incomplete: inventory
@@ -403,7 +387,9 @@ pub fn reconcile_with(
             .filter(|s| s.complete == Some(false))
             .cloned()
             .collect(),
-    }
+    };
+    reconciliation.index(inventory);
+    reconciliation
 }
 
 /// Whether a system of record reported the record.
@@ -443,6 +429,13 @@ pub fn last_reported(inventory: &Inventory) -> BTreeMap<String, Timestamp> {
         }
     }
     out
+}
+
+/// The newest `sources` entry of a system that still returns the record.
+pub(crate) fn newest_live_source(record: &Record) -> Option<&Fields> {
+    sources(record)
+        .filter(|s| s.time("missing_since").is_none())
+        .max_by_key(|s| s.time("observed_at"))
 }
 
 /// The manifest of the directory a record was imported into.

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use jiff::Timestamp;
 
 use crate::ledger::History;
-use crate::ledger::entry::Body;
+use crate::ledger::entry::{Body, Tag};
 use crate::model::{Kind, Record, format_time};
 use crate::validate::Inventory;
 
@@ -59,15 +59,6 @@ pub struct Removal {
     pub observed: BTreeMap<String, String>,
 }
 
-/// The latest decision about each subject, and the evidence about it.
-struct Decided {
-    seq: u64,
-    leaf: crate::ledger::entry::Tag,
-    ts: String,
-    actions: Vec<String>,
-    leaver: Option<String>,
-}
-
 /// Whether the record's state shows `action` done.
 fn done(record: &Record, action: &str) -> bool {
     let status = record.status.as_str();
@@ -89,12 +80,7 @@ fn done(record: &Record, action: &str) -> bool {
 
 /// The newest `sources` entry of a record, as a verification records it.
 fn observation(record: &Record, action: &str) -> Option<(Timestamp, BTreeMap<String, String>)> {
-    let source = record
-        .fields
-        .objects("sources")
-        .iter()
-        .filter(|s| s.time("missing_since").is_none())
-        .max_by_key(|s| s.time("observed_at"))?;
+    let source = super::newest_live_source(record)?;
     let at = source.time("observed_at")?;
     let mut observed = BTreeMap::new();
     observed.insert("action".to_string(), action.to_string());
@@ -112,51 +98,38 @@ fn observation(record: &Record, action: &str) -> Option<(Timestamp, BTreeMap<Str
 /// the latest decision about each subject in the ledger's `history`.
 pub fn removals(inventory: &Inventory, history: &History) -> Vec<Removal> {
     let last = super::last_reported(inventory);
-    let mut latest: BTreeMap<String, Decided> = BTreeMap::new();
-    let mut executed: HashMap<crate::ledger::entry::Tag, Vec<String>> = HashMap::new();
-    let mut verified: HashMap<crate::ledger::entry::Tag, Vec<BTreeMap<String, String>>> =
-        HashMap::new();
+    // The evidence about each decision, by its leaf hash, borrowed.
+    let mut executed: HashMap<Tag, Vec<&str>> = HashMap::new();
+    let mut verified: HashMap<Tag, Vec<&BTreeMap<String, String>>> = HashMap::new();
     for logged in &history.entries {
-        let ts = logged.entry.envelope.ts.as_str().to_string();
         match &logged.entry.body {
-            Body::Decision(d) => {
-                latest.insert(
-                    d.body.subject.clone(),
-                    Decided {
-                        seq: logged.entry.envelope.seq,
-                        leaf: logged.leaf,
-                        ts,
-                        actions: d.body.actions.clone(),
-                        leaver: d.body.leaver.clone(),
-                    },
-                );
-            }
-            Body::Execution(e) => executed.entry(e.decision).or_default().push(ts),
-            Body::Verification(v) => verified
-                .entry(v.decision)
+            Body::Execution(e) => executed
+                .entry(e.decision)
                 .or_default()
-                .push(v.observed.clone()),
+                .push(logged.entry.envelope.ts.as_str()),
+            Body::Verification(v) => verified.entry(v.decision).or_default().push(&v.observed),
             _ => {}
         }
     }
     let mut out = Vec::new();
-    for (subject, decided) in latest {
+    for (subject, decided) in history.latest_decisions() {
         for action in decided
+            .body
             .actions
             .iter()
             .filter(|a| crate::ledger::VERIFIABLE.contains(&a.as_str()))
         {
             let mut removal = Removal {
-                subject: subject.clone(),
-                leaver: decided.leaver.clone(),
+                subject: subject.to_string(),
+                leaver: decided.body.leaver.clone(),
                 decision_seq: decided.seq,
-                decided_at: decided.ts.clone(),
+                decided_at: decided.ts.to_string(),
                 action: action.clone(),
                 state: State::Unverified { why: String::new() },
                 observed: BTreeMap::new(),
             };
             let decided_at = decided.ts.parse::<Timestamp>().ok();
-            let Some(record) = inventory.get(&subject) else {
+            let Some(record) = inventory.get(subject) else {
                 removal.state = State::Unverified {
                     why: "the record is no longer in the inventory".into(),
                 };
@@ -191,10 +164,9 @@ pub fn removals(inventory: &Inventory, history: &History) -> Vec<Removal> {
                 list.iter()
                     .filter(|t| t.parse::<Timestamp>().is_ok_and(|t| t < at))
                     .max()
-                    .cloned()
             }) {
                 removal.state = State::Drift {
-                    executed_at: when,
+                    executed_at: when.to_string(),
                     seen_at: format_time(at),
                 };
             } else {

@@ -294,7 +294,7 @@ pub fn plural(n: usize) -> &'static str {
 /// Where a finding is, as `path:line:col`, or the path alone, or `-`.
 pub fn place(f: &Finding) -> String {
     match &f.diagnostic.span {
-        Some(s) => format!("{}:{}:{}", s.file.path, s.line, s.col),
+        Some(s) => super::place_text(s),
         None => "-".into(),
     }
 }

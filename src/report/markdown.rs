@@ -14,7 +14,7 @@ const MAX_ROWS: usize = 50;
 
 /// Makes text safe inside a table cell: no column breaks, no line breaks,
 /// and no HTML from the inventory in a comment a bot posts.
-fn cell(text: &str) -> String {
+pub(crate) fn cell(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

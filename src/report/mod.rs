@@ -30,6 +30,21 @@ pub struct InputDirs<'a> {
     pub policies: &'a std::path::Path,
 }
 
+/// `text` with its first letter in upper case: a description as the first
+/// words of a sentence or a paragraph.
+pub(crate) fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// A place as reports write it: `file:line:column`.
+pub(crate) fn place_text(span: &crate::diag::Span) -> String {
+    format!("{}:{}:{}", span.file.path, span.line, span.col)
+}
+
 /// Renders a finding the way rustc renders its errors, with the file, line,
 /// column and the offending text.
 pub fn render_diagnostic(d: &Diagnostic) -> String {

@@ -9,6 +9,8 @@ use std::fmt::Write as _;
 use jiff::Timestamp;
 use serde::Serialize;
 
+use super::markdown::cell;
+use super::{capitalised, place_text};
 use crate::diag::Span;
 use crate::model::format_time;
 use crate::reconcile::removal::{Removal, State};
@@ -163,10 +165,6 @@ fn records_line(summary: &SourceSummary) -> String {
         .join(", ")
 }
 
-fn place_text(span: &Span) -> String {
-    format!("{}:{}:{}", span.file.path, span.line, span.col)
-}
-
 /// The report for a person.
 pub fn human(report: &ReconcileReport<'_>) -> String {
     let r = report.reconciliation;
@@ -263,22 +261,6 @@ pub fn human(report: &ReconcileReport<'_>) -> String {
         ));
     }
     out
-}
-
-/// A description as the first words of a paragraph.
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|first| first.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
-}
-
-/// Makes text safe inside a Markdown table cell.
-fn cell(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace(['\n', '\r'], " ")
 }
 
 /// The report for a pull request comment.
@@ -577,11 +559,10 @@ pub fn json(report: &ReconcileReport<'_>, out: &mut dyn std::io::Write) -> std::
     let counted = |map: &BTreeMap<DiscrepancyCode, usize>| {
         Counted(map.iter().map(|(c, n)| (c.as_str(), *n)).collect())
     };
-    let by_code: BTreeMap<DiscrepancyCode, usize> = report
-        .by_code()
-        .into_iter()
-        .map(|(code, list)| (code, list.len()))
-        .collect();
+    let mut by_code: BTreeMap<DiscrepancyCode, usize> = BTreeMap::new();
+    for d in &r.discrepancies {
+        *by_code.entry(d.code).or_insert(0) += 1;
+    }
     let proven = report.proven();
     let doc = Doc {
         schema_version: SCHEMA_VERSION,

@@ -310,7 +310,7 @@ fn help(
 
 /// A description as a sentence: capitalised, with a full stop.
 fn sentence(s: &str) -> String {
-    let mut out = capitalised(s.trim());
+    let mut out = super::capitalised(s.trim());
     if !out.ends_with(['.', '!', '?']) {
         out.push('.');
     }
@@ -331,18 +331,8 @@ fn first_sentence(s: &str) -> String {
 fn friendly_name(code: &str) -> String {
     code.split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty())
-        .map(capitalised)
+        .map(super::capitalised)
         .collect()
-}
-
-/// `s` with its first letter in upper case (ASCII only: codes and our own
-/// descriptions start with one).
-fn capitalised(s: &str) -> String {
-    let mut out = s.to_string();
-    if let Some(first) = out.get_mut(0..1) {
-        first.make_ascii_uppercase();
-    }
-    out
 }
 
 /// Where a code is documented, when it is: diagnostic codes and the
