@@ -8,9 +8,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use jiff::Timestamp;
 
 use crate::commands::{
-    CheckSettings, Command, DiffFormat, DiffSettings, ExplainSettings, Format, Input,
-    KeygenSettings, LedgerCommand, LedgerTarget, PlanSettings, ReconcileSettings, RecordSettings,
-    RecordWhat, ReportFormat, ReportTarget, ValidateSettings,
+    AuditFormat, AuditSettings, CheckSettings, Command, DiffFormat, DiffSettings, ExplainSettings,
+    Format, Input, KeygenSettings, LedgerCommand, LedgerTarget, PlanSettings, ReconcileSettings,
+    RecordSettings, RecordWhat, ReportFormat, ReportTarget, ValidateSettings,
 };
 use crate::diag::Severity;
 use crate::ledger::LogFilter;
@@ -51,6 +51,49 @@ pub enum Sub {
     Import(ImportArgs),
     /// Where the systems of record disagree: per source, what it reported and how it joined, and every discrepancy by code.
     Reconcile(ReconcileArgs),
+    /// An auditor's review of a period: the ledger verified, then per leaver and per control what was decided, approved, executed and observed, against each deadline.
+    Audit(AuditArgs),
+}
+
+/// `severance audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pinned: PinnedLedgerArgs,
+    /// The policy pack whose `@control` annotations map policies to controls.
+    #[arg(long, value_name = "DIR", default_value = "policies")]
+    policies: PathBuf,
+    /// The period starts at this instant (RFC 3339, or a date: its midnight UTC).
+    #[arg(long, value_name = "WHEN", value_parser = parse_instant)]
+    from: Option<Timestamp>,
+    /// The period ends before this instant (RFC 3339, or a date: its midnight UTC); deadlines are judged at it.
+    #[arg(long, value_name = "WHEN", value_parser = parse_instant)]
+    to: Option<Timestamp>,
+    /// Only decisions about this record, or that follow from this person.
+    #[arg(long, value_name = "ID")]
+    subject: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = AuditFormatArg::Markdown)]
+    format: AuditFormatArg,
+    /// Write the report to this file (replaced whole, never half-written) instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+/// The audit report's formats.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum AuditFormatArg {
+    /// A self-contained HTML page: inline styles and SVG charts, no network access; prints to PDF.
+    Html,
+    /// Markdown, as a GitHub comment renders it.
+    Markdown,
+    /// One versioned JSON document (docs/schemas/audit-v1.schema.json).
+    Json,
+}
+
+/// An RFC 3339 instant, or a date meaning its midnight UTC.
+fn parse_instant(s: &str) -> Result<Timestamp, String> {
+    crate::model::parse_time(s)
 }
 
 /// `severance reconcile`.
@@ -424,9 +467,10 @@ pub struct TrustArgs {
     approver: PathBuf,
 }
 
-/// `severance ledger verify`.
+/// A ledger to verify before anything is read from it, and what it is
+/// verified against.
 #[derive(Debug, Args)]
-pub struct VerifyArgs {
+pub struct PinnedLedgerArgs {
     /// The ledger directory.
     #[arg(long, value_name = "DIR")]
     ledger: PathBuf,
@@ -436,6 +480,13 @@ pub struct VerifyArgs {
     /// A checkpoint you kept from earlier (repeatable): a larger size than the ledger means truncation, a different root a fork.
     #[arg(long = "checkpoint", value_name = "FILE")]
     checkpoints: Vec<PathBuf>,
+}
+
+/// `severance ledger verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pinned: PinnedLedgerArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = FormatArg::Human)]
     format: FormatArg,
@@ -628,9 +679,12 @@ impl LedgerSub {
                 }
             }
             LedgerSub::Verify(VerifyArgs {
-                ledger,
-                vkey,
-                checkpoints,
+                pinned:
+                    PinnedLedgerArgs {
+                        ledger,
+                        vkey,
+                        checkpoints,
+                    },
                 format,
             }) => LedgerCommand::Verify {
                 ledger,
@@ -787,6 +841,32 @@ impl Cli {
                     DiffFormatArg::Json => DiffFormat::Json,
                     DiffFormatArg::Markdown => DiffFormat::Markdown,
                 },
+            }),
+            Sub::Audit(AuditArgs {
+                pinned:
+                    PinnedLedgerArgs {
+                        ledger,
+                        vkey,
+                        checkpoints,
+                    },
+                policies,
+                from,
+                to,
+                subject,
+                format,
+                output,
+            }) => Command::Audit(AuditSettings {
+                ledger,
+                vkey,
+                checkpoints,
+                policies,
+                scope: crate::audit::Scope { from, to, subject },
+                format: match format {
+                    AuditFormatArg::Html => AuditFormat::Html,
+                    AuditFormatArg::Markdown => AuditFormat::Markdown,
+                    AuditFormatArg::Json => AuditFormat::Json,
+                },
+                output,
             }),
             Sub::Explain(ExplainArgs { id, input, as_of }) => Command::Explain(ExplainSettings {
                 id,

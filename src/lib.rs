@@ -13,6 +13,7 @@
 //! into inventory files. The [`commands`] compose them; the binary only parses arguments and prints
 //! what the commands return. `docs/architecture.md` draws the graph.
 
+pub mod audit;
 pub mod check;
 pub mod cli;
 pub mod commands;

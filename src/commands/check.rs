@@ -499,7 +499,7 @@ fn report_error(path: &Path, e: std::io::Error) -> Error {
 
 /// Writes a report to a temporary file beside `path` and renames it into
 /// place, so a reader never sees half a report.
-fn write_report(path: &Path, text: &str) -> Result<(), Error> {
+pub(super) fn write_report(path: &Path, text: &str) -> Result<(), Error> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

@@ -221,16 +221,7 @@ fn verify(
     err: &mut dyn Write,
 ) -> Result<ExitStatus, Error> {
     let key = read_verifier(vkey)?;
-    let mut external = Vec::new();
-    for path in checkpoints {
-        let bytes = std::fs::read(path).map_err(|e| Ledger {
-            path: path.display().to_string(),
-            message: format!("could not read the checkpoint: {e}"),
-        })?;
-        // Not UTF-8 is a malformed note, reported as such, not a usage error.
-        let text = String::from_utf8(bytes).unwrap_or_else(|_| "\u{0}".to_string());
-        external.push((path.display().to_string(), text));
-    }
+    let external = read_checkpoints(checkpoints)?;
     let report = ledger::verify(dir, &key, &external);
     match format {
         Format::Json => out.write_all(render::verify_json(&report).as_bytes())?,
@@ -244,4 +235,19 @@ fn verify(
     } else {
         ExitStatus::Integrity
     })
+}
+
+/// The checkpoints an auditor kept, as `(name, text)`.
+pub(super) fn read_checkpoints(paths: &[PathBuf]) -> Result<Vec<(String, String)>, Error> {
+    let mut external = Vec::new();
+    for path in paths {
+        let bytes = std::fs::read(path).map_err(|e| Ledger {
+            path: path.display().to_string(),
+            message: format!("could not read the checkpoint: {e}"),
+        })?;
+        // Not UTF-8 is a malformed note, reported as such, not a usage error.
+        let text = String::from_utf8(bytes).unwrap_or_else(|_| "\u{0}".to_string());
+        external.push((path.display().to_string(), text));
+    }
+    Ok(external)
 }

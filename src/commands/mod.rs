@@ -2,6 +2,7 @@
 //! they are given; they never see clap and never touch the process's
 //! standard streams themselves.
 
+mod audit;
 mod check;
 mod explain;
 mod import;
@@ -14,6 +15,7 @@ mod validate;
 
 pub use progress_bar::install as show_progress;
 
+pub use audit::{AuditFormat, AuditSettings};
 pub use check::{CheckSettings, DiffFormat, DiffSettings, ReportFormat, ReportTarget};
 pub use ledger::{LedgerCommand, RecordSettings, RecordWhat};
 pub use reconcile::ReconcileSettings;
@@ -134,6 +136,8 @@ pub enum Command {
     Import(crate::import::Request),
     /// `severance reconcile`.
     Reconcile(ReconcileSettings),
+    /// `severance audit`.
+    Audit(AuditSettings),
 }
 
 /// Whether memory a command read is left for the process's exit to give
@@ -174,6 +178,7 @@ pub fn run(command: Command, out: &mut dyn Write, err: &mut dyn Write) -> ExitSt
         Command::Diff(s) => check::run_diff(&s, out, err),
         Command::Import(r) => import::run(&r, out, err),
         Command::Reconcile(s) => reconcile::run(&s, out, err),
+        Command::Audit(s) => audit::run(&s, out, err),
     };
     crate::progress::done();
     match result {

@@ -91,7 +91,7 @@ pub fn verify(dir: &Path, key: &VerifierKey, external: &[(String, String)]) -> R
     match read_entries(dir) {
         // An auditor's check needs the verdict only: not keeping every
         // parsed entry keeps a million-entry ledger's memory to its text.
-        Ok(Some(contents)) => check_entries(dir, &contents, key, external, false, BLOCK).report,
+        Ok(Some(contents)) => verify_contents(dir, &contents, key, external),
         Ok(None) => {
             let mut report = Report::new(key);
             report.fail(
@@ -107,6 +107,17 @@ pub fn verify(dir: &Path, key: &VerifierKey, external: &[(String, String)]) -> R
             report
         }
     }
+}
+
+/// Verifies contents already read from `dir`, for a reader that goes on to
+/// read the entries it has verified.
+pub fn verify_contents(
+    dir: &Path,
+    contents: &Contents,
+    key: &VerifierKey,
+    external: &[(String, String)],
+) -> Report {
+    check_entries(dir, contents, key, external, false, BLOCK).report
 }
 
 /// What checking a ledger's contents found, with the parsed entries and

@@ -2,6 +2,8 @@
 //! Rendering makes no decisions and reads no clock; the same plan always
 //! gives the same bytes.
 
+pub mod audit;
+pub mod audit_html;
 pub mod check;
 pub mod diff;
 pub mod explain;

@@ -1,6 +1,7 @@
 //! The one integration test binary: runs the real `severance` CLI on fixture
 //! inventories and compares exit code, stdout and stderr with golden files.
 
+mod audit;
 mod gitops;
 mod harness;
 mod import;

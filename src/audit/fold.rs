@@ -1,0 +1,593 @@
+//! One pass over a verified ledger's lines, in order, keeping of each
+//! decision only what the audit shows (the whole body only inside the
+//! period), then the report built from what the pass kept. Lines are parsed
+//! on every core a block at a time; the state they update is small.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use jiff::Timestamp;
+
+use super::{
+    ApprovalFact, ApproverChange, Audit, AuditInput, Control, Deadline, Done, ExecutionFact,
+    Leaver, LedgerFacts, OpenPoint, PackFacts, Period, RunFacts, Scope, Spread, State, Summary,
+    Trail, VerificationFact, tag, when,
+};
+use crate::ledger::entry::{Body, DecisionBody, Entry};
+use crate::ledger::{Report, VERIFIABLE, VerifierKey, jcs, merkle};
+
+/// Lines parsed at once before the in-order pass takes them.
+const BLOCK: usize = 1 << 14;
+
+/// A decision as the pass keeps it.
+struct Kept {
+    seq: u64,
+    ts: Timestamp,
+    leaf: merkle::Hash,
+    /// The body, for a decision inside the period; `None` outside it.
+    body: Option<Box<DecisionBody>>,
+    /// Its subject is in scope.
+    about: bool,
+    actionable: bool,
+    verifiable: bool,
+    executed: Option<(u64, Timestamp)>,
+    done: Option<(u64, Timestamp)>,
+    /// The later decision about the record that replaced it before it was
+    /// done, and when.
+    superseded_by: Option<(u64, Timestamp)>,
+    evidence: Vec<usize>,
+}
+
+impl Kept {
+    fn open(&self) -> bool {
+        self.actionable && self.done.is_none() && self.superseded_by.is_none()
+    }
+}
+
+/// Evidence about a decision inside the period.
+enum Evidence {
+    Approval(ApprovalFact),
+    Execution(ExecutionFact),
+    Verification(VerificationFact),
+}
+
+/// What the pass kept.
+pub struct Folded {
+    decisions: Vec<Kept>,
+    evidence: Vec<Evidence>,
+    runs: Vec<RunFacts>,
+    approvers: Vec<ApproverChange>,
+    open_over_time: Vec<OpenPoint>,
+    latest_ts: Option<Timestamp>,
+}
+
+/// The pass's running state.
+struct Pass<'s> {
+    scope: &'s Scope,
+    folded: Folded,
+    index_of: HashMap<merkle::Hash, usize>,
+    latest_of: HashMap<String, usize>,
+    open: usize,
+    trusted: Vec<String>,
+    /// The instant of the entries seen last, and the last of them.
+    group: Option<(Timestamp, u64)>,
+}
+
+impl Pass<'_> {
+    fn in_period(&self, t: Timestamp) -> bool {
+        self.scope.from.is_none_or(|f| t >= f) && self.scope.to.is_none_or(|to| t < to)
+    }
+
+    fn about(&self, body: &DecisionBody) -> bool {
+        self.scope
+            .subject
+            .as_deref()
+            .is_none_or(|s| body.subject == s || body.leaver.as_deref() == Some(s))
+    }
+
+    /// Closes the group of entries at one instant: a point of the
+    /// open-decisions series.
+    fn close_group(&mut self) {
+        if let Some((at, seq)) = self.group.take()
+            && self.in_period(at)
+        {
+            self.folded.open_over_time.push(OpenPoint {
+                at: when(at),
+                seq,
+                open: self.open,
+            });
+        }
+    }
+
+    fn take(&mut self, leaf: merkle::Hash, entry: Entry) -> Result<(), String> {
+        let seq = entry.envelope.seq;
+        let ts: Timestamp = entry
+            .envelope
+            .ts
+            .as_str()
+            .parse()
+            .map_err(|e| format!("entry {seq}: `ts` is not a time: {e}"))?;
+        // Entries claimed at or after the end of the period are not part of it.
+        if self.scope.to.is_some_and(|to| ts >= to) {
+            return Ok(());
+        }
+        if self.group.is_some_and(|(at, _)| at != ts) {
+            self.close_group();
+        }
+        self.group = Some((ts, seq));
+        self.folded.latest_ts = self.folded.latest_ts.max(Some(ts));
+        let in_period = self.in_period(ts);
+        match entry.body {
+            Body::Decision(d) => {
+                let body = d.body;
+                let about = self.about(&body);
+                let actionable = !body.actions.is_empty();
+                let verifiable = body
+                    .actions
+                    .iter()
+                    .any(|a| VERIFIABLE.contains(&a.as_str()));
+                let index = self.folded.decisions.len();
+                if let Some(&before) = self.latest_of.get(&body.subject) {
+                    let before = &mut self.folded.decisions[before];
+                    if before.open() {
+                        before.superseded_by = Some((seq, ts));
+                        if before.about {
+                            self.open -= 1;
+                        }
+                    }
+                }
+                self.latest_of.insert(body.subject.clone(), index);
+                if about && actionable {
+                    self.open += 1;
+                }
+                self.index_of.insert(leaf, index);
+                self.folded.decisions.push(Kept {
+                    seq,
+                    ts,
+                    leaf,
+                    body: in_period.then(|| Box::new(body)),
+                    about,
+                    actionable,
+                    verifiable,
+                    executed: None,
+                    done: None,
+                    superseded_by: None,
+                    evidence: Vec::new(),
+                });
+            }
+            Body::Approval(a) => {
+                self.evidence(&a.decision.0, seq, ts, |at| {
+                    Evidence::Approval(ApprovalFact {
+                        seq,
+                        at,
+                        approver: short_key(&a.approver),
+                        comment: a.comment.clone(),
+                    })
+                });
+            }
+            Body::Execution(x) => {
+                self.evidence(&x.decision.0, seq, ts, |at| {
+                    Evidence::Execution(ExecutionFact {
+                        seq,
+                        at,
+                        system: x.system.clone(),
+                        request_id: x.request_id.clone(),
+                        status: x.status.clone(),
+                        response_digest: x.response_digest.to_string(),
+                    })
+                });
+            }
+            Body::Verification(v) => {
+                self.evidence(&v.decision.0, seq, ts, |at| {
+                    Evidence::Verification(VerificationFact {
+                        seq,
+                        at,
+                        method: v.method.clone(),
+                        observed: v.observed.clone(),
+                    })
+                });
+            }
+            Body::Run(r) if in_period => {
+                self.folded.runs.push(RunFacts {
+                    seq,
+                    as_of: r.as_of.as_str().to_string(),
+                    tool_version: r.tool.version,
+                    inventory_commit: r.inventory.commit,
+                    inventory_digest: r.inventory.digest.to_string(),
+                    policies_digest: r.policies.digest.to_string(),
+                    decisions: r.decisions.count,
+                    written: r.decisions.written,
+                    same_policies: None,
+                });
+            }
+            Body::Approvers(a) => {
+                let after: Vec<String> = a.approvers.iter().map(|k| short_key(k)).collect();
+                if in_period {
+                    let before: BTreeSet<&String> = self.trusted.iter().collect();
+                    let now: BTreeSet<&String> = after.iter().collect();
+                    self.folded.approvers.push(ApproverChange {
+                        seq: Some(seq),
+                        at: Some(when(ts)),
+                        added: now.difference(&before).map(|k| (*k).clone()).collect(),
+                        removed: before.difference(&now).map(|k| (*k).clone()).collect(),
+                        trusted: after.clone(),
+                    });
+                }
+                self.trusted = after;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Records evidence about the decision with leaf hash `leaf`.
+    fn evidence(
+        &mut self,
+        leaf: &merkle::Hash,
+        seq: u64,
+        ts: Timestamp,
+        fact: impl FnOnce(String) -> Evidence,
+    ) {
+        // A verified ledger's evidence always names an earlier decision.
+        let Some(&index) = self.index_of.get(leaf) else {
+            return;
+        };
+        let was_open = self.folded.decisions[index].open();
+        let fact = fact(when(ts));
+        let decision = &mut self.folded.decisions[index];
+        match &fact {
+            Evidence::Execution(_) => {
+                decision.executed.get_or_insert((seq, ts));
+                if !decision.verifiable {
+                    decision.done.get_or_insert((seq, ts));
+                }
+            }
+            Evidence::Verification(_) => {
+                decision.done.get_or_insert((seq, ts));
+            }
+            Evidence::Approval(_) => {}
+        }
+        if was_open && !decision.open() && decision.about {
+            self.open -= 1;
+        }
+        if decision.body.is_some() {
+            decision.evidence.push(self.folded.evidence.len());
+            self.folded.evidence.push(fact);
+        }
+    }
+}
+
+/// A verifier key as reports name it, `name+id`.
+fn short_key(encoded: &str) -> String {
+    VerifierKey::parse(encoded).map_or_else(|_| encoded.to_string(), |k| k.short())
+}
+
+/// Reads every line in order.
+pub(super) fn fold(lines: &[&str], scope: &Scope) -> Result<Folded, String> {
+    use rayon::prelude::*;
+    let mut pass = Pass {
+        scope,
+        folded: Folded {
+            decisions: Vec::new(),
+            evidence: Vec::new(),
+            runs: Vec::new(),
+            approvers: Vec::new(),
+            open_over_time: Vec::new(),
+            latest_ts: None,
+        },
+        index_of: HashMap::new(),
+        latest_of: HashMap::new(),
+        open: 0,
+        trusted: Vec::new(),
+        group: None,
+    };
+    let mut baseline: Option<Vec<String>> = None;
+    for (b, block) in lines.chunks(BLOCK).enumerate() {
+        let parsed: Vec<Result<(merkle::Hash, Entry), String>> = block
+            .par_iter()
+            .enumerate()
+            .map(|(i, line)| {
+                let n = b * BLOCK + i + 1;
+                jcs::parse_checked(line)
+                    .map_err(|e| e.to_string())
+                    .and_then(|(json, _)| Entry::read(&json).map_err(|e| e.to_string()))
+                    .map(|entry| (merkle::leaf(line.as_bytes()), entry))
+                    .map_err(|e| format!("line {n}: {e}"))
+            })
+            .collect();
+        for read in parsed {
+            let (leaf, entry) = read?;
+            if baseline.is_none()
+                && let Some(from) = scope.from
+                && entry
+                    .envelope
+                    .ts
+                    .as_str()
+                    .parse::<Timestamp>()
+                    .is_ok_and(|t| t >= from)
+            {
+                baseline = Some(pass.trusted.clone());
+            }
+            pass.take(leaf, entry)?;
+        }
+    }
+    pass.close_group();
+    let baseline = match scope.from {
+        Some(_) => baseline.or_else(|| Some(pass.trusted.clone())),
+        None => None,
+    };
+    if let Some(list) = baseline.filter(|l| !l.is_empty()) {
+        pass.folded.approvers.insert(
+            0,
+            ApproverChange {
+                seq: None,
+                at: None,
+                added: Vec::new(),
+                removed: Vec::new(),
+                trusted: list,
+            },
+        );
+    }
+    Ok(pass.folded)
+}
+
+/// Builds the report from what the pass kept.
+pub(super) fn assemble(folded: Folded, report: &Report, input: &AuditInput<'_>) -> Audit {
+    let scope = &input.scope;
+    let judged_at = scope
+        .to
+        .or(folded.latest_ts)
+        .unwrap_or(Timestamp::UNIX_EPOCH);
+    let trail = |d: &Kept| trail(d, &folded.evidence, judged_at);
+    // Decisions inside the period and the subject, by leaver.
+    let mut by_leaver: BTreeMap<&str, Vec<&Kept>> = BTreeMap::new();
+    let mut other = Vec::new();
+    for d in folded.decisions.iter().filter(|d| d.about) {
+        let Some(body) = &d.body else { continue };
+        match &body.leaver {
+            Some(person) => by_leaver.entry(person).or_default().push(d),
+            None if d.actionable => other.push(trail(d)),
+            None => {}
+        }
+    }
+    // A later decision about a leaver's record (the record gone from the
+    // inventory, say) follows from no one, yet belongs to their story.
+    let mut by_subject: BTreeMap<&str, Vec<&Kept>> = BTreeMap::new();
+    for d in &folded.decisions {
+        if let Some(body) = &d.body {
+            by_subject.entry(&body.subject).or_default().push(d);
+        }
+    }
+
+    let mut leavers = Vec::new();
+    let mut totals = Summary::default();
+    // Control → its policies, its figures, and (minutes, entry) of each
+    // revoke done.
+    type Tally = (BTreeSet<String>, Summary, Vec<(u64, u64)>);
+    let mut controls: BTreeMap<String, Tally> = BTreeMap::new();
+    for (policy, names) in &input.controls.controls_of {
+        for name in names {
+            controls
+                .entry(name.clone())
+                .or_default()
+                .0
+                .insert(policy.clone());
+        }
+    }
+    let mut unmapped = BTreeSet::new();
+    for (person, decisions) in &by_leaver {
+        let first = decisions.iter().map(|d| d.seq).min().unwrap_or_default();
+        let first_ts = decisions
+            .iter()
+            .find(|d| d.seq == first)
+            .map(|d| d.ts)
+            .unwrap_or(judged_at);
+        let subjects: BTreeSet<&str> = decisions
+            .iter()
+            .filter_map(|d| d.body.as_ref().map(|b| b.subject.as_str()))
+            .collect();
+        let mut records: Vec<Trail> = subjects
+            .iter()
+            .flat_map(|s| by_subject.get(s).into_iter().flatten())
+            .filter(|d| {
+                d.body
+                    .as_ref()
+                    .is_some_and(|b| b.leaver.as_deref().is_none_or(|l| l == *person))
+            })
+            .map(|d| trail(d))
+            .collect();
+        records.sort_by(|a, b| {
+            a.decision
+                .subject
+                .cmp(&b.decision.subject)
+                .then(a.seq.cmp(&b.seq))
+        });
+        let mut summary = Summary::default();
+        for t in records.iter().filter(|t| !t.decision.actions.is_empty()) {
+            tally(&mut summary, t);
+        }
+        summary.leavers = 1;
+        let earliest_due = decisions
+            .iter()
+            .filter_map(|d| d.body.as_ref().and_then(|b| b.due.as_ref()))
+            .map(|t| t.as_str().to_string())
+            .min();
+        leavers.push(Leaver {
+            person: (*person).to_string(),
+            first_decided: when(first_ts),
+            first_seq: first,
+            earliest_due,
+            summary,
+            records,
+        });
+    }
+    // Every actionable decision in scope counts once in the totals and once
+    // for each control its permitting policies implement.
+    for d in folded.decisions.iter().filter(|d| d.about && d.actionable) {
+        let Some(body) = &d.body else { continue };
+        let t = trail(d);
+        tally(&mut totals, &t);
+        let mut names = BTreeSet::new();
+        for (action, policies) in &body.policies {
+            if !body.actions.contains(action) {
+                continue;
+            }
+            for policy in policies {
+                match input.controls.controls_of.get(policy) {
+                    Some(list) if !list.is_empty() => names.extend(list.iter().cloned()),
+                    _ => {
+                        unmapped.insert(policy.clone());
+                    }
+                }
+            }
+        }
+        for name in names {
+            let control = controls.entry(name).or_default();
+            tally(&mut control.1, &t);
+            if t.decision.actions.iter().any(|a| a == "revoke")
+                && let Some(done) = &t.done
+                && t.state == State::Done
+            {
+                control.2.push((done.minutes, t.seq));
+            }
+        }
+    }
+    totals.leavers = leavers.len();
+
+    let pack_digest = input.controls.digest.map(|d| d.to_string());
+    let mut runs = folded.runs;
+    for run in &mut runs {
+        run.same_policies = pack_digest.as_ref().map(|d| *d == run.policies_digest);
+    }
+    let controls = controls
+        .into_iter()
+        .map(|(control, (policies, summary, mut times))| {
+            times.sort_unstable();
+            let time_to_revoke = (!times.is_empty()).then(|| {
+                let mut seqs: Vec<u64> = times.iter().map(|(_, s)| *s).collect();
+                seqs.sort_unstable();
+                Spread {
+                    count: times.len(),
+                    median_minutes: times[(times.len() - 1) / 2].0,
+                    max_minutes: times[times.len() - 1].0,
+                    seqs,
+                }
+            });
+            Control {
+                control,
+                policies: policies.into_iter().collect(),
+                summary,
+                time_to_revoke,
+            }
+        })
+        .collect();
+    Audit {
+        schema_version: super::SCHEMA_VERSION,
+        ledger: LedgerFacts {
+            origin: report.origin.clone(),
+            key: report.key.clone(),
+            size: report.size,
+            root: report.root.as_ref().map(tag).unwrap_or_default(),
+            checkpoints: input.external.iter().map(|(n, _)| n.clone()).collect(),
+        },
+        period: Period {
+            from: scope.from.map(when),
+            to: scope.to.map(when),
+            judged_at: when(judged_at),
+            subject: scope.subject.clone(),
+        },
+        policies: PackFacts {
+            matches_runs: pack_digest
+                .as_ref()
+                .is_some_and(|d| runs.iter().all(|r| r.policies_digest == *d)),
+            digest: pack_digest,
+        },
+        summary: totals,
+        leavers,
+        other,
+        controls,
+        unmapped_policies: unmapped.into_iter().collect(),
+        runs,
+        approvers: folded.approvers,
+        open_over_time: folded.open_over_time,
+    }
+}
+
+/// Adds a decision's standing to a summary.
+fn tally(summary: &mut Summary, t: &Trail) {
+    summary.decisions.add(t.seq);
+    match t.state {
+        State::Done => summary.done.add(t.seq),
+        State::Unverified => summary.unverified.add(t.seq),
+        State::Superseded => summary.superseded.add(t.seq),
+        State::Open | State::Retained => {}
+    }
+    match t.deadline {
+        Deadline::Met => summary.on_time.add(t.seq),
+        Deadline::Late => summary.late.add(t.seq),
+        Deadline::Overdue => summary.overdue.add(t.seq),
+        Deadline::Pending => summary.pending.add(t.seq),
+        Deadline::None => {}
+    }
+}
+
+/// A kept decision inside the period as the report shows it.
+fn trail(d: &Kept, evidence: &[Evidence], judged_at: Timestamp) -> Trail {
+    let empty = DecisionBody::absent("", "");
+    let body = d.body.as_deref().unwrap_or(&empty);
+    let due: Option<Timestamp> = body.due.as_ref().and_then(|t| t.as_str().parse().ok());
+    let state = if !d.actionable {
+        State::Retained
+    } else if d.done.is_some() {
+        State::Done
+    } else if d.superseded_by.is_some() {
+        State::Superseded
+    } else if d.executed.is_some() {
+        State::Unverified
+    } else {
+        State::Open
+    };
+    let deadline = match (state, d.done, due) {
+        (State::Retained, _, _) => Deadline::None,
+        // A replaced decision whose deadline passed first was missed: a
+        // later decision with a later deadline does not excuse it.
+        (State::Superseded, _, Some(due)) if d.superseded_by.is_some_and(|(_, at)| at > due) => {
+            Deadline::Overdue
+        }
+        (State::Superseded, _, _) => Deadline::None,
+        (_, Some((_, at)), Some(due)) if at <= due => Deadline::Met,
+        (_, Some(_), Some(_)) => Deadline::Late,
+        (_, Some(_), None) => Deadline::None,
+        (_, None, Some(due)) if judged_at > due => Deadline::Overdue,
+        (_, None, _) => Deadline::Pending,
+    };
+    let mut approvals = Vec::new();
+    let mut executions = Vec::new();
+    let mut verifications = Vec::new();
+    for &i in &d.evidence {
+        match &evidence[i] {
+            Evidence::Approval(a) => approvals.push(a.clone()),
+            Evidence::Execution(x) => executions.push(x.clone()),
+            Evidence::Verification(v) => verifications.push(v.clone()),
+        }
+    }
+    Trail {
+        seq: d.seq,
+        leaf: tag(&d.leaf),
+        decided: when(d.ts),
+        decision: body.clone(),
+        state,
+        deadline,
+        done: d.done.map(|(seq, at)| Done {
+            seq,
+            at: when(at),
+            minutes: u64::try_from(at.duration_since(d.ts).as_secs().max(0) / 60).unwrap_or(0),
+        }),
+        superseded_by: d
+            .superseded_by
+            .filter(|_| d.done.is_none())
+            .map(|(seq, _)| seq),
+        approvals,
+        executions,
+        verifications,
+    }
+}

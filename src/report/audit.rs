@@ -1,0 +1,416 @@
+//! `severance audit`'s report for a program (JSON, schema
+//! `docs/schemas/audit-v1.schema.json`) and for a review thread (Markdown,
+//! as a GitHub comment renders it). The HTML page is in `audit_html.rs`.
+//! Every figure names the ledger entries it counts.
+
+use std::fmt::Write as _;
+
+use super::markdown::cell;
+use crate::audit::{Audit, Figure, Leaver, Summary, Trail};
+
+/// The report as one JSON document.
+pub fn json(audit: &Audit) -> String {
+    // INVARIANT: the report holds only strings, integers, booleans and maps
+    // with string keys; writing it to memory cannot fail.
+    let mut text = serde_json::to_string_pretty(audit)
+        .unwrap_or_else(|e| unreachable!("JSON of an audit: {e}"));
+    text.push('\n');
+    text
+}
+
+/// Picks one figure of a summary.
+pub(crate) type Column = fn(&Summary) -> &Figure;
+
+/// The columns of a summary, in order, with their headings.
+pub(crate) const COLUMNS: [(&str, Column); 8] = [
+    ("decisions", |s| &s.decisions),
+    ("done", |s| &s.done),
+    ("on time", |s| &s.on_time),
+    ("late", |s| &s.late),
+    ("overdue", |s| &s.overdue),
+    ("pending", |s| &s.pending),
+    ("unverified", |s| &s.unverified),
+    ("superseded", |s| &s.superseded),
+];
+
+/// `entry 12`, or nothing.
+fn entries(seqs: &[u64]) -> String {
+    seqs.iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Minutes as hours and minutes.
+pub(crate) fn duration(minutes: u64) -> String {
+    match (minutes / 60, minutes % 60) {
+        (0, m) => format!("{m} min"),
+        (h, 0) => format!("{h} h"),
+        (h, m) => format!("{h} h {m} min"),
+    }
+}
+
+/// The line that says what was verified and what the audit covers.
+pub(crate) fn scope_lines(audit: &Audit) -> Vec<String> {
+    let l = &audit.ledger;
+    let mut lines = vec![format!(
+        "Ledger `{}` verified against key `{}`: {} entries, root `{}`{}.",
+        cell(&l.origin),
+        cell(&l.key),
+        l.size,
+        l.root,
+        if l.checkpoints.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ", consistent with the {} checkpoint{} kept by the auditor",
+                l.checkpoints.len(),
+                if l.checkpoints.len() == 1 { "" } else { "s" }
+            )
+        }
+    )];
+    let p = &audit.period;
+    let from = p.from.as_deref().unwrap_or("the first entry");
+    let to = p.to.as_deref().unwrap_or("the last entry");
+    let mut period = format!(
+        "Period: from {from} to {to} (entries before it); deadlines judged at {}.",
+        p.judged_at
+    );
+    if let Some(s) = &p.subject {
+        let _ = write!(period, " Only `{}`.", cell(s));
+    }
+    lines.push(period);
+    lines.push(match (&audit.policies.digest, audit.policies.matches_runs) {
+        (None, _) => "Controls: no policy pack was read; decisions are not mapped to controls."
+            .to_string(),
+        (Some(d), true) => {
+            format!("Controls: read from the policy pack `{d}`, the pack every run in the period used.")
+        }
+        (Some(d), false) => format!(
+            "Controls: read from the policy pack `{d}`, which is **not** the pack of every run in the period (see Runs)."
+        ),
+    });
+    lines
+}
+
+/// What a decision's trail says at each step, for a table cell.
+pub(crate) struct Steps {
+    pub approved: Vec<String>,
+    pub executed: Vec<String>,
+    pub verified: Vec<String>,
+}
+
+impl Steps {
+    pub(crate) fn of(t: &Trail) -> Steps {
+        Steps {
+            approved: t
+                .approvals
+                .iter()
+                .map(|a| {
+                    let comment = a
+                        .comment
+                        .as_deref()
+                        .map(|c| format!(" ({c})"))
+                        .unwrap_or_default();
+                    format!("{} by {}{comment}, entry {}", a.at, a.approver, a.seq)
+                })
+                .collect(),
+            executed: t
+                .executions
+                .iter()
+                .map(|x| {
+                    format!(
+                        "{} {} answered {} to {}, entry {}",
+                        x.at, x.system, x.status, x.request_id, x.seq
+                    )
+                })
+                .collect(),
+            verified: t
+                .verifications
+                .iter()
+                .map(|v| {
+                    let observed: Vec<String> =
+                        v.observed.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    format!(
+                        "{} {}: {}, entry {}",
+                        v.at,
+                        v.method,
+                        observed.join(" "),
+                        v.seq
+                    )
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The state column: the state, what replaced it, when it was done.
+pub(crate) fn state_text(t: &Trail) -> String {
+    let mut text = t.state.as_str().to_string();
+    if let Some(by) = t.superseded_by {
+        let _ = write!(text, " by entry {by}");
+    }
+    if let Some(done) = &t.done {
+        let _ = write!(
+            text,
+            " {} (entry {}, after {})",
+            done.at,
+            done.seq,
+            duration(done.minutes)
+        );
+    }
+    text
+}
+
+fn actions(t: &Trail) -> String {
+    let mut text = if t.decision.actions.is_empty() {
+        if t.decision.status == "absent" {
+            "— (left the inventory)".to_string()
+        } else {
+            "— (retain)".to_string()
+        }
+    } else {
+        t.decision.actions.join(", ")
+    };
+    if !t.decision.blocked.is_empty() {
+        let blocked: Vec<&str> = t.decision.blocked.keys().map(String::as_str).collect();
+        let _ = write!(text, "; blocked: {}", blocked.join(", "));
+    }
+    text
+}
+
+fn trail_table(out: &mut String, trails: &[Trail]) {
+    out.push_str(
+        "| entry | record | actions | due | decided | approved | executed | verified | state | deadline |\n",
+    );
+    out.push_str("|---|---|---|---|---|---|---|---|---|---|\n");
+    for t in trails {
+        let steps = Steps::of(t);
+        let list = |items: &[String]| {
+            if items.is_empty() {
+                "—".to_string()
+            } else {
+                cell(&items.join("; "))
+            }
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            t.seq,
+            cell(&t.decision.subject),
+            cell(&actions(t)),
+            t.decision.due.as_ref().map(|d| d.as_str()).unwrap_or("—"),
+            t.decided,
+            list(&steps.approved),
+            list(&steps.executed),
+            list(&steps.verified),
+            cell(&state_text(t)),
+            t.deadline.as_str(),
+        );
+    }
+    out.push('\n');
+}
+
+fn summary_row(out: &mut String, label: &str, s: &Summary) {
+    let _ = write!(out, "| {} |", cell(label));
+    for (_, figure) in COLUMNS {
+        let _ = write!(out, " {} |", figure(s).count);
+    }
+    out.push('\n');
+}
+
+fn summary_head(out: &mut String, first: &str) {
+    let _ = write!(out, "| {first} |");
+    for (name, _) in COLUMNS {
+        let _ = write!(out, " {name} |");
+    }
+    out.push_str("\n|---|");
+    for _ in COLUMNS {
+        out.push_str("---:|");
+    }
+    out.push('\n');
+}
+
+/// The entries behind each non-empty figure of a summary.
+fn figure_entries(out: &mut String, label: &str, s: &Summary) {
+    for (name, figure) in COLUMNS {
+        let f = figure(s);
+        if f.count > 0 {
+            let _ = writeln!(out, "- {} {name}: {}", cell(label), entries(&f.seqs));
+        }
+    }
+}
+
+fn leaver_section(out: &mut String, l: &Leaver) {
+    let _ = writeln!(out, "### {}\n", cell(&l.person));
+    let _ = writeln!(
+        out,
+        "First decision {} (entry {}); earliest deadline {}. {} decision{} with actions due: {} done ({} on time, {} late), {} overdue, {} pending, {} unverified.\n",
+        l.first_decided,
+        l.first_seq,
+        l.earliest_due.as_deref().unwrap_or("none"),
+        l.summary.decisions.count,
+        if l.summary.decisions.count == 1 {
+            ""
+        } else {
+            "s"
+        },
+        l.summary.done.count,
+        l.summary.on_time.count,
+        l.summary.late.count,
+        l.summary.overdue.count,
+        l.summary.pending.count,
+        l.summary.unverified.count,
+    );
+    trail_table(out, &l.records);
+}
+
+/// The report as Markdown.
+pub fn markdown(audit: &Audit) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "## Offboarding audit: `{}`\n",
+        cell(&audit.ledger.origin)
+    );
+    for line in scope_lines(audit) {
+        let _ = writeln!(out, "{line}\n");
+    }
+
+    out.push_str("### Summary\n\n");
+    summary_head(&mut out, "");
+    summary_row(&mut out, "all decisions with actions due", &audit.summary);
+    let _ = writeln!(out, "\n{} leavers.\n", audit.summary.leavers);
+
+    out.push_str("### Controls\n\n");
+    if audit.controls.is_empty() {
+        out.push_str("No control is named.\n\n");
+    } else {
+        summary_head(&mut out, "control");
+        for c in &audit.controls {
+            summary_row(&mut out, &c.control, &c.summary);
+        }
+        out.push('\n');
+        out.push_str("| control | policies | time to revoke (median, longest) |\n|---|---|---|\n");
+        for c in &audit.controls {
+            let time = c.time_to_revoke.as_ref().map_or("—".to_string(), |t| {
+                format!(
+                    "{}, {} over {} revoke{} (entries {})",
+                    duration(t.median_minutes),
+                    duration(t.max_minutes),
+                    t.count,
+                    if t.count == 1 { "" } else { "s" },
+                    entries(&t.seqs)
+                )
+            });
+            let _ = writeln!(
+                out,
+                "| {} | {} | {time} |",
+                cell(&c.control),
+                cell(&c.policies.join(", "))
+            );
+        }
+        out.push('\n');
+    }
+    if !audit.unmapped_policies.is_empty() {
+        let _ = writeln!(
+            out,
+            "Policies that decided actions but name no control in the pack: {}.\n",
+            cell(&audit.unmapped_policies.join(", "))
+        );
+    }
+
+    let _ = writeln!(out, "### Leavers ({})\n", audit.leavers.len());
+    if audit.leavers.is_empty() {
+        out.push_str("No decision in the period follows from a leaver.\n\n");
+    }
+    for l in &audit.leavers {
+        leaver_section(&mut out, l);
+    }
+    if !audit.other.is_empty() {
+        let _ = writeln!(
+            out,
+            "### Decisions that follow from no leaver ({})\n",
+            audit.other.len()
+        );
+        trail_table(&mut out, &audit.other);
+    }
+
+    let _ = writeln!(out, "### Runs ({})\n", audit.runs.len());
+    if !audit.runs.is_empty() {
+        out.push_str("| entry | as of | tool | inventory commit | inventory digest | policies digest | decisions | written | this pack |\n|---|---|---|---|---|---|---:|---:|---|\n");
+        for r in &audit.runs {
+            let _ =
+                writeln!(
+                    out,
+                    "| {} | {} | {} | {} | `{}` | `{}` | {} | {} | {} |",
+                    r.seq,
+                    r.as_of,
+                    cell(&r.tool_version),
+                    r.inventory_commit.as_deref().map_or(
+                        "— (uncommitted)".to_string(),
+                        |c| format!("`{}`", cell(c))
+                    ),
+                    r.inventory_digest,
+                    r.policies_digest,
+                    r.decisions,
+                    r.written,
+                    match r.same_policies {
+                        Some(true) => "yes",
+                        Some(false) => "**no**",
+                        None => "—",
+                    }
+                );
+        }
+        out.push('\n');
+    }
+
+    out.push_str("### Trusted approvers\n\n");
+    if audit.approvers.is_empty() {
+        out.push_str("No approver was trusted in the period.\n\n");
+    } else {
+        out.push_str("| entry | at | added | removed | trusted after |\n|---|---|---|---|---|\n");
+        for a in &audit.approvers {
+            let list = |keys: &[String]| {
+                if keys.is_empty() {
+                    "—".to_string()
+                } else {
+                    cell(&keys.join(", "))
+                }
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                a.seq
+                    .map_or("before the period".to_string(), |s| s.to_string()),
+                a.at.as_deref().unwrap_or("—"),
+                list(&a.added),
+                list(&a.removed),
+                list(&a.trusted),
+            );
+        }
+        out.push('\n');
+    }
+
+    out.push_str("### Open decisions over time\n\n");
+    if audit.open_over_time.is_empty() {
+        out.push_str("No entry in the period.\n\n");
+    } else {
+        out.push_str("| at | last entry | open |\n|---|---:|---:|\n");
+        for p in &audit.open_over_time {
+            let _ = writeln!(out, "| {} | {} | {} |", p.at, p.seq, p.open);
+        }
+        out.push('\n');
+    }
+
+    out.push_str("<details><summary>Entries behind each figure</summary>\n\n");
+    figure_entries(&mut out, "all:", &audit.summary);
+    for c in &audit.controls {
+        figure_entries(&mut out, &format!("{}:", c.control), &c.summary);
+    }
+    for l in &audit.leavers {
+        figure_entries(&mut out, &format!("{}:", l.person), &l.summary);
+    }
+    out.push_str("\n</details>\n");
+    out
+}
