@@ -1,6 +1,7 @@
 //! The benchmark suite: times every stage on generated organisations of
 //! growing size, the bare Cedar authorizer on the same requests (the ceiling
-//! we are measured against), the ledger's append and verify, and end-to-end
+//! we are measured against), the ledger's append, verify and one entry's
+//! proof, and end-to-end
 //! `plan` as a fresh process with its peak memory. Prints numbers; asserts
 //! nothing. Run with `cargo bench --bench pipeline`; choose sizes (in
 //! people; about eleven records each) with `BENCH_PEOPLE=900,9000,90000`.
@@ -250,6 +251,22 @@ fn bench(people: usize, root: &Path, repo: &Path) {
     let report = ledger::verify(&ledger_dir, &key.verifier(), &[]);
     assert!(report.ok());
     row("ledger verify", secs(t), "entries", report.size as f64);
+    // One entry's proof: every line hashed (none parsed), the tree, a path.
+    let t = Instant::now();
+    let seq = report.size / 2;
+    let bundle =
+        ledger::proof::prove(&ledger_dir, seq, &ledger::proof::Against::Latest).expect("prove");
+    let prove_s = secs(t);
+    let checked = ledger::proof::verify_proof(bundle.as_bytes(), &key.verifier(), None)
+        .expect("verify-proof");
+    assert!(checked.ok());
+    println!(
+        "  {:<28} {:>8.3} s   entry {seq} of {} ({} bytes)",
+        "ledger prove (one entry)",
+        prove_s,
+        report.size,
+        bundle.len()
+    );
 
     println!(
         "  {:<28} {:>8.2} µs per record (load + validate + evaluate + decide)",

@@ -9,8 +9,9 @@ use jiff::Timestamp;
 
 use crate::commands::{
     AuditFormat, AuditSettings, CheckSettings, Command, DiffFormat, DiffSettings, ExplainSettings,
-    Format, Input, KeygenSettings, LedgerCommand, LedgerTarget, PlanSettings, ReconcileSettings,
-    RecordSettings, RecordWhat, ReportFormat, ReportTarget, ValidateSettings,
+    Format, Input, KeygenSettings, LedgerCommand, LedgerTarget, PlanSettings, ProveAgainst,
+    ProveSettings, ProveWhat, ReconcileSettings, RecordSettings, RecordWhat, ReportFormat,
+    ReportTarget, ValidateSettings, VerifyProofSettings,
 };
 use crate::diag::Severity;
 use crate::ledger::LogFilter;
@@ -370,6 +371,10 @@ pub enum LedgerSub {
     Verify(VerifyArgs),
     /// Show the ledger's history, e.g. everything about one leaver.
     Log(LogArgs),
+    /// Write a proof that one entry is in the signed log (or, with `--consistency`, that the log only grew since a checkpoint).
+    Prove(ProveArgs),
+    /// Check a proof from `ledger prove` offline against a pinned verifier key.
+    VerifyProof(VerifyProofArgs),
 }
 
 /// Where a ledger write goes.
@@ -487,6 +492,54 @@ pub struct PinnedLedgerArgs {
 pub struct VerifyArgs {
     #[command(flatten)]
     pinned: PinnedLedgerArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Human)]
+    format: FormatArg,
+}
+
+/// `severance ledger prove`.
+#[derive(Debug, Args)]
+pub struct ProveArgs {
+    /// The ledger directory.
+    #[arg(long, value_name = "DIR")]
+    ledger: PathBuf,
+    /// The entry to prove, by its sequence number.
+    #[arg(
+        long,
+        value_name = "N",
+        required_unless_present = "consistency",
+        conflicts_with = "consistency"
+    )]
+    seq: Option<u64>,
+    /// Prove instead that the log only grew since the checkpoint given with `--old`.
+    #[arg(long, requires = "old")]
+    consistency: bool,
+    /// The older checkpoint the auditor holds (with `--consistency`).
+    #[arg(long, value_name = "FILE", requires = "consistency")]
+    old: Option<PathBuf>,
+    /// Prove against this checkpoint file (e.g. one the auditor holds) rather than the ledger's latest.
+    #[arg(long, value_name = "FILE", conflicts_with = "size")]
+    checkpoint: Option<PathBuf>,
+    /// Prove against the ledger's `checkpoints/<N>` rather than its latest.
+    #[arg(long, value_name = "N")]
+    size: Option<u64>,
+    /// Write the proof to this file (atomically) rather than to stdout.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+/// `severance ledger verify-proof`.
+#[derive(Debug, Args)]
+pub struct VerifyProofArgs {
+    /// The proof file (`.tlog-proof`).
+    #[arg(value_name = "PROOF")]
+    proof: PathBuf,
+    /// The pinned verifier key file, obtained out of band (never from the proof).
+    #[arg(long, value_name = "FILE")]
+    vkey: PathBuf,
+    /// The older checkpoint you hold, which a consistency proof starts from.
+    #[arg(long, value_name = "FILE")]
+    old: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = FormatArg::Human)]
     format: FormatArg,
@@ -707,6 +760,41 @@ impl LedgerSub {
                 },
                 format: format.into(),
             },
+            LedgerSub::Prove(ProveArgs {
+                ledger,
+                seq,
+                consistency: _,
+                old,
+                checkpoint,
+                size,
+                output,
+            }) => LedgerCommand::Prove(ProveSettings {
+                ledger,
+                // clap requires `--seq` or `--consistency --old`.
+                what: match (seq, old) {
+                    (Some(seq), _) => ProveWhat::Entry(seq),
+                    (None, old) => ProveWhat::Consistency {
+                        old: old.unwrap_or_default(),
+                    },
+                },
+                against: match (checkpoint, size) {
+                    (Some(file), _) => ProveAgainst::File(file),
+                    (None, Some(size)) => ProveAgainst::Size(size),
+                    (None, None) => ProveAgainst::Latest,
+                },
+                output,
+            }),
+            LedgerSub::VerifyProof(VerifyProofArgs {
+                proof,
+                vkey,
+                old,
+                format,
+            }) => LedgerCommand::VerifyProof(VerifyProofSettings {
+                proof,
+                vkey,
+                old,
+                format: format.into(),
+            }),
         }
     }
 }

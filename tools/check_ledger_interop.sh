@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Interoperability checks CI runs after the test suite: the Python reference
-# verifier against the vectors, against a ledger severance has just
+# verifier against the vectors (the ledgers and the proofs of single entries),
+# against proofs severance has just made, against a ledger severance has just
 # written (both verifiers must agree on size, root and verdict) and against
 # every ledger recovered from an injected crash, and
 # OpenSSL checking a checkpoint signature as docs/ledger.md shows.
@@ -36,6 +37,21 @@ echo "== both verifiers on a ledger written just now"
 "$bin" ledger record approval --ledger "$tmp/ledger" --key "$tmp/log.key" --decision 2 --approver-key "$tmp/approver.key" >/dev/null
 "$bin" plan --as-of 2026-11-26T09:00:00Z --ledger "$tmp/ledger" --key "$tmp/log.key" >/dev/null
 both_verify "$tmp/ledger" "$tmp/log.key.pub"
+
+echo "== proofs made by severance from that ledger, checked by both verifiers"
+# Every entry against the latest checkpoint, and the log's growth from the
+# first run's checkpoint to the latest.
+size=$(sed -n 2p "$tmp/ledger/checkpoint")
+first=$(ls "$tmp/ledger/checkpoints" | sort -n | head -n 1)
+for seq in $(seq 0 $((size - 1))); do
+  "$bin" ledger prove --ledger "$tmp/ledger" --seq "$seq" --output "$tmp/entry.tlog-proof"
+  "$bin" ledger verify-proof --vkey "$tmp/log.key.pub" "$tmp/entry.tlog-proof" >/dev/null
+  python3 tools/verify_ledger.py --proof "$tmp/entry.tlog-proof" --vkey "$tmp/log.key.pub" >/dev/null
+done
+"$bin" ledger prove --ledger "$tmp/ledger" --consistency --old "$tmp/ledger/checkpoints/$first" > "$tmp/growth.tlog-proof"
+"$bin" ledger verify-proof --vkey "$tmp/log.key.pub" "$tmp/growth.tlog-proof" --old "$tmp/ledger/checkpoints/$first" >/dev/null
+python3 tools/verify_ledger.py --proof "$tmp/growth.tlog-proof" --vkey "$tmp/log.key.pub" --old "$tmp/ledger/checkpoints/$first" >/dev/null
+echo "agree: $size inclusion proofs and a consistency proof from size $first to $size"
 
 echo "== both verifiers on a ledger with an import's verifications (the demonstrable-removal loop)"
 loop="$tmp/loop"

@@ -3,10 +3,13 @@
 docs/ledger.md alone: Python 3 standard library plus PyNaCl for Ed25519.
 
     python3 tools/verify_ledger.py --ledger DIR --vkey FILE [--checkpoint FILE]... [--json]
+    python3 tools/verify_ledger.py --proof FILE --vkey FILE [--old FILE] [--json]
     python3 tools/verify_ledger.py --vectors tests/vectors/ledger
 
-Exit status: 0 when the ledger verifies, 3 when any check fails, 2 on bad
-usage. Failure codes are the ones `severance ledger verify` reports.
+Exit status: 0 when the ledger (or proof) verifies, 3 when any check
+fails, 2 on bad usage. Failure codes are the ones `severance ledger
+verify` and `severance ledger verify-proof` report (docs/ledger.md
+sections 7 and 11).
 """
 
 import argparse
@@ -500,6 +503,251 @@ def verify(ledger, key, external):
     }
 
 
+# Proofs of single entries (docs/ledger.md section 11).
+PROOF_HEADER = "c2sp.org/tlog-proof@v1"
+MAX_PROOF_HASHES = 63
+
+
+class ProofError(Exception):
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code = code
+
+
+def split_size(n):
+    k = 1
+    while k * 2 < n:
+        k *= 2
+    return k
+
+
+def inclusion_len(index, size):
+    n = 0
+    while size > 1:
+        k = split_size(size)
+        if index < k:
+            size = k
+        else:
+            index, size = index - k, size - k
+        n += 1
+    return n
+
+
+def consistency_len(old, new):
+    if old == 0 or old == new:
+        return 0
+    n, whole = 0, True
+    while old != new:
+        k = split_size(new)
+        if old <= k:
+            new = k
+        else:
+            old, new, whole = old - k, new - k, False
+        n += 1
+    return n + (0 if whole else 1)
+
+
+def verify_inclusion(leaf_hash, index, size, path, root):
+    """RFC 9162 section 2.1.3.2."""
+    if index >= size:
+        return False
+    fn, sn, r = index, size - 1, leaf_hash
+    for p in path:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            r = node(p, r)
+            while not fn & 1 and fn != 0:
+                fn, sn = fn >> 1, sn >> 1
+        else:
+            r = node(r, p)
+        fn, sn = fn >> 1, sn >> 1
+    return sn == 0 and r == root
+
+
+def verify_consistency(old, new, proof, old_root, new_root):
+    """RFC 9162 section 2.1.4.2; an empty old tree is a prefix of any."""
+    if old > new:
+        return False
+    if old == new:
+        return not proof and old_root == new_root
+    if old == 0:
+        return not proof
+    path = ([old_root] + list(proof)) if old & (old - 1) == 0 else list(proof)
+    if not path:
+        return False
+    fn, sn = old - 1, new - 1
+    while fn & 1:
+        fn, sn = fn >> 1, sn >> 1
+    fr = sr = path[0]
+    for c in path[1:]:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            fr, sr = node(c, fr), node(c, sr)
+            while not fn & 1 and fn != 0:
+                fn, sn = fn >> 1, sn >> 1
+        else:
+            sr = node(sr, c)
+        fn, sn = fn >> 1, sn >> 1
+    return fr == old_root and sr == new_root and sn == 0
+
+
+def proof_decimal(text, what):
+    if not re.fullmatch(r"0|[1-9][0-9]*", text) or int(text) >= 2**64:
+        raise ProofError("proof-syntax", "`%s %s` is not a decimal without leading zeros" % (what, text))
+    return int(text)
+
+
+def proof_b64(text, what):
+    try:
+        return b64decode_canonical(text)
+    except ValueError as e:
+        raise ProofError("proof-syntax", "%s: %s" % (what, e))
+
+
+def parse_proof(text):
+    first = text.split("\n", 1)[0]
+    inclusion = first == PROOF_HEADER
+    if not inclusion and not first.startswith("old "):
+        raise ProofError("proof-header", "the first line is neither the header nor `old <size>`")
+    head, sep, checkpoint = text.partition("\n\n")
+    if not sep:
+        raise ProofError("proof-syntax", "no blank line before the checkpoint")
+    lines = head.split("\n")[1:]
+
+    def hashes(rest):
+        out = []
+        for n, line in enumerate(rest):
+            if n == MAX_PROOF_HASHES:
+                raise ProofError("proof-length", "more than %d hashes" % MAX_PROOF_HASHES)
+            raw = proof_b64(line, "hash %d" % (n + 1))
+            if len(raw) != 32:
+                raise ProofError("proof-syntax", "hash %d is not 32 bytes" % (n + 1))
+            out.append(raw)
+        return out
+
+    if not inclusion:
+        return {"kind": "consistency", "old": proof_decimal(first[4:], "old"),
+                "hashes": hashes(lines), "checkpoint": checkpoint}
+    extra = None
+    if lines and lines[0].startswith("extra "):
+        extra = proof_b64(lines[0][6:], "extra")
+        lines = lines[1:]
+    if not lines or not lines[0].startswith("index "):
+        raise ProofError("proof-syntax", "no `index <n>` line after the header")
+    index = proof_decimal(lines[0][6:], "index")
+    return {"kind": "inclusion", "extra": extra, "index": index,
+            "hashes": hashes(lines[1:]), "checkpoint": checkpoint}
+
+
+def signed_checkpoint(text, key):
+    try:
+        cp = parse_checkpoint(text)
+    except ValueError as e:
+        raise ProofError("note-syntax", str(e))
+    if cp["origin"] != key.name:
+        raise ProofError("origin-mismatch", "origin is not the pinned log")
+    verdict = check_signature(cp, key)
+    if verdict == "bad":
+        raise ProofError("bad-signature", "signature does not verify")
+    if verdict == "missing":
+        raise ProofError("untrusted-signature", "no signature by the pinned key")
+    return cp
+
+
+def proof_entry(raw, index, origin):
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ProofError("entry-mismatch", "the entry is not UTF-8")
+    if "\n" in line or "\r" in line:
+        raise ProofError("entry-mismatch", "the entry is not one line")
+    try:
+        entry = parse_line(line)
+        if jcs(entry) != line:
+            raise LineError("non-canonical", "not RFC 8785 canonical")
+        check_entry(entry)
+    except LineError as e:
+        raise ProofError("entry-mismatch", "%s: %s" % (e.code, e))
+    if entry["seq"] != index:
+        raise ProofError("entry-mismatch", "the entry's seq is not the index")
+    if entry["log"] != origin:
+        raise ProofError("entry-mismatch", "the entry's log is not the origin")
+    return entry
+
+
+class ProofUsage(Exception):
+    pass
+
+
+def verify_proof(data, key, old=None):
+    """The checks of docs/ledger.md section 11, each only when the ones
+    before it held: a list of failures, empty when the proof holds."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return [{"code": "proof-syntax", "message": "the proof is not UTF-8"}]
+    try:
+        p = parse_proof(text)
+        if (p["kind"] == "consistency") != (old is not None):
+            raise ProofUsage("a consistency proof needs --old, and only a consistency proof takes it")
+        cp = signed_checkpoint(p["checkpoint"], key)
+        size, hashes = cp["size"], p["hashes"]
+        if p["kind"] == "inclusion":
+            index = p["index"]
+            if index >= size:
+                raise ProofError("index-out-of-range", "index is not below the size")
+            if len(hashes) != inclusion_len(index, size):
+                raise ProofError("proof-length", "wrong number of hashes")
+            if p["extra"] is None:
+                raise ProofError("entry-mismatch", "no extra line: the proof carries no entry")
+            proof_entry(p["extra"], index, cp["origin"])
+            if not verify_inclusion(leaf(p["extra"]), index, size, hashes, cp["root"]):
+                raise ProofError("inclusion-mismatch", "the recomputed root is not the checkpoint's")
+        else:
+            m = p["old"]
+            if m > size:
+                raise ProofError("index-out-of-range", "old size is larger than the checkpoint's")
+            try:
+                old_cp = signed_checkpoint(old.decode("utf-8"), key)
+            except (ProofError, UnicodeDecodeError) as e:
+                raise ProofError("old-checkpoint-mismatch", "the old checkpoint: %s" % e)
+            if old_cp["size"] != m:
+                raise ProofError("old-checkpoint-mismatch", "the old checkpoint signs another size")
+            if len(hashes) != consistency_len(m, size):
+                raise ProofError("proof-length", "wrong number of hashes")
+            if not verify_consistency(m, size, hashes, old_cp["root"], cp["root"]):
+                raise ProofError("consistency-mismatch", "the proof does not lead from the old root to the new")
+    except ProofError as e:
+        return [{"code": e.code, "message": str(e)}]
+    return []
+
+
+def run_proof_vectors(root, key):
+    """Every proof vector: the valid ones hold, each damaged one fails with
+    exactly its expected code."""
+    passed = failed = 0
+    cases = []
+    valid_dir = os.path.join(root, "proof", "valid")
+    for name in sorted(os.listdir(valid_dir)):
+        if name.endswith(".tlog-proof"):
+            old = os.path.join(valid_dir, name[: -len(".tlog-proof")] + ".old")
+            cases.append(("proof/valid/" + name, os.path.join(valid_dir, name), old, None))
+    corrupt_dir = os.path.join(root, "proof", "corrupt")
+    for name in sorted(os.listdir(corrupt_dir)):
+        d = os.path.join(corrupt_dir, name)
+        code = open(os.path.join(d, "expected-code")).read().strip()
+        cases.append(("proof/corrupt/" + name, os.path.join(d, "proof.tlog-proof"), os.path.join(d, "old"), code))
+    for case, path, old, code in cases:
+        old = open(old, "rb").read() if os.path.exists(old) else None
+        codes = sorted({f["code"] for f in verify_proof(open(path, "rb").read(), key, old)})
+        good = codes == ([] if code is None else [code])
+        print("%s %s: %s" % ("ok  " if good else "FAIL", case, ", ".join(codes) or "verified"))
+        passed, failed = passed + good, failed + (not good)
+    return passed, failed
+
+
 def run_vectors(root):
     key = Key(open(os.path.join(root, "keys", "log.key.pub")).read().rstrip("\n"))
     passed = failed = 0
@@ -519,6 +767,9 @@ def run_vectors(root):
             good = good and report["root"] == expected["roots"][-1]
         print("%s %s: %s" % ("ok  " if good else "FAIL", case, ", ".join(codes) or "verified"))
         passed, failed = passed + good, failed + (not good)
+    if os.path.isdir(os.path.join(root, "proof")):
+        more_passed, more_failed = run_proof_vectors(root, key)
+        passed, failed = passed + more_passed, failed + more_failed
     print("%d passed, %d failed" % (passed, failed))
     return 0 if failed == 0 else 1
 
@@ -530,9 +781,13 @@ def main():
     p.add_argument("--checkpoint", action="append", default=[])
     p.add_argument("--json", action="store_true")
     p.add_argument("--vectors")
+    p.add_argument("--proof")
+    p.add_argument("--old")
     a = p.parse_args()
     if a.vectors:
         return run_vectors(a.vectors)
+    if a.proof:
+        return main_proof(a, p)
     if not (a.ledger and a.vkey):
         p.error("--ledger and --vkey are required")
     try:
@@ -558,6 +813,30 @@ def main():
             a.ledger, "verified" if report["ok"] else "%d failures" % len(report["failures"]),
             report.get("size"), report.get("root")))
     return 0 if report["ok"] else 3
+
+
+def main_proof(a, p):
+    if not a.vkey:
+        p.error("--proof needs --vkey")
+    try:
+        key = Key(open(a.vkey).read().rstrip("\n"))
+        data = open(a.proof, "rb").read()
+        old = open(a.old, "rb").read() if a.old else None
+    except (OSError, ValueError) as e:
+        print("error: %s" % e, file=sys.stderr)
+        return 2
+    try:
+        failures = verify_proof(data, key, old)
+    except ProofUsage as e:
+        print("error: proof `%s`: %s" % (a.proof, e), file=sys.stderr)
+        return 2
+    if a.json:
+        print(json.dumps({"ok": not failures, "failures": failures}, indent=2, sort_keys=True))
+    else:
+        for f in failures:
+            print("failure[%s]: %s" % (f["code"], f["message"]), file=sys.stderr)
+        print("proof `%s`: %s" % (a.proof, "verified" if not failures else "%d failures" % len(failures)))
+    return 0 if not failures else 3
 
 
 if __name__ == "__main__":

@@ -500,6 +500,12 @@ fn report_error(path: &Path, e: std::io::Error) -> Error {
 /// Writes a report to a temporary file beside `path` and renames it into
 /// place, so a reader never sees half a report.
 pub(super) fn write_report(path: &Path, text: &str) -> Result<(), Error> {
+    write_atomically(path, text).map_err(|e| report_error(path, e))
+}
+
+/// Writes `text` to a temporary file beside `path`, fsyncs it and renames
+/// it into place; the temporary file is removed when that fails.
+pub(super) fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -512,11 +518,10 @@ pub(super) fn write_report(path: &Path, text: &str) -> Result<(), Error> {
     let written = std::fs::File::create(&tmp)
         .and_then(|mut f| f.write_all(text.as_bytes()).and_then(|()| f.sync_all()))
         .and_then(|()| std::fs::rename(&tmp, path));
-    if let Err(e) = written {
+    if written.is_err() {
         let _ = std::fs::remove_file(&tmp);
-        return Err(report_error(path, e));
     }
-    Ok(())
+    written
 }
 
 /// Appends to a file (the GitHub job summary is shared by a job's steps).

@@ -1,5 +1,6 @@
 //! `severance ledger …`: record evidence about decisions, trust approvers,
-//! verify a ledger offline, and read its history.
+//! verify a ledger offline, and read its history (proofs of single entries
+//! are in `proof.rs`).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -86,6 +87,10 @@ pub enum LedgerCommand {
         /// Output format.
         format: Format,
     },
+    /// Prove one entry, or that the log only grew.
+    Prove(super::ProveSettings),
+    /// Check a proof offline.
+    VerifyProof(super::VerifyProofSettings),
     /// Show history.
     Log {
         /// The ledger.
@@ -129,6 +134,8 @@ pub(super) fn run(
             checkpoints,
             format,
         } => verify(ledger, vkey, checkpoints, *format, out, err),
+        LedgerCommand::Prove(s) => super::proof::prove(s, out),
+        LedgerCommand::VerifyProof(s) => super::proof::verify_proof(s, out, err),
         LedgerCommand::Log {
             ledger,
             filter,

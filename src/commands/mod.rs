@@ -10,6 +10,7 @@ mod keygen;
 mod ledger;
 mod plan;
 mod progress_bar;
+mod proof;
 mod reconcile;
 mod validate;
 
@@ -18,6 +19,7 @@ pub use progress_bar::install as show_progress;
 pub use audit::{AuditFormat, AuditSettings};
 pub use check::{CheckSettings, DiffFormat, DiffSettings, ReportFormat, ReportTarget};
 pub use ledger::{LedgerCommand, RecordSettings, RecordWhat};
+pub use proof::{ProveAgainst, ProveSettings, ProveWhat, VerifyProofSettings};
 pub use reconcile::ReconcileSettings;
 
 use std::io::Write;

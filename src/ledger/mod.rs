@@ -11,6 +11,7 @@ pub mod jcs;
 mod log;
 pub mod merkle;
 pub mod note;
+pub mod proof;
 pub mod shape;
 pub mod store;
 pub mod verify;

@@ -117,7 +117,8 @@ pub fn key_id(name: &str, public: &[u8; 32]) -> [u8; 4] {
     [d[0], d[1], d[2], d[3]]
 }
 
-fn decode_b64(s: &str) -> Result<Vec<u8>, NoteError> {
+/// Standard base64 with padding, refusing any but the canonical spelling.
+pub(crate) fn decode_b64(s: &str) -> Result<Vec<u8>, NoteError> {
     let bytes = STANDARD
         .decode(s)
         .map_err(|e| NoteError(format!("invalid base64: {e}")))?;

@@ -176,26 +176,9 @@ fn check_single(line: &str, i: usize, prev: &Hash, expect: &Expect) -> Single {
         failures: vec![(code, message)],
         facts: None,
     };
-    if line.contains('\r') {
-        return failed(FailureCode::Encoding, "carriage return in a line".into());
-    }
-    let (value, canonical) = match jcs::parse_checked(line) {
+    let (value, canonical) = match parse_line(line) {
         Ok(parsed) => parsed,
-        Err(LineError::DuplicateKey(k)) => {
-            return failed(
-                FailureCode::DuplicateKey,
-                format!("key `{k}` appears twice"),
-            );
-        }
-        Err(LineError::Number(m)) => {
-            return failed(
-                FailureCode::Schema,
-                format!("number `{m}` is not an integer in 0..2^53-1"),
-            );
-        }
-        Err(LineError::Syntax(m)) => {
-            return failed(FailureCode::Malformed, format!("not JSON: {m}"));
-        }
+        Err((code, message)) => return failed(code, message),
     };
     let mut failures = Vec::new();
     if !canonical {
@@ -242,6 +225,26 @@ fn check_single(line: &str, i: usize, prev: &Hash, expect: &Expect) -> Single {
             kept,
         }),
     }
+}
+
+/// Reads a line as section 7 step 2 begins to: no carriage return, JSON
+/// without duplicate keys, integers in range; with whether the line is in
+/// canonical form. The error is the failure the verifier reports.
+pub(crate) fn parse_line(line: &str) -> Result<(jcs::Json<'_>, bool), (FailureCode, String)> {
+    if line.contains('\r') {
+        return Err((FailureCode::Encoding, "carriage return in a line".into()));
+    }
+    jcs::parse_checked(line).map_err(|e| match e {
+        LineError::DuplicateKey(k) => (
+            FailureCode::DuplicateKey,
+            format!("key `{k}` appears twice"),
+        ),
+        LineError::Number(m) => (
+            FailureCode::Schema,
+            format!("number `{m}` is not an integer in 0..2^53-1"),
+        ),
+        LineError::Syntax(m) => (FailureCode::Malformed, format!("not JSON: {m}")),
+    })
 }
 
 /// The checks of an entry's place in the log: its `seq`, `log` and
@@ -607,46 +610,46 @@ fn parse_signed(
     text: &str,
     key: &VerifierKey,
 ) -> Option<Checkpoint> {
-    let cp = match Checkpoint::parse(text) {
-        Ok(cp) => cp,
-        Err(e) => {
-            report.fail(FailureCode::NoteSyntax, source, e.0);
-            report.checkpoints.push(CheckedCheckpoint {
-                source: source.to_string(),
-                size: None,
-            });
-            return None;
+    match signed(text, key) {
+        Ok(cp) => Some(cp),
+        Err((code, message)) => {
+            if code == FailureCode::NoteSyntax {
+                report.checkpoints.push(CheckedCheckpoint {
+                    source: source.to_string(),
+                    size: None,
+                });
+            }
+            report.fail(code, source, message);
+            None
         }
-    };
+    }
+}
+
+/// A checkpoint parsed strictly, of the pinned log and signed by the
+/// pinned key; the error is the failure a verifier reports
+/// (`note-syntax`, `origin-mismatch`, `bad-signature`,
+/// `untrusted-signature`).
+pub(crate) fn signed(text: &str, key: &VerifierKey) -> Result<Checkpoint, (FailureCode, String)> {
+    let cp = Checkpoint::parse(text).map_err(|e| (FailureCode::NoteSyntax, e.0))?;
     if cp.origin != key.name {
-        report.fail(
+        return Err((
             FailureCode::OriginMismatch,
-            source,
             format!(
                 "origin `{}` is not the pinned log `{}`",
                 cp.origin, key.name
             ),
-        );
-        return None;
+        ));
     }
     match note::check_signature(&cp, key) {
-        SignatureCheck::Valid => Some(cp),
-        SignatureCheck::Bad => {
-            report.fail(
-                FailureCode::BadSignature,
-                source,
-                "the signature by the pinned key does not verify",
-            );
-            None
-        }
-        SignatureCheck::Missing => {
-            report.fail(
-                FailureCode::UntrustedSignature,
-                source,
-                format!("no signature by the pinned key `{}`", key.short()),
-            );
-            None
-        }
+        SignatureCheck::Valid => Ok(cp),
+        SignatureCheck::Bad => Err((
+            FailureCode::BadSignature,
+            "the signature by the pinned key does not verify".into(),
+        )),
+        SignatureCheck::Missing => Err((
+            FailureCode::UntrustedSignature,
+            format!("no signature by the pinned key `{}`", key.short()),
+        )),
     }
 }
 

@@ -13,6 +13,7 @@ pub mod json;
 pub mod junit;
 pub mod ledger;
 pub mod markdown;
+pub mod proof;
 pub mod reconcile;
 pub mod sarif;
 

@@ -10,6 +10,7 @@ mod ledger;
 mod ledger_crash;
 mod ledger_schemas;
 mod plan;
+mod proof;
 mod reconcile;
 mod reconcile_fixtures;
 mod report_schemas;
