@@ -292,7 +292,8 @@ fn bench(people: usize, root: &Path, repo: &Path) {
     std::fs::create_dir_all(&empty).expect("mkdir");
     let import_out = root.join(format!("imported-{people}"));
     let _ = std::fs::remove_dir_all(&import_out);
-    let runs: [(&str, Vec<std::ffi::OsString>, f64, f64, &str); 5] = [
+    let audit_out = root.join(format!("audit-{people}.json"));
+    let runs: [(&str, Vec<std::ffi::OsString>, f64, f64, &str); 6] = [
         (
             "validate, end to end",
             argv(&[
@@ -338,6 +339,26 @@ fn bench(people: usize, root: &Path, repo: &Path) {
             ]),
             report.size as f64,
             3.0,
+            "entries",
+        ),
+        (
+            "audit, end to end",
+            argv(&[
+                &"audit",
+                &"--quiet",
+                &"--ledger",
+                &ledger_dir,
+                &"--vkey",
+                &vkey,
+                &"--policies",
+                &policies,
+                &"--format",
+                &"json",
+                &"--output",
+                &audit_out,
+            ]),
+            report.size as f64,
+            9.0,
             "entries",
         ),
         (
@@ -392,6 +413,18 @@ fn bench(people: usize, root: &Path, repo: &Path) {
             at_1m / target_1m
         );
         measured.push((name, wall, rss_kb));
+    }
+    // Issue #17's target: an audit of the whole ledger (which verifies it
+    // first) within 3x `ledger verify`, in memory bounded by the ledger's.
+    let verify = measured.iter().find(|m| m.0.starts_with("ledger verify"));
+    let audit = measured.iter().find(|m| m.0.starts_with("audit"));
+    if let (Some(verify), Some(audit)) = (verify, audit) {
+        println!(
+            "  {:<28} {:.2}x the wall time and {:.2}x the peak memory of `ledger verify` (target: at most 3x the time)",
+            audit.0,
+            audit.1 / verify.1,
+            audit.2 / verify.2.max(1.0)
+        );
     }
     // Issue #15's target: an import of as many rows costs no more than a
     // plan of as many records, in wall time and in peak memory.
