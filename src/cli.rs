@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use crate::commands::{
     CheckSettings, Command, DiffFormat, DiffSettings, ExplainSettings, Format, Input,
     KeygenSettings, LedgerCommand, LedgerTarget, PlanSettings, ReconcileSettings, RecordSettings,
-    RecordWhat, ReportFormat, ReportTarget, ValidateSettings,
+    RecordWhat, ReplaySettings, ReportFormat, ReportTarget, ValidateSettings,
 };
 use crate::diag::Severity;
 use crate::ledger::LogFilter;
@@ -327,6 +327,8 @@ pub enum LedgerSub {
     Verify(VerifyArgs),
     /// Show the ledger's history, e.g. everything about one leaver.
     Log(LogArgs),
+    /// Verify the ledger, then run a recorded run again from the git commit it names, at its instant, and report every decision that differs (exit 1).
+    Replay(ReplayArgs),
 }
 
 /// Where a ledger write goes.
@@ -436,6 +438,28 @@ pub struct VerifyArgs {
     /// A checkpoint you kept from earlier (repeatable): a larger size than the ledger means truncation, a different root a fork.
     #[arg(long = "checkpoint", value_name = "FILE")]
     checkpoints: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Human)]
+    format: FormatArg,
+}
+
+/// `severance ledger replay`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The ledger directory.
+    #[arg(long, value_name = "DIR")]
+    ledger: PathBuf,
+    /// The pinned verifier key file, obtained out of band (never from the ledger).
+    #[arg(long, value_name = "FILE")]
+    vkey: PathBuf,
+    /// The sequence number of the `run` entry to replay (`ledger log --type run` lists them).
+    #[arg(long, value_name = "N")]
+    seq: u64,
+    #[command(flatten)]
+    input: InputArgs,
+    /// Read the policies at this git revision instead of at the run's commit (e.g. when they live in a repository of their own).
+    #[arg(long, value_name = "REV")]
+    policies_at: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = FormatArg::Human)]
     format: FormatArg,
@@ -638,6 +662,22 @@ impl LedgerSub {
                 checkpoints,
                 format: format.into(),
             },
+            LedgerSub::Replay(ReplayArgs {
+                ledger,
+                vkey,
+                seq,
+                input,
+                policies_at,
+                format,
+            }) => LedgerCommand::Replay(ReplaySettings {
+                ledger,
+                vkey,
+                seq,
+                inventory: input.inventory,
+                policies: input.policies,
+                policies_at,
+                format: format.into(),
+            }),
             LedgerSub::Log(LogArgs {
                 ledger,
                 subject,

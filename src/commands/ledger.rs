@@ -1,5 +1,6 @@
 //! `severance ledger …`: record evidence about decisions, trust approvers,
-//! verify a ledger offline, and read its history.
+//! verify a ledger offline, read its history, and replay a run
+//! (`replay.rs`).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -86,6 +87,8 @@ pub enum LedgerCommand {
         /// Output format.
         format: Format,
     },
+    /// Run a recorded run again from its commit.
+    Replay(super::ReplaySettings),
     /// Show history.
     Log {
         /// The ledger.
@@ -129,6 +132,7 @@ pub(super) fn run(
             checkpoints,
             format,
         } => verify(ledger, vkey, checkpoints, *format, out, err),
+        LedgerCommand::Replay(s) => super::replay::run(s, out, err),
         LedgerCommand::Log {
             ledger,
             filter,

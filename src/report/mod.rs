@@ -12,6 +12,7 @@ pub mod junit;
 pub mod ledger;
 pub mod markdown;
 pub mod reconcile;
+pub mod replay;
 pub mod sarif;
 
 use std::borrow::Cow;
