@@ -52,14 +52,18 @@ pub(super) fn run(
     // could say anything.
     let key = read_verifier(&s.vkey)?;
     let verified = ledger::verify(&s.ledger, &key, &[]);
-    if !verified.ok() {
-        err.write_all(crate::report::ledger::verify_failures(&verified).as_bytes())?;
+    // The first failure says enough to act on; `ledger verify`, which the
+    // error's help names, lists them all.
+    if let Some(first) = verified.failures.first() {
         let n = verified.failures.len();
         return Err(Integrity {
             path,
             message: format!(
-                "the ledger does not verify against the pinned key ({n} failure{}); nothing was replayed",
-                if n == 1 { "" } else { "s" }
+                "the ledger does not verify against the pinned key ({n} failure{}, the first [{}] at {}: {}); nothing was replayed",
+                if n == 1 { "" } else { "s" },
+                first.code,
+                first.place,
+                first.message
             ),
         }
         .into());

@@ -11,6 +11,7 @@ mod ledger_schemas;
 mod plan;
 mod reconcile;
 mod reconcile_fixtures;
+mod replay;
 mod report_schemas;
 mod rules;
 #[path = "../../src/report/sarif_schema.rs"]
