@@ -26,12 +26,11 @@ fn what_differs(replay: &Replay) -> Vec<String> {
     if !replay.ledger_holds_run {
         parts.push("the ledger does not hold the run's decisions".to_string());
     }
-    let n = replay.differences.len();
-    if n > 0 || !replay.decisions.same() {
-        parts.push(match n {
-            1 => "1 decision differs".to_string(),
-            n => format!("{n} decisions differ"),
-        });
+    match replay.differences.len() {
+        0 if !replay.decisions.same() => parts.push("the decisions digest differs".to_string()),
+        0 => {}
+        1 => parts.push("1 decision differs".to_string()),
+        n => parts.push(format!("{n} decisions differ")),
     }
     parts
 }
