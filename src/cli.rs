@@ -10,8 +10,8 @@ use jiff::Timestamp;
 use crate::commands::{
     AuditFormat, AuditSettings, CheckSettings, Command, DiffFormat, DiffSettings, ExplainSettings,
     Format, Input, KeygenSettings, LedgerCommand, LedgerTarget, PlanSettings, ProveAgainst,
-    ProveSettings, ProveWhat, ReconcileSettings, RecordSettings, RecordWhat, ReportFormat,
-    ReportTarget, ValidateSettings, VerifyProofSettings,
+    ProveSettings, ProveWhat, ReconcileSettings, RecordSettings, RecordWhat, ReplaySettings,
+    ReportFormat, ReportTarget, ValidateSettings, VerifyProofSettings,
 };
 use crate::diag::Severity;
 use crate::ledger::LogFilter;
@@ -375,6 +375,8 @@ pub enum LedgerSub {
     Prove(ProveArgs),
     /// Check a proof from `ledger prove` offline against a pinned verifier key.
     VerifyProof(VerifyProofArgs),
+    /// Verify the ledger, then run a recorded run again from the git commit it names, at its instant, and report every decision that differs (exit 1).
+    Replay(ReplayArgs),
 }
 
 /// Where a ledger write goes.
@@ -540,6 +542,28 @@ pub struct VerifyProofArgs {
     /// The older checkpoint you hold, which a consistency proof starts from.
     #[arg(long, value_name = "FILE")]
     old: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Human)]
+    format: FormatArg,
+}
+
+/// `severance ledger replay`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The ledger directory.
+    #[arg(long, value_name = "DIR")]
+    ledger: PathBuf,
+    /// The pinned verifier key file, obtained out of band (never from the ledger).
+    #[arg(long, value_name = "FILE")]
+    vkey: PathBuf,
+    /// The sequence number of the `run` entry to replay (`ledger log --type run` lists them).
+    #[arg(long, value_name = "N")]
+    seq: u64,
+    #[command(flatten)]
+    input: InputArgs,
+    /// Read the policies at this git revision instead of at the run's commit (e.g. when they live in a repository of their own).
+    #[arg(long, value_name = "REV")]
+    policies_at: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = FormatArg::Human)]
     format: FormatArg,
@@ -745,6 +769,22 @@ impl LedgerSub {
                 checkpoints,
                 format: format.into(),
             },
+            LedgerSub::Replay(ReplayArgs {
+                ledger,
+                vkey,
+                seq,
+                input,
+                policies_at,
+                format,
+            }) => LedgerCommand::Replay(ReplaySettings {
+                ledger,
+                vkey,
+                seq,
+                inventory: input.inventory,
+                policies: input.policies,
+                policies_at,
+                format: format.into(),
+            }),
             LedgerSub::Log(LogArgs {
                 ledger,
                 subject,

@@ -1,6 +1,6 @@
 //! `severance ledger …`: record evidence about decisions, trust approvers,
-//! verify a ledger offline, and read its history (proofs of single entries
-//! are in `proof.rs`).
+//! verify a ledger offline, read its history (proofs of single entries
+//! are in `proof.rs`), and replay a run (`replay.rs`).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -91,6 +91,8 @@ pub enum LedgerCommand {
     Prove(super::ProveSettings),
     /// Check a proof offline.
     VerifyProof(super::VerifyProofSettings),
+    /// Run a recorded run again from its commit.
+    Replay(super::ReplaySettings),
     /// Show history.
     Log {
         /// The ledger.
@@ -136,6 +138,7 @@ pub(super) fn run(
         } => verify(ledger, vkey, checkpoints, *format, out, err),
         LedgerCommand::Prove(s) => super::proof::prove(s, out),
         LedgerCommand::VerifyProof(s) => super::proof::verify_proof(s, out, err),
+        LedgerCommand::Replay(s) => super::replay::run(s, out, err),
         LedgerCommand::Log {
             ledger,
             filter,

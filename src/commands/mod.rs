@@ -12,6 +12,7 @@ mod plan;
 mod progress_bar;
 mod proof;
 mod reconcile;
+mod replay;
 mod validate;
 
 pub use progress_bar::install as show_progress;
@@ -21,6 +22,7 @@ pub use check::{CheckSettings, DiffFormat, DiffSettings, ReportFormat, ReportTar
 pub use ledger::{LedgerCommand, RecordSettings, RecordWhat};
 pub use proof::{ProveAgainst, ProveSettings, ProveWhat, VerifyProofSettings};
 pub use reconcile::ReconcileSettings;
+pub use replay::ReplaySettings;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -319,14 +321,21 @@ fn decide_input(
     err: &mut dyn Write,
 ) -> Result<Option<Decided>, Error> {
     let validation = load_and_validate(input, err)?;
+    decide_or_summarize(validation, input.dirs(), as_of, err)
+}
+
+/// Evaluates and decides a validated input whose findings are already
+/// written; `None` when it is not valid, with a summary written to `err`.
+fn decide_or_summarize(
+    validation: Validation,
+    dirs: report::InputDirs<'_>,
+    as_of: Timestamp,
+    err: &mut dyn Write,
+) -> Result<Option<Decided>, Error> {
     match decide_valid(validation, as_of)? {
         Ok(decided) => Ok(Some(decided)),
         Err(invalid) => {
-            write!(
-                err,
-                "{}",
-                report::human::validation_summary(&invalid, input.dirs())
-            )?;
+            write!(err, "{}", report::human::validation_summary(&invalid, dirs))?;
             Ok(None)
         }
     }

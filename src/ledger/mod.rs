@@ -12,6 +12,7 @@ mod log;
 pub mod merkle;
 pub mod note;
 pub mod proof;
+pub mod replay;
 pub mod shape;
 pub mod store;
 pub mod verify;
@@ -208,6 +209,63 @@ pub struct RunInputs<'a> {
     pub policies_dir: &'a Path,
 }
 
+impl RunInputs<'_> {
+    /// The run's `inventory.digest`: of the inventory's files, by their
+    /// paths relative to its directory.
+    pub fn inventory_digest(&self, inventory: &Inventory) -> Tag {
+        files_digest(self.inventory_dir, &inventory.files)
+    }
+
+    /// The run's `policies.digest`: of the policy pack's files, by their
+    /// paths relative to its directory.
+    pub fn policies_digest(&self, pack: &PolicyPack) -> Tag {
+        files_digest(self.policies_dir, &pack.files)
+    }
+}
+
+/// Every decision body of a plan, in subject order, with its canonical
+/// (RFC 8785) text: what a run records and commits to, and what a replay
+/// recomputes.
+pub struct RunBodies {
+    /// The bodies, in the plan's (subject) order.
+    pub bodies: Vec<DecisionBody>,
+    /// The canonical text of each body, in the same order.
+    pub texts: Vec<String>,
+}
+
+impl RunBodies {
+    /// The bodies of a plan's decisions and their texts, on both cores (a
+    /// million decisions are encoded on every run).
+    pub fn of(plan: &Plan, inventory: &Inventory) -> RunBodies {
+        use rayon::prelude::*;
+        let bodies: Vec<DecisionBody> = plan
+            .decisions
+            .par_iter()
+            .map(|d| decision_body(d, inventory))
+            .collect();
+        let texts: Vec<String> = bodies.par_iter().map(jcs::encode).collect();
+        RunBodies { bodies, texts }
+    }
+}
+
+/// A run's `decisions.digest`, from the canonical texts of its decision
+/// bodies in subject order: SHA-256 of the JCS array of them. RFC 8785
+/// writes an array as its elements' canonical forms, in order, between
+/// brackets and separated by commas, so the digest is taken from the texts
+/// without building the array again.
+pub fn decisions_digest<T: AsRef<str>>(texts: &[T]) -> Tag {
+    let mut list = Sha256::new();
+    list.update(b"[");
+    for (i, text) in texts.iter().enumerate() {
+        if i > 0 {
+            list.update(b",");
+        }
+        list.update(text.as_ref().as_bytes());
+    }
+    list.update(b"]");
+    Tag(list.finalize().into())
+}
+
 /// What recording a run did.
 #[derive(Debug)]
 pub struct RunRecorded {
@@ -247,16 +305,9 @@ pub fn record_run(
         }
     }
 
-    // Each body's canonical text, on both cores: it gives both the body's
-    // digest (compared with the last recorded one) and the run's digest of
-    // the whole list.
-    use rayon::prelude::*;
-    let bodies: Vec<DecisionBody> = plan
-        .decisions
-        .par_iter()
-        .map(|d| decision_body(d, inventory))
-        .collect();
-    let texts: Vec<String> = bodies.par_iter().map(jcs::encode).collect();
+    // Each body's canonical text gives both the body's digest (compared
+    // with the last recorded one) and the run's digest of the whole list.
+    let RunBodies { bodies, texts } = RunBodies::of(plan, inventory);
     let mut changed: Vec<DecisionBody> = bodies
         .into_iter()
         .zip(&texts)
@@ -278,19 +329,7 @@ pub fn record_run(
             .map(|before| DecisionBody::absent(&before.subject, &before.kind)),
     );
     changed.sort_by(|a, b| a.subject.cmp(&b.subject));
-    // RFC 8785 writes an array as its elements' canonical forms, in order,
-    // between brackets and separated by commas, so the list's digest can be
-    // taken from the texts above without building the array again.
-    let mut list = Sha256::new();
-    list.update(b"[");
-    for (i, text) in texts.iter().enumerate() {
-        if i > 0 {
-            list.update(b",");
-        }
-        list.update(text.as_bytes());
-    }
-    list.update(b"]");
-    let list_digest: Hash = list.finalize().into();
+    let list_digest = decisions_digest(&texts);
     let decided = texts.len();
     drop(texts);
 
@@ -318,19 +357,19 @@ pub fn record_run(
             },
             inventory: RunInventory {
                 commit: crate::load::clean_commit(inputs.inventory_dir),
-                digest: files_digest(inputs.inventory_dir, &inventory.files),
+                digest: inputs.inventory_digest(inventory),
                 files: inventory.files.len() as u64,
                 records: inventory.records.len() as u64,
             },
             policies: RunPolicies {
-                digest: files_digest(inputs.policies_dir, &pack.files),
+                digest: inputs.policies_digest(pack),
                 files: pack.files.len() as u64,
                 policies: pack.info.len() as u64,
             },
             counts,
             decisions: RunDecisions {
                 count: decided as u64,
-                digest: Tag(list_digest),
+                digest: list_digest,
                 written: changed.len() as u64,
             },
         }),

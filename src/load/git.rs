@@ -133,31 +133,48 @@ pub(crate) fn work_tree_of(dir: &Path) -> Option<PathBuf> {
 /// Reads both directories at a revision or in the index, each from the
 /// repository whose work tree holds it.
 pub(crate) fn load_at(sources: &Sources, snapshot: &Snapshot, git: &Git) -> Result<Loaded, Error> {
+    load_each_at(sources, snapshot, snapshot, git)
+}
+
+/// Reads the inventory at one snapshot and the policies at another, each
+/// from the repository whose work tree holds it. When both are the same
+/// snapshot of the same repository it is resolved once, so that both are
+/// read from one commit even while a branch moves.
+pub(crate) fn load_each_at(
+    sources: &Sources,
+    inventory_at: &Snapshot,
+    policies_at: &Snapshot,
+    git: &Git,
+) -> Result<Loaded, Error> {
     let inventory_repo = locate(git, &sources.inventory)?;
     let policies_repo = locate(git, &sources.policies)?;
-    let tree = |repo: &Located| -> Result<Tree, Error> {
+    let tree = |repo: &Located, snapshot: &Snapshot| -> Result<Tree, Error> {
         Ok(match snapshot {
             Snapshot::Revision(rev) => Tree::Commit(resolve_commit(git, &repo.top, rev)?),
             Snapshot::Index => Tree::Index,
         })
     };
-    let inventory_tree = tree(&inventory_repo)?;
-    let policies_tree = if policies_repo.top == inventory_repo.top {
+    let inventory_tree = tree(&inventory_repo, inventory_at)?;
+    let policies_tree = if policies_repo.top == inventory_repo.top && policies_at == inventory_at {
         inventory_tree.clone()
     } else {
-        tree(&policies_repo)?
+        tree(&policies_repo, policies_at)?
     };
-    let at = At {
+    let inventory = At {
         git,
-        rev: snapshot.label(),
-    };
-    let inventory = at.inventory(
+        rev: inventory_at.label(),
+    }
+    .inventory(
         &inventory_repo,
         &inventory_tree,
         &sources.inventory,
         &sources.limits,
     )?;
-    let policies = at.policies(&policies_repo, &policies_tree, &sources.policies)?;
+    let policies = At {
+        git,
+        rev: policies_at.label(),
+    }
+    .policies(&policies_repo, &policies_tree, &sources.policies)?;
     Ok(Loaded {
         inventory,
         policies,

@@ -142,6 +142,19 @@ pub fn load(sources: &Sources) -> Result<Loaded, Error> {
     })
 }
 
+/// Reads the inventory at one git snapshot and the policies at another,
+/// each from the repository that holds its directory, checking nothing
+/// out: a replay reads the inventory at the commit a run recorded and the
+/// policies there or wherever the auditor points. Each directory has its
+/// own snapshot here, so `sources.revision` is not read.
+pub fn load_each_at(
+    sources: &Sources,
+    inventory: &Snapshot,
+    policies: &Snapshot,
+) -> Result<Loaded, Error> {
+    git::load_each_at(sources, inventory, policies, &git::Git::system())
+}
+
 /// Walks a directory in name order, skipping hidden files and directories
 /// entirely. Symbolic links inside it are listed, not followed: a link can
 /// lead anywhere (`/proc/self/environ`, a FIFO), and a commit holds only its

@@ -243,7 +243,7 @@ pub fn log_json(history: &History) -> String {
 }
 
 /// Pretty JSON and a newline.
-fn pretty(doc: &impl Serialize) -> String {
+pub(crate) fn pretty(doc: &impl Serialize) -> String {
     // INVARIANT: the documents hold strings, integers, booleans, null,
     // arrays and maps with string keys; writing them to memory cannot fail.
     let mut text = serde_json::to_string_pretty(doc)

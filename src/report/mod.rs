@@ -15,6 +15,7 @@ pub mod ledger;
 pub mod markdown;
 pub mod proof;
 pub mod reconcile;
+pub mod replay;
 pub mod sarif;
 
 use std::borrow::Cow;

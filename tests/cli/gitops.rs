@@ -46,6 +46,13 @@ pub fn pull_request() -> tempfile::TempDir {
     git(root, &["init", "-q", "-b", "main"]);
     git(root, &["add", "-A"]);
     git(root, &["commit", "-q", "-m", "base"]);
+    terminate_grace(root);
+    git(root, &["commit", "-q", "-am", "terminate Grace Okafor"]);
+    dir
+}
+
+/// Terminates Grace Okafor in the working tree's copy of the sample.
+pub fn terminate_grace(root: &Path) {
     let people = root.join("inventory/people/employees.yaml");
     let text = std::fs::read_to_string(&people).expect("read people");
     let grace = text
@@ -61,8 +68,6 @@ pub fn pull_request() -> tempfile::TempDir {
         after.replacen(GRACE_ACTIVE, GRACE_TERMINATED, 1)
     );
     std::fs::write(&people, edited).expect("write people");
-    git(root, &["commit", "-q", "-am", "terminate Grace Okafor"]);
-    dir
 }
 
 pub fn check(dir: &Path, extra: &[&str]) -> Run {

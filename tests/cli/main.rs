@@ -13,6 +13,7 @@ mod plan;
 mod proof;
 mod reconcile;
 mod reconcile_fixtures;
+mod replay;
 mod report_schemas;
 mod rules;
 #[path = "../../src/report/sarif_schema.rs"]
