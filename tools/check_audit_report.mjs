@@ -102,12 +102,14 @@ function settle({ problems, label }) {
     rows: document.querySelectorAll("table tr").length,
     raw: [...document.querySelectorAll("p")].filter((p) => p.textContent.trim().startsWith("|")).length,
     scripts: document.querySelectorAll("script, img, iframe").length,
+    details: document.querySelectorAll("details > summary").length,
   }));
   console.log(`   ${facts.tables} tables, ${facts.rows} rows`);
   if (facts.tables !== Number(tables)) fail(`Markdown report: ${facts.tables} tables rendered, the source has ${tables}`);
   if (facts.rows !== Number(rows)) fail(`Markdown report: ${facts.rows} table rows rendered, the source has ${rows}`);
   if (facts.raw) fail(`Markdown report: ${facts.raw} table lines rendered as paragraphs`);
   if (facts.scripts) fail("Markdown report: markup from the ledger became elements");
+  if (facts.details !== 1) fail(`Markdown report: ${facts.details} collapsed sections, expected the entries behind each figure`);
   await page.screenshot({ path: `${out}/markdown.png`, fullPage: true });
   settle(opened);
 }

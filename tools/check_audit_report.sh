@@ -40,7 +40,9 @@ tables=$(awk '/^\|/ { if (!t) n++; t = 1; next } { t = 0 } END { print n + 0 }' 
 rows=$(( $(grep -c '^|' "$md") - $(grep -cE '^\|([-:]+\|)+$' "$md") ))
 {
   printf '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>audit comment</title></head><body>\n'
-  cmark-gfm --extension table --extension autolink --extension strikethrough --extension tagfilter "$md"
+  # GitHub keeps raw HTML such as <details> (then sanitizes it), so the
+  # renderer does too; tagfilter is GitHub's own filter of dangerous tags.
+  cmark-gfm --unsafe --extension table --extension autolink --extension strikethrough --extension tagfilter "$md"
   printf '</body></html>\n'
 } > "$tmp/markdown.html"
 
