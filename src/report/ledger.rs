@@ -27,15 +27,19 @@ pub fn verify_failures(report: &Report) -> String {
     text
 }
 
+/// `verified`, or how many checks failed.
+pub(crate) fn verdict(failures: usize) -> String {
+    match failures {
+        0 => "verified".to_string(),
+        1 => "1 failure".to_string(),
+        n => format!("{n} failures"),
+    }
+}
+
 /// The verdict on the ledger in `dir` and what it holds.
 pub fn verify_summary(dir: &Path, report: &Report) -> String {
     let mut text = String::new();
-    let n = report.failures.len();
-    let verdict = if report.ok() {
-        "verified".to_string()
-    } else {
-        format!("{n} failure{}", if n == 1 { "" } else { "s" })
-    };
+    let verdict = verdict(report.failures.len());
     let _ = writeln!(text, "ledger `{}`: {verdict}", dir.display());
     let _ = writeln!(text, "  origin       {}", report.origin);
     let _ = writeln!(text, "  key          {}", report.key);

@@ -26,12 +26,7 @@ pub fn failures(report: &ProofReport) -> String {
 /// The verdict on the proof in `path` and what it shows.
 pub fn summary(path: &Path, report: &ProofReport) -> String {
     let mut text = String::new();
-    let n = report.failures.len();
-    let verdict = if report.ok() {
-        "verified".to_string()
-    } else {
-        format!("{n} failure{}", if n == 1 { "" } else { "s" })
-    };
+    let verdict = super::ledger::verdict(report.failures.len());
     let _ = writeln!(text, "proof `{}`: {verdict}", path.display());
     let size = report
         .checkpoint

@@ -24,6 +24,12 @@ impl SampleLedger {
     }
 }
 
+/// The JSON document a successful run printed.
+fn document(out: &crate::harness::Run) -> Value {
+    assert_eq!(out.code, 0, "{}", out.transcript());
+    serde_json::from_str(&out.stdout).expect("JSON")
+}
+
 /// The sequence number of the latest decision entry about `subject`.
 fn decision_of(dir: &Path, subject: &str) -> String {
     let out = run_in(
@@ -41,8 +47,7 @@ fn decision_of(dir: &Path, subject: &str) -> String {
             "json",
         ],
     );
-    assert_eq!(out.code, 0, "{}", out.transcript());
-    let doc: Value = serde_json::from_str(&out.stdout).expect("JSON");
+    let doc = document(&out);
     let entries = doc["entries"].as_array().expect("entries");
     let last = entries
         .iter()
@@ -258,8 +263,7 @@ fn the_sample_ledger_gives_the_golden_report_in_every_format() {
 fn the_json_report_matches_its_schema_and_its_figures_name_their_entries() {
     let sample = sample_ledger();
     let out = audit(&sample, &["--format", "json"]);
-    assert_eq!(out.code, 0, "{}", out.transcript());
-    let doc: Value = serde_json::from_str(&out.stdout).expect("JSON");
+    let doc = document(&out);
     let schema = validator("audit-v1.schema.json");
     valid(&schema, &doc);
 
@@ -355,8 +359,7 @@ fn the_json_report_matches_its_schema_and_its_figures_name_their_entries() {
 fn a_period_and_a_subject_narrow_the_report() {
     let sample = sample_ledger();
     let out = audit(&sample, &["--subject", "person/E1001", "--format", "json"]);
-    assert_eq!(out.code, 0, "{}", out.transcript());
-    let doc: Value = serde_json::from_str(&out.stdout).expect("JSON");
+    let doc = document(&out);
     let people: Vec<&str> = doc["leavers"]
         .as_array()
         .expect("leavers")
@@ -385,8 +388,7 @@ fn a_period_and_a_subject_narrow_the_report() {
             "json",
         ],
     );
-    assert_eq!(out.code, 0, "{}", out.transcript());
-    let doc: Value = serde_json::from_str(&out.stdout).expect("JSON");
+    let doc = document(&out);
     assert_eq!(doc["period"]["judged_at"], "2026-11-28T00:00:00Z");
     let runs: Vec<&str> = doc["runs"]
         .as_array()
