@@ -515,6 +515,35 @@ pub(super) fn assemble(folded: Folded, report: &Report, input: &AuditInput<'_>) 
 /// Adds a decision's standing to a summary.
 fn tally(summary: &mut Summary, t: &Trail) {
     summary.decisions.add(t.seq);
+    let due: Option<Timestamp> = t
+        .decision
+        .due
+        .as_ref()
+        .and_then(|d| d.as_str().parse().ok());
+    let first = |times: &mut dyn Iterator<Item = &String>| {
+        times.filter_map(|at| at.parse::<Timestamp>().ok()).min()
+    };
+    let executed = first(&mut t.executions.iter().map(|x| &x.at));
+    let verified = first(&mut t.verifications.iter().map(|v| &v.at));
+    for (at, all, on_time) in [
+        (
+            executed,
+            &mut summary.executed,
+            &mut summary.executed_on_time,
+        ),
+        (
+            verified,
+            &mut summary.verified,
+            &mut summary.verified_on_time,
+        ),
+    ] {
+        if let Some(at) = at {
+            all.add(t.seq);
+            if due.is_some_and(|due| at <= due) {
+                on_time.add(t.seq);
+            }
+        }
+    }
     match t.state {
         State::Done => summary.done.add(t.seq),
         State::Unverified => summary.unverified.add(t.seq),

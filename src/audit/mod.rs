@@ -163,6 +163,14 @@ pub struct Summary {
     pub leavers: usize,
     /// Decisions in the period that make an action due.
     pub decisions: Figure,
+    /// With at least one target system's answer (`execution` entry).
+    pub executed: Figure,
+    /// The first answer by the deadline.
+    pub executed_on_time: Figure,
+    /// With at least one observation (`verification` entry).
+    pub verified: Figure,
+    /// The first observation by the deadline.
+    pub verified_on_time: Figure,
     /// Carried out and, where an observation can prove it, observed.
     pub done: Figure,
     /// Done by the deadline.

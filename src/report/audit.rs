@@ -22,8 +22,12 @@ pub fn json(audit: &Audit) -> String {
 pub(crate) type Column = fn(&Summary) -> &Figure;
 
 /// The columns of a summary, in order, with their headings.
-pub(crate) const COLUMNS: [(&str, Column); 8] = [
+pub(crate) const COLUMNS: [(&str, Column); 12] = [
     ("decisions", |s| &s.decisions),
+    ("executed", |s| &s.executed),
+    ("executed on time", |s| &s.executed_on_time),
+    ("verified", |s| &s.verified),
+    ("verified on time", |s| &s.verified_on_time),
     ("done", |s| &s.done),
     ("on time", |s| &s.on_time),
     ("late", |s| &s.late),
