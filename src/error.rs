@@ -49,6 +49,10 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Generate(#[from] Generate),
+    /// An audit's period or subject selects nothing that could be reported.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    AuditScope(#[from] AuditScope),
     /// The ledger on disk failed an integrity check; nothing was written.
     #[error(transparent)]
     #[diagnostic(transparent)]
@@ -171,6 +175,17 @@ pub struct ReadDir {
 pub struct ReadFile {
     pub(crate) path: String,
     pub(crate) message: String,
+}
+
+/// An audit's period is empty by construction, or its subject is in no
+/// decision: a report of zeros would read as a clean bill of health.
+#[derive(Debug, Error, Diagnostic)]
+#[error("{message}")]
+#[diagnostic(code(severance::audit_scope))]
+pub struct AuditScope {
+    pub(crate) message: String,
+    #[help]
+    pub(crate) help: String,
 }
 
 /// An explained record does not exist.

@@ -6,12 +6,18 @@
 // opens the Markdown report as GitHub renders a comment (cmark-gfm's HTML)
 // and checks every table survived. Writes screenshots and the PDF to OUT.
 //
-//   node tools/check_audit_report.mjs REPORT.html RENDERED-MARKDOWN.html TABLES ROWS OUT
+// Last, the report of a ledger whose approval comment tries every way in
+// (markup, an image, links, a mention, a pipe, backticks, a right-to-left
+// override), as a page and as a rendered comment: nothing of it may become
+// an element, a link or a request, and in the comment it must stay inside
+// code, where GitHub makes no mention or reference of it.
+//
+//   node tools/check_audit_report.mjs REPORT.html RENDERED-MARKDOWN.html TABLES ROWS OUT HOSTILE.html HOSTILE-MARKDOWN.html
 import { chromium } from "playwright-core";
 import { pathToFileURL } from "node:url";
 import { writeFileSync } from "node:fs";
 
-const [html, markdownHtml, tables, rows, out] = process.argv.slice(2);
+const [html, markdownHtml, tables, rows, out, hostileHtml, hostileMarkdown] = process.argv.slice(2);
 const failures = [];
 const fail = (what) => {
   failures.push(what);
@@ -111,6 +117,39 @@ function settle({ problems, label }) {
   if (facts.scripts) fail("Markdown report: markup from the ledger became elements");
   if (facts.details !== 1) fail(`Markdown report: ${facts.details} collapsed sections, expected the entries behind each figure`);
   await page.screenshot({ path: `${out}/markdown.png`, fullPage: true });
+  settle(opened);
+}
+
+// Hostile content, as a page and as a comment.
+for (const [path, label, inCode] of [
+  [hostileHtml, "hostile HTML report", false],
+  [hostileMarkdown, "hostile Markdown report (cmark-gfm)", true],
+]) {
+  const opened = await open(path, label);
+  const facts = await opened.page.evaluate((inCode) => {
+    const active = document.querySelectorAll("script, img, iframe, object, embed, svg image, foreignObject").length;
+    const links = [...document.querySelectorAll("a[href]")]
+      .map((a) => a.getAttribute("href"))
+      .filter((h) => !h.startsWith("#"));
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    const outside = [];
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      // In a comment, GitHub links mentions and references in any text but code.
+      if (inCode && /evil\.example|@octocat/.test(n.textContent) && !n.parentElement.closest("code")) {
+        outside.push(n.textContent.slice(0, 80));
+      }
+    }
+    const bidi = /[\u202A-\u202E\u2066-\u2069]/.test(document.body.textContent);
+    return { active, links, outside, bidi, shown: /evil\.example/.test(document.body.textContent) };
+  }, inCode);
+  if (!facts.shown) fail(`${label}: the hostile comment is not shown at all`);
+  if (facts.active) fail(`${label}: ${facts.active} active elements from the ledger`);
+  if (facts.links.length) fail(`${label}: links out of the page: ${facts.links.join(", ")}`);
+  if (facts.outside.length) fail(`${label}: ledger text outside code: ${facts.outside.join(" | ")}`);
+  if (facts.bidi) fail(`${label}: a bidirectional override survived`);
+  if (!facts.active && !facts.links.length && !facts.outside.length && !facts.bidi) {
+    console.log(`ok: ${label}: the comment is shown as text only`);
+  }
   settle(opened);
 }
 

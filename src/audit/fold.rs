@@ -8,9 +8,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use jiff::Timestamp;
 
 use super::{
-    ApprovalFact, ApproverChange, Audit, AuditInput, Control, Deadline, Done, ExecutionFact,
-    Leaver, LedgerFacts, OpenPoint, PackFacts, Period, RunFacts, Scope, Spread, State, Summary,
-    Trail, VerificationFact, tag, when,
+    ApprovalFact, ApproverChange, Audit, AuditError, AuditInput, Control, Deadline, Done,
+    ExecutionFact, Leaver, LedgerFacts, OpenPoint, PackFacts, Period, RunFacts, Scope, Spread,
+    State, Summary, Trail, VerificationFact, tag, when,
 };
 use crate::ledger::entry::{Body, DecisionBody, Entry};
 use crate::ledger::{Report, VERIFIABLE, VerifierKey, jcs, merkle};
@@ -27,6 +27,10 @@ struct Kept {
     body: Option<Box<DecisionBody>>,
     /// Its subject is in scope.
     about: bool,
+    /// Decided before the period and still open when it began.
+    carried_over: bool,
+    /// Evidence about it claimed at an instant before it was decided.
+    backdated: Vec<u64>,
     actionable: bool,
     verifiable: bool,
     executed: Option<(u64, Timestamp)>,
@@ -40,6 +44,16 @@ struct Kept {
 impl Kept {
     fn open(&self) -> bool {
         self.actionable && self.done.is_none() && self.superseded_by.is_none()
+    }
+
+    /// A decision from before the period that was closed before it began
+    /// is not the period's to report.
+    fn close_before_period(&mut self) {
+        if self.carried_over {
+            self.body = None;
+            self.evidence = Vec::new();
+            self.backdated = Vec::new();
+        }
     }
 }
 
@@ -68,11 +82,19 @@ struct Pass<'s> {
     latest_of: HashMap<String, usize>,
     open: usize,
     trusted: Vec<String>,
-    /// The instant of the entries seen last, and the last of them.
+    /// The latest instant claimed so far, and the last entry seen: a
+    /// point of the open-decisions series is closed when it moves on, so
+    /// that evidence dated back never draws the line backwards.
     group: Option<(Timestamp, u64)>,
+    /// Whether any decision is about the scope's subject.
+    subject_seen: bool,
 }
 
 impl Pass<'_> {
+    fn before_period(&self, t: Timestamp) -> bool {
+        self.scope.from.is_some_and(|f| t < f)
+    }
+
     fn in_period(&self, t: Timestamp) -> bool {
         self.scope.from.is_none_or(|f| t >= f) && self.scope.to.is_none_or(|to| t < to)
     }
@@ -110,11 +132,12 @@ impl Pass<'_> {
         if self.scope.to.is_some_and(|to| ts >= to) {
             return Ok(());
         }
-        if self.group.is_some_and(|(at, _)| at != ts) {
+        let latest = self.folded.latest_ts.map_or(ts, |l| l.max(ts));
+        if self.group.is_some_and(|(at, _)| at != latest) {
             self.close_group();
         }
-        self.group = Some((ts, seq));
-        self.folded.latest_ts = self.folded.latest_ts.max(Some(ts));
+        self.group = Some((latest, seq));
+        self.folded.latest_ts = Some(latest);
         let in_period = self.in_period(ts);
         match entry.body {
             Body::Decision(d) => {
@@ -126,12 +149,17 @@ impl Pass<'_> {
                     .iter()
                     .any(|a| VERIFIABLE.contains(&a.as_str()));
                 let index = self.folded.decisions.len();
+                self.subject_seen |= about;
+                let before_period = self.before_period(ts);
                 if let Some(&before) = self.latest_of.get(&body.subject) {
                     let before = &mut self.folded.decisions[before];
                     if before.open() {
                         before.superseded_by = Some((seq, ts));
                         if before.about {
                             self.open -= 1;
+                        }
+                        if before_period {
+                            before.close_before_period();
                         }
                     }
                 }
@@ -140,12 +168,18 @@ impl Pass<'_> {
                     self.open += 1;
                 }
                 self.index_of.insert(leaf, index);
+                // A decision made before the period is kept while it is
+                // open: if it still is when the period begins, the period
+                // has to answer for it.
+                let keep = in_period || (before_period && actionable);
                 self.folded.decisions.push(Kept {
                     seq,
                     ts,
                     leaf,
-                    body: in_period.then(|| Box::new(body)),
+                    body: keep.then(|| Box::new(body)),
                     about,
+                    carried_over: before_period,
+                    backdated: Vec::new(),
                     actionable,
                     verifiable,
                     executed: None,
@@ -232,24 +266,37 @@ impl Pass<'_> {
             return;
         };
         let was_open = self.folded.decisions[index].open();
+        let before_period = self.before_period(ts);
         let fact = fact(when(ts));
         let decision = &mut self.folded.decisions[index];
-        match &fact {
-            Evidence::Execution(_) => {
-                decision.executed.get_or_insert((seq, ts));
-                if !decision.verifiable {
+        // Evidence about a decision that a later one has replaced is shown
+        // with it, but does not do it: the later decision is what is due.
+        if decision.superseded_by.is_none() {
+            match &fact {
+                Evidence::Execution(_) => {
+                    decision.executed.get_or_insert((seq, ts));
+                    if !decision.verifiable {
+                        decision.done.get_or_insert((seq, ts));
+                    }
+                }
+                Evidence::Verification(_) => {
                     decision.done.get_or_insert((seq, ts));
                 }
+                Evidence::Approval(_) => {}
             }
-            Evidence::Verification(_) => {
-                decision.done.get_or_insert((seq, ts));
-            }
-            Evidence::Approval(_) => {}
         }
-        if was_open && !decision.open() && decision.about {
-            self.open -= 1;
+        if was_open && !decision.open() {
+            if decision.about {
+                self.open -= 1;
+            }
+            if before_period {
+                decision.close_before_period();
+            }
         }
         if decision.body.is_some() {
+            if ts < decision.ts {
+                decision.backdated.push(seq);
+            }
             decision.evidence.push(self.folded.evidence.len());
             self.folded.evidence.push(fact);
         }
@@ -262,7 +309,7 @@ fn short_key(encoded: &str) -> String {
 }
 
 /// Reads every line in order.
-pub(super) fn fold(lines: &[&str], scope: &Scope) -> Result<Folded, String> {
+pub(super) fn fold(lines: &[&str], scope: &Scope) -> Result<Folded, AuditError> {
     use rayon::prelude::*;
     let mut pass = Pass {
         scope,
@@ -279,6 +326,7 @@ pub(super) fn fold(lines: &[&str], scope: &Scope) -> Result<Folded, String> {
         open: 0,
         trusted: Vec::new(),
         group: None,
+        subject_seen: false,
     };
     let mut baseline: Option<Vec<String>> = None;
     for (b, block) in lines.chunks(BLOCK).enumerate() {
@@ -295,7 +343,7 @@ pub(super) fn fold(lines: &[&str], scope: &Scope) -> Result<Folded, String> {
             })
             .collect();
         for read in parsed {
-            let (leaf, entry) = read?;
+            let (leaf, entry) = read.map_err(AuditError::Read)?;
             if baseline.is_none()
                 && let Some(from) = scope.from
                 && entry
@@ -307,10 +355,15 @@ pub(super) fn fold(lines: &[&str], scope: &Scope) -> Result<Folded, String> {
             {
                 baseline = Some(pass.trusted.clone());
             }
-            pass.take(leaf, entry)?;
+            pass.take(leaf, entry).map_err(AuditError::Read)?;
         }
     }
     pass.close_group();
+    if let Some(subject) = &scope.subject
+        && !pass.subject_seen
+    {
+        return Err(AuditError::Subject(subject.clone()));
+    }
     let baseline = match scope.from {
         Some(_) => baseline.or_else(|| Some(pass.trusted.clone())),
         None => None,
@@ -333,10 +386,14 @@ pub(super) fn fold(lines: &[&str], scope: &Scope) -> Result<Folded, String> {
 /// Builds the report from what the pass kept.
 pub(super) fn assemble(folded: Folded, report: &Report, input: &AuditInput<'_>) -> Audit {
     let scope = &input.scope;
-    let judged_at = scope
-        .to
-        .or(folded.latest_ts)
-        .unwrap_or(Timestamp::UNIX_EPOCH);
+    // Without an end, deadlines are judged at the latest entry, or at the
+    // period's start when that is later.
+    let judged_at = scope.to.unwrap_or_else(|| {
+        folded
+            .latest_ts
+            .max(scope.from)
+            .unwrap_or(Timestamp::UNIX_EPOCH)
+    });
     let trail = |d: &Kept| trail(d, &folded.evidence, judged_at);
     // Decisions inside the period and the subject, by leaver.
     let mut by_leaver: BTreeMap<&str, Vec<&Kept>> = BTreeMap::new();
@@ -381,13 +438,24 @@ pub(super) fn assemble(folded: Folded, report: &Report, input: &AuditInput<'_>) 
             .find(|d| d.seq == first)
             .map(|d| d.ts)
             .unwrap_or(judged_at);
-        let subjects: BTreeSet<&str> = decisions
+        // Each record's first decision following from the person: what
+        // follows from no one after it belongs to their story.
+        let mut since: BTreeMap<&str, u64> = BTreeMap::new();
+        for d in decisions {
+            if let Some(b) = &d.body {
+                let first = since.entry(b.subject.as_str()).or_insert(d.seq);
+                *first = (*first).min(d.seq);
+            }
+        }
+        let mut records: Vec<Trail> = since
             .iter()
-            .filter_map(|d| d.body.as_ref().map(|b| b.subject.as_str()))
-            .collect();
-        let mut records: Vec<Trail> = subjects
-            .iter()
-            .flat_map(|s| by_subject.get(s).into_iter().flatten())
+            .flat_map(|(s, first)| {
+                by_subject
+                    .get(s)
+                    .into_iter()
+                    .flatten()
+                    .filter(move |d| d.seq >= *first)
+            })
             .filter(|d| {
                 d.body
                     .as_ref()
@@ -405,7 +473,7 @@ pub(super) fn assemble(folded: Folded, report: &Report, input: &AuditInput<'_>) 
         for t in records.iter().filter(|t| !t.decision.actions.is_empty()) {
             tally(&mut summary, t);
         }
-        summary.leavers = 1;
+        summary.finish();
         let earliest_due = decisions
             .iter()
             .filter_map(|d| d.body.as_ref().and_then(|b| b.due.as_ref()))
@@ -451,8 +519,15 @@ pub(super) fn assemble(folded: Folded, report: &Report, input: &AuditInput<'_>) 
             }
         }
     }
-    totals.leavers = leavers.len();
+    totals.finish();
 
+    let mut backdated: Vec<u64> = folded
+        .decisions
+        .iter()
+        .filter(|d| d.about && d.body.is_some())
+        .flat_map(|d| d.backdated.iter().copied())
+        .collect();
+    backdated.sort_unstable();
     let pack_digest = input.controls.digest.map(|d| d.to_string());
     let mut runs = folded.runs;
     for run in &mut runs {
@@ -472,6 +547,8 @@ pub(super) fn assemble(folded: Folded, report: &Report, input: &AuditInput<'_>) 
                     seqs,
                 }
             });
+            let mut summary = summary;
+            summary.finish();
             Control {
                 control,
                 policies: policies.into_iter().collect(),
@@ -507,6 +584,7 @@ pub(super) fn assemble(folded: Folded, report: &Report, input: &AuditInput<'_>) 
         controls,
         unmapped_policies: unmapped.into_iter().collect(),
         runs,
+        backdated_evidence: backdated,
         approvers: folded.approvers,
         open_over_time: folded.open_over_time,
     }
@@ -523,8 +601,17 @@ fn tally(summary: &mut Summary, t: &Trail) {
     let first = |times: &mut dyn Iterator<Item = &String>| {
         times.filter_map(|at| at.parse::<Timestamp>().ok()).min()
     };
-    let executed = first(&mut t.executions.iter().map(|x| &x.at));
-    let verified = first(&mut t.verifications.iter().map(|v| &v.at));
+    // What was recorded about a decision after a later one replaced it
+    // is shown, not counted.
+    let before = |seq: u64| t.superseded_by.is_none_or(|by| seq < by);
+    let executed = first(&mut t.executions.iter().filter(|x| before(x.seq)).map(|x| &x.at));
+    let verified = first(
+        &mut t
+            .verifications
+            .iter()
+            .filter(|v| before(v.seq))
+            .map(|v| &v.at),
+    );
     for (at, all, on_time) in [
         (
             executed,
@@ -611,6 +698,8 @@ fn trail(d: &Kept, evidence: &[Evidence], judged_at: Timestamp) -> Trail {
             at: when(at),
             minutes: u64::try_from(at.duration_since(d.ts).as_secs().max(0) / 60).unwrap_or(0),
         }),
+        carried_over: d.carried_over,
+        backdated_evidence: d.backdated.clone(),
         superseded_by: d
             .superseded_by
             .filter(|_| d.done.is_none())

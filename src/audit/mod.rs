@@ -66,21 +66,43 @@ pub enum Outcome {
     Audited(Box<Audit>),
 }
 
-/// Audits the ledger. `Err` means it could not be read at all; a ledger
-/// that does not verify is [`Outcome::Unverified`].
-pub fn audit(input: &AuditInput<'_>) -> Result<Outcome, String> {
-    let Some(contents) = store::read_entries(input.dir)? else {
-        return Ok(Outcome::Unverified(Box::new(verify::verify(
+/// Why an audit could not be made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuditError {
+    /// The ledger could not be read as entries.
+    Read(String),
+    /// No decision in the ledger is about the subject or follows from it.
+    Subject(String),
+    /// `from` is not before `to`.
+    Period,
+}
+
+/// Audits the ledger. `Err` means no report can be made: the ledger cannot
+/// be read, or the scope selects nothing by construction; a ledger that
+/// does not verify (including one that is not UTF-8) is
+/// [`Outcome::Unverified`].
+pub fn audit(input: &AuditInput<'_>) -> Result<Outcome, AuditError> {
+    let scope = &input.scope;
+    if let (Some(from), Some(to)) = (scope.from, scope.to)
+        && from >= to
+    {
+        return Err(AuditError::Period);
+    }
+    let unverified = || {
+        Ok(Outcome::Unverified(Box::new(verify::verify(
             input.dir,
             input.key,
             input.external,
-        ))));
+        ))))
+    };
+    let Ok(Some(contents)) = store::read_entries(input.dir) else {
+        return unverified();
     };
     let report = verify::verify_contents(input.dir, &contents, input.key, input.external);
     if !report.ok() {
         return Ok(Outcome::Unverified(Box::new(report)));
     }
-    let folded = fold::fold(&contents.lines(), &input.scope)?;
+    let folded = fold::fold(&contents.lines(), scope)?;
     drop(contents);
     Ok(Outcome::Audited(Box::new(fold::assemble(
         folded, &report, input,
@@ -112,6 +134,10 @@ pub struct Audit {
     pub unmapped_policies: Vec<String>,
     /// The runs recorded in the period.
     pub runs: Vec<RunFacts>,
+    /// Evidence about the decisions shown that claims an instant before
+    /// its decision was made (`ts` is the writer's claim): listed so that a
+    /// backdated record cannot pass as done on time unnoticed.
+    pub backdated_evidence: Vec<u64>,
     /// Every change of the trusted approvers in the period, after the list
     /// in force when it began.
     pub approvers: Vec<ApproverChange>,
@@ -159,8 +185,6 @@ pub struct PackFacts {
 /// Totals.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Summary {
-    /// Leavers.
-    pub leavers: usize,
     /// Decisions in the period that make an action due.
     pub decisions: Figure,
     /// With at least one target system's answer (`execution` entry).
@@ -203,6 +227,28 @@ impl Figure {
     }
 }
 
+impl Summary {
+    /// Puts every figure's entries in ascending order.
+    fn finish(&mut self) {
+        for figure in [
+            &mut self.decisions,
+            &mut self.executed,
+            &mut self.executed_on_time,
+            &mut self.verified,
+            &mut self.verified_on_time,
+            &mut self.done,
+            &mut self.on_time,
+            &mut self.late,
+            &mut self.overdue,
+            &mut self.pending,
+            &mut self.unverified,
+            &mut self.superseded,
+        ] {
+            figure.seqs.sort_unstable();
+        }
+    }
+}
+
 /// A leaver and everything decided because of them.
 #[derive(Debug, Clone, Serialize)]
 pub struct Leaver {
@@ -229,6 +275,10 @@ pub struct Trail {
     pub leaf: String,
     /// When it was recorded (the run's instant).
     pub decided: String,
+    /// Decided before the period began, and still open then.
+    pub carried_over: bool,
+    /// Evidence about it that claims an instant before it was decided.
+    pub backdated_evidence: Vec<u64>,
     /// What it decided, as the entry says.
     #[serde(flatten)]
     pub decision: DecisionBody,

@@ -7,8 +7,8 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use super::{read_verifier, write_findings};
-use crate::audit::{self, AuditInput, ControlMap, Outcome, Scope};
-use crate::error::{Error, Ledger};
+use crate::audit::{self, AuditError, AuditInput, ControlMap, Outcome, Scope};
+use crate::error::{AuditScope, Error, Ledger};
 use crate::exit::ExitStatus;
 use crate::report;
 
@@ -60,9 +60,24 @@ pub(super) fn run(
         scope: settings.scope.clone(),
         controls,
     };
-    let outcome = audit::audit(&input).map_err(|message| Ledger {
-        path: settings.ledger.display().to_string(),
-        message,
+    let outcome = audit::audit(&input).map_err(|e| -> Error {
+        match e {
+            AuditError::Read(message) => Ledger {
+                path: settings.ledger.display().to_string(),
+                message,
+            }
+            .into(),
+            AuditError::Subject(subject) => AuditScope {
+                message: format!("no decision in the ledger is about `{subject}` or follows from it"),
+                help: "check the record id (`person/E1001`, `account/okta/jdoe`): `severance ledger log --subject ID` lists what the ledger holds about it".into(),
+            }
+            .into(),
+            AuditError::Period => AuditScope {
+                message: "`--from` is not before `--to`: the period holds no instant".into(),
+                help: "the period is every entry at or after `--from` and before `--to`".into(),
+            }
+            .into(),
+        }
     })?;
     let audit = match outcome {
         Outcome::Unverified(report) => {

@@ -5,7 +5,6 @@
 
 use std::fmt::Write as _;
 
-use super::markdown::cell;
 use crate::audit::{Audit, Figure, Leaver, Summary, Trail};
 
 /// The report as one JSON document.
@@ -58,9 +57,9 @@ pub(crate) fn duration(minutes: u64) -> String {
 pub(crate) fn scope_lines(audit: &Audit) -> Vec<String> {
     let l = &audit.ledger;
     let mut lines = vec![format!(
-        "Ledger `{}` verified against key `{}`: {} entries, root `{}`{}.",
-        cell(&l.origin),
-        cell(&l.key),
+        "Ledger {} verified against key {}: {} entries, root `{}`{}.",
+        code(&l.origin),
+        code(&l.key),
         l.size,
         l.root,
         if l.checkpoints.is_empty() {
@@ -81,7 +80,7 @@ pub(crate) fn scope_lines(audit: &Audit) -> Vec<String> {
         p.judged_at
     );
     if let Some(s) = &p.subject {
-        let _ = write!(period, " Only `{}`.", cell(s));
+        let _ = write!(period, " Only {}.", code(s));
     }
     lines.push(period);
     lines.push(match (&audit.policies.digest, audit.policies.matches_runs) {
@@ -105,7 +104,9 @@ pub(crate) struct Steps {
 }
 
 impl Steps {
-    pub(crate) fn of(t: &Trail) -> Steps {
+    /// The steps, each value from the ledger passed through `quote` (a
+    /// code span for Markdown, escaping for HTML).
+    pub(crate) fn of(t: &Trail, quote: &dyn Fn(&str) -> String) -> Steps {
         Steps {
             approved: t
                 .approvals
@@ -114,9 +115,14 @@ impl Steps {
                     let comment = a
                         .comment
                         .as_deref()
-                        .map(|c| format!(" ({c})"))
+                        .map(|c| format!(" ({})", quote(c)))
                         .unwrap_or_default();
-                    format!("{} by {}{comment}, entry {}", a.at, a.approver, a.seq)
+                    format!(
+                        "{} by {}{comment}, entry {}",
+                        a.at,
+                        quote(&a.approver),
+                        a.seq
+                    )
                 })
                 .collect(),
             executed: t
@@ -125,7 +131,11 @@ impl Steps {
                 .map(|x| {
                     format!(
                         "{} {} answered {} to {}, entry {}",
-                        x.at, x.system, x.status, x.request_id, x.seq
+                        x.at,
+                        quote(&x.system),
+                        quote(&x.status),
+                        quote(&x.request_id),
+                        x.seq
                     )
                 })
                 .collect(),
@@ -133,12 +143,15 @@ impl Steps {
                 .verifications
                 .iter()
                 .map(|v| {
-                    let observed: Vec<String> =
-                        v.observed.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    let observed: Vec<String> = v
+                        .observed
+                        .iter()
+                        .map(|(k, v)| quote(&format!("{k}={v}")))
+                        .collect();
                     format!(
                         "{} {}: {}, entry {}",
                         v.at,
-                        v.method,
+                        quote(&v.method),
                         observed.join(" "),
                         v.seq
                     )
@@ -146,6 +159,45 @@ impl Steps {
                 .collect(),
         }
     }
+}
+
+/// Bidirectional formatting characters: shown as they are, they reorder
+/// what is around them, so `exe.png` can display as `gnp.exe`.
+pub(crate) fn spoofs(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// A value from the ledger as a Markdown code span inside a table cell:
+/// nothing in it becomes markup, a link, an image, a mention or a
+/// reference, and a pipe cannot end the cell. Controls and bidirectional
+/// formatting characters become U+FFFD.
+pub(crate) fn code(text: &str) -> String {
+    let text: String = text
+        .chars()
+        .map(|c| {
+            if c.is_control() || spoofs(c) {
+                '\u{FFFD}'
+            } else {
+                c
+            }
+        })
+        .collect();
+    if text.is_empty() {
+        return "(empty)".to_string();
+    }
+    let mut longest = 0;
+    let mut run = 0;
+    for c in text.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat(longest + 1);
+    let pad = if text.starts_with('`') || text.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{}{pad}{fence}", text.replace('|', "\\|"))
 }
 
 /// The state column: the state, what replaced it, when it was done.
@@ -163,10 +215,21 @@ pub(crate) fn state_text(t: &Trail) -> String {
             duration(done.minutes)
         );
     }
+    if !t.backdated_evidence.is_empty() {
+        let _ = write!(
+            text,
+            "; evidence dated before the decision: entries {}",
+            entries(&t.backdated_evidence)
+        );
+    }
     text
 }
 
-fn actions(t: &Trail) -> String {
+/// The actions column, each action name through `quote`.
+pub(crate) fn actions(t: &Trail, quote: &dyn Fn(&str) -> String) -> String {
+    let list = |names: &mut dyn Iterator<Item = &String>| {
+        names.map(|a| quote(a)).collect::<Vec<_>>().join(", ")
+    };
     let mut text = if t.decision.actions.is_empty() {
         if t.decision.status == "absent" {
             "— (left the inventory)".to_string()
@@ -174,13 +237,21 @@ fn actions(t: &Trail) -> String {
             "— (retain)".to_string()
         }
     } else {
-        t.decision.actions.join(", ")
+        list(&mut t.decision.actions.iter())
     };
     if !t.decision.blocked.is_empty() {
-        let blocked: Vec<&str> = t.decision.blocked.keys().map(String::as_str).collect();
-        let _ = write!(text, "; blocked: {}", blocked.join(", "));
+        let _ = write!(text, "; blocked: {}", list(&mut t.decision.blocked.keys()));
     }
     text
+}
+
+/// The decided column: when, and whether before the period.
+pub(crate) fn decided_text(t: &Trail) -> String {
+    if t.carried_over {
+        format!("{} (before the period)", t.decided)
+    } else {
+        t.decided.clone()
+    }
 }
 
 fn trail_table(out: &mut String, trails: &[Trail]) {
@@ -189,26 +260,26 @@ fn trail_table(out: &mut String, trails: &[Trail]) {
     );
     out.push_str("|---|---|---|---|---|---|---|---|---|---|\n");
     for t in trails {
-        let steps = Steps::of(t);
+        let steps = Steps::of(t, &code);
         let list = |items: &[String]| {
             if items.is_empty() {
                 "—".to_string()
             } else {
-                cell(&items.join("; "))
+                items.join("; ")
             }
         };
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             t.seq,
-            cell(&t.decision.subject),
-            cell(&actions(t)),
-            t.decision.due.as_ref().map(|d| d.as_str()).unwrap_or("—"),
-            t.decided,
+            code(&t.decision.subject),
+            actions(t, &code),
+            t.decision.due.as_ref().map_or("—", |d| d.as_str()),
+            decided_text(t),
             list(&steps.approved),
             list(&steps.executed),
             list(&steps.verified),
-            cell(&state_text(t)),
+            state_text(t),
             t.deadline.as_str(),
         );
     }
@@ -216,7 +287,7 @@ fn trail_table(out: &mut String, trails: &[Trail]) {
 }
 
 fn summary_row(out: &mut String, label: &str, s: &Summary) {
-    let _ = write!(out, "| {} |", cell(label));
+    let _ = write!(out, "| {label} |");
     for (_, figure) in COLUMNS {
         let _ = write!(out, " {} |", figure(s).count);
     }
@@ -240,13 +311,13 @@ fn figure_entries(out: &mut String, label: &str, s: &Summary) {
     for (name, figure) in COLUMNS {
         let f = figure(s);
         if f.count > 0 {
-            let _ = writeln!(out, "- {} {name}: {}", cell(label), entries(&f.seqs));
+            let _ = writeln!(out, "- {label} {name}: {}", entries(&f.seqs));
         }
     }
 }
 
 fn leaver_section(out: &mut String, l: &Leaver) {
-    let _ = writeln!(out, "### {}\n", cell(&l.person));
+    let _ = writeln!(out, "### {}\n", code(&l.person));
     let _ = writeln!(
         out,
         "First decision {} (entry {}); earliest deadline {}. {} decision{} with actions due: {} done ({} on time, {} late), {} overdue, {} pending, {} unverified.\n",
@@ -274,8 +345,8 @@ pub fn markdown(audit: &Audit) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "## Offboarding audit: `{}`\n",
-        cell(&audit.ledger.origin)
+        "## Offboarding audit: {}\n",
+        code(&audit.ledger.origin)
     );
     for line in scope_lines(audit) {
         let _ = writeln!(out, "{line}\n");
@@ -284,7 +355,7 @@ pub fn markdown(audit: &Audit) -> String {
     out.push_str("### Summary\n\n");
     summary_head(&mut out, "");
     summary_row(&mut out, "all decisions with actions due", &audit.summary);
-    let _ = writeln!(out, "\n{} leavers.\n", audit.summary.leavers);
+    let _ = writeln!(out, "\n{} leavers.\n", audit.leavers.len());
 
     out.push_str("### Controls\n\n");
     if audit.controls.is_empty() {
@@ -292,7 +363,7 @@ pub fn markdown(audit: &Audit) -> String {
     } else {
         summary_head(&mut out, "control");
         for c in &audit.controls {
-            summary_row(&mut out, &c.control, &c.summary);
+            summary_row(&mut out, &code(&c.control), &c.summary);
         }
         out.push('\n');
         out.push_str("| control | policies | time to revoke (median, longest) |\n|---|---|---|\n");
@@ -310,8 +381,12 @@ pub fn markdown(audit: &Audit) -> String {
             let _ = writeln!(
                 out,
                 "| {} | {} | {time} |",
-                cell(&c.control),
-                cell(&c.policies.join(", "))
+                code(&c.control),
+                c.policies
+                    .iter()
+                    .map(|p| code(p))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
         }
         out.push('\n');
@@ -320,10 +395,22 @@ pub fn markdown(audit: &Audit) -> String {
         let _ = writeln!(
             out,
             "Policies that decided actions but name no control in the pack: {}.\n",
-            cell(&audit.unmapped_policies.join(", "))
+            audit
+                .unmapped_policies
+                .iter()
+                .map(|p| code(p))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
 
+    if !audit.backdated_evidence.is_empty() {
+        let _ = writeln!(
+            out,
+            "**Evidence dated before the decision it is about** (its `ts` is the writer's claim; check these by hand): entries {}.\n",
+            entries(&audit.backdated_evidence)
+        );
+    }
     let _ = writeln!(out, "### Leavers ({})\n", audit.leavers.len());
     if audit.leavers.is_empty() {
         out.push_str("No decision in the period follows from a leaver.\n\n");
@@ -344,27 +431,25 @@ pub fn markdown(audit: &Audit) -> String {
     if !audit.runs.is_empty() {
         out.push_str("| entry | as of | tool | inventory commit | inventory digest | policies digest | decisions | written | this pack |\n|---|---|---|---|---|---|---:|---:|---|\n");
         for r in &audit.runs {
-            let _ =
-                writeln!(
-                    out,
-                    "| {} | {} | {} | {} | `{}` | `{}` | {} | {} | {} |",
-                    r.seq,
-                    r.as_of,
-                    cell(&r.tool_version),
-                    r.inventory_commit.as_deref().map_or(
-                        "— (uncommitted)".to_string(),
-                        |c| format!("`{}`", cell(c))
-                    ),
-                    r.inventory_digest,
-                    r.policies_digest,
-                    r.decisions,
-                    r.written,
-                    match r.same_policies {
-                        Some(true) => "yes",
-                        Some(false) => "**no**",
-                        None => "—",
-                    }
-                );
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | `{}` | `{}` | {} | {} | {} |",
+                r.seq,
+                r.as_of,
+                code(&r.tool_version),
+                r.inventory_commit
+                    .as_deref()
+                    .map_or("— (uncommitted)".to_string(), code),
+                r.inventory_digest,
+                r.policies_digest,
+                r.decisions,
+                r.written,
+                match r.same_policies {
+                    Some(true) => "yes",
+                    Some(false) => "**no**",
+                    None => "—",
+                }
+            );
         }
         out.push('\n');
     }
@@ -379,7 +464,7 @@ pub fn markdown(audit: &Audit) -> String {
                 if keys.is_empty() {
                     "—".to_string()
                 } else {
-                    cell(&keys.join(", "))
+                    keys.iter().map(|k| code(k)).collect::<Vec<_>>().join(", ")
                 }
             };
             let _ = writeln!(
@@ -410,10 +495,10 @@ pub fn markdown(audit: &Audit) -> String {
     out.push_str("<details><summary>Entries behind each figure</summary>\n\n");
     figure_entries(&mut out, "all:", &audit.summary);
     for c in &audit.controls {
-        figure_entries(&mut out, &format!("{}:", c.control), &c.summary);
+        figure_entries(&mut out, &format!("{}:", code(&c.control)), &c.summary);
     }
     for l in &audit.leavers {
-        figure_entries(&mut out, &format!("{}:", l.person), &l.summary);
+        figure_entries(&mut out, &format!("{}:", code(&l.person)), &l.summary);
     }
     out.push_str("\n</details>\n");
     out

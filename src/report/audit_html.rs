@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 
 use jiff::Timestamp;
 
-use super::audit::{COLUMNS, Steps, duration, state_text};
+use super::audit::{COLUMNS, Steps, decided_text, duration, spoofs, state_text};
 use crate::audit::{Audit, Control, Deadline, Leaver, OpenPoint, Summary, Trail};
 
 /// Text for HTML, in an element or a quoted attribute.
@@ -23,7 +23,7 @@ fn esc(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
-            c if c.is_control() && c != '\n' => out.push('\u{FFFD}'),
+            c if (c.is_control() && c != '\n') || spoofs(c) => out.push('\u{FFFD}'),
             c => out.push(c),
         }
     }
@@ -159,6 +159,18 @@ impl Page {
                 );
             }
         }
+        if !audit.backdated_evidence.is_empty() {
+            let links: Vec<String> = audit
+                .backdated_evidence
+                .iter()
+                .map(|s| format!("<a href=\"#seq-{s}\">{s}</a>"))
+                .collect();
+            let _ = writeln!(
+                self.out,
+                "<p class=\"warn\">Evidence dated before the decision it is about (its time is the writer's claim; check these by hand): entries {}.</p>",
+                links.join(", ")
+            );
+        }
         self.out.push_str("</div>\n");
     }
 
@@ -195,8 +207,8 @@ impl Page {
         let _ = write!(
             self.out,
             "</tr>\n</tbody></table>\n<p>{} leaver{}.</p>\n",
-            audit.summary.leavers,
-            if audit.summary.leavers == 1 { "" } else { "s" }
+            audit.leavers.len(),
+            if audit.leavers.len() == 1 { "" } else { "s" }
         );
     }
 
@@ -355,17 +367,25 @@ impl Page {
             esc(l.earliest_due.as_deref().unwrap_or("none")),
         );
         let s = &l.summary;
+        let link = |column: usize, count: usize| {
+            if count == 0 {
+                "0".to_string()
+            } else {
+                format!("<a href=\"#fig-l{i}-{column}\">{count}</a>")
+            }
+        };
+        // Indexes into COLUMNS, so that each count links to its entries.
         let _ = writeln!(
             self.out,
             "{} decision{} with actions due: {} done ({} on time, {} late), {} overdue, {} pending, {} unverified.</p>",
-            s.decisions.count,
+            link(0, s.decisions.count),
             if s.decisions.count == 1 { "" } else { "s" },
-            s.done.count,
-            s.on_time.count,
-            s.late.count,
-            s.overdue.count,
-            s.pending.count,
-            s.unverified.count
+            link(5, s.done.count),
+            link(6, s.on_time.count),
+            link(7, s.late.count),
+            link(8, s.overdue.count),
+            link(9, s.pending.count),
+            link(10, s.unverified.count)
         );
         self.timeline(&l.records, judged_at);
         self.trail_table(&l.records);
@@ -531,7 +551,7 @@ impl Page {
                     esc(&by.join(", "))
                 );
             }
-            let steps = Steps::of(t);
+            let steps = Steps::of(t, &esc);
             let approved = self.evidence(&steps.approved, t.approvals.iter().map(|a| a.seq));
             let executed = self.evidence(&steps.executed, t.executions.iter().map(|x| x.seq));
             let verified = self.evidence(&steps.verified, t.verifications.iter().map(|v| v.seq));
@@ -542,7 +562,7 @@ impl Page {
                 t.seq,
                 esc(&t.decision.subject),
                 esc(t.decision.due.as_ref().map(|d| d.as_str()).unwrap_or("—")),
-                esc(&t.decided),
+                esc(&decided_text(t)),
                 t.state.as_str(),
                 esc(&state_text(t)),
                 deadline_text(t),
@@ -551,7 +571,7 @@ impl Page {
         self.out.push_str("</tbody></table>\n");
     }
 
-    /// A list of evidence, each item anchored at its entry.
+    /// A list of evidence (already escaped), each item anchored at its entry.
     fn evidence(&mut self, items: &[String], seqs: impl Iterator<Item = u64>) -> String {
         if items.is_empty() {
             return "—".to_string();
@@ -559,7 +579,7 @@ impl Page {
         let mut out = String::from("<ul class=\"evidence\">");
         for (text, seq) in items.iter().zip(seqs) {
             let anchor = self.anchor(seq);
-            let _ = write!(out, "<li{anchor}>{}</li>", esc(text));
+            let _ = write!(out, "<li{anchor}>{text}</li>");
         }
         out.push_str("</ul>");
         out
@@ -744,6 +764,18 @@ impl Page {
                     format!("{}: time to revoke", control.control),
                     &t.seqs,
                 ));
+            }
+        }
+        for (l, leaver) in audit.leavers.iter().enumerate() {
+            for (i, (name, figure)) in COLUMNS.iter().enumerate() {
+                let f = figure(&leaver.summary);
+                if f.count > 0 {
+                    lists.push((
+                        format!("fig-l{l}-{i}"),
+                        format!("{}: {name}", leaver.person),
+                        &f.seqs,
+                    ));
+                }
             }
         }
         self.out.push_str("<ul>\n");

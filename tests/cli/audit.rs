@@ -228,10 +228,10 @@ fn audit(sample: &SampleLedger, extra: &[&str]) -> crate::harness::Run {
     run_in(sample.dir.path(), &args)
 }
 
-/// Compares a report with its copy in `examples/audit/`, or rewrites the
-/// copy when `UPDATE_EXAMPLES` is set.
-fn check_example(name: &str, text: &str) {
-    let path = repo().join("examples/audit").join(name);
+/// Compares a report with its committed copy (`path` from the repository
+/// root), or rewrites the copy when `UPDATE_EXAMPLES` is set.
+fn check_file(path: &str, text: &str) {
+    let path = repo().join(path);
     if std::env::var_os("UPDATE_EXAMPLES").is_some() {
         std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
         std::fs::write(&path, text).expect("write example");
@@ -240,8 +240,14 @@ fn check_example(name: &str, text: &str) {
     let want = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         want == text,
-        "`examples/audit/{name}` differs from the report; run `UPDATE_EXAMPLES=1 cargo test --test cli audit` after an intended change, and read the diff"
+        "`{}` differs from the report; run `UPDATE_EXAMPLES=1 cargo test --test cli audit` after an intended change, and read the diff",
+        path.display()
     );
+}
+
+/// Compares a report with its copy in `examples/audit/`.
+fn check_example(name: &str, text: &str) {
+    check_file(&format!("examples/audit/{name}"), text);
 }
 
 #[test]
@@ -397,11 +403,40 @@ fn a_period_and_a_subject_narrow_the_report() {
         .filter_map(|r| r["as_of"].as_str())
         .collect();
     assert_eq!(runs, ["2026-11-27T09:00:00Z"]);
+    // Decided in the period, or before it and still open when it began: a
+    // period answers for what was overdue at its start.
+    let mut carried = 0;
     for l in doc["leavers"].as_array().expect("leavers") {
         for r in l["records"].as_array().expect("records") {
-            assert_eq!(r["decided"], "2026-11-27T09:00:00Z", "{r}");
+            if r["carried_over"] == true {
+                carried += 1;
+                assert_eq!(r["decided"], "2026-11-20T09:00:00Z", "{r}");
+                assert_ne!(r["state"], "done", "{r}");
+            } else {
+                assert_eq!(r["decided"], "2026-11-27T09:00:00Z", "{r}");
+            }
         }
     }
+    assert!(carried > 20, "{carried} carried over");
+    let e1001 = doc["leavers"]
+        .as_array()
+        .expect("leavers")
+        .iter()
+        .find(|l| l["person"] == "person/E1001")
+        .expect("E1001's revokes, overdue since 11-15, are still the period's");
+    let github = &e1001["records"][0];
+    assert_eq!(github["subject"], "account/github/dwhitfield");
+    assert_eq!(github["carried_over"], true);
+    assert_eq!(github["deadline"], "overdue");
+    // Done before the period: not the period's.
+    assert!(
+        !e1001["records"]
+            .as_array()
+            .expect("records")
+            .iter()
+            .any(|r| r["subject"] == "account/okta/dwhitfield"),
+        "{e1001}"
+    );
     // The approver trusted before the period is the list in force at its start.
     assert_eq!(doc["approvers"][0]["seq"], Value::Null);
 }
@@ -469,26 +504,47 @@ fn a_ledger_that_does_not_verify_gives_exit_3_and_no_report() {
     assert_eq!(out.stdout, "");
 }
 
+/// An approval comment that tries every way into a page or a comment:
+/// markup, an image and a link (requests when viewed), a mention and a
+/// reference (notifications), a pipe (a split table cell), backticks (a
+/// broken code span) and a right-to-left override (spoofed text).
+const HOSTILE: &str = "<script>alert(1)</script><img src=https://evil.example/p.png onerror=alert(2)> | `x` [link](https://evil.example/) ![i](https://evil.example/i.png) @octocat #1 \u{202E}gnp.exe";
+
 #[test]
 fn what_the_ledger_holds_cannot_script_the_page() {
-    let sample = sample_ledger_with("<script>alert(1)</script><img src=x onerror=alert(2)> | `x`");
-    let out = audit(&sample, &["--format", "html"]);
-    assert_eq!(out.code, 0, "{}", out.transcript());
+    let sample = sample_ledger_with(HOSTILE);
+    let html = audit(&sample, &["--format", "html"]);
+    assert_eq!(html.code, 0, "{}", html.transcript());
     assert!(
-        !out.stdout.contains("<script"),
+        !html.stdout.contains("<script"),
         "a script tag from the ledger"
     );
-    assert!(!out.stdout.contains("<img"), "markup from the ledger");
-    assert!(out.stdout.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
-    // The page forbids itself every request, whatever it holds.
-    assert!(out.stdout.contains("default-src 'none'"));
-    let out = audit(&sample, &["--format", "markdown"]);
-    assert!(!out.stdout.contains("<script"), "{}", out.stdout);
+    assert!(!html.stdout.contains("<img"), "markup from the ledger");
     assert!(
-        out.stdout
-            .contains("&lt;img src=x onerror=alert(2)&gt; \\| `x`"),
-        "a pipe from the ledger would split the table's cell"
+        !html.stdout.contains('\u{202E}'),
+        "a bidirectional override"
     );
+    assert!(
+        html.stdout
+            .contains("&lt;script&gt;alert(1)&lt;/script&gt;")
+    );
+    // The page forbids itself every request, whatever it holds.
+    assert!(html.stdout.contains("default-src 'none'"));
+    let markdown = audit(&sample, &["--format", "markdown"]);
+    assert_eq!(markdown.code, 0, "{}", markdown.transcript());
+    // One code span, fenced past the backticks it holds, the pipe escaped
+    // for the table, the override replaced.
+    assert!(
+        markdown.stdout.contains(
+            "(``<script>alert(1)</script><img src=https://evil.example/p.png onerror=alert(2)> \\| `x` [link](https://evil.example/) ![i](https://evil.example/i.png) @octocat #1 \u{FFFD}gnp.exe``)"
+        ),
+        "{}",
+        markdown.stdout
+    );
+    // CI renders these with cmark-gfm and opens them in Chromium
+    // (tools/check_audit_report.sh).
+    check_file("tests/fixtures/audit/hostile/report.md", &markdown.stdout);
+    check_file("tests/fixtures/audit/hostile/report.html", &html.stdout);
 }
 
 #[test]
@@ -514,4 +570,178 @@ fn a_missing_policy_pack_is_an_error_not_an_empty_control_table() {
     let out = audit(&sample, &["--policies", "no-such-pack"]);
     assert_eq!(out.code, 2, "{}", out.transcript());
     assert!(out.stderr.contains("no-such-pack"), "{}", out.stderr);
+}
+
+#[test]
+fn evidence_about_a_replaced_decision_is_shown_but_does_not_do_it() {
+    let sample = sample_ledger();
+    let d = sample.dir.path();
+    // The first run's revoke of mbell's AWS account (due 11-20T10:00) was
+    // replaced by the second run's; an execution recorded afterwards
+    // against the first decision does not make either done.
+    let first = {
+        let out = run_in(
+            d,
+            &[
+                "ledger",
+                "log",
+                "--ledger",
+                "ledger",
+                "--subject",
+                "account/aws-prod/mbell",
+                "--type",
+                "decision",
+                "--format",
+                "json",
+            ],
+        );
+        document(&out)["entries"][0]["entry"]["seq"].to_string()
+    };
+    let key = private_key("log.key");
+    let out = run_in(
+        d,
+        &[
+            "ledger",
+            "record",
+            "execution",
+            "--decision",
+            &first,
+            "--system",
+            "aws",
+            "--request-id",
+            "late-1",
+            "--status",
+            "200",
+            "--at",
+            "2026-11-28T09:00:00Z",
+            "--ledger",
+            "ledger",
+            "--key",
+            arg(&key),
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.transcript());
+    let doc = document(&audit(
+        &sample,
+        &["--format", "json", "--subject", "person/E1002"],
+    ));
+    let trails: Vec<&Value> = doc["leavers"][0]["records"]
+        .as_array()
+        .expect("records")
+        .iter()
+        .filter(|r| r["subject"] == "account/aws-prod/mbell")
+        .collect();
+    assert_eq!(trails.len(), 2, "{trails:?}");
+    assert_eq!(trails[0]["seq"].to_string(), first);
+    assert_eq!(trails[0]["state"], "superseded");
+    assert_eq!(
+        trails[0]["deadline"], "overdue",
+        "its deadline passed first"
+    );
+    assert_eq!(trails[0]["executions"][0]["request_id"], "late-1", "shown");
+    assert_eq!(trails[1]["state"], "open");
+    let first: u64 = first.parse().expect("seq");
+    for figure in ["executed", "done"] {
+        let seqs = &doc["summary"][figure]["seqs"];
+        assert!(
+            !seqs.as_array().expect("seqs").contains(&Value::from(first)),
+            "{figure}: {seqs}"
+        );
+    }
+    // Every figure lists its entries in ascending order.
+    let seqs: Vec<u64> = doc["leavers"][0]["summary"]["decisions"]["seqs"]
+        .as_array()
+        .expect("seqs")
+        .iter()
+        .filter_map(Value::as_u64)
+        .collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+}
+
+#[test]
+fn evidence_dated_before_its_decision_is_flagged() {
+    let sample = sample_ledger();
+    let laptop = decision_of(sample.dir.path(), "device/LAP-1002");
+    let key = private_key("log.key");
+    let out = run_in(
+        sample.dir.path(),
+        &[
+            "ledger",
+            "record",
+            "verification",
+            "--decision",
+            &laptop,
+            "--method",
+            "asset_checkin",
+            "--observed",
+            "status=in_stock",
+            "--at",
+            "2026-11-01T00:00:00Z",
+            "--ledger",
+            "ledger",
+            "--key",
+            arg(&key),
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.transcript());
+    let out = audit(&sample, &["--format", "json"]);
+    let doc = document(&out);
+    let flagged = doc["backdated_evidence"].as_array().expect("list");
+    assert_eq!(flagged.len(), 1, "{flagged:?}");
+    let markdown = audit(&sample, &["--format", "markdown"]);
+    assert!(
+        markdown
+            .stdout
+            .contains("Evidence dated before the decision it is about"),
+        "{}",
+        markdown.stdout
+    );
+}
+
+#[test]
+fn a_scope_that_selects_nothing_is_an_error_not_a_clean_report() {
+    let sample = sample_ledger();
+    let out = audit(&sample, &["--subject", "person/NOPE"]);
+    assert_eq!(out.code, 2, "{}", out.transcript());
+    assert!(
+        out.stderr
+            .contains("no decision in the ledger is about `person/NOPE`"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(out.stdout, "");
+    let vkey = keys().join("log.key.pub");
+    let out = run_in(
+        sample.dir.path(),
+        &[
+            "audit",
+            "--ledger",
+            "ledger",
+            "--vkey",
+            arg(&vkey),
+            "--from",
+            "2026-12-01",
+            "--to",
+            "2026-11-01",
+        ],
+    );
+    assert_eq!(out.code, 2, "{}", out.transcript());
+    assert!(
+        out.stderr.contains("`--from` is not before `--to`"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_ledger_that_is_not_text_is_an_integrity_failure() {
+    let sample = sample_ledger();
+    let entries = sample.ledger().join("entries.jsonl");
+    let mut bytes = std::fs::read(&entries).expect("entries");
+    bytes.extend_from_slice(b"\xff\n");
+    std::fs::write(&entries, bytes).expect("write");
+    let out = audit(&sample, &[]);
+    assert_eq!(out.code, 3, "{}", out.transcript());
+    assert!(out.stderr.contains("failure[encoding]"), "{}", out.stderr);
+    assert_eq!(out.stdout, "");
 }
