@@ -53,6 +53,16 @@ pub(crate) fn duration(minutes: u64) -> String {
     }
 }
 
+/// Which entries the period holds, in words.
+pub(crate) fn period_text(p: &crate::audit::Period) -> String {
+    match (&p.from, &p.to) {
+        (Some(from), Some(to)) => format!("from {from} to {to} (entries before it)"),
+        (Some(from), None) => format!("from {from} on"),
+        (None, Some(to)) => format!("every entry before {to}"),
+        (None, None) => "the whole ledger".to_string(),
+    }
+}
+
 /// The line that says what was verified and what the audit covers.
 pub(crate) fn scope_lines(audit: &Audit) -> Vec<String> {
     let l = &audit.ledger;
@@ -73,10 +83,9 @@ pub(crate) fn scope_lines(audit: &Audit) -> Vec<String> {
         }
     )];
     let p = &audit.period;
-    let from = p.from.as_deref().unwrap_or("the first entry");
-    let to = p.to.as_deref().unwrap_or("the last entry");
     let mut period = format!(
-        "Period: from {from} to {to} (entries before it); deadlines judged at {}.",
+        "Period: {}; deadlines judged at {}.",
+        period_text(p),
         p.judged_at
     );
     if let Some(s) = &p.subject {

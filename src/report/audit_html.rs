@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 
 use jiff::Timestamp;
 
-use super::audit::{COLUMNS, Steps, decided_text, duration, spoofs, state_text};
+use super::audit::{COLUMNS, Steps, decided_text, duration, period_text, spoofs, state_text};
 use crate::audit::{Audit, Control, Deadline, Leaver, OpenPoint, Summary, Trail};
 
 /// Text for HTML, in an element or a quoted attribute.
@@ -131,9 +131,8 @@ impl Page {
         );
         let _ = writeln!(
             self.out,
-            "<p>Period: from {} to {} (entries before it); deadlines judged at {}.{}</p>",
-            esc(p.from.as_deref().unwrap_or("the first entry")),
-            esc(p.to.as_deref().unwrap_or("the last entry")),
+            "<p>Period: {}; deadlines judged at {}.{}</p>",
+            esc(&period_text(p)),
             esc(&p.judged_at),
             p.subject
                 .as_deref()
