@@ -15,8 +15,16 @@ use super::{
 use crate::ledger::entry::{Body, DecisionBody, Entry};
 use crate::ledger::{Report, VERIFIABLE, VerifierKey, jcs, merkle};
 
-/// Lines parsed at once before the in-order pass takes them.
+/// Lines parsed at once, on every core, while the in-order pass takes the
+/// block before.
 const BLOCK: usize = 1 << 14;
+
+/// The hasher of the pass's maps: a million lookups, keys from a ledger
+/// that verified.
+type Fast = foldhash::fast::RandomState;
+
+/// A line read as the entry of its type, with its leaf hash and instant.
+type Read = Result<(merkle::Hash, Timestamp, Entry), String>;
 
 /// A decision as the pass keeps it.
 struct Kept {
@@ -78,8 +86,8 @@ pub struct Folded {
 struct Pass<'s> {
     scope: &'s Scope,
     folded: Folded,
-    index_of: HashMap<merkle::Hash, usize>,
-    latest_of: HashMap<String, usize>,
+    index_of: HashMap<merkle::Hash, usize, Fast>,
+    latest_of: HashMap<String, usize, Fast>,
     open: usize,
     trusted: Vec<String>,
     /// The latest instant claimed so far, and the last entry seen: a
@@ -120,17 +128,11 @@ impl Pass<'_> {
         }
     }
 
-    fn take(&mut self, leaf: merkle::Hash, entry: Entry) -> Result<(), String> {
+    fn take(&mut self, leaf: merkle::Hash, ts: Timestamp, entry: Entry) {
         let seq = entry.envelope.seq;
-        let ts: Timestamp = entry
-            .envelope
-            .ts
-            .as_str()
-            .parse()
-            .map_err(|e| format!("entry {seq}: `ts` is not a time: {e}"))?;
         // Entries claimed at or after the end of the period are not part of it.
         if self.scope.to.is_some_and(|to| ts >= to) {
-            return Ok(());
+            return;
         }
         let latest = self.folded.latest_ts.map_or(ts, |l| l.max(ts));
         if self.group.is_some_and(|(at, _)| at != latest) {
@@ -250,7 +252,6 @@ impl Pass<'_> {
             }
             _ => {}
         }
-        Ok(())
     }
 
     /// Records evidence about the decision with leaf hash `leaf`.
@@ -314,49 +315,59 @@ pub(super) fn fold(lines: &[&str], scope: &Scope) -> Result<Folded, AuditError> 
     let mut pass = Pass {
         scope,
         folded: Folded {
-            decisions: Vec::new(),
+            decisions: Vec::with_capacity(lines.len()),
             evidence: Vec::new(),
             runs: Vec::new(),
             approvers: Vec::new(),
             open_over_time: Vec::new(),
             latest_ts: None,
         },
-        index_of: HashMap::new(),
-        latest_of: HashMap::new(),
+        index_of: HashMap::with_capacity_and_hasher(lines.len(), Fast::default()),
+        latest_of: HashMap::with_capacity_and_hasher(lines.len(), Fast::default()),
         open: 0,
         trusted: Vec::new(),
         group: None,
         subject_seen: false,
     };
     let mut baseline: Option<Vec<String>> = None;
-    for (b, block) in lines.chunks(BLOCK).enumerate() {
-        let parsed: Vec<Result<(merkle::Hash, Entry), String>> = block
+    let parse = |b: usize, block: &[&str]| -> Vec<Read> {
+        block
             .par_iter()
             .enumerate()
             .map(|(i, line)| {
                 let n = b * BLOCK + i + 1;
-                jcs::parse_checked(line)
-                    .map_err(|e| e.to_string())
-                    .and_then(|(json, _)| Entry::read(&json).map_err(|e| e.to_string()))
-                    .map(|entry| (merkle::leaf(line.as_bytes()), entry))
-                    .map_err(|e| format!("line {n}: {e}"))
-            })
-            .collect();
-        for read in parsed {
-            let (leaf, entry) = read.map_err(AuditError::Read)?;
-            if baseline.is_none()
-                && let Some(from) = scope.from
-                && entry
+                // Verified beside this pass: canonical form is its check.
+                let json = jcs::read(line).map_err(|e| format!("line {n}: {e}"))?;
+                let entry = Entry::read(&json).map_err(|e| format!("line {n}: {e}"))?;
+                let ts: Timestamp = entry
                     .envelope
                     .ts
                     .as_str()
-                    .parse::<Timestamp>()
-                    .is_ok_and(|t| t >= from)
-            {
-                baseline = Some(pass.trusted.clone());
-            }
-            pass.take(leaf, entry).map_err(AuditError::Read)?;
-        }
+                    .parse()
+                    .map_err(|e| format!("line {n}: `ts` is not a time: {e}"))?;
+                Ok((merkle::leaf(line.as_bytes()), ts, entry))
+            })
+            .collect()
+    };
+    let mut blocks = lines.chunks(BLOCK).enumerate();
+    let mut pending = blocks.next().map(|(b, block)| parse(b, block));
+    while let Some(parsed) = pending.take() {
+        let next = blocks.next();
+        let (after, taken) = rayon::join(
+            || next.map(|(b, block)| parse(b, block)),
+            || -> Result<(), AuditError> {
+                for read in parsed {
+                    let (leaf, ts, entry) = read.map_err(AuditError::Read)?;
+                    if baseline.is_none() && scope.from.is_some_and(|from| ts >= from) {
+                        baseline = Some(pass.trusted.clone());
+                    }
+                    pass.take(leaf, ts, entry);
+                }
+                Ok(())
+            },
+        );
+        taken?;
+        pending = after;
     }
     pass.close_group();
     if let Some(subject) = &scope.subject
@@ -383,6 +394,31 @@ pub(super) fn fold(lines: &[&str], scope: &Scope) -> Result<Folded, AuditError> 
     Ok(pass.folded)
 }
 
+/// A decision as the report may show it.
+struct Shown {
+    seq: u64,
+    ts: Timestamp,
+    about: bool,
+    actionable: bool,
+    /// `None` outside the report (or once moved to its place).
+    trail: Option<Trail>,
+}
+
+impl Shown {
+    fn body(&self) -> Option<&DecisionBody> {
+        self.trail.as_ref().map(|t| &t.decision)
+    }
+}
+
+/// A leaver's place in the report, before their records move into it.
+struct Place {
+    person: String,
+    first_seq: u64,
+    first_ts: Timestamp,
+    earliest_due: Option<String>,
+    records: Vec<usize>,
+}
+
 /// Builds the report from what the pass kept.
 pub(super) fn assemble(folded: Folded, report: &Report, input: &AuditInput<'_>) -> Audit {
     let scope = &input.scope;
@@ -394,28 +430,89 @@ pub(super) fn assemble(folded: Folded, report: &Report, input: &AuditInput<'_>) 
             .max(scope.from)
             .unwrap_or(Timestamp::UNIX_EPOCH)
     });
-    let trail = |d: &Kept| trail(d, &folded.evidence, judged_at);
-    // Decisions inside the period and the subject, by leaver.
-    let mut by_leaver: BTreeMap<&str, Vec<&Kept>> = BTreeMap::new();
-    let mut other = Vec::new();
-    for d in folded.decisions.iter().filter(|d| d.about) {
-        let Some(body) = &d.body else { continue };
-        match &body.leaver {
-            Some(person) => by_leaver.entry(person).or_default().push(d),
-            None if d.actionable => other.push(trail(d)),
+    use rayon::prelude::*;
+    let Folded {
+        decisions,
+        evidence,
+        runs,
+        approvers,
+        open_over_time,
+        latest_ts: _,
+    } = folded;
+    // Every decision the report shows, as it shows it, built once from
+    // what the pass kept (which it consumes).
+    let mut shown: Vec<Shown> = decisions
+        .into_par_iter()
+        .map(|d| Shown {
+            seq: d.seq,
+            ts: d.ts,
+            about: d.about,
+            actionable: d.actionable,
+            trail: trail(d, &evidence, judged_at),
+        })
+        .collect();
+    drop(evidence);
+    // Decisions inside the scope, by leaver.
+    let mut by_leaver: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let mut others = Vec::new();
+    for (i, d) in shown.iter().enumerate().filter(|(_, d)| d.about) {
+        let Some(b) = d.body() else { continue };
+        match &b.leaver {
+            Some(person) => by_leaver.entry(person.clone()).or_default().push(i),
+            None if d.actionable => others.push(i),
             None => {}
         }
     }
     // A later decision about a leaver's record (the record gone from the
     // inventory, say) follows from no one, yet belongs to their story.
-    let mut by_subject: BTreeMap<&str, Vec<&Kept>> = BTreeMap::new();
-    for d in &folded.decisions {
-        if let Some(body) = &d.body {
-            by_subject.entry(&body.subject).or_default().push(d);
+    let mut no_leaver: HashMap<&str, Vec<usize>, Fast> = HashMap::default();
+    for (i, d) in shown.iter().enumerate() {
+        if let Some(b) = d.body()
+            && b.leaver.is_none()
+        {
+            no_leaver.entry(&b.subject).or_default().push(i);
         }
     }
+    // Each leaver's records: the decisions following from them and, for
+    // each record, the ones after its first that follow from no one.
+    let mut places: Vec<Place> = Vec::new();
+    let all = &shown;
+    for (person, mine) in &by_leaver {
+        let mut since: BTreeMap<&str, u64> = BTreeMap::new();
+        for &i in mine {
+            if let Some(b) = all[i].body() {
+                let first = since.entry(b.subject.as_str()).or_insert(all[i].seq);
+                *first = (*first).min(all[i].seq);
+            }
+        }
+        let mut records: Vec<usize> = mine.clone();
+        records.extend(since.iter().flat_map(|(s, first)| {
+            no_leaver
+                .get(s)
+                .into_iter()
+                .flatten()
+                .copied()
+                .filter(move |&i| all[i].seq >= *first)
+        }));
+        let first_seq = mine.iter().map(|&i| all[i].seq).min().unwrap_or_default();
+        places.push(Place {
+            person: person.clone(),
+            first_seq,
+            first_ts: mine
+                .iter()
+                .map(|&i| &all[i])
+                .find(|d| d.seq == first_seq)
+                .map_or(judged_at, |d| d.ts),
+            earliest_due: mine
+                .iter()
+                .filter_map(|&i| all[i].body().and_then(|b| b.due.as_ref()))
+                .map(|t| t.as_str().to_string())
+                .min(),
+            records,
+        });
+    }
+    drop(no_leaver);
 
-    let mut leavers = Vec::new();
     let mut totals = Summary::default();
     // Control → its policies, its figures, and (minutes, entry) of each
     // revoke done.
@@ -431,38 +528,67 @@ pub(super) fn assemble(folded: Folded, report: &Report, input: &AuditInput<'_>) 
         }
     }
     let mut unmapped = BTreeSet::new();
-    for (person, decisions) in &by_leaver {
-        let first = decisions.iter().map(|d| d.seq).min().unwrap_or_default();
-        let first_ts = decisions
-            .iter()
-            .find(|d| d.seq == first)
-            .map(|d| d.ts)
-            .unwrap_or(judged_at);
-        // Each record's first decision following from the person: what
-        // follows from no one after it belongs to their story.
-        let mut since: BTreeMap<&str, u64> = BTreeMap::new();
-        for d in decisions {
-            if let Some(b) = &d.body {
-                let first = since.entry(b.subject.as_str()).or_insert(d.seq);
-                *first = (*first).min(d.seq);
+    // Every actionable decision in scope counts once in the totals and once
+    // for each control its permitting policies implement.
+    for d in &shown {
+        let Some(t) = &d.trail else { continue };
+        if !d.about || !d.actionable {
+            continue;
+        }
+        let body = &t.decision;
+        tally(&mut totals, t);
+        let mut names: BTreeSet<&str> = BTreeSet::new();
+        for (action, policies) in &body.policies {
+            if !body.actions.contains(action) {
+                continue;
+            }
+            for policy in policies {
+                match input.controls.controls_of.get(policy) {
+                    Some(list) if !list.is_empty() => {
+                        names.extend(list.iter().map(String::as_str));
+                    }
+                    _ => {
+                        unmapped.insert(policy.clone());
+                    }
+                }
             }
         }
-        let mut records: Vec<Trail> = since
-            .iter()
-            .flat_map(|(s, first)| {
-                by_subject
-                    .get(s)
-                    .into_iter()
-                    .flatten()
-                    .filter(move |d| d.seq >= *first)
-            })
-            .filter(|d| {
-                d.body
-                    .as_ref()
-                    .is_some_and(|b| b.leaver.as_deref().is_none_or(|l| l == *person))
-            })
-            .map(|d| trail(d))
-            .collect();
+        for name in names {
+            if !controls.contains_key(name) {
+                controls.insert(name.to_string(), Tally::default());
+            }
+            let Some(control) = controls.get_mut(name) else {
+                continue;
+            };
+            tally(&mut control.1, t);
+            if t.decision.actions.iter().any(|a| a == "revoke")
+                && let Some(done) = &t.done
+                && t.state == State::Done
+            {
+                control.2.push((done.minutes, t.seq));
+            }
+        }
+    }
+
+    // Each trail now moves to where it is shown; one shown twice (under two
+    // leavers, or under a leaver and with no leaver) is copied.
+    let mut uses = vec![0u8; shown.len()];
+    for &i in places.iter().flat_map(|p| &p.records).chain(&others) {
+        uses[i] = uses[i].saturating_add(1);
+    }
+    let mut take = |i: usize| -> Trail {
+        uses[i] = uses[i].saturating_sub(1);
+        let moved = if uses[i] == 0 {
+            shown[i].trail.take()
+        } else {
+            shown[i].trail.clone()
+        };
+        // INVARIANT: only indices of decisions with a trail are placed.
+        moved.unwrap_or_else(|| unreachable!("decision {i} placed without a trail"))
+    };
+    let mut leavers = Vec::new();
+    for place in places {
+        let mut records: Vec<Trail> = place.records.into_iter().map(&mut take).collect();
         records.sort_by(|a, b| {
             a.decision
                 .subject
@@ -474,62 +600,28 @@ pub(super) fn assemble(folded: Folded, report: &Report, input: &AuditInput<'_>) 
             tally(&mut summary, t);
         }
         summary.finish();
-        let earliest_due = decisions
-            .iter()
-            .filter_map(|d| d.body.as_ref().and_then(|b| b.due.as_ref()))
-            .map(|t| t.as_str().to_string())
-            .min();
         leavers.push(Leaver {
-            person: (*person).to_string(),
-            first_decided: when(first_ts),
-            first_seq: first,
-            earliest_due,
+            person: place.person,
+            first_decided: when(place.first_ts),
+            first_seq: place.first_seq,
+            earliest_due: place.earliest_due,
             summary,
             records,
         });
     }
-    // Every actionable decision in scope counts once in the totals and once
-    // for each control its permitting policies implement.
-    for d in folded.decisions.iter().filter(|d| d.about && d.actionable) {
-        let Some(body) = &d.body else { continue };
-        let t = trail(d);
-        tally(&mut totals, &t);
-        let mut names = BTreeSet::new();
-        for (action, policies) in &body.policies {
-            if !body.actions.contains(action) {
-                continue;
-            }
-            for policy in policies {
-                match input.controls.controls_of.get(policy) {
-                    Some(list) if !list.is_empty() => names.extend(list.iter().cloned()),
-                    _ => {
-                        unmapped.insert(policy.clone());
-                    }
-                }
-            }
-        }
-        for name in names {
-            let control = controls.entry(name).or_default();
-            tally(&mut control.1, &t);
-            if t.decision.actions.iter().any(|a| a == "revoke")
-                && let Some(done) = &t.done
-                && t.state == State::Done
-            {
-                control.2.push((done.minutes, t.seq));
-            }
-        }
-    }
+    let other: Vec<Trail> = others.into_iter().map(&mut take).collect();
     totals.finish();
 
-    let mut backdated: Vec<u64> = folded
-        .decisions
+    let mut backdated: Vec<u64> = leavers
         .iter()
-        .filter(|d| d.about && d.body.is_some())
-        .flat_map(|d| d.backdated.iter().copied())
+        .flat_map(|l| &l.records)
+        .chain(&other)
+        .flat_map(|t| t.backdated_evidence.iter().copied())
         .collect();
     backdated.sort_unstable();
+    backdated.dedup();
     let pack_digest = input.controls.digest.map(|d| d.to_string());
-    let mut runs = folded.runs;
+    let mut runs = runs;
     for run in &mut runs {
         run.same_policies = pack_digest.as_ref().map(|d| *d == run.policies_digest);
     }
@@ -585,19 +677,15 @@ pub(super) fn assemble(folded: Folded, report: &Report, input: &AuditInput<'_>) 
         unmapped_policies: unmapped.into_iter().collect(),
         runs,
         backdated_evidence: backdated,
-        approvers: folded.approvers,
-        open_over_time: folded.open_over_time,
+        approvers,
+        open_over_time,
     }
 }
 
 /// Adds a decision's standing to a summary.
 fn tally(summary: &mut Summary, t: &Trail) {
     summary.decisions.add(t.seq);
-    let due: Option<Timestamp> = t
-        .decision
-        .due
-        .as_ref()
-        .and_then(|d| d.as_str().parse().ok());
+    let due = t.due_at;
     let first = |times: &mut dyn Iterator<Item = &String>| {
         times.filter_map(|at| at.parse::<Timestamp>().ok()).min()
     };
@@ -647,9 +735,8 @@ fn tally(summary: &mut Summary, t: &Trail) {
 }
 
 /// A kept decision inside the period as the report shows it.
-fn trail(d: &Kept, evidence: &[Evidence], judged_at: Timestamp) -> Trail {
-    let empty = DecisionBody::absent("", "");
-    let body = d.body.as_deref().unwrap_or(&empty);
+fn trail(d: Kept, evidence: &[Evidence], judged_at: Timestamp) -> Option<Trail> {
+    let body = *d.body?;
     let due: Option<Timestamp> = body.due.as_ref().and_then(|t| t.as_str().parse().ok());
     let state = if !d.actionable {
         State::Retained
@@ -686,11 +773,12 @@ fn trail(d: &Kept, evidence: &[Evidence], judged_at: Timestamp) -> Trail {
             Evidence::Verification(v) => verifications.push(v.clone()),
         }
     }
-    Trail {
+    Some(Trail {
         seq: d.seq,
         leaf: tag(&d.leaf),
         decided: when(d.ts),
-        decision: body.clone(),
+        decision: body,
+        due_at: due,
         state,
         deadline,
         done: d.done.map(|(seq, at)| Done {
@@ -699,7 +787,7 @@ fn trail(d: &Kept, evidence: &[Evidence], judged_at: Timestamp) -> Trail {
             minutes: u64::try_from(at.duration_since(d.ts).as_secs().max(0) / 60).unwrap_or(0),
         }),
         carried_over: d.carried_over,
-        backdated_evidence: d.backdated.clone(),
+        backdated_evidence: d.backdated,
         superseded_by: d
             .superseded_by
             .filter(|_| d.done.is_none())
@@ -707,5 +795,5 @@ fn trail(d: &Kept, evidence: &[Evidence], judged_at: Timestamp) -> Trail {
         approvals,
         executions,
         verifications,
-    }
+    })
 }

@@ -98,11 +98,19 @@ pub fn audit(input: &AuditInput<'_>) -> Result<Outcome, AuditError> {
     let Ok(Some(contents)) = store::read_entries(input.dir) else {
         return unverified();
     };
-    let report = verify::verify_contents(input.dir, &contents, input.key, input.external);
+    // The pass over the entries runs beside their verification, on the
+    // same bytes (never a second read of the file), and is thrown away
+    // unless every check holds: the cores one leaves idle, the other uses.
+    let lines = contents.lines();
+    let (report, folded) = rayon::join(
+        || verify::verify_contents(input.dir, &contents, input.key, input.external),
+        || fold::fold(&lines, scope),
+    );
     if !report.ok() {
         return Ok(Outcome::Unverified(Box::new(report)));
     }
-    let folded = fold::fold(&contents.lines(), scope)?;
+    let folded = folded?;
+    drop(lines);
     drop(contents);
     Ok(Outcome::Audited(Box::new(fold::assemble(
         folded, &report, input,
@@ -282,6 +290,9 @@ pub struct Trail {
     /// What it decided, as the entry says.
     #[serde(flatten)]
     pub decision: DecisionBody,
+    /// `due`, read once (not part of the report).
+    #[serde(skip)]
+    pub due_at: Option<Timestamp>,
     /// Where it stands at the judging instant.
     pub state: State,
     /// Whether its deadline was met.

@@ -100,6 +100,7 @@ pub(super) fn run(
         Some(path) => super::check::write_report(path, &text)?,
         None => out.write_all(text.as_bytes())?,
     }
+    super::release((audit, text));
     Ok(ExitStatus::Ok)
 }
 
