@@ -101,6 +101,9 @@ pub fn audit(input: &AuditInput<'_>) -> Result<Outcome, AuditError> {
     // The pass over the entries runs beside their verification, on the
     // same bytes (never a second read of the file), and is thrown away
     // unless every check holds: the cores one leaves idle, the other uses.
+    // The pass over the entries runs beside their verification, on the
+    // same bytes (never a second read of the file), and its result is
+    // thrown away unless every check holds.
     let lines = contents.lines();
     let (report, folded) = rayon::join(
         || verify::verify_contents(input.dir, &contents, input.key, input.external),
