@@ -51,7 +51,14 @@ pub(super) fn run(
     // Nothing is replayed from evidence that does not verify: a run entry
     // could say anything.
     let key = read_verifier(&s.vkey)?;
-    let verified = ledger::verify(&s.ledger, &key, &[]);
+    // Read once: what is replayed is the bytes that verified.
+    let (verified, contents) = match ledger::store::read_entries(&s.ledger) {
+        Ok(Some(contents)) => (
+            ledger::verify::verify_contents(&s.ledger, &contents, &key, &[]),
+            Some(contents),
+        ),
+        _ => (ledger::verify(&s.ledger, &key, &[]), None),
+    };
     // The first failure says enough to act on; `ledger verify`, which the
     // error's help names, lists them all.
     if let Some(first) = verified.failures.first() {
@@ -68,7 +75,12 @@ pub(super) fn run(
         }
         .into());
     }
-    let history = ledger::history(&s.ledger, &LogFilter::default()).map_err(ledger_error)?;
+    // A ledger that verified was read whole.
+    let Some(contents) = contents else {
+        return Err(ledger_error("the ledger has no entries".to_string()));
+    };
+    let history = ledger::history_of(&contents, &LogFilter::default()).map_err(ledger_error)?;
+    drop(contents);
     let recorded =
         replay::recorded_run(&history, s.seq).map_err(|e| ledger_error(e.to_string()))?;
     drop(history);

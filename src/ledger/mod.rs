@@ -34,7 +34,7 @@ use entry::{
     Approval, Approvers, Body, DecisionBody, Entry, Execution, Kind, Run, RunDecisions,
     RunInventory, RunPolicies, Tag, Time, Tool, Verification,
 };
-pub use log::{History, Latest, LogFilter, Logged, VERIFIABLE, history};
+pub use log::{History, Latest, LogFilter, Logged, VERIFIABLE, history, history_of};
 use merkle::Hash;
 pub use note::{SignerKey, VerifierKey};
 pub use store::{Sealed, WriteError};

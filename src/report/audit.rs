@@ -176,21 +176,26 @@ pub(crate) fn spoofs(c: char) -> bool {
     matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
-/// A value from the ledger as a Markdown code span inside a table cell:
-/// nothing in it becomes markup, a link, an image, a mention or a
-/// reference, and a pipe cannot end the cell. Controls and bidirectional
-/// formatting characters become U+FFFD.
-pub(crate) fn code(text: &str) -> String {
-    let text: String = text
-        .chars()
+/// Text from the ledger with every control character but the newline, and
+/// every bidirectional formatting character, replaced by U+FFFD.
+pub(crate) fn shown(text: &str) -> String {
+    text.chars()
         .map(|c| {
-            if c.is_control() || spoofs(c) {
+            if (c.is_control() && c != '\n') || spoofs(c) {
                 '\u{FFFD}'
             } else {
                 c
             }
         })
-        .collect();
+        .collect()
+}
+
+/// A value from the ledger as a Markdown code span inside a table cell:
+/// nothing in it becomes markup, a link, an image, a mention or a
+/// reference, and a pipe cannot end the cell. Controls and bidirectional
+/// formatting characters become U+FFFD.
+pub(crate) fn code(text: &str) -> String {
+    let text = shown(text).replace('\n', "\u{FFFD}");
     if text.is_empty() {
         return "(empty)".to_string();
     }

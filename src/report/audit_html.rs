@@ -10,24 +10,14 @@ use std::fmt::Write as _;
 
 use jiff::Timestamp;
 
-use super::audit::{COLUMNS, Steps, decided_text, duration, period_text, spoofs, state_text};
+use super::audit::{COLUMNS, Steps, decided_text, duration, period_text, shown, state_text};
 use crate::audit::{Audit, Control, Deadline, Leaver, OpenPoint, Summary, Trail};
 
-/// Text for HTML, in an element or a quoted attribute.
+/// Text for HTML, in an element or a quoted attribute: quick-xml's escape
+/// (`& < > " '`), after controls and bidirectional formatting characters
+/// become U+FFFD.
 fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if (c.is_control() && c != '\n') || spoofs(c) => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
+    quick_xml::escape::escape(shown(text).as_str()).into_owned()
 }
 
 const STYLE: &str = "

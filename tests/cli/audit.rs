@@ -24,6 +24,16 @@ impl SampleLedger {
     }
 }
 
+/// The report's section about one leaver.
+fn leaver<'d>(doc: &'d Value, person: &str, why: &str) -> &'d Value {
+    doc["leavers"]
+        .as_array()
+        .expect("leavers")
+        .iter()
+        .find(|l| l["person"] == person)
+        .expect(why)
+}
+
 /// The JSON document a successful run printed.
 fn document(out: &crate::harness::Run) -> Value {
     assert_eq!(out.code, 0, "{}", out.transcript());
@@ -296,12 +306,7 @@ fn the_json_report_matches_its_schema_and_its_figures_name_their_entries() {
     assert!(found > 100, "{found} figures");
 
     // The trail of the approved, executed and observed revoke.
-    let e1001 = doc["leavers"]
-        .as_array()
-        .expect("leavers")
-        .iter()
-        .find(|l| l["person"] == "person/E1001")
-        .expect("person/E1001");
+    let e1001 = leaver(&doc, "person/E1001", "person/E1001");
     let okta = e1001["records"]
         .as_array()
         .expect("records")
@@ -318,12 +323,7 @@ fn the_json_report_matches_its_schema_and_its_figures_name_their_entries() {
     );
     assert_eq!(okta["done"]["minutes"], 90);
     // Done on time: executed and observed before the 10:00 deadline.
-    let mbell = &doc["leavers"]
-        .as_array()
-        .expect("leavers")
-        .iter()
-        .find(|l| l["person"] == "person/E1002")
-        .expect("person/E1002")["records"];
+    let mbell = &leaver(&doc, "person/E1002", "person/E1002")["records"];
     let revoke = mbell
         .as_array()
         .expect("records")
@@ -418,12 +418,11 @@ fn a_period_and_a_subject_narrow_the_report() {
         }
     }
     assert!(carried > 20, "{carried} carried over");
-    let e1001 = doc["leavers"]
-        .as_array()
-        .expect("leavers")
-        .iter()
-        .find(|l| l["person"] == "person/E1001")
-        .expect("E1001's revokes, overdue since 11-15, are still the period's");
+    let e1001 = leaver(
+        &doc,
+        "person/E1001",
+        "E1001's revokes, overdue since 11-15, are still the period's",
+    );
     let github = &e1001["records"][0];
     assert_eq!(github["subject"], "account/github/dwhitfield");
     assert_eq!(github["carried_over"], true);
